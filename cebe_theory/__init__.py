@@ -1,0 +1,36 @@
+"""cebe_theory: the exact, tabular side of context-enhanced Bellman equations (arXiv 2507.07348).
+
+Objects of the paper and where they live:
+
+- contextual MDPs with sympy transitions and rewards ............ :mod:`cebe_theory.cmdp`
+- Cliffwalking (paper's, and a nonlinear-in-context variant) .... :mod:`cebe_theory.cliffwalking`
+- exact policy evaluation and policy iteration (BE) ............. :mod:`cebe_theory.bellman`
+- the context-enhanced MDP (CEBE), simplex projection ........... :mod:`cebe_theory.cebe`
+- error sweeps and fitted slopes (Figure 1) ..................... :mod:`cebe_theory.sweep`
+- figures and tables, the command line .......................... :mod:`cebe_theory.figures`, :mod:`cebe_theory.cli`
+"""
+
+from cebe_theory.bellman import evaluate_policy, greedy_policy, policy_iteration, uniform_policy
+from cebe_theory.cebe import FirstOrderExpansion, context_enhanced_mdp, project_rows_to_simplex, renormalize_rows
+from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
+from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
+from cebe_theory.sweep import ErrorSweep, error_sweep, fitted_slope, log_grid
+
+__all__ = [
+    "SymbolicCMDP",
+    "TabularMDP",
+    "cliffwalking",
+    "windy_cliffwalking",
+    "evaluate_policy",
+    "policy_iteration",
+    "uniform_policy",
+    "greedy_policy",
+    "FirstOrderExpansion",
+    "context_enhanced_mdp",
+    "project_rows_to_simplex",
+    "renormalize_rows",
+    "error_sweep",
+    "ErrorSweep",
+    "fitted_slope",
+    "log_grid",
+]
