@@ -1,0 +1,241 @@
+"""Context sample enhancement (CSE): the paper's section 5, as a pure function and an SB3 replay buffer.
+
+A transition (s, a, r, s') collected in context c is moved to a nearby context c + dc by the
+first-order expansion of the context-enhanced Bellman equation (CEBE, paper section 2):
+
+    s'_new = s' + d_c T dc
+    r_new  = r  + d_c R dc + d_{s'} R (d_c T dc)
+
+and is replayed with context c + dc written into the context part of both the observation and the
+next observation.  ``d_c T`` (``dobs_dcontext``, shape (state_dim, context_dim)), ``d_c R``
+(``dreward_dcontext``, shape (context_dim,)) and ``d_{s'} R`` (``dreward_dnextobs``, shape (state_dim,))
+are the partial derivatives each contextual task reports in its step ``info``.
+
+Worked example (SimpleDirection, d = 2: s' = s + a + c, r = s' . c, so d_c T = I, d_c R = s',
+d_{s'} R = c).  At s = 0, a = (1, 0), c = 0 we get s' = (1, 0), r = 0.  Moving to dc = (0, 0.1):
+
+>>> import numpy as np
+>>> next_state, reward = context_sample_enhancement(
+...     next_state=np.array([[1.0, 0.0]]), reward=np.array([0.0]), dcontext=np.array([[0.0, 0.1]]),
+...     dobs_dcontext=np.eye(2)[None], dreward_dcontext=np.array([[1.0, 0.0]]),
+...     dreward_dnextobs=np.array([[0.0, 0.0]]))
+>>> next_state.tolist(), reward.tolist()
+([[1.0, 0.1]], [0.0])
+
+and the exact transition at c = (0, 0.1) is s' = (1, 0.1), r = s' . c = 0.01: the first-order reward misses
+the second-order term dc . (d_c T dc) = 0.01, as CEBE's Theorem 2 allows (error O(|dc|^2)).
+
+The buffer :class:`ContextSampleEnhancementBuffer` follows the shape of SB3's ``HerReplayBuffer``: it keeps
+each transition's Jacobians from ``infos`` at ``add()`` time and rewrites a fraction of every sampled batch
+in ``_get_samples``, so the learner (SAC, TD3, DQN, ...) never knows.  Use it as
+
+    SAC("MlpPolicy", env, replay_buffer_class=ContextSampleEnhancementBuffer,
+        replay_buffer_kwargs=dict(state_dim=env.unwrapped.state_dim, context_dim=env.unwrapped.context_dim,
+                                  eps=0.1))
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+
+PERTURBATIONS = ("sphere", "ball")
+"""How dc is drawn in the ball of radius eps: ``sphere`` = a uniform direction times eps (the authors'
+choice, |dc| = eps always); ``ball`` = uniform in the ball, |dc| = eps * U^(1/d)."""
+
+MODES = ("first_order", "exact")
+"""``first_order``: the CSE formula from the stored Jacobians (the paper's CSE).  ``exact``: re-simulate
+(s, a) at c + dc with the task's closed-form ``simulate`` (the authors' second variant)."""
+
+
+def context_sample_enhancement(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, dreward_dnextobs):
+    """First-order CSE of a batch of transitions (paper section 5; the CEBE expansion of section 2).
+
+    Returns ``(next_state + J dc, reward + dR/dc . dc + dR/ds' . (J dc))`` with ``J = dobs_dcontext``.
+
+    Works on numpy arrays and torch tensors alike (only ``@``, ``*``, ``+`` and ``.sum(-1)``).
+
+    :param next_state: (batch, state_dim) state part of s' (without the context)
+    :param reward: (batch,) rewards
+    :param dcontext: (batch, context_dim) context perturbations dc
+    :param dobs_dcontext: (batch, state_dim, context_dim) d_c T, the partial of s' in the context
+    :param dreward_dcontext: (batch, context_dim) d_c R, the partial of r in the context at fixed s'
+    :param dreward_dnextobs: (batch, state_dim) d_{s'} R, the partial of r in s' at fixed context
+    :return: (next_state_new (batch, state_dim), reward_new (batch,))
+    """
+    dnext_state = (dobs_dcontext @ dcontext[..., None])[..., 0]
+    reward_new = reward + (dreward_dcontext * dcontext).sum(-1) + (dreward_dnextobs * dnext_state).sum(-1)
+    return next_state + dnext_state, reward_new
+
+
+def sample_context_perturbation(
+    batch_size: int, context_dim: int, eps: float, perturbation: str = "sphere", generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Draw ``batch_size`` perturbations dc in the closed ball of radius ``eps`` (float32, shape (batch, d)).
+
+    ``sphere``: dc = eps * u, u uniform on the unit sphere (the authors' choice).
+    ``ball``: dc = eps * U^(1/d) * u, uniform in the ball.
+    """
+    if perturbation not in PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    direction = torch.randn(batch_size, context_dim, generator=generator)
+    direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    radius = torch.full((batch_size, 1), float(eps))
+    if perturbation == "ball":
+        radius = radius * torch.rand(batch_size, 1, generator=generator) ** (1.0 / context_dim)
+    return direction * radius
+
+
+class ContextSampleEnhancementBuffer(ReplayBuffer):
+    """SB3 replay buffer that applies CSE to a fraction of every sampled batch.
+
+    Observations are ``concat(state (state_dim), context (context_dim))`` as in ``cebe_deep.tasks``.
+    At ``add()`` the buffer keeps ``infos[i]["dobs_dcontext"]``, ``["dreward_dcontext"]`` and
+    ``["dreward_dnextobs"]``.  At sampling, for each enhanced sample it draws dc (see
+    :func:`sample_context_perturbation`), computes the new s' and r with :func:`context_sample_enhancement`
+    (or, in ``exact`` mode, with ``simulate(state, action, context + dc)``) and writes ``c + dc`` into the
+    context part of the observation and the next observation.  Dones are kept.
+
+    :param state_dim, context_dim: sizes of the two parts of the observation
+    :param eps: radius of the ball dc is drawn from (the paper: 0.1)
+    :param perturbation: ``"sphere"`` (authors) or ``"ball"``
+    :param cse_fraction: fraction of each batch that is enhanced (like HER's ``her_ratio``); 1.0 = all
+    :param mode: ``"first_order"`` or ``"exact"``
+    :param simulate: for ``exact`` mode, ``simulate(state_obs, action, context) -> (next_state_obs, reward)``
+        vectorized over a leading batch axis (numpy float64), with actions in the environment's units
+    :param context_low, context_high: optional box; when given, c + dc is clipped into it
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: torch.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        *,
+        state_dim: int,
+        context_dim: int,
+        eps: float = 0.1,
+        perturbation: str = "sphere",
+        cse_fraction: float = 1.0,
+        mode: str = "first_order",
+        simulate: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+        context_low: np.ndarray | None = None,
+        context_high: np.ndarray | None = None,
+    ):
+        if optimize_memory_usage:
+            raise ValueError("ContextSampleEnhancementBuffer does not support optimize_memory_usage=True")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        if perturbation not in PERTURBATIONS:
+            raise ValueError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
+        if mode not in MODES:
+            raise ValueError(f"unknown CSE mode {mode!r}; choose one of {', '.join(MODES)}")
+        if mode == "exact" and simulate is None:
+            raise ValueError("CSE mode 'exact' needs a simulate(state_obs, action, context) function")
+        if not 0.0 <= cse_fraction <= 1.0:
+            raise ValueError(f"cse_fraction must be in [0, 1], got {cse_fraction}")
+        if observation_space.shape != (state_dim + context_dim,):
+            raise ValueError(
+                f"observation shape {observation_space.shape} is not (state_dim + context_dim,) = ({state_dim + context_dim},)"
+            )
+        super().__init__(
+            buffer_size, observation_space, action_space, device, n_envs, optimize_memory_usage, handle_timeout_termination
+        )
+        self.state_dim, self.context_dim = int(state_dim), int(context_dim)
+        self.eps, self.perturbation, self.cse_fraction, self.mode = float(eps), perturbation, float(cse_fraction), mode
+        self.simulate = simulate
+        self.context_low = None if context_low is None else np.asarray(context_low, dtype=np.float32)
+        self.context_high = None if context_high is None else np.asarray(context_high, dtype=np.float32)
+        # Jacobians in the observation's dtype, so that the torch arithmetic needs no casts.
+        shape, dtype = (self.buffer_size, self.n_envs), observation_space.dtype
+        self.dobs_dcontext = np.zeros((*shape, self.state_dim, self.context_dim), dtype=dtype)
+        self.dreward_dcontext = np.zeros((*shape, self.context_dim), dtype=dtype)
+        self.dreward_dnextobs = np.zeros((*shape, self.state_dim), dtype=dtype)
+
+    def add(self, obs, next_obs, action, reward, done, infos: list[dict[str, Any]]) -> None:
+        # Jacobians first: super().add advances self.pos.
+        if self.mode == "first_order":
+            for env_index, info in enumerate(infos):
+                self.dobs_dcontext[self.pos, env_index] = info["dobs_dcontext"]
+                self.dreward_dcontext[self.pos, env_index] = info["dreward_dcontext"]
+                self.dreward_dnextobs[self.pos, env_index] = info["dreward_dnextobs"]
+        super().add(obs, next_obs, action, reward, done, infos)
+
+    def _get_samples(self, batch_inds: np.ndarray, env=None) -> ReplayBufferSamples:
+        if env is not None:
+            raise ValueError("ContextSampleEnhancementBuffer does not support VecNormalize (CSE needs raw observations)")
+        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        samples = ReplayBufferSamples(
+            *map(
+                self.to_torch,
+                (
+                    self.observations[batch_inds, env_indices],
+                    self.actions[batch_inds, env_indices],
+                    self.next_observations[batch_inds, env_indices],
+                    (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
+                    self.rewards[batch_inds, env_indices].reshape(-1, 1),
+                ),
+            )
+        )
+        n_enhanced = int(round(self.cse_fraction * len(batch_inds)))
+        if n_enhanced == 0:
+            return samples
+        return self._enhance(samples, batch_inds[:n_enhanced], env_indices[:n_enhanced])
+
+    def _enhance(self, samples: ReplayBufferSamples, batch_inds: np.ndarray, env_indices: np.ndarray) -> ReplayBufferSamples:
+        """Rewrite the first ``len(batch_inds)`` samples (the batch is i.i.d., so the first rows are a random subset)."""
+        n, s = len(batch_inds), self.state_dim
+        obs, next_obs, reward = samples.observations, samples.next_observations, samples.rewards
+        context = obs[:n, s:]
+        dcontext = sample_context_perturbation(n, self.context_dim, self.eps, self.perturbation).to(obs.device, obs.dtype)
+        new_context = context + dcontext
+        if self.context_low is not None or self.context_high is not None:
+            low = None if self.context_low is None else torch.as_tensor(self.context_low, device=obs.device, dtype=obs.dtype)
+            high = None if self.context_high is None else torch.as_tensor(self.context_high, device=obs.device, dtype=obs.dtype)
+            new_context = torch.clamp(new_context, low, high)
+            dcontext = new_context - context
+        if self.mode == "first_order":
+            next_state, new_reward = context_sample_enhancement(
+                next_obs[:n, :s],
+                reward[:n, 0],
+                dcontext,
+                self.to_torch(self.dobs_dcontext[batch_inds, env_indices]),
+                self.to_torch(self.dreward_dcontext[batch_inds, env_indices]),
+                self.to_torch(self.dreward_dnextobs[batch_inds, env_indices]),
+            )
+        else:
+            next_state, new_reward = self._resimulate(obs[:n, :s], samples.actions[:n], new_context)
+        obs, next_obs, reward = obs.clone(), next_obs.clone(), reward.clone()
+        obs[:n, s:] = new_context
+        next_obs[:n, :s] = next_state
+        next_obs[:n, s:] = new_context
+        reward[:n, 0] = new_reward
+        return samples._replace(observations=obs, next_observations=next_obs, rewards=reward)
+
+    def _resimulate(self, state: torch.Tensor, buffer_action: torch.Tensor, context: torch.Tensor):
+        """``exact`` mode: the true transition at the perturbed context (numpy float64 round trip)."""
+        action = buffer_action.cpu().numpy().astype(np.float64)
+        if isinstance(self.action_space, spaces.Box):
+            # SB3 off-policy algorithms store actions rescaled to [-1, 1]; simulate wants the env's units.
+            low, high = self.action_space.low.astype(np.float64), self.action_space.high.astype(np.float64)
+            action = low + 0.5 * (action + 1.0) * (high - low)
+        elif isinstance(self.action_space, spaces.Discrete):
+            action = action.reshape(-1).astype(np.int64)
+        next_state, reward = self.simulate(
+            state.cpu().numpy().astype(np.float64), action, context.cpu().numpy().astype(np.float64)
+        )
+        return (
+            torch.as_tensor(np.asarray(next_state), dtype=state.dtype, device=state.device),
+            torch.as_tensor(np.asarray(reward), dtype=state.dtype, device=state.device).reshape(-1),
+        )
