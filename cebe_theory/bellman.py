@@ -9,8 +9,9 @@ We solve it on the states, which is ``n_actions`` times smaller than the system 
 
     (I - gamma P_pi) V = r_pi,   P_pi = Pi T,   r_pi = Pi r,   then   Q = r + gamma T V,
 
-where ``Pi`` is the ``(S, S*A)`` matrix with ``Pi[s, s*A + a] = pi(a | s)``. ``I - gamma P_pi`` is a sparse
-M-matrix (strictly diagonally dominant by rows for ``gamma < 1``), factorized by SuperLU.
+where ``Pi`` is the ``(S, S*A)`` matrix with ``Pi[s, s*A + a] = pi(a | s)``. ``I - gamma P_pi`` is an
+M-matrix (strictly diagonally dominant by rows for ``gamma < 1``): factorized by SuperLU when sparse, by
+LAPACK when the MDP is small enough (``DENSE_STATE_LIMIT`` states) that a dense solve is faster.
 
 The optimal ``Q*`` comes from policy iteration (Howard): evaluate exactly, improve greedily, stop when
 the greedy policy no longer changes; on a finite MDP this terminates with an optimal policy.
@@ -96,15 +97,29 @@ def bellman_backup(mdp: TabularMDP, value: np.ndarray, gamma: float) -> np.ndarr
     return mdp.expected_reward() + gamma * continuation
 
 
-def evaluate_policy(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray:
-    """Exact ``Q^pi``, shape ``(S, A)``, by one sparse solve on the states (module docstring)."""
+DENSE_STATE_LIMIT = 400
+
+
+def evaluate_policy(mdp: TabularMDP, policy: np.ndarray, gamma: float, *, method: str = "auto") -> np.ndarray:
+    """Exact ``Q^pi``, shape ``(S, A)``, by one linear solve on the states (module docstring).
+
+    ``method``: ``"sparse"`` (SuperLU), ``"dense"`` (LAPACK) or ``"auto"`` (dense up to
+    ``DENSE_STATE_LIMIT`` states). Both are exact up to round-off.
+    """
     gamma = check_discount(gamma)
     policy = _check_policy(mdp, policy)
-    weights = _policy_matrix(policy)
+    if method not in ("auto", "sparse", "dense"):
+        raise ValueError(f"method must be 'auto', 'sparse' or 'dense', got {method!r}")
     reward = mdp.expected_reward()
-    system = sp.identity(mdp.n_states, format="csc") - gamma * (weights @ mdp.transition).tocsc()
-    value = spla.spsolve(system, weights @ reward.ravel())
-    return bellman_backup(mdp, value, gamma)
+    reward_pi = (policy * reward).sum(axis=1)
+    if method == "dense" or (method == "auto" and mdp.n_states <= DENSE_STATE_LIMIT):
+        transition = mdp.transition.toarray().reshape(mdp.n_states, mdp.n_actions, mdp.n_states)
+        system = np.eye(mdp.n_states) - gamma * np.einsum("sa,sat->st", policy, transition)
+        value = np.linalg.solve(system, reward_pi)
+    else:
+        system = sp.identity(mdp.n_states, format="csc") - gamma * (_policy_matrix(policy) @ mdp.transition).tocsc()
+        value = spla.spsolve(system, reward_pi)
+    return reward + gamma * (mdp.transition @ value).reshape(mdp.n_states, mdp.n_actions)
 
 
 @dataclass(frozen=True)

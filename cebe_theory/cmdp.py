@@ -70,7 +70,13 @@ class TabularMDP:
 
     def expected_reward(self) -> np.ndarray:
         """``r(s, a) = sum_s' T(s' | s, a) R(s, a, s')``, shape ``(n_states, n_actions)``."""
-        expected = np.asarray(self.transition.multiply(self.reward).sum(axis=1)).ravel()
+        t, r = self.transition, self.reward
+        if t.nnz == r.nnz and np.array_equal(t.indptr, r.indptr) and np.array_equal(t.indices, r.indices):
+            # Same pattern (always so for MDPs built by SymbolicCMDP): one product per stored entry.
+            rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
+            expected = np.bincount(rows, weights=t.data * r.data, minlength=t.shape[0])
+        else:
+            expected = np.asarray(t.multiply(r).sum(axis=1)).ravel()
         return expected.reshape(self.n_states, self.n_actions)
 
     @classmethod

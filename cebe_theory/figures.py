@@ -1,0 +1,171 @@
+"""Figure 1 of the paper and its companions, regenerated from the library (the README's main job).
+
+:func:`figure1_sweeps` computes every sweep as data; :func:`plot_error_sweeps` draws one panel;
+:func:`reproduce` writes all figures (PNG and PDF), the sweeps as one tidy CSV and a summary table
+(CSV and Markdown) into a folder. Nothing here computes anything the library does not already offer.
+
+Cases (PAPER.md section 4: 5 x 6 Cliffwalking, gamma = 0.9, p0 = 0.1, 100 log-spaced dc):
+
+- ``figure1a``: reward family ``inverse`` (paper's reward 1), dc in [e^-8, e^-3], uniform policy;
+- ``figure1b``: reward family ``power`` (reward 2), dc in [e^-8, e^-1], uniform policy;
+- ``constant``: reward 0 with both transition variants: CEBE is exact (error at round-off);
+- ``optimal``: the same three families, ``Q*_CE`` against ``Q*_BE`` (each MDP's own optimal policy);
+- ``windy``: transitions nonlinear in the context (:func:`~cebe_theory.cliffwalking.windy_cliffwalking`,
+  w0 = -0.2), projection against renormalization, marking where the projection acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking  # noqa: E402
+from cebe_theory.sweep import ErrorSweep, error_sweep, log_grid  # noqa: E402
+
+__all__ = ["SweepCase", "figure1_sweeps", "plot_error_sweeps", "reproduce"]
+
+GAMMA = 0.9
+ROUND_OFF = 1e-10
+P0 = 0.1
+W0 = -0.2
+
+
+@dataclass(frozen=True)
+class SweepCase:
+    """One labelled sweep: which figure it belongs to, the CMDP it ran on, and its result."""
+
+    figure: str
+    label: str
+    cmdp: str
+    family: str
+    sweep: ErrorSweep
+
+
+def figure1_sweeps(points: int = 100) -> list[SweepCase]:
+    """Every sweep shown by :func:`reproduce`, as data (``points`` dc values per sweep)."""
+    cases = []
+    for figure, family, high in (("figure1a", "inverse", -3.0), ("figure1b", "power", -1.0)):
+        sweep = error_sweep(cliffwalking(5, 6, family), [P0], log_grid(-8.0, high, points), gamma=GAMMA)
+        cases.append(SweepCase(figure, f"{family} (uniform policy)", "cliffwalking", family, sweep))
+    constant = cliffwalking(5, 6, "constant")
+    for variant in ("projection", "renormalize"):
+        sweep = error_sweep(constant, [P0], log_grid(-8.0, -1.0, points), gamma=GAMMA, transition_variant=variant)
+        cases.append(SweepCase("constant", f"constant, {variant}", "cliffwalking", "constant", sweep))
+    for family, high in (("constant", -1.0), ("inverse", -3.0), ("power", -1.0)):
+        sweep = error_sweep(cliffwalking(5, 6, family), [P0], log_grid(-8.0, high, points), gamma=GAMMA, policy="optimal")
+        cases.append(SweepCase("optimal", f"{family} (optimal policies)", "cliffwalking", family, sweep))
+    for family in ("constant", "power"):
+        windy = windy_cliffwalking(5, 6, family)
+        for variant in ("projection", "renormalize"):
+            sweep = error_sweep(windy, [W0], log_grid(-8.0, -1.0, points), gamma=GAMMA, transition_variant=variant)
+            cases.append(SweepCase("windy", f"windy {family}, {variant}", "windy_cliffwalking", family, sweep))
+    return cases
+
+
+def plot_error_sweeps(ax, cases: list[SweepCase], *, reference_slope: float | None = 2.0, title: str = "") -> None:
+    """Log-log ``sup_error`` against ``dc`` for each case, with a dashed ``dc^reference_slope`` guide."""
+    shaded = False
+    for case in cases:
+        sweep = case.sweep
+        positive = sweep.sup_error > 0
+        slope = f"slope {sweep.fitted_slope:.3f}" if sweep.sup_error.max() >= ROUND_OFF else "exact (round-off)"
+        ax.loglog(sweep.dc[positive], sweep.sup_error[positive], marker=".", markersize=3, linewidth=1,
+                  label=f"{case.label}: {slope}")
+        if sweep.projection_acts.any() and not shaded:
+            acting = sweep.dc[sweep.projection_acts]
+            ax.axvspan(acting.min(), acting.max(), color="grey", alpha=0.2, linewidth=0, label="projection acts")
+            shaded = True
+    if reference_slope is not None and cases:
+        sweep = cases[0].sweep
+        anchor = np.argmin(sweep.dc)
+        if sweep.sup_error[anchor] > 0:
+            guide = sweep.sup_error[anchor] * (sweep.dc / sweep.dc[anchor]) ** reference_slope
+            ax.loglog(sweep.dc, guide, "k--", linewidth=0.8, label=f"slope {reference_slope:g} guide")
+    ax.set_xlabel(r"context change $|dc|$")
+    ax.set_ylabel(r"$\max_{s,a} |Q_{CE} - Q_{BE}|$")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+FIGURE_TITLES = {
+    "figure1a": r"Figure 1a: goal $1/p^2$, fall $-100/p$",
+    "figure1b": r"Figure 1b: goal $(1+p)^{-1.5}$, fall $-10/(1+p)$",
+    "constant": "Constant rewards: T affine in p, CEBE exact",
+    "optimal": "Optimal policies: Q*_CE against Q*_BE",
+    "windy": "Windy Cliffwalking, T quadratic in the wind w",
+}
+
+
+def summary_table(cases: list[SweepCase]) -> pd.DataFrame:
+    """One row per sweep: setting, fitted slope, largest and smallest error."""
+    rows = []
+    for case in cases:
+        sweep = case.sweep
+        rows.append({
+            "figure": case.figure,
+            "case": case.label,
+            "cmdp": case.cmdp,
+            "family": case.family,
+            "context0": float(sweep.context0[0]),
+            "policy": sweep.policy,
+            "transition_variant": sweep.transition_variant,
+            "dc_min": float(sweep.dc.min()),
+            "dc_max": float(sweep.dc.max()),
+            # Errors at round-off have no meaningful slope: report nan and flag the sweep as exact.
+            "fitted_slope": sweep.fitted_slope if sweep.sup_error.max() >= ROUND_OFF else float("nan"),
+            "exact": bool(sweep.sup_error.max() < ROUND_OFF),
+            "max_sup_error": float(sweep.sup_error.max()),
+            "sup_error_at_dc_min": float(sweep.sup_error[np.argmin(sweep.dc)]),
+            "projection_acts_points": int(sweep.projection_acts.sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    columns = list(frame.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in frame.iterrows():
+        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
+    """Write every tabular figure (PNG and PDF), ``error_sweeps.csv`` and ``summary.{csv,md}``; return the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cases = figure1_sweeps(points)
+    written = []
+    for figure, title in FIGURE_TITLES.items():
+        selected = [case for case in cases if case.figure == figure]
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        plot_error_sweeps(ax, selected, reference_slope=None if figure == "constant" else 2.0, title=title)
+        if figure == "constant":
+            ax.axhline(1e-10, color="red", linewidth=0.8, linestyle=":", label="1e-10")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        for suffix in ("png", "pdf"):
+            path = out / f"{figure}.{suffix}"
+            fig.savefig(path, dpi=150)
+            written.append(path)
+        plt.close(fig)
+    tidy = pd.concat(
+        [case.sweep.to_frame().assign(figure=case.figure, case=case.label, cmdp=case.cmdp, family=case.family) for case in cases],
+        ignore_index=True,
+    )
+    tidy_path = out / "error_sweeps.csv"
+    tidy.to_csv(tidy_path, index=False)
+    summary = summary_table(cases)
+    summary_csv, summary_md = out / "summary.csv", out / "summary.md"
+    summary.to_csv(summary_csv, index=False)
+    summary_md.write_text(_markdown(summary))
+    written += [tidy_path, summary_csv, summary_md]
+    return written
