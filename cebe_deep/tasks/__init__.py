@@ -1,0 +1,58 @@
+"""Contextual control tasks of PAPER.md section 5, each reporting its context Jacobians at every step.
+
+The interface (observation = state part then context, ``set_context``, the ``info`` keys
+``dobs_dcontext``, ``dreward_dcontext``, ``dreward_dnextobs``) is documented once, in
+:mod:`cebe_deep.tasks.base`. Importing this package registers every task with Gymnasium as
+``cebe/<Name>-v0`` with the paper's time limit, so ``gymnasium.make("cebe/PendulumGoal-v0", context=...)``
+works after ``import cebe_deep`` (Gymnasium 1.x has no plugin entry points; the ``"cebe_deep:cebe/..."``
+module prefix of ``gymnasium.make`` imports the package on demand).
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
+from cebe_deep.tasks.pendulum_goal import PendulumGoal
+from cebe_deep.tasks.simple_direction import SimpleDirection
+
+__all__ = [
+    "ContextualEnv",
+    "JACOBIAN_KEYS",
+    "TASKS",
+    "make_task",
+    "PendulumGoal",
+    "SimpleDirection",
+]
+
+#: Task name -> class; every name is registered as ``cebe/<name>-v0``.
+TASKS: dict[str, type[ContextualEnv]] = {
+    "SimpleDirection": SimpleDirection,
+    "PendulumGoal": PendulumGoal,
+}
+
+
+def gymnasium_id(name: str) -> str:
+    """The Gymnasium id of a task name, e.g. ``"cebe/PendulumGoal-v0"``."""
+    return f"cebe/{name}-v0"
+
+
+def register_tasks() -> None:
+    """Register every task in :data:`TASKS` with Gymnasium (idempotent)."""
+    for name, task in TASKS.items():
+        if gymnasium_id(name) not in gymnasium.registry:
+            gymnasium.register(
+                id=gymnasium_id(name),
+                entry_point=f"{task.__module__}:{task.__name__}",
+                max_episode_steps=task.max_episode_steps,
+            )
+
+
+def make_task(name: str, **kwargs) -> gymnasium.Env:
+    """``gymnasium.make`` of a task by name (with its time limit); a ValueError lists the known names."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+    return gymnasium.make(gymnasium_id(name), **kwargs)
+
+
+register_tasks()

@@ -1,0 +1,128 @@
+"""A task's step map and reward as sympy expressions, with their context derivatives, compiled once.
+
+The ODE tasks (PendulumGoal, CartGoal) write one Euler step ``s' = f(c; s, a)`` and the reward
+``R(c; s, a, s')`` as sympy expressions. The derivatives are produced the same way as on the tabular side,
+by :class:`cebe_theory.symbolic.CompiledExpressions` (``order=1``):
+
+* ``d f / d c``                                      -> ``dobs_dcontext``
+* ``d R / d c`` at fixed ``s'`` (then ``s' = f``)     -> ``dreward_dcontext`` (a partial derivative)
+* ``d R / d s'`` at fixed ``c`` (then ``s' = f``)     -> ``dreward_dnextobs``
+
+For speed, the values and these derivative expressions are then lambdified together into one call, so a
+step with Jacobians costs one call, like a step without them. Two numeric forms are kept:
+
+* batched (``evaluate``, ``evaluate_with_jacobians``): ``CompiledExpressions`` with ``order=0`` and every
+  symbol passed as an argument, so batches of states, actions *and* contexts broadcast (``simulate``);
+* scalar (``step_values``, ``step_values_and_jacobians``): the same expressions lambdified with Python's
+  ``math`` module, about 20x faster than numpy ufuncs on scalars (measured: 1.7 us against 37 us for
+  PendulumGoal's values and Jacobians). An environment's ``step`` uses only this form, with Jacobians on
+  or off, so both settings give the same trajectory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import sympy
+
+from cebe_theory.symbolic import CompiledExpressions
+
+__all__ = ["SymbolicTransition"]
+
+
+class SymbolicTransition:
+    """Compiled ``s' = f(c; s, a)``, ``R(c; s, a, s')`` and their context derivatives.
+
+    Parameters
+    ----------
+    context_symbols:
+        ``c_1..c_d`` in the order of the context vector.
+    argument_symbols:
+        State and action symbols, in the order the numeric arguments are passed.
+    next_state_expressions:
+        ``f_1..f_n``: the next observation's state part, in terms of context and arguments.
+    reward_expression:
+        ``R`` in terms of context, arguments and ``next_state_symbols``.
+    next_state_symbols:
+        Symbols standing for ``f_1..f_n`` inside ``reward_expression`` (empty when the reward does not
+        depend on the next state; then ``dreward_dnextobs`` is zero).
+    extra_expressions:
+        Further outputs evaluated in the same call (e.g. an internal unwrapped angle), not differentiated.
+    """
+
+    def __init__(
+        self,
+        context_symbols: Sequence[sympy.Symbol],
+        argument_symbols: Sequence[sympy.Symbol],
+        next_state_expressions: Sequence[sympy.Expr],
+        reward_expression: sympy.Expr,
+        next_state_symbols: Sequence[sympy.Symbol] = (),
+        extra_expressions: Sequence[sympy.Expr] = (),
+    ):
+        context_symbols, argument_symbols = tuple(context_symbols), tuple(argument_symbols)
+        next_state_expressions = [sympy.sympify(e) for e in next_state_expressions]
+        next_state_symbols = tuple(next_state_symbols)
+        if next_state_symbols and len(next_state_symbols) != len(next_state_expressions):
+            raise ValueError(
+                f"next_state_symbols must name all {len(next_state_expressions)} next-state outputs, got {len(next_state_symbols)}"
+            )
+        self.state_dim, self.context_dim = len(next_state_expressions), len(context_symbols)
+        n, d = self.state_dim, self.context_dim
+        next_state_substitution = dict(zip(next_state_symbols, next_state_expressions))
+
+        step_derivatives = CompiledExpressions(next_state_expressions, context_symbols, order=1, arguments=argument_symbols)
+        reward_derivatives = CompiledExpressions(
+            [reward_expression], context_symbols + next_state_symbols, order=1, arguments=argument_symbols
+        )
+        dnext_dcontext = [entry for row in step_derivatives.first_derivatives for entry in row]
+        reward_gradient = [e.xreplace(next_state_substitution) for e in reward_derivatives.first_derivatives[0]]
+        dreward_dcontext = reward_gradient[:d]
+        dreward_dnext = reward_gradient[d:] if next_state_symbols else [sympy.S.Zero] * n
+        reward_value = sympy.sympify(reward_expression).xreplace(next_state_substitution)
+
+        values = [*next_state_expressions, reward_value, *extra_expressions]
+        every_symbol = context_symbols + argument_symbols
+        self._values = CompiledExpressions(values, (), order=0, arguments=every_symbol)
+        self._values_and_jacobians = CompiledExpressions(
+            values + dnext_dcontext + dreward_dcontext + dreward_dnext, (), order=0, arguments=every_symbol
+        )
+        self._scalar_values = sympy.lambdify(every_symbol, values, modules="math", cse=True)
+        self._scalar_values_and_jacobians = sympy.lambdify(
+            every_symbol, values + dnext_dcontext + dreward_dcontext + dreward_dnext, modules="math", cse=True
+        )
+        self._extra = len(extra_expressions)
+
+    def _split_values(self, outputs: np.ndarray):
+        n = self.state_dim
+        next_state = outputs[:n]
+        reward = outputs[n]
+        extras = outputs[n + 1 : n + 1 + self._extra]
+        return next_state, reward, extras
+
+    def evaluate(self, context, *arguments):
+        """``(next_state (n, *B), reward (*B), extras (e, *B))``; ``context`` entries may be batched."""
+        return self._split_values(self._values.values((), *context, *arguments))
+
+    def evaluate_with_jacobians(self, context, *arguments):
+        """As :meth:`evaluate`, plus ``dobs_dcontext (n, d)``, ``dreward_dcontext (d,)``, ``dreward_dnextobs (n,)``."""
+        return self._split_jacobians(self._values_and_jacobians.values((), *context, *arguments))
+
+    def step_values(self, context, *arguments):
+        """Scalar fast path of :meth:`evaluate` (every argument a Python float)."""
+        return self._split_values(np.array(self._scalar_values(*context, *arguments), dtype=np.float64))
+
+    def step_values_and_jacobians(self, context, *arguments):
+        """Scalar fast path of :meth:`evaluate_with_jacobians` (every argument a Python float)."""
+        outputs = np.array(self._scalar_values_and_jacobians(*context, *arguments), dtype=np.float64)
+        return self._split_jacobians(outputs)
+
+    def _split_jacobians(self, outputs: np.ndarray):
+        n, d = self.state_dim, self.context_dim
+        next_state, reward, extras = self._split_values(outputs)
+        start = n + 1 + self._extra
+        dobs_dcontext = outputs[start : start + n * d].reshape((n, d) + outputs.shape[1:])
+        start += n * d
+        dreward_dcontext = outputs[start : start + d]
+        dreward_dnextobs = outputs[start + d : start + d + n]
+        return next_state, reward, extras, dobs_dcontext, dreward_dcontext, dreward_dnextobs

@@ -1,0 +1,264 @@
+"""The analytic tasks (closed form and sympy): Jacobians against finite differences of the environment's own
+step, dynamics against independent references, the interface, and input validation."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import cebe_deep  # noqa: F401  (registers cebe/<Task>-v0)
+from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, PendulumGoal, SimpleDirection, make_task
+from tests.deep.test_tasks_support import central_gradient, finite_difference_step, relative_error
+
+TOLERANCE = 1e-4  # acceptance: relative error of closed-form and sympy Jacobians
+
+
+# --- documented rewards, written from the task docstrings (independent of the implementations) -------------
+def simple_direction_reward(previous_obs, action, next_state, context):
+    # r = s' . c
+    return float(np.dot(next_state, context))
+
+
+def pendulum_goal_reward(previous_obs, action, next_state, context):
+    # r = -(pi^2 sin^2((theta - goal)/2) + 0.1 theta_dot^2 + 0.001 u^2) on the state before the step,
+    # goal = asin(-tau / (m g l)), u = clip(a, -2, 2)
+    g, m, l, tau = context
+    theta = np.arctan2(previous_obs[1], previous_obs[0])
+    theta_dot, u = previous_obs[2], float(np.clip(np.ravel(action)[0], -2, 2))
+    goal = np.arcsin(-tau / (m * g * l))
+    return float(-(np.pi**2 * np.sin((theta - goal) / 2) ** 2 + 0.1 * theta_dot**2 + 0.001 * u**2))
+
+
+def sample_simple_direction_context(rng):
+    return rng.uniform(-1.5, 1.5, size=2)
+
+
+def sample_pendulum_goal_context(rng):
+    g, m, l = rng.uniform(1.0, 10.0), rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0)
+    tau = np.clip(rng.uniform(-0.8, 0.8) * m * g * l, -1.9, 1.9)
+    return np.array([g, m, l, tau])
+
+
+CASES = {
+    "SimpleDirection": (sample_simple_direction_context, simple_direction_reward),
+    "PendulumGoal": (sample_pendulum_goal_context, pendulum_goal_reward),
+}
+
+
+def check_jacobians_along_episode(env, rng, documented_reward, steps=12, check_every=3):
+    """Step an episode with random actions; every few steps compare the reported Jacobians with central
+    differences of the environment's own step at c +/- h (from a copy of the state)."""
+    n, context = env.state_dim, env.context
+    step_sizes = 1e-6 * np.maximum(1.0, np.abs(context))
+    observation, _ = env.reset(seed=int(rng.integers(1 << 30)))
+    env.action_space.seed(int(rng.integers(1 << 30)))
+    checked = 0
+    for step in range(steps):
+        action = env.action_space.sample()
+        if step % check_every != check_every - 1:
+            observation, *_ = env.step(action)
+            continue
+        dobs_fd, total_dreward_fd = finite_difference_step(env, action, step_sizes)
+        previous = observation
+        observation, reward, _, _, info = env.step(action)
+        dobs, dreward_dc, dreward_dnext = (info[key] for key in JACOBIAN_KEYS)
+        assert relative_error(dobs, dobs_fd) <= TOLERANCE
+        # chain rule: total dr/dc = partial dR/dc + dR/ds' . ds'/dc
+        assert relative_error(dreward_dc + dreward_dnext @ dobs, total_dreward_fd) <= TOLERANCE
+        # the partials themselves, from the documented reward formula R(s, a, s', c)
+        next_state = observation[:n]
+        assert documented_reward(previous, action, next_state, context) == pytest.approx(reward, rel=1e-12, abs=1e-12)
+        partial_c = central_gradient(lambda c: documented_reward(previous, action, next_state, c), context)
+        partial_next = central_gradient(lambda s: documented_reward(previous, action, s, context), next_state)
+        assert relative_error(dreward_dc, partial_c) <= TOLERANCE
+        assert relative_error(dreward_dnext, partial_next) <= TOLERANCE
+        checked += 1
+    assert checked == steps // check_every
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_reported_jacobians_match_finite_differences(name, seed):
+    sample_context, documented_reward = CASES[name]
+    rng = np.random.default_rng(seed)
+    env = TASKS[name](context=sample_context(rng))
+    check_jacobians_along_episode(env, rng, documented_reward)
+
+
+def test_simple_direction_jacobians_in_higher_dimension():
+    rng = np.random.default_rng(7)
+    env = SimpleDirection(context=rng.uniform(-1, 1, size=5), dimension=5)
+    check_jacobians_along_episode(env, rng, simple_direction_reward)
+
+
+def test_simple_direction_dynamics_closed_form():
+    env = SimpleDirection(context=[0.5, -0.25])
+    observation, _ = env.reset(seed=3)
+    state = observation[:2]
+    next_observation, reward, terminated, truncated, _ = env.step(np.array([0.25, 3.0]))  # 3.0 clips to 1
+    expected = state + np.array([0.25, 1.0]) + np.array([0.5, -0.25])
+    np.testing.assert_allclose(next_observation, np.concatenate([expected, [0.5, -0.25]]), rtol=0, atol=1e-15)
+    assert reward == pytest.approx(expected @ np.array([0.5, -0.25]), abs=1e-15)
+    assert not terminated and not truncated
+
+
+def test_pendulum_goal_dynamics_match_gymnasium_pendulum():
+    """Same Euler step as Gymnasium's own Pendulum-v1 with g, m, l set (the reward differs by design)."""
+    context = np.array([3.0, 1.3, 0.8, 0.4])
+    ours = PendulumGoal(context=context)
+    reference = gymnasium.make("Pendulum-v1", g=3.0).unwrapped
+    reference.m, reference.l = 1.3, 0.8
+    observation, _ = ours.reset(seed=0)
+    reference.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        reference.state = np.array([np.arctan2(observation[1], observation[0]), observation[2]])
+        action = rng.uniform(-2.5, 2.5, size=1)  # beyond the box on purpose: both clip to [-2, 2]
+        reference.step(action)
+        theta, theta_dot = reference.state  # float64 internal state (its observation is float32)
+        expected = np.array([np.cos(theta), np.sin(theta), theta_dot])
+        observation, *_ = ours.step(action)
+        np.testing.assert_allclose(observation[:3], expected, rtol=0, atol=1e-12)
+
+
+def test_pendulum_goal_speed_clip_zeroes_the_context_derivative():
+    # g = 19, l = 0.25: the speed 7.9 + 114 sin(pi/2) 0.05 + ... > 8 is clipped, whatever the context nearby
+    env = PendulumGoal(context=[19.0, 1.0, 0.25, 0.0])
+    env.reset(seed=0, options={"theta": np.pi / 2, "theta_dot": 7.9})
+    action = np.array([1.0])
+    dobs_fd, total_dreward_fd = finite_difference_step(env, action, 1e-6 * np.array([19.0, 1.0, 1.0, 1.0]))
+    observation, _, _, _, info = env.step(action)
+    assert observation[2] == 8.0
+    np.testing.assert_array_equal(info["dobs_dcontext"], 0.0)
+    np.testing.assert_allclose(dobs_fd, 0.0, atol=1e-9)
+    assert relative_error(info["dreward_dcontext"], total_dreward_fd) <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_simulate_reproduces_step_in_a_batch(name):
+    sample_context, _ = CASES[name]
+    rng = np.random.default_rng(11)
+    env = TASKS[name]()
+    assert env.supports_simulate
+    states, actions, contexts, next_states, rewards = [], [], [], [], []
+    for _ in range(3):
+        env.set_context(sample_context(rng))
+        observation, _ = env.reset(seed=int(rng.integers(1000)))
+        for _ in range(5):
+            action = rng.uniform(-1.2, 1.2, size=env.action_space.shape) * env.action_space.high
+            next_observation, reward, *_ = env.step(action)
+            states.append(observation[: env.state_dim])
+            actions.append(action)
+            contexts.append(env.context)
+            next_states.append(next_observation[: env.state_dim])
+            rewards.append(reward)
+            observation = next_observation
+    simulated_states, simulated_rewards = env.simulate(np.array(states), np.array(actions), np.array(contexts))
+    assert simulated_states.shape == (15, env.state_dim) and simulated_rewards.shape == (15,)
+    np.testing.assert_allclose(simulated_states, next_states, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(simulated_rewards, rewards, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jacobians_flag_leaves_the_trajectory_unchanged(name):
+    trajectories = []
+    for jacobians in (True, False):
+        env = make_task(name, jacobians=jacobians)
+        env.action_space.seed(5)
+        observation, info = env.reset(seed=5)
+        assert set(JACOBIAN_KEYS) <= set(info) if jacobians else not set(JACOBIAN_KEYS) & set(info)
+        trajectory = [np.concatenate([observation, [0.0, False, False]])]
+        for _ in range(40):
+            observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            trajectory.append(np.concatenate([observation, [reward, terminated, truncated]]))
+            if terminated or truncated:
+                observation, _ = env.reset()
+        trajectories.append(np.array(trajectory))
+    np.testing.assert_array_equal(trajectories[0], trajectories[1])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_interface_shapes_dtypes_and_time_limit(name):
+    task = TASKS[name]
+    env = gymnasium.make(f"cebe/{name}-v0", context=task().default_context)
+    assert env.spec.max_episode_steps == task.max_episode_steps
+    base = env.unwrapped
+    n, d = base.state_dim, base.context_dim
+    assert env.observation_space.shape == (n + d,)
+    observation, info = env.reset(seed=0)
+    assert observation.dtype == np.float64
+    np.testing.assert_array_equal(observation[n:], base.default_context)
+    assert info["dobs_dcontext"].shape == (n, d) and not info["dobs_dcontext"].any()
+    assert info["dreward_dcontext"].shape == (d,) and not info["dreward_dcontext"].any()
+    assert info["dreward_dnextobs"].shape == (n,) and not info["dreward_dnextobs"].any()
+    steps, truncated = 0, False
+    while not truncated:
+        observation, _, terminated, truncated, info = env.step(env.action_space.sample())
+        steps += 1
+        assert not terminated
+        assert all(info[key].dtype == np.float64 for key in JACOBIAN_KEYS)
+        assert info["dobs_dcontext"].shape == (n, d)
+        assert info["dreward_dcontext"].shape == (d,) and info["dreward_dnextobs"].shape == (n,)
+    assert steps == task.max_episode_steps
+    # set_context takes effect at the next step and shows in the observation; context is a copy
+    new_context = base.default_context + 0.1
+    base.set_context(new_context)
+    base.context[0] = 99.0
+    np.testing.assert_array_equal(base.context, new_context)
+    observation, *_ = env.step(env.action_space.sample())
+    np.testing.assert_array_equal(observation[n:], new_context)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gymnasium_check_env_passes(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unbounded/unnormalized space advisories are warnings, not failures
+        check_env(TASKS[name]())
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "message"),
+    [
+        ("SimpleDirection", [3.0, 0.0], r"context\[0\] \(direction_0\) = 3\.0 is outside the allowed range \[-2\.0, 2\.0\]"),
+        ("SimpleDirection", [0.0, 0.0, 0.0], r"shape \(2,\)"),
+        ("PendulumGoal", [2.0, 1.0, 1.0, np.nan], "finite"),
+        ("PendulumGoal", [2.0, 9.0, 1.0, 0.0], r"context\[1\] \(mass\) = 9\.0 is outside the allowed range \[0\.2, 5\.0\]"),
+        ("PendulumGoal", [1.0, 1.0, 1.0, 1.5], r"goal_torque = 1\.5 must satisfy \|goal_torque\| < mass \* gravity \* length = 1\.0"),
+        ("PendulumGoal", "heavy", "vector of 4 real numbers"),
+    ],
+)
+def test_invalid_context_is_a_one_line_value_error(name, context, message):
+    with pytest.raises(ValueError, match=message) as error:
+        TASKS[name](context=context)
+    assert "\n" not in str(error.value)
+    env = TASKS[name]()
+    with pytest.raises(ValueError, match=message):
+        env.set_context(context)
+    np.testing.assert_array_equal(env.context, env.default_context)  # a refused context changes nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "action", "message"),
+    [
+        ("SimpleDirection", [0.1, 0.2, 0.3], r"action must have shape \(2,\)"),
+        ("SimpleDirection", [np.nan, 0.0], "action must be finite"),
+        ("PendulumGoal", [1.0, 1.0], r"action must have shape \(1,\)"),
+        ("PendulumGoal", "push", "action must be a real vector"),
+    ],
+)
+def test_invalid_action_is_a_one_line_value_error(name, action, message):
+    env = TASKS[name]()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message) as error:
+        env.step(action)
+    assert "\n" not in str(error.value)
+
+
+def test_make_task_names_the_known_tasks():
+    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal"):
+        make_task("Nope")
+    assert make_task("PendulumGoal", context=[2.0, 1.0, 1.0, 0.5]).unwrapped.context[3] == 0.5
