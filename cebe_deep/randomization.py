@@ -1,0 +1,85 @@
+"""Domain randomization baselines (paper section 5) as Gymnasium wrappers around a contextual task.
+
+- :class:`LocalDomainRandomization` (LDR): every episode runs in context ``c0 + eps * N(0, I)``, clipped to
+  the task's context box.  Unlike CSE, this needs the real environment at many contexts.
+- :class:`GlobalDomainRandomization` (GDR): every episode's context is uniform over the task's box.
+
+Both draw the context at ``reset()`` from the wrapper's own ``np_random`` (seeded by ``reset(seed=...)``)
+and set it with the task's ``set_context``; the observation then carries that context as usual.
+
+>>> from cebe_deep.tasks import make_task                               # doctest: +SKIP
+>>> env = LocalDomainRandomization(make_task("SimpleDirection"), eps=0.1)  # doctest: +SKIP
+>>> obs, info = env.reset(seed=0); info["context"]                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from gymnasium.utils import seeding
+
+
+class _ContextRandomization(gymnasium.Wrapper):
+    """Common part: pick a context at each reset, set it on the task, report it in ``info["context"]``."""
+
+    def __init__(self, env: gymnasium.Env):
+        super().__init__(env)
+        task = env.unwrapped
+        for name in ("set_context", "context_low", "context_high", "default_context"):
+            if not hasattr(task, name):
+                raise TypeError(f"{type(self).__name__} needs a contextual task (missing {name!r}), got {task!r}")
+        self.context_low = np.asarray(task.context_low, dtype=np.float64)
+        self.context_high = np.asarray(task.context_high, dtype=np.float64)
+        self.base_context = np.asarray(task.default_context, dtype=np.float64).copy()
+        self._randomization_rng, _ = seeding.np_random(None)
+
+    def draw_context(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            # A separate stream from the task's own, so that randomization does not shift the task's noise.
+            self._randomization_rng, _ = seeding.np_random(seed + 7919)
+        context = self.draw_context()
+        self.env.unwrapped.set_context(context)
+        obs, info = self.env.reset(seed=seed, options=options)
+        info = dict(info, context=context)
+        return obs, info
+
+
+class LocalDomainRandomization(_ContextRandomization):
+    """LDR: each episode's context is ``clip(c0 + eps * N(0, I), low, high)``.
+
+    :param env: a contextual task (``cebe_deep.tasks.ContextualEnv``), possibly wrapped
+    :param eps: the Gaussian's scale (the paper uses the same eps as CSE, 0.1)
+    :param base_context: c0; default the task's ``default_context``
+    """
+
+    def __init__(self, env: gymnasium.Env, eps: float = 0.1, base_context: np.ndarray | None = None):
+        super().__init__(env)
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.eps = float(eps)
+        if base_context is not None:
+            self.base_context = np.asarray(base_context, dtype=np.float64).copy()
+        if np.any(self.base_context < self.context_low) or np.any(self.base_context > self.context_high):
+            raise ValueError(f"base context {self.base_context} is outside the box [{self.context_low}, {self.context_high}]")
+
+    def draw_context(self) -> np.ndarray:
+        noise = self._randomization_rng.normal(0.0, self.eps, size=self.base_context.shape)
+        return np.clip(self.base_context + noise, self.context_low, self.context_high)
+
+
+class GlobalDomainRandomization(_ContextRandomization):
+    """GDR: each episode's context is uniform over the task's box ``[context_low, context_high]``."""
+
+    def __init__(self, env: gymnasium.Env):
+        super().__init__(env)
+        if not (np.all(np.isfinite(self.context_low)) and np.all(np.isfinite(self.context_high))):
+            raise ValueError("global domain randomization needs a bounded context box")
+
+    def draw_context(self) -> np.ndarray:
+        return self._randomization_rng.uniform(self.context_low, self.context_high)
