@@ -13,6 +13,7 @@ from __future__ import annotations
 import gymnasium
 
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
+from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
 
@@ -21,6 +22,7 @@ __all__ = [
     "JACOBIAN_KEYS",
     "TASKS",
     "make_task",
+    "CartGoal",
     "PendulumGoal",
     "SimpleDirection",
 ]
@@ -29,6 +31,7 @@ __all__ = [
 TASKS: dict[str, type[ContextualEnv]] = {
     "SimpleDirection": SimpleDirection,
     "PendulumGoal": PendulumGoal,
+    "CartGoal": CartGoal,
 }
 
 

@@ -8,8 +8,8 @@ by :class:`cebe_theory.symbolic.CompiledExpressions` (``order=1``):
 * ``d R / d c`` at fixed ``s'`` (then ``s' = f``)     -> ``dreward_dcontext`` (a partial derivative)
 * ``d R / d s'`` at fixed ``c`` (then ``s' = f``)     -> ``dreward_dnextobs``
 
-For speed, the values and these derivative expressions are then lambdified together into one call, so a
-step with Jacobians costs one call, like a step without them. Two numeric forms are kept:
+The values and the derivative expressions are lambdified as two functions (values first, so they are
+bit-for-bit the same whether or not the Jacobians are asked for). Two numeric forms are kept:
 
 * batched (``evaluate``, ``evaluate_with_jacobians``): ``CompiledExpressions`` with ``order=0`` and every
   symbol passed as an argument, so batches of states, actions *and* contexts broadcast (``simulate``);
@@ -82,15 +82,14 @@ class SymbolicTransition:
         reward_value = sympy.sympify(reward_expression).xreplace(next_state_substitution)
 
         values = [*next_state_expressions, reward_value, *extra_expressions]
+        jacobians = dnext_dcontext + dreward_dcontext + dreward_dnext
         every_symbol = context_symbols + argument_symbols
+        # Values and Jacobians are compiled separately: common-subexpression elimination over a longer list
+        # may reorder floating-point operations, and the values must not depend on whether Jacobians are on.
         self._values = CompiledExpressions(values, (), order=0, arguments=every_symbol)
-        self._values_and_jacobians = CompiledExpressions(
-            values + dnext_dcontext + dreward_dcontext + dreward_dnext, (), order=0, arguments=every_symbol
-        )
+        self._jacobians = CompiledExpressions(jacobians, (), order=0, arguments=every_symbol)
         self._scalar_values = sympy.lambdify(every_symbol, values, modules="math", cse=True)
-        self._scalar_values_and_jacobians = sympy.lambdify(
-            every_symbol, values + dnext_dcontext + dreward_dcontext + dreward_dnext, modules="math", cse=True
-        )
+        self._scalar_jacobians = sympy.lambdify(every_symbol, jacobians, modules="math", cse=True)
         self._extra = len(extra_expressions)
 
     def _split_values(self, outputs: np.ndarray):
@@ -106,7 +105,8 @@ class SymbolicTransition:
 
     def evaluate_with_jacobians(self, context, *arguments):
         """As :meth:`evaluate`, plus ``dobs_dcontext (n, d)``, ``dreward_dcontext (d,)``, ``dreward_dnextobs (n,)``."""
-        return self._split_jacobians(self._values_and_jacobians.values((), *context, *arguments))
+        values = self._values.values((), *context, *arguments)
+        return self._split_jacobians(values, self._jacobians.values((), *context, *arguments))
 
     def step_values(self, context, *arguments):
         """Scalar fast path of :meth:`evaluate` (every argument a Python float)."""
@@ -114,15 +114,13 @@ class SymbolicTransition:
 
     def step_values_and_jacobians(self, context, *arguments):
         """Scalar fast path of :meth:`evaluate_with_jacobians` (every argument a Python float)."""
-        outputs = np.array(self._scalar_values_and_jacobians(*context, *arguments), dtype=np.float64)
-        return self._split_jacobians(outputs)
+        values = np.array(self._scalar_values(*context, *arguments), dtype=np.float64)
+        return self._split_jacobians(values, np.array(self._scalar_jacobians(*context, *arguments), dtype=np.float64))
 
-    def _split_jacobians(self, outputs: np.ndarray):
+    def _split_jacobians(self, values: np.ndarray, jacobians: np.ndarray):
         n, d = self.state_dim, self.context_dim
-        next_state, reward, extras = self._split_values(outputs)
-        start = n + 1 + self._extra
-        dobs_dcontext = outputs[start : start + n * d].reshape((n, d) + outputs.shape[1:])
-        start += n * d
-        dreward_dcontext = outputs[start : start + d]
-        dreward_dnextobs = outputs[start + d : start + d + n]
+        next_state, reward, extras = self._split_values(values)
+        dobs_dcontext = jacobians[: n * d].reshape((n, d) + jacobians.shape[1:])
+        dreward_dcontext = jacobians[n * d : n * d + d]
+        dreward_dnextobs = jacobians[n * d + d : n * d + d + n]
         return next_state, reward, extras, dobs_dcontext, dreward_dcontext, dreward_dnextobs

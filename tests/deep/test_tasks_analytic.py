@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import cebe_deep  # noqa: F401  (registers cebe/<Task>-v0)
-from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, PendulumGoal, SimpleDirection, make_task
+from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, CartGoal, PendulumGoal, SimpleDirection, make_task
 from tests.deep.test_tasks_support import central_gradient, finite_difference_step, relative_error
 
 TOLERANCE = 1e-4  # acceptance: relative error of closed-form and sympy Jacobians
@@ -33,6 +33,17 @@ def pendulum_goal_reward(previous_obs, action, next_state, context):
     return float(-(np.pi**2 * np.sin((theta - goal) / 2) ** 2 + 0.1 * theta_dot**2 + 0.001 * u**2))
 
 
+def cart_goal_reward(previous_obs, action, next_state, context):
+    # r = 1 + (1 - sqrt(1 + (x' - goal)^2)) on the next state
+    return float(1 + (1 - np.sqrt(1 + (next_state[0] - context[4]) ** 2)))
+
+
+def sample_cart_goal_context(rng):
+    return np.array(
+        [rng.uniform(5, 15), rng.uniform(0.05, 0.5), rng.uniform(0.5, 2.0), rng.uniform(0.3, 1.0), rng.uniform(-1.5, 1.5)]
+    )
+
+
 def sample_simple_direction_context(rng):
     return rng.uniform(-1.5, 1.5, size=2)
 
@@ -46,6 +57,7 @@ def sample_pendulum_goal_context(rng):
 CASES = {
     "SimpleDirection": (sample_simple_direction_context, simple_direction_reward),
     "PendulumGoal": (sample_pendulum_goal_context, pendulum_goal_reward),
+    "CartGoal": (sample_cart_goal_context, cart_goal_reward),
 }
 
 
@@ -125,6 +137,35 @@ def test_pendulum_goal_dynamics_match_gymnasium_pendulum():
         np.testing.assert_allclose(observation[:3], expected, rtol=0, atol=1e-12)
 
 
+def test_cart_goal_dynamics_match_gymnasium_cartpole():
+    """Same Euler step as Gymnasium's own CartPole-v1 with its physical constants set to the context."""
+    ours = CartGoal(context=[12.0, 0.3, 1.5, 0.7, 1.0])
+    reference = gymnasium.make("CartPole-v1").unwrapped
+    reference.gravity, reference.masspole, reference.masscart, reference.length = 12.0, 0.3, 1.5, 0.7
+    reference.total_mass = reference.masspole + reference.masscart
+    reference.polemass_length = reference.masspole * reference.length
+    observation, _ = ours.reset(seed=1)
+    reference.reset(seed=1)
+    for action in [1, 0, 0, 1, 1, 1, 0, 1, 0, 0]:
+        reference.state = observation[:4].copy()
+        reference.step(action)
+        observation, reward, terminated, *_ = ours.step(action)
+        np.testing.assert_allclose(observation[:4], reference.state, rtol=0, atol=1e-13)
+        assert reward == pytest.approx(2 - np.sqrt(1 + (reference.state[0] - 1.0) ** 2), abs=1e-13)
+        assert not terminated
+
+
+def test_cart_goal_terminates_like_cartpole():
+    env = CartGoal()
+    env.reset(seed=0)
+    terminated, steps = False, 0
+    while not terminated:
+        observation, _, terminated, _, _ = env.step(1)  # always push right: the pole falls left
+        steps += 1
+    assert abs(observation[2]) > 12 * 2 * np.pi / 360 or abs(observation[0]) > 2.4
+    assert steps < 100
+
+
 def test_pendulum_goal_speed_clip_zeroes_the_context_derivative():
     # g = 19, l = 0.25: the speed 7.9 + 114 sin(pi/2) 0.05 + ... > 8 is clipped, whatever the context nearby
     env = PendulumGoal(context=[19.0, 1.0, 0.25, 0.0])
@@ -149,7 +190,10 @@ def test_simulate_reproduces_step_in_a_batch(name):
         env.set_context(sample_context(rng))
         observation, _ = env.reset(seed=int(rng.integers(1000)))
         for _ in range(5):
-            action = rng.uniform(-1.2, 1.2, size=env.action_space.shape) * env.action_space.high
+            if isinstance(env.action_space, gymnasium.spaces.Discrete):
+                action = int(rng.integers(2))
+            else:  # reaching beyond the box on purpose: step and simulate both clip
+                action = rng.uniform(-1.2, 1.2, size=env.action_space.shape) * env.action_space.high
             next_observation, reward, *_ = env.step(action)
             states.append(observation[: env.state_dim])
             actions.append(action)
@@ -195,15 +239,14 @@ def test_interface_shapes_dtypes_and_time_limit(name):
     assert info["dobs_dcontext"].shape == (n, d) and not info["dobs_dcontext"].any()
     assert info["dreward_dcontext"].shape == (d,) and not info["dreward_dcontext"].any()
     assert info["dreward_dnextobs"].shape == (n,) and not info["dreward_dnextobs"].any()
-    steps, truncated = 0, False
-    while not truncated:
+    steps, terminated, truncated = 0, False, False
+    while not (terminated or truncated):
         observation, _, terminated, truncated, info = env.step(env.action_space.sample())
         steps += 1
-        assert not terminated
         assert all(info[key].dtype == np.float64 for key in JACOBIAN_KEYS)
         assert info["dobs_dcontext"].shape == (n, d)
         assert info["dreward_dcontext"].shape == (d,) and info["dreward_dnextobs"].shape == (n,)
-    assert steps == task.max_episode_steps
+    assert terminated or steps == task.max_episode_steps  # CartGoal may fall before its time limit
     # set_context takes effect at the next step and shows in the observation; context is a copy
     new_context = base.default_context + 0.1
     base.set_context(new_context)
@@ -229,6 +272,7 @@ def test_gymnasium_check_env_passes(name):
         ("PendulumGoal", [2.0, 9.0, 1.0, 0.0], r"context\[1\] \(mass\) = 9\.0 is outside the allowed range \[0\.2, 5\.0\]"),
         ("PendulumGoal", [1.0, 1.0, 1.0, 1.5], r"goal_torque = 1\.5 must satisfy \|goal_torque\| < mass \* gravity \* length = 1\.0"),
         ("PendulumGoal", "heavy", "vector of 4 real numbers"),
+        ("CartGoal", [10.0, 0.1, 1.0, 0.5, 2.5], r"context\[4\] \(goal\) = 2\.5 is outside the allowed range \[-2\.0, 2\.0\]"),
     ],
 )
 def test_invalid_context_is_a_one_line_value_error(name, context, message):
@@ -248,6 +292,9 @@ def test_invalid_context_is_a_one_line_value_error(name, context, message):
         ("SimpleDirection", [np.nan, 0.0], "action must be finite"),
         ("PendulumGoal", [1.0, 1.0], r"action must have shape \(1,\)"),
         ("PendulumGoal", "push", "action must be a real vector"),
+        ("CartGoal", 2, r"action must be 0 \(push left\) or 1 \(push right\), got 2"),
+        ("CartGoal", 0.5, "got 0.5"),
+        ("CartGoal", [1], r"got \[1\]"),
     ],
 )
 def test_invalid_action_is_a_one_line_value_error(name, action, message):
@@ -259,6 +306,6 @@ def test_invalid_action_is_a_one_line_value_error(name, action, message):
 
 
 def test_make_task_names_the_known_tasks():
-    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal"):
+    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal"):
         make_task("Nope")
     assert make_task("PendulumGoal", context=[2.0, 1.0, 1.0, 0.5]).unwrapped.context[3] == 0.5
