@@ -154,7 +154,8 @@ def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
         fig.tight_layout()
         for suffix in ("png", "pdf"):
             path = out / f"{figure}.{suffix}"
-            fig.savefig(path, dpi=150)
+            # No creation date in the PDF, so regenerated figures are byte-identical.
+            fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == "pdf" else None)
             written.append(path)
         plt.close(fig)
     tidy = pd.concat(
