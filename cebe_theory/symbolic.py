@@ -18,7 +18,7 @@ Example
 [0.9, 0.033333, 100.0]
 >>> compiled.jacobian([0.1])[:, 0].round(6).tolist()
 [-1.0, 0.333333, -2000.0]
->>> float(compiled.hessian([0.1])[2, 0, 0])
+>>> round(float(compiled.hessian([0.1])[2, 0, 0]), 6)    # d^2/dp^2 p^-2 = 6 p^-4
 60000.0
 """
 
