@@ -157,48 +157,46 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
         self.simulate = simulate
         self.context_low = None if context_low is None else np.asarray(context_low, dtype=np.float32)
         self.context_high = None if context_high is None else np.asarray(context_high, dtype=np.float32)
-        # Jacobians in the observation's dtype, so that the torch arithmetic needs no casts.
-        shape, dtype = (self.buffer_size, self.n_envs), observation_space.dtype
-        self.dobs_dcontext = np.zeros((*shape, self.state_dim, self.context_dim), dtype=dtype)
-        self.dreward_dcontext = np.zeros((*shape, self.context_dim), dtype=dtype)
-        self.dreward_dnextobs = np.zeros((*shape, self.state_dim), dtype=dtype)
+        # The three partials of each transition, packed in one row (one gather per batch), in the
+        # observation's dtype so that the torch arithmetic needs no casts:
+        # [dobs_dcontext (state_dim * context_dim, row-major) | dreward_dcontext | dreward_dnextobs].
+        width = self.state_dim * self.context_dim + self.context_dim + self.state_dim
+        self.context_derivatives = np.zeros((self.buffer_size, self.n_envs, width), dtype=observation_space.dtype)
 
     def add(self, obs, next_obs, action, reward, done, infos: list[dict[str, Any]]) -> None:
         # Jacobians first: super().add advances self.pos.
         if self.mode == "first_order":
             for env_index, info in enumerate(infos):
-                self.dobs_dcontext[self.pos, env_index] = info["dobs_dcontext"]
-                self.dreward_dcontext[self.pos, env_index] = info["dreward_dcontext"]
-                self.dreward_dnextobs[self.pos, env_index] = info["dreward_dnextobs"]
+                self.context_derivatives[self.pos, env_index] = np.concatenate(
+                    [np.ravel(info["dobs_dcontext"]), info["dreward_dcontext"], info["dreward_dnextobs"]]
+                )
         super().add(obs, next_obs, action, reward, done, infos)
 
     def _get_samples(self, batch_inds: np.ndarray, env=None) -> ReplayBufferSamples:
         if env is not None:
             raise ValueError("ContextSampleEnhancementBuffer does not support VecNormalize (CSE needs raw observations)")
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        # Fancy indexing copies, so the tensors can share memory with these arrays and be edited in place.
+        obs = self.to_torch(self.observations[batch_inds, env_indices], copy=False)
+        next_obs = self.to_torch(self.next_observations[batch_inds, env_indices], copy=False)
+        reward = self.to_torch(self.rewards[batch_inds, env_indices].reshape(-1, 1), copy=False)
+        done = self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])
         samples = ReplayBufferSamples(
-            *map(
-                self.to_torch,
-                (
-                    self.observations[batch_inds, env_indices],
-                    self.actions[batch_inds, env_indices],
-                    self.next_observations[batch_inds, env_indices],
-                    (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
-                    self.rewards[batch_inds, env_indices].reshape(-1, 1),
-                ),
-            )
+            obs, self.to_torch(self.actions[batch_inds, env_indices], copy=False), next_obs,
+            self.to_torch(done.reshape(-1, 1), copy=False), reward,
         )
         n_enhanced = int(round(self.cse_fraction * len(batch_inds)))
-        if n_enhanced == 0:
-            return samples
-        return self._enhance(samples, batch_inds[:n_enhanced], env_indices[:n_enhanced])
+        if n_enhanced > 0:
+            # The batch is i.i.d., so its first rows are a uniformly random subset.
+            self._enhance(samples, batch_inds[:n_enhanced], env_indices[:n_enhanced])
+        return samples
 
-    def _enhance(self, samples: ReplayBufferSamples, batch_inds: np.ndarray, env_indices: np.ndarray) -> ReplayBufferSamples:
-        """Rewrite the first ``len(batch_inds)`` samples (the batch is i.i.d., so the first rows are a random subset)."""
-        n, s = len(batch_inds), self.state_dim
+    def _enhance(self, samples: ReplayBufferSamples, batch_inds: np.ndarray, env_indices: np.ndarray) -> None:
+        """Move the first ``len(batch_inds)`` samples to c + dc, in place."""
+        n, s, d = len(batch_inds), self.state_dim, self.context_dim
         obs, next_obs, reward = samples.observations, samples.next_observations, samples.rewards
         context = obs[:n, s:]
-        dcontext = sample_context_perturbation(n, self.context_dim, self.eps, self.perturbation).to(obs.device, obs.dtype)
+        dcontext = sample_context_perturbation(n, d, self.eps, self.perturbation).to(obs.device, obs.dtype)
         new_context = context + dcontext
         if self.context_low is not None or self.context_high is not None:
             low = None if self.context_low is None else torch.as_tensor(self.context_low, device=obs.device, dtype=obs.dtype)
@@ -206,22 +204,27 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
             new_context = torch.clamp(new_context, low, high)
             dcontext = new_context - context
         if self.mode == "first_order":
+            packed = self.to_torch(self.context_derivatives[batch_inds, env_indices], copy=False)
             next_state, new_reward = context_sample_enhancement(
                 next_obs[:n, :s],
                 reward[:n, 0],
                 dcontext,
-                self.to_torch(self.dobs_dcontext[batch_inds, env_indices]),
-                self.to_torch(self.dreward_dcontext[batch_inds, env_indices]),
-                self.to_torch(self.dreward_dnextobs[batch_inds, env_indices]),
+                packed[:, : s * d].view(n, s, d),
+                packed[:, s * d : s * d + d],
+                packed[:, s * d + d :],
             )
         else:
             next_state, new_reward = self._resimulate(obs[:n, :s], samples.actions[:n], new_context)
-        obs, next_obs, reward = obs.clone(), next_obs.clone(), reward.clone()
-        obs[:n, s:] = new_context
         next_obs[:n, :s] = next_state
         next_obs[:n, s:] = new_context
+        obs[:n, s:] = new_context
         reward[:n, 0] = new_reward
-        return samples._replace(observations=obs, next_observations=next_obs, rewards=reward)
+
+    def partials(self, index: int, env_index: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored ``(dobs_dcontext, dreward_dcontext, dreward_dnextobs)`` of one transition."""
+        s, d = self.state_dim, self.context_dim
+        row = self.context_derivatives[index, env_index]
+        return row[: s * d].reshape(s, d), row[s * d : s * d + d], row[s * d + d :]
 
     def _resimulate(self, state: torch.Tensor, buffer_action: torch.Tensor, context: torch.Tensor):
         """``exact`` mode: the true transition at the perturbed context (numpy float64 round trip)."""

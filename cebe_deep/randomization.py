@@ -39,11 +39,26 @@ class _ContextRandomization(gymnasium.Wrapper):
     def draw_context(self) -> np.ndarray:
         raise NotImplementedError
 
+    def _draw_valid_context(self, attempts: int = 1000) -> np.ndarray:
+        """Redraw while the task rejects the context for constraints beyond the box (e.g. PendulumGoal's
+        |tau| < m g l): rejection sampling, so the draw is the stated law conditioned on validity."""
+        validate = getattr(self.env.unwrapped, "validate_context", None)
+        for _ in range(attempts):
+            context = self.draw_context()
+            if validate is None:
+                return context
+            try:
+                validate(context)
+                return context
+            except ValueError:
+                continue
+        raise ValueError(f"{type(self).__name__}: no valid context in {attempts} draws")
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             # A separate stream from the task's own, so that randomization does not shift the task's noise.
             self._randomization_rng, _ = seeding.np_random(seed + 7919)
-        context = self.draw_context()
+        context = self._draw_valid_context()
         self.env.unwrapped.set_context(context)
         obs, info = self.env.reset(seed=seed, options=options)
         info = dict(info, context=context)

@@ -255,3 +255,14 @@ def test_buffer_rejects_bad_arguments():
         make(mode="exact")
     with pytest.raises(ValueError, match="observation shape"):
         ContextSampleEnhancementBuffer(8, spaces.Box(-1, 1, (5,)), env.action_space, state_dim=2, context_dim=2)
+
+
+def test_buffer_keeps_each_transitions_partials_from_infos():
+    env = PendulumGoal()
+    buffer = _filled_buffer(env, steps=4)
+    obs, _ = env.reset(seed=0)
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    scaled = np.random.default_rng(0).uniform(-1, 1, size=env.action_space.shape)
+    _, _, _, _, info = env.step(low + 0.5 * (scaled + 1) * (high - low))  # the same first step as the buffer's
+    for stored, key in zip(buffer.partials(0), ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs")):
+        np.testing.assert_array_equal(stored, info[key])

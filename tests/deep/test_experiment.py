@@ -1,0 +1,141 @@
+"""Runs: configs and profiles, training smoke tests per method, resumable checkpoints, evaluation grids,
+the seed statistics (t-interval) and the sweep executors.  Budgets are tiny: these check the plumbing,
+not learning (the reproduction lives in results/, not in tests)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cebe_deep import experiment
+from cebe_deep.experiment import ConfigError, TrainConfig, make_config
+
+TINY = dict(total_steps=240, learning_starts=60, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
+
+
+@pytest.mark.parametrize("method", experiment.METHODS)
+def test_training_smoke_each_method(tmp_path, method):
+    config = make_config("SimpleDirection", method, **TINY)
+    result = experiment.train(config, tmp_path / method, progress=False)
+    assert result.num_timesteps == 240
+    metrics = pd.read_csv(tmp_path / method / "metrics.csv")
+    assert len(metrics) == 24 and (metrics["length"] == 10).all()  # 10-step episodes
+    table = experiment.evaluate(tmp_path / method, points=3, episodes=2)
+    assert set(table.columns) >= {"task", "method", "seed", "sweep", "sweep_value", "context_0", "context_1",
+                                  "episode", "episode_return"}
+    assert len(table) == 2 * 3 * 2 and (table["method"] == method).all()
+
+
+@pytest.mark.parametrize("mode", ["first_order", "exact"])
+def test_training_smoke_pendulum_cse(tmp_path, mode):
+    config = make_config("PendulumGoal", "cse", cse_mode=mode, cse_fraction=0.5, **{**TINY, "total_steps": 200})
+    assert experiment.train(config, tmp_path, progress=False).num_timesteps == 200
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
+    real_save = experiment.save_checkpoint
+
+    def save_then_crash(model, run_dir):
+        real_save(model, run_dir)
+        raise RuntimeError("simulated interruption")
+
+    monkeypatch.setattr(experiment, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError, match="simulated"):
+        experiment.train(config, tmp_path, progress=False)
+    assert json.loads((tmp_path / "checkpoint" / "progress.json").read_text())["num_timesteps"] == 100
+    assert not (tmp_path / "model.zip").exists()
+    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    result = experiment.train(config, tmp_path, progress=False)
+    assert (result.resumed_from, result.num_timesteps) == (100, 240)
+    timesteps = pd.read_csv(tmp_path / "metrics.csv")["timestep"].to_numpy()
+    np.testing.assert_array_equal(timesteps, np.arange(10, 241, 10))  # each episode logged exactly once
+    assert not (tmp_path / "checkpoint").exists()
+    # a finished run is not retrained
+    assert experiment.train(config, tmp_path, progress=False).seconds == pytest.approx(result.seconds)
+
+
+def test_run_directory_refuses_a_different_config(tmp_path):
+    experiment.train(make_config("SimpleDirection", "baseline", **TINY), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="different config"):
+        experiment.train(make_config("SimpleDirection", "baseline", **{**TINY, "seed": 1}), tmp_path, progress=False)
+
+
+def test_profiles_and_validation():
+    quick, paper = make_config("PendulumGoal", "cse"), make_config("PendulumGoal", "cse", profile="paper")
+    assert quick.total_steps < paper.total_steps and paper.net_arch == (256, 256) and paper.eps == 0.1
+    assert TrainConfig.from_json(json.loads(json.dumps(paper.to_json()))) == paper
+    for bad, message in [
+        (dict(task="Nope"), "unknown task"),
+        (dict(method="nope"), "unknown method"),
+        (dict(eps=0.0), "eps must be > 0"),
+        (dict(eps=-1.0), "eps must be > 0"),
+        (dict(profile="huge"), "unknown profile"),
+        (dict(context=(5.0, 0.0)), "outside the task's box"),
+        (dict(perturbation="cube"), "unknown perturbation"),
+    ]:
+        arguments = dict(task="SimpleDirection", method="cse") | bad
+        with pytest.raises(ValueError, match=message):
+            make_config(**arguments)
+
+
+def test_context_grid_covers_each_coordinate_and_respects_task_constraints():
+    grid = experiment.context_grid("PendulumGoal", points=5)
+    assert sorted(set(grid["sweep"])) == ["context_0", "context_1", "context_2", "context_3"]
+    c0 = (2.0, 1.0, 1.0, 0.0)
+    for _, part in grid.groupby("sweep"):
+        assert c0 in set(part["context"])  # c0 is on every sweep
+    for context in grid["context"]:
+        g, m, l, tau = context
+        assert abs(tau) < m * g * l
+    simple = experiment.context_grid("SimpleDirection", points=5, span=0.5)
+    assert simple["sweep_value"].min() == -0.5 and simple["sweep_value"].max() == 0.5
+
+
+def test_t_interval_by_hand():
+    # values 1, 2, 3: mean 2, sample sd 1, t_{0.975, 2} = 4.302653 -> half width 4.302653 / sqrt(3) = 2.48414
+    mean, low, high = experiment.t_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert high - mean == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert mean - low == pytest.approx(high - mean)
+
+
+def test_summary_and_comparison_by_hand():
+    # two seeds per method, one context 0.5 away from c0 = (0, 0), two episodes each
+    rows = []
+    for method, per_seed in {"baseline": (-10.0, -10.0), "cse": (-6.0, -8.0), "ldr": (-8.0, -6.0)}.items():
+        for seed, value in enumerate(per_seed):
+            for episode in range(2):
+                rows.append(dict(task="SimpleDirection", method=method, seed=seed, sweep="context_0", sweep_value=0.5,
+                                 context_0=0.5, context_1=0.0, episode=episode, episode_return=value + (episode - 0.5)))
+    summary = experiment.summarize(pd.DataFrame(rows))
+    assert summary.set_index("method").loc["cse", "mean_return"] == pytest.approx(-7.0)
+    comparison = experiment.compare_methods(summary, (0.0, 0.0), eps=0.1)
+    row = comparison.iloc[0]
+    assert row["away_from_c0"] and row["relative_improvement"] == pytest.approx(0.3)  # (-7 - -10) / 10
+    assert row["cse_within_ldr_ci"]
+
+
+def test_sweep_runs_in_worker_processes_and_keeps_finished_runs(tmp_path):
+    configs = [make_config("SimpleDirection", method, seed=seed, **TINY) for method in ("baseline", "cse") for seed in (0, 1)]
+    table = experiment.sweep(configs, tmp_path, experiment.LocalExecutor(2), points=2, episodes=2, progress=False)
+    assert sorted(set(zip(table["method"], table["seed"]))) == [("baseline", 0), ("baseline", 1), ("cse", 0), ("cse", 1)]
+    assert (tmp_path / "SimpleDirection" / "evaluation.csv").exists()
+    stamp = (tmp_path / "SimpleDirection" / "cse" / "seed0" / "model.zip").stat().st_mtime
+    experiment.sweep(configs[2:3], tmp_path, experiment.SerialExecutor(), points=2, episodes=2, progress=False)
+    assert (tmp_path / "SimpleDirection" / "cse" / "seed0" / "model.zip").stat().st_mtime == stamp
+
+
+def test_a_failing_run_does_not_stop_the_sweep(tmp_path, capsys):
+    good = make_config("SimpleDirection", "baseline", **TINY)
+    bad_dir = experiment.run_dir_for(tmp_path, make_config("SimpleDirection", "cse", **TINY))
+    bad_dir.mkdir(parents=True)
+    (bad_dir / "config.json").write_text(json.dumps(make_config("SimpleDirection", "cse", **{**TINY, "eps": 0.2}).to_json()))
+    table = experiment.sweep([good, make_config("SimpleDirection", "cse", **TINY)], tmp_path, experiment.SerialExecutor(),
+                             points=2, episodes=1, progress=False)
+    assert set(table["method"]) == {"baseline"}
+    assert "different config" in capsys.readouterr().out
