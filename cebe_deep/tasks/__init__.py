@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import gymnasium
 
+from cebe_deep.tasks.ant import AntDirection, AntGoal
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
+from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
 
@@ -23,6 +25,10 @@ __all__ = [
     "TASKS",
     "make_task",
     "CartGoal",
+    "CheetahVelocity",
+    "CheetahMassVelocity",
+    "AntDirection",
+    "AntGoal",
     "PendulumGoal",
     "SimpleDirection",
 ]
@@ -32,6 +38,10 @@ TASKS: dict[str, type[ContextualEnv]] = {
     "SimpleDirection": SimpleDirection,
     "PendulumGoal": PendulumGoal,
     "CartGoal": CartGoal,
+    "CheetahVelocity": CheetahVelocity,
+    "AntDirection": AntDirection,
+    "AntGoal": AntGoal,
+    "CheetahMassVelocity": CheetahMassVelocity,
 }
 
 

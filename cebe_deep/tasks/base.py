@@ -117,6 +117,10 @@ class ContextualEnv(gymnasium.Env):
 
     def _box_action(self, action, space: spaces.Box) -> np.ndarray:
         """Validate a continuous action's shape and finiteness and clip it to the action box."""
+        return np.clip(self._validated_box_action(action, space), space.low, space.high)
+
+    def _validated_box_action(self, action, space: spaces.Box) -> np.ndarray:
+        """A continuous action as a float64 array of the space's shape; one-line ValueError otherwise."""
         try:
             vector = np.asarray(action, dtype=np.float64)
         except (TypeError, ValueError):
@@ -128,7 +132,7 @@ class ContextualEnv(gymnasium.Env):
         vector = vector.reshape(space.shape)
         if not np.all(np.isfinite(vector)):
             raise ValueError(f"{type(self).__name__} action must be finite, got {vector.tolist()}")
-        return np.clip(vector, space.low, space.high)
+        return vector
 
     def simulate(self, state_obs, action, context):
         """Exact batched re-simulation ``(next_state_obs, reward)``; only where ``supports_simulate``."""

@@ -306,6 +306,6 @@ def test_invalid_action_is_a_one_line_value_error(name, action, message):
 
 
 def test_make_task_names_the_known_tasks():
-    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal"):
+    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal, CheetahVelocity, AntDirection, AntGoal, CheetahMassVelocity"):
         make_task("Nope")
     assert make_task("PendulumGoal", context=[2.0, 1.0, 1.0, 0.5]).unwrapped.context[3] == 0.5
