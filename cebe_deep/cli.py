@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("csv", type=Path)
     summary.add_argument("--eps", type=float, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
+    summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
     return parser
 
 
@@ -161,7 +162,7 @@ def _read_table(path: Path):
 
 def _summary_outputs(table, eps: float, results: Path | None):
     """Summary and comparison tables (and files under ``results``)."""
-    from cebe_deep.experiment import compare_methods, summarize
+    from cebe_deep.experiment import compare_methods, headline, summarize
 
     base_context, names = _base_context(table)
     summary = summarize(table)
@@ -171,6 +172,7 @@ def _summary_outputs(table, eps: float, results: Path | None):
         table.to_csv(results / "evaluation.csv", index=False)
         summary.to_csv(results / "summary.csv", index=False)
         comparison.to_csv(results / "comparison.csv", index=False)
+        headline(comparison).to_csv(results / "headline.csv", index=False)
         from cebe_deep.plots import plot_context_sweeps
 
         plot_context_sweeps(table, base_context, eps, results / "sweep.png", names)
@@ -210,6 +212,7 @@ def _run(args: argparse.Namespace) -> int:
         table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
         _, comparison = _summary_outputs(table, configs[0].eps, args.results)
         print(comparison.to_string(index=False))
+        print(experiment.headline(comparison).to_string(index=False))
         return 0
     if args.command == "plot":
         from cebe_deep.plots import plot_context_sweeps
@@ -220,11 +223,14 @@ def _run(args: argparse.Namespace) -> int:
         print(args.out)
         return 0
     if args.command == "summarize":
+        from cebe_deep.experiment import headline
+
         table = _read_table(args.csv)
-        _, comparison = _summary_outputs(table, args.eps, None)
+        _, comparison = _summary_outputs(table, args.eps, args.results)
         if args.out:
             comparison.to_csv(args.out, index=False)
         print(comparison.to_string(index=False))
+        print(headline(comparison).to_string(index=False))
         return 0
     raise UsageError(f"unknown command {args.command!r}")
 

@@ -398,6 +398,7 @@ ANGLE_SWEEP_TASKS = ("AntDirection",)
 SWEEP_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
     "SimpleDirection": ((-1.0, 1.0), (-1.0, 1.0)),
     "PendulumGoal": ((1.0, 4.0), (0.5, 2.0), (0.5, 2.0), (-1.5, 1.5)),
+    "CheetahVelocity": ((0.0, 4.0),),
 }
 
 
@@ -697,4 +698,19 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                          relative_improvement=(cand_mean - base_mean) / abs(base_mean) if base_mean else float("nan"),
                          cse_within_ldr_ci=get("ci_low", reference) <= cand_mean <= get("ci_high", reference),
                          cse_at_least_ldr_low=cand_mean >= get("ci_low", reference)))
+    return pd.DataFrame(rows)
+
+
+def headline(comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, sweep) and an ``all`` row: over the contexts away from c0, the mean and median
+    relative improvement of CSE over the baseline, the share of contexts where CSE's mean beats the
+    baseline's, and the share where CSE's mean is inside LDR's CI or above it."""
+    away = comparison[comparison["away_from_c0"]]
+    rows = []
+    for (task, sweep_name), group in list(away.groupby(["task", "sweep"])) + [((t, "all"), g) for t, g in away.groupby("task")]:
+        rows.append(dict(task=task, sweep=sweep_name, contexts=len(group),
+                         mean_relative_improvement=group["relative_improvement"].mean(),
+                         median_relative_improvement=group["relative_improvement"].median(),
+                         cse_beats_baseline=(group["cse_mean"] > group["baseline_mean"]).mean(),
+                         cse_within_or_above_ldr_ci=(group["cse_within_ldr_ci"] | (group["cse_mean"] > group["ldr_mean"])).mean()))
     return pd.DataFrame(rows)
