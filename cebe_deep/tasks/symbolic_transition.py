@@ -91,6 +91,8 @@ class SymbolicTransition:
         self._scalar_values = sympy.lambdify(every_symbol, values, modules="math", cse=True)
         self._scalar_jacobians = sympy.lambdify(every_symbol, jacobians, modules="math", cse=True)
         self._extra = len(extra_expressions)
+        self._value_count = len(values)
+        self._output_count = len(values) + len(jacobians)
 
     def _split_values(self, outputs: np.ndarray):
         n = self.state_dim
@@ -114,8 +116,20 @@ class SymbolicTransition:
 
     def step_values_and_jacobians(self, context, *arguments):
         """Scalar fast path of :meth:`evaluate_with_jacobians` (every argument a Python float)."""
-        values = np.array(self._scalar_values(*context, *arguments), dtype=np.float64)
-        return self._split_jacobians(values, np.array(self._scalar_jacobians(*context, *arguments), dtype=np.float64))
+        outputs = np.fromiter(
+            self._scalar_values(*context, *arguments) + self._scalar_jacobians(*context, *arguments),
+            dtype=np.float64,
+            count=self._output_count,
+        )
+        n, d, k = self.state_dim, self.context_dim, self._value_count
+        return (
+            outputs[:n],
+            outputs[n],
+            outputs[n + 1 : k],
+            outputs[k : k + n * d].reshape(n, d),
+            outputs[k + n * d : k + n * d + d],
+            outputs[k + n * d + d :],
+        )
 
     def _split_jacobians(self, values: np.ndarray, jacobians: np.ndarray):
         n, d = self.state_dim, self.context_dim
