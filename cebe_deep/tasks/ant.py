@@ -86,7 +86,7 @@ class AntDirection(_ContextualAnt):
 
     ## Context
     ``c = (c_x, c_y)``, the direction vector itself (not an angle). The paper evaluates unit vectors; the
-    reward is defined (linear) for every ``c`` in the box ``[-1.5, 1.5]^2``, so CSE perturbations
+    reward is defined (linear) for every ``c`` in the Box ``[-1.5, 1.5]^2``, so CSE perturbations
     ``c0 + dc`` off the unit circle are meaningful and first-order CSE is exact. Default ``c0 = (1, 0)``
     (then the reward is Ant-v5's).
 

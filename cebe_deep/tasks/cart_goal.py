@@ -99,6 +99,15 @@ class CartGoal(ContextualEnv):
         self._init_context(context, jacobians)
         self._state = np.zeros(4)
 
+    def __getstate__(self):  # the compiled functions do not pickle; they are rebuilt (cached) on load
+        state = self.__dict__.copy()
+        del state["_transition"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._transition = cart_goal_transition()
+
     def _apply_context(self, context: np.ndarray) -> None:
         self._context_floats = tuple(float(value) for value in context)
 

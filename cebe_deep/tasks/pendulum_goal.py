@@ -97,6 +97,15 @@ class PendulumGoal(ContextualEnv):
                 f"PendulumGoal goal_torque = {float(tau)!r} must satisfy |goal_torque| < mass * gravity * length = {float(m * g * l)!r}"
             )
 
+    def __getstate__(self):  # the compiled functions do not pickle; they are rebuilt (cached) on load
+        state = self.__dict__.copy()
+        del state["_transition"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._transition = pendulum_goal_transition()
+
     def _apply_context(self, context: np.ndarray) -> None:
         self._context_floats = tuple(float(value) for value in context)
 

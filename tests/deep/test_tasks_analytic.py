@@ -309,3 +309,43 @@ def test_make_task_names_the_known_tasks():
     with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal, CheetahVelocity, AntDirection, AntGoal, CheetahMassVelocity"):
         make_task("Nope")
     assert make_task("PendulumGoal", context=[2.0, 1.0, 1.0, 0.5]).unwrapped.context[3] == 0.5
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_every_task_docstring_states_dynamics_reward_context_box_c0_and_time_limit(name):
+    doc = TASKS[name].__doc__
+    for section in ("## Dynamics", "## Reward", "## Context", "## Episode"):
+        assert section in doc, f"{name} docstring lacks {section}"
+    assert "Box" in doc and "c0 = " in doc
+    assert f"{TASKS[name].max_episode_steps} steps" in doc
+
+
+@pytest.mark.parametrize("name", ["PendulumGoal", "CartGoal"])
+def test_batched_sympy_jacobians_equal_the_per_step_ones(name):
+    sample_context, _ = CASES[name]
+    rng = np.random.default_rng(3)
+    env = TASKS[name](context=sample_context(rng))
+    env.reset(seed=3)
+    transition = env._transition
+    context = env.context
+    if name == "PendulumGoal":
+        arguments = [rng.uniform(-3, 3, 6), rng.uniform(-8, 8, 6), rng.uniform(-2, 2, 6)]
+    else:
+        arguments = [*(rng.uniform(-0.2, 0.2, (4, 6))), np.where(rng.integers(2, size=6) == 1, 10.0, -10.0)]
+    batched = transition.evaluate_with_jacobians(list(context), *arguments)
+    for k in range(6):
+        single = transition.step_values_and_jacobians(tuple(context), *(float(a[k]) for a in arguments))
+        for batched_part, single_part in zip(batched, single):
+            np.testing.assert_allclose(np.asarray(batched_part)[..., k], single_part, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_pickled_task_continues_the_same_trajectory(name):
+    import pickle
+
+    env = TASKS[name](context=CASES[name][0](np.random.default_rng(0)))
+    env.reset(seed=0)
+    action = env.action_space.sample()
+    clone = pickle.loads(pickle.dumps(env))
+    np.testing.assert_array_equal(clone.context, env.context)
+    np.testing.assert_array_equal(clone.step(action)[0], env.step(action)[0])
