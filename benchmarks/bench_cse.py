@@ -58,18 +58,24 @@ def update_time(task: str, net_arch, batch_size: int, fill: int, gradient_steps:
                 sample_cse_ms=1e3 * sample_times["cse"])
 
 
-def loop_speed(task: str, net_arch, batch_size: int, steps: int, learning_starts: int) -> dict:
-    """Env steps per second of ``learn()`` (after ``learning_starts``) with and without CSE."""
-    speeds = {}
+def loop_speed(task: str, net_arch, batch_size: int, steps: int, learning_starts: int, chunks: int = 6) -> dict:
+    """Env steps per second of ``learn()`` (after ``learning_starts``) with and without CSE; the two loops
+    alternate in ``chunks`` pieces so that a change in machine load hits both alike."""
+    models, seconds = {}, {}
     for method in ("baseline", "cse"):
         config = make_config(task, method, total_steps=learning_starts + steps, learning_starts=learning_starts,
                              net_arch=net_arch, batch_size=batch_size)
-        model = make_model(config, make_training_env(config))
-        model.learn(learning_starts)
-        began = time.perf_counter()
-        model.learn(steps, reset_num_timesteps=False)
-        speeds[method] = steps / (time.perf_counter() - began)
-    return dict(task=task, net_arch=list(net_arch), steps=steps, baseline_steps_per_s=speeds["baseline"],
+        models[method] = make_model(config, make_training_env(config))
+        models[method].learn(learning_starts)
+        seconds[method] = 0.0
+    chunk = steps // chunks
+    for _ in range(chunks):
+        for method, model in models.items():
+            began = time.perf_counter()
+            model.learn(chunk, reset_num_timesteps=False)
+            seconds[method] += time.perf_counter() - began
+    speeds = {method: chunk * chunks / seconds[method] for method in models}
+    return dict(task=task, net_arch=list(net_arch), steps=chunk * chunks, baseline_steps_per_s=speeds["baseline"],
                 cse_steps_per_s=speeds["cse"], loop_time_ratio=speeds["baseline"] / speeds["cse"])
 
 
@@ -95,12 +101,12 @@ def main(argv=None) -> None:
         rows.append(row)
         print(json.dumps({key: round(value, 4) if isinstance(value, float) else value for key, value in row.items()}),
               flush=True)
-    print(f"\n| net | update ms (SAC) | update ms (SAC+CSE) | ratio | sample ms base/CSE | loop steps/s base | loop steps/s CSE |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"\n| net | update ms (SAC) | update ms (SAC+CSE) | ratio | sample ms base/CSE | loop steps/s base | loop steps/s CSE | loop time ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {'x'.join(map(str, row['net_arch']))} | {row['baseline_ms']:.2f} | {row['cse_ms']:.2f} | "
               f"{row['update_ratio']:.3f} | {row['sample_baseline_ms']:.3f}/{row['sample_cse_ms']:.3f} | "
-              f"{row['baseline_steps_per_s']:.0f} | {row['cse_steps_per_s']:.0f} |")
+              f"{row['baseline_steps_per_s']:.0f} | {row['cse_steps_per_s']:.0f} | {row['loop_time_ratio']:.3f} |")
 
 
 if __name__ == "__main__":

@@ -173,6 +173,10 @@ def check_context(task, context: Sequence[float]) -> np.ndarray:
         raise ConfigError(f"context must have {low.size} values for this task, got {context.size}")
     if np.any(context < low) or np.any(context > high):
         raise ConfigError(f"context {context.tolist()} is outside the task's box [{low.tolist()}, {high.tolist()}]")
+    try:
+        task.validate_context(context)  # constraints beyond the box, e.g. PendulumGoal's |tau| < m g l
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     return context
 
 

@@ -36,6 +36,7 @@ def test_bad_input_is_one_line_and_status_2(argv, message, capsys, tmp_path, mon
     err = capsys.readouterr().err
     assert err.startswith("cebe-deep: error: ") and message in err and err.count("\n") == 1
     assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # rejected before any run directory is written
 
 
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
