@@ -139,3 +139,24 @@ def test_a_failing_run_does_not_stop_the_sweep(tmp_path, capsys):
                              points=2, episodes=1, progress=False)
     assert set(table["method"]) == {"baseline"}
     assert "different config" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("task", ["CheetahVelocity", "AntDirection"])
+def test_paper_profile_starts_and_checkpoints_on_mujoco_tasks(tmp_path, task, monkeypatch):
+    """The paper profile (256x256 SAC, eps 0.1) starts on the MuJoCo tasks, writes a resumable checkpoint
+    and resumes from it (budget cut to a few steps here; full runs are not tests)."""
+    config = make_config(task, "cse", profile="paper", total_steps=120, learning_starts=40, batch_size=16,
+                         checkpoint_every=60)
+    assert config.net_arch == (256, 256)
+    real_save = experiment.save_checkpoint
+
+    def save_then_crash(model, run_dir):
+        real_save(model, run_dir)
+        raise RuntimeError("simulated interruption")
+
+    monkeypatch.setattr(experiment, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError):
+        experiment.train(config, tmp_path, progress=False)
+    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    result = experiment.train(config, tmp_path, progress=False)
+    assert (result.resumed_from, result.num_timesteps) == (60, 120)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The exact commands that produced results/ (run from the repository root, virtualenv active).
+# Each sweep trains (or resumes) every run under runs/ (git-ignored: models, checkpoints, per-run CSVs),
+# evaluates the deterministic policies over the context grid and writes results/<Task>/
+# {evaluation,summary,comparison,headline}.csv and sweep.png.  Rerunning a command skips finished runs
+# and resumes interrupted ones from their last checkpoint.
+set -euo pipefail
+
+# SimpleDirection (d = 2): 5 seeds x {baseline, CSE, LDR}, quick profile (10k steps, 64x64, gamma 0.9),
+# 64 evaluation episodes per context, 11 points per context coordinate.
+nice -n 10 cebe-deep sweep --task SimpleDirection --methods baseline,cse,ldr --seeds 5 \
+    --episodes 64 --points 11 --root runs --results results/SimpleDirection --workers 2
+
+# PendulumGoal: 5 seeds x {baseline, CSE, LDR}, quick profile (20k steps, 64x64, gamma 0.99),
+# 32 evaluation episodes per context, 11 points per context coordinate.
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 5 \
+    --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
+
+# Benchmark: SAC update time and training-loop speed with and without CSE.
+python benchmarks/bench_cse.py --repeats 9 --gradient-steps 40 --loop-steps 1500 | grep -v WARNING \
+    > results/benchmark_cse.txt
+
+# The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
+# cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
+# cebe-deep train --task AntDirection --method cse --profile paper --seed 0
