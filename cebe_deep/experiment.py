@@ -100,7 +100,7 @@ class TrainConfig:
 _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "SimpleDirection": dict(total_steps=10_000, gamma=0.9, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=2_500),
-        "PendulumGoal": dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
+        "PendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
         "CartGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), learning_rate=1e-4),
         "CheetahVelocity": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "AntDirection": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),

@@ -11,9 +11,9 @@ set -euo pipefail
 nice -n 10 cebe-deep sweep --task SimpleDirection --methods baseline,cse,ldr --seeds 5 \
     --episodes 64 --points 11 --root runs --results results/SimpleDirection --workers 2
 
-# PendulumGoal: 5 seeds x {baseline, CSE, LDR}, quick profile (20k steps, 64x64, gamma 0.99),
+# PendulumGoal: 5 seeds x {baseline, CSE, LDR}, quick profile (30k steps, 64x64, gamma 0.99),
 # 32 evaluation episodes per context, 11 points per context coordinate.
-nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 5 \
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 5 --steps 30000 \
     --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
 
 # Benchmark: SAC update time and training-loop speed with and without CSE.
