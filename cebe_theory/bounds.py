@@ -510,18 +510,163 @@ def theorem3_sweep(
 
 
 # ----------------------------------------------------------------------------------------- report
+def _markdown(frame: pd.DataFrame) -> str:
+    def cell(value):
+        if isinstance(value, float):
+            return "" if math.isnan(value) else f"{value:.4g}"
+        return str(value).replace("|", "\\|")
+    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def _report_sweeps(quick: bool) -> dict[str, list[BoundCheck]]:
+    """The settings of the report: name -> sweep of checks (see :func:`write_bounds_report`)."""
+    from cebe_theory.bellman import greedy_policy, policy_iteration
+    from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
+    from cebe_theory.lqr import DEFAULT_CONTEXT0, DEFAULT_GAIN, default_lqr, theorem2_sweep
+    from cebe_theory.sweep import log_grid
+
+    num = 8 if quick else 24
+    sweeps: dict[str, list[BoundCheck]] = {}
+    for family, high in (("constant", -1.0), ("inverse", -3.0), ("power", -1.0)):
+        cmdp = cliffwalking(family=family)
+        sweeps[f"Thm 3: Cliffwalking {family}, uniform, gamma 0.9"] = theorem3_sweep(
+            cmdp, [0.1], log_grid(-8.0, high, num), "uniform", 0.9, setting=f"Cliffwalking {family}, p0=0.1, uniform")
+    windy = windy_cliffwalking()
+    windy_grid = np.exp(np.linspace(-8.0, math.log(0.65), num))
+    sweeps["Thm 3: windy Cliffwalking, uniform, gamma 0.9"] = theorem3_sweep(
+        windy, [-0.2], windy_grid, "uniform", 0.9, setting="windy Cliffwalking (T quadratic in w), w0=-0.2, uniform")
+    greedy = greedy_policy(policy_iteration(windy.mdp([-0.2]), 0.9).q)
+    for gamma in (0.9, 0.45):
+        sweeps[f"Thm 3: windy Cliffwalking, optimal-at-w0 policy, gamma {gamma}"] = theorem3_sweep(
+            windy, [-0.2], windy_grid, greedy, gamma, setting="windy Cliffwalking, w0=-0.2, deterministic policy optimal at w0")
+    power = cliffwalking(family="power")
+    pairs = []
+    for dc in log_grid(-8.0, -1.0, num):
+        pairs.append(theorem1_check(power.mdp([0.1]), power.mdp([0.1 + dc]), "uniform", 0.9, setting="Cliffwalking power, M(0.1) vs M(0.1+dc)"))
+        pairs[-1].extra["dc"] = float(dc)
+    sweeps["Thm 1: Cliffwalking power, M(p0) vs M(p0+dc), gamma 0.9"] = pairs
+    lqr = default_lqr()
+    lqr_grid = np.exp(np.linspace(-8.0, math.log(0.35), num))
+    for gamma in (0.9, 0.8):
+        sweeps[f"Thm 2: contextual LQR, u = Kx, gamma {gamma}"] = theorem2_sweep(lqr, DEFAULT_CONTEXT0, lqr_grid, DEFAULT_GAIN, gamma)
+    return sweeps
+
+
+def _transfer_frame(quick: bool) -> pd.DataFrame:
+    from cebe_theory.cliffwalking import cliffwalking
+    from cebe_theory.transfer import policy_transfer_over_grid
+
+    rows = []
+    grid = np.linspace(0.02, 0.3, 8 if quick else 29)
+    for family in ("constant", "inverse", "power"):
+        for suboptimality in (0.0, 1.0):
+            result = policy_transfer_over_grid(cliffwalking(family=family), [0.1], grid, 0.9, suboptimality=suboptimality)
+            rows.append(dict(family=family, contexts=len(grid), suboptimality=suboptimality, max_gap=result.max_gap,
+                             uniform_delta=result.uniform_delta, uniform_eps=result.uniform_eps, max_ratio=result.max_ratio,
+                             uniform_ratio=result.uniform_ratio, holds=result.holds))
+    return pd.DataFrame(rows)
+
+
+def _figure(sweeps: dict[str, list[BoundCheck]], out_dir) -> list:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(sweeps)
+    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 6), sharex="col", squeeze=False)
+    for column, name in enumerate(names):
+        frame = checks_frame(sweeps[name])
+        dc = frame["dc"].to_numpy()
+        top, bottom = axes[0, column], axes[1, column]
+        measured = frame["measured"].to_numpy()
+        top.loglog(dc[measured > 0], measured[measured > 0], "o-", ms=3, label="measured |Q_CE - Q_BE|")
+        holds = frame["bound"].notna().to_numpy()
+        top.loglog(dc[holds], frame["bound"].to_numpy()[holds], "s-", ms=3, label="bound (conditions hold)")
+        failing = ~holds & np.isfinite(frame["formula_value"].to_numpy())
+        if failing.any():
+            top.loglog(dc[failing], frame["formula_value"].to_numpy()[failing], "x", color="gray", label="formula, condition fails")
+        top.set_title(name, fontsize=7)
+        ratio = frame["ratio"].to_numpy(dtype=float)
+        usable = np.isfinite(ratio) & (ratio > 0)
+        bottom.plot(dc[usable], ratio[usable], "d-", ms=3, color="C2")
+        bottom.axhline(1.0, color="k", lw=0.8, ls="--")
+        bottom.set_xscale("log")
+        bottom.set_yscale("log")
+        if not usable.any():
+            bottom.text(0.5, 0.5, "no bound: condition fails", transform=bottom.transAxes, ha="center", fontsize=7)
+        bottom.set_xlabel("|dc|")
+        if column == 0:
+            top.set_ylabel("sup error / bound")
+            bottom.set_ylabel("bound / measured")
+            top.legend(fontsize=6)
+    fig.tight_layout()
+    paths = []
+    for suffix in ("png", "pdf"):
+        path = out_dir / f"bounds.{suffix}"
+        fig.savefig(path, dpi=150)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
 def write_bounds_report(out_dir, *, quick: bool = False) -> list:
-    """Write the bound tables (CSV and Markdown) and figures (PNG and PDF) into ``out_dir``; return the paths.
+    """Write the bound tables and figures into ``out_dir``; return the written paths.
 
-    See :mod:`cebe_theory.bounds_report` for the settings. ``quick`` uses fewer ``dc`` points.
+    Settings: Theorem 3 on the paper's Cliffwalking (families constant / inverse / power, ``p0 = 0.1``,
+    uniform policy, gamma 0.9), on the windy Cliffwalking (transitions quadratic in ``w``, ``w0 = -0.2``)
+    with the uniform policy and with the deterministic policy optimal at ``w0`` (gamma 0.9, where the gamma
+    condition fails, and 0.45, where it holds); Theorem 1 on the pairs ``M(p0)``, ``M(p0 + dc)`` of the power
+    family; Theorem 2 on the contextual LQR (:mod:`cebe_theory.lqr`, gamma 0.9 and 0.8); Theorem 4 over 29
+    contexts ``p in [0.02, 0.3]`` for each family, exact (``eps = 0``) and 1-suboptimal CEBE policies.
+
+    Files: ``bounds_theorem{1,2,3}.csv`` / ``.md`` (one row per ``dc``: every constant, conditions, bound,
+    measured error, ratio), ``bounds_theorem4.csv`` / ``.md``, ``bounds.png`` and ``bounds.pdf``.
+    ``quick`` uses 8 ``dc`` per sweep instead of 24 (and 8 transfer contexts).
     """
-    from cebe_theory._bounds_report import write_report
+    from pathlib import Path
 
-    return write_report(out_dir, quick=quick)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sweeps = _report_sweeps(quick)
+    paths = []
+    by_theorem: dict[str, list[pd.DataFrame]] = {}
+    for name, checks in sweeps.items():
+        frame = checks_frame(checks)
+        frame.insert(0, "sweep", name)
+        by_theorem.setdefault(name.split(":")[0].replace("Thm ", "theorem"), []).append(frame)
+    for key, frames in sorted(by_theorem.items()):
+        frame = pd.concat(frames, ignore_index=True)
+        frame = frame.drop(columns=["setting", "theorem"])
+        csv, md = out_dir / f"bounds_{key}.csv", out_dir / f"bounds_{key}.md"
+        frame.to_csv(csv, index=False)
+        md.write_text(_markdown(frame))
+        paths += [csv, md]
+    transfer = _transfer_frame(quick)
+    csv, md = out_dir / "bounds_theorem4.csv", out_dir / "bounds_theorem4.md"
+    transfer.to_csv(csv, index=False)
+    md.write_text(_markdown(transfer))
+    paths += [csv, md]
+    paths += _figure(sweeps, out_dir)
+    return paths
 
 
 def bounds_command(out_dir, *, quick: bool = False) -> int:
-    """Entry point for ``cebe-theory bounds``: write the report, print the paths and a summary; exit code."""
-    from cebe_theory._bounds_report import run_command
+    """``cebe-theory bounds``: write the report, print the paths and a verdict; exit code 1 on a violation."""
+    from pathlib import Path
 
-    return run_command(out_dir, quick=quick)
+    paths = write_bounds_report(Path(out_dir), quick=quick)
+    violations = 0
+    for path in paths:
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path)
+            if "within_bound" in frame:
+                violations += int((frame["within_bound"].astype(str) == "False").sum())
+            if "holds" in frame:
+                violations += int((frame["holds"].astype(str) == "False").sum())
+        print(path)
+    print("no bound violated where its conditions hold" if violations == 0 else f"{violations} VIOLATIONS: see the tables")
+    return 0 if violations == 0 else 1
