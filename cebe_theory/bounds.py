@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cebe_theory.bellman import check_discount, uniform_policy
+from cebe_theory.bellman import check_discount
 from cebe_theory.cebe import FirstOrderExpansion
 from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
 from cebe_theory.sweep import q_function
