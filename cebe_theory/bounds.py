@@ -597,7 +597,8 @@ def _figure(sweeps: dict[str, list[BoundCheck]], out_dir) -> list:
         bottom.set_xscale("log")
         bottom.set_yscale("log")
         if not usable.any():
-            bottom.text(0.5, 0.5, "no bound: condition fails", transform=bottom.transAxes, ha="center", fontsize=7)
+            message = "bound 0 (CEBE exact), error is round-off" if holds.any() else "no bound: condition fails"
+            bottom.text(0.5, 0.5, message, transform=bottom.transAxes, ha="center", fontsize=7)
         bottom.set_xlabel("|dc|")
         if column == 0:
             top.set_ylabel("sup error / bound")
