@@ -7,6 +7,10 @@ Objects of the paper and where they live:
 - exact policy evaluation and policy iteration (BE) ............. :mod:`cebe_theory.bellman`
 - the context-enhanced MDP (CEBE), simplex projection ........... :mod:`cebe_theory.cebe`
 - error sweeps and fitted slopes (Figure 1) ..................... :mod:`cebe_theory.sweep`
+- Theorems 1 and 3 as calculators that show every constant ...... :mod:`cebe_theory.bounds`
+- Theorem 4, policy transfer ...................................... :mod:`cebe_theory.transfer`
+- deterministic CEBE (Theorem 2) on a contextual LQR ............ :mod:`cebe_theory.lqr`
+- random smooth CMDPs for property tests ........................ :mod:`cebe_theory.random_cmdp`
 - figures and tables, the command line .......................... :mod:`cebe_theory.figures`, :mod:`cebe_theory.cli`
 """
 
@@ -15,6 +19,19 @@ from cebe_theory.cebe import FirstOrderExpansion, context_enhanced_mdp, project_
 from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
 from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
 from cebe_theory.sweep import ErrorSweep, error_sweep, fitted_slope, log_grid
+from cebe_theory.bounds import (
+    BoundCheck,
+    BoundResult,
+    theorem1_bound,
+    theorem1_check,
+    theorem3_bound,
+    theorem3_check,
+    theorem3_sweep,
+    write_bounds_report,
+)
+from cebe_theory.lqr import ContextualLQR, coefficient_sweep, default_lqr, theorem2_bound, theorem2_sweep
+from cebe_theory.random_cmdp import RandomCMDPSpec, random_smooth_cmdp
+from cebe_theory.transfer import TransferCheck, TransferGrid, policy_transfer_check, policy_transfer_over_grid
 
 __all__ = [
     "SymbolicCMDP",
@@ -33,4 +50,23 @@ __all__ = [
     "ErrorSweep",
     "fitted_slope",
     "log_grid",
+    "BoundResult",
+    "BoundCheck",
+    "theorem1_bound",
+    "theorem1_check",
+    "theorem3_bound",
+    "theorem3_check",
+    "theorem3_sweep",
+    "write_bounds_report",
+    "ContextualLQR",
+    "default_lqr",
+    "theorem2_bound",
+    "theorem2_sweep",
+    "coefficient_sweep",
+    "RandomCMDPSpec",
+    "random_smooth_cmdp",
+    "policy_transfer_check",
+    "policy_transfer_over_grid",
+    "TransferCheck",
+    "TransferGrid",
 ]

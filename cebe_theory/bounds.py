@@ -577,11 +577,16 @@ def _figure(sweeps: dict[str, list[BoundCheck]], out_dir) -> list:
     import matplotlib.pyplot as plt
 
     names = list(sweeps)
-    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 6), sharex="col", squeeze=False)
-    for column, name in enumerate(names):
+    # Panels in a grid of `columns` settings; each setting is two stacked axes (error and bound, ratio).
+    columns = 3
+    grid_rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(2 * grid_rows, columns, figsize=(4.2 * columns, 4.6 * grid_rows), squeeze=False)
+    for index, name in enumerate(names):
+        row, column = 2 * (index // columns), index % columns
         frame = checks_frame(sweeps[name])
         dc = frame["dc"].to_numpy()
-        top, bottom = axes[0, column], axes[1, column]
+        top, bottom = axes[row, column], axes[row + 1, column]
+        bottom.sharex(top)
         measured = frame["measured"].to_numpy()
         top.loglog(dc[measured > 0], measured[measured > 0], "o-", ms=3, label="measured |Q_CE - Q_BE|")
         holds = frame["bound"].notna().to_numpy()
@@ -589,26 +594,29 @@ def _figure(sweeps: dict[str, list[BoundCheck]], out_dir) -> list:
         failing = ~holds & np.isfinite(frame["formula_value"].to_numpy())
         if failing.any():
             top.loglog(dc[failing], frame["formula_value"].to_numpy()[failing], "x", color="gray", label="formula, condition fails")
-        top.set_title(name, fontsize=7)
+        top.set_title(name, fontsize=8)
+        top.set_ylabel("sup error / bound", fontsize=8)
+        top.legend(fontsize=6)
         ratio = frame["ratio"].to_numpy(dtype=float)
         usable = np.isfinite(ratio) & (ratio > 0)
-        bottom.plot(dc[usable], ratio[usable], "d-", ms=3, color="C2")
-        bottom.axhline(1.0, color="k", lw=0.8, ls="--")
+        bottom.plot(dc[usable], ratio[usable], "d-", ms=3, color="C2", label="bound / measured")
+        bottom.axhline(1.0, color="k", lw=0.8, ls="--", label="ratio 1 (a violation below)")
         bottom.set_xscale("log")
         bottom.set_yscale("log")
         if not usable.any():
             message = "bound 0 (CEBE exact), error is round-off" if holds.any() else "no bound: condition fails"
-            bottom.text(0.5, 0.5, message, transform=bottom.transAxes, ha="center", fontsize=7)
-        bottom.set_xlabel("|dc|")
-        if column == 0:
-            top.set_ylabel("sup error / bound")
-            bottom.set_ylabel("bound / measured")
-            top.legend(fontsize=6)
+            bottom.text(0.5, 0.75, message, transform=bottom.transAxes, ha="center", fontsize=7)
+        bottom.set_xlabel("|dc|", fontsize=8)
+        bottom.set_ylabel("bound / measured", fontsize=8)
+        bottom.legend(fontsize=6)
+    for index in range(len(names), grid_rows * columns):
+        axes[2 * (index // columns), index % columns].axis("off")
+        axes[2 * (index // columns) + 1, index % columns].axis("off")
     fig.tight_layout()
     paths = []
     for suffix in ("png", "pdf"):
         path = out_dir / f"bounds.{suffix}"
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == "pdf" else None)
         paths.append(path)
     plt.close(fig)
     return paths

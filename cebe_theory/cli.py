@@ -4,8 +4,10 @@ Subcommands:
 
 ``error-sweep``
     ``max |Q_CE - Q_BE|`` against ``dc`` on a Cliffwalking CMDP, with the fitted log-log slope.
+``bounds``
+    Theorems 1-4 evaluated with every constant, against the measured errors (tables and a figure).
 ``reproduce``
-    every tabular figure and table into a folder (default ``figures/``).
+    every tabular figure and table into a folder (default ``figures/``), the bound report included.
 
 Bad input (a slip probability outside (0, 1), gamma outside [0, 1), an unknown family, a malformed
 grid, ...) prints one line ``cebe-theory: error: ...`` and exits with status 2.
@@ -17,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -79,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--json", action="store_true", help="print dc, error and fitted slope as JSON on stdout")
     sweep.add_argument("--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file")
 
+    bounds = commands.add_parser("bounds", help="Theorems 1-4: every constant, the bound, the measured error")
+    bounds.add_argument("--out", default="figures/bounds", help="output folder (default figures/bounds)")
+    bounds.add_argument("--quick", action="store_true", help="8 dc per sweep instead of 24 (a few seconds)")
+
     reproduce = commands.add_parser("reproduce", help="write every tabular figure and table into a folder")
     reproduce.add_argument("--out", default="figures", help="output folder (default figures/)")
     reproduce.add_argument("--points", type=int, default=100, help="dc values per sweep (default 100, as the paper)")
@@ -118,12 +125,14 @@ def _run_error_sweep(args) -> int:
 
 
 def _run_reproduce(args) -> int:
+    from cebe_theory.bounds import write_bounds_report
     from cebe_theory.figures import reproduce
 
     if args.points < 10:
         raise ValueError(f"--points must be at least 10 (the slope is fitted on 10 points), got {args.points}")
     started = time.perf_counter()
     paths = reproduce(args.out, points=args.points)
+    paths += write_bounds_report(Path(args.out) / "bounds")
     for path in paths:
         print(path)
     print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
@@ -135,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "error-sweep":
             return _run_error_sweep(args)
+        if args.command == "bounds":
+            from cebe_theory.bounds import bounds_command
+
+            return bounds_command(args.out, quick=args.quick)
         return _run_reproduce(args)
     except (UsageError, ValueError) as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)
