@@ -206,7 +206,11 @@ def _run(args: argparse.Namespace) -> int:
         configs = [experiment.make_config(args.task, method, args.profile, seed=seed, **_config_overrides(args))
                    for method in methods for seed in args.seeds]
         executor = experiment.make_executor(args.backend, args.workers)
-        table = experiment.sweep(configs, args.root, executor, args.points, args.episodes, args.span)
+        try:
+            table = experiment.sweep(configs, args.root, executor, args.points, args.episodes, args.span)
+        finally:
+            if hasattr(executor, "shutdown"):
+                executor.shutdown(wait=True)
         if table.empty:
             raise experiment.ConfigError("no run finished")
         table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]

@@ -615,7 +615,8 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
     configs = list(configs)
     for config in configs:
         validate_config(config)
-    executor = executor if executor is not None else LocalExecutor()
+    owned = executor is None  # shut down only an executor made here; a caller's stays usable
+    executor = LocalExecutor() if owned else executor
     futures = {executor.submit(run_job, Job(config, str(run_dir_for(root, config)), points, episodes, span)): config
                for config in configs}
     failures = []
@@ -628,7 +629,8 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
             except Exception as error:  # noqa: BLE001 - one failed run must not lose the others
                 failures.append(f"{config.task}/{config.method}/seed{config.seed}: {type(error).__name__}: {error}")
             bar.update(1)
-    executor.shutdown(wait=True)
+    if owned:
+        executor.shutdown(wait=True)
     for failure in failures:
         print(f"run failed: {failure}")
     return collect(root, sorted({config.task for config in configs}))

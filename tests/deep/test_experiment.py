@@ -122,7 +122,8 @@ def test_summary_and_comparison_by_hand():
 
 def test_sweep_runs_in_worker_processes_and_keeps_finished_runs(tmp_path):
     configs = [make_config("SimpleDirection", method, seed=seed, **TINY) for method in ("baseline", "cse") for seed in (0, 1)]
-    table = experiment.sweep(configs, tmp_path, experiment.LocalExecutor(2), points=2, episodes=2, progress=False)
+    with experiment.LocalExecutor(2) as executor:
+        table = experiment.sweep(configs, tmp_path, executor, points=2, episodes=2, progress=False)
     assert sorted(set(zip(table["method"], table["seed"]))) == [("baseline", 0), ("baseline", 1), ("cse", 0), ("cse", 1)]
     assert (tmp_path / "SimpleDirection" / "evaluation.csv").exists()
     stamp = (tmp_path / "SimpleDirection" / "cse" / "seed0" / "model.zip").stat().st_mtime
@@ -160,3 +161,24 @@ def test_paper_profile_starts_and_checkpoints_on_mujoco_tasks(tmp_path, task, mo
     monkeypatch.setattr(experiment, "save_checkpoint", real_save)
     result = experiment.train(config, tmp_path, progress=False)
     assert (result.resumed_from, result.num_timesteps) == (60, 120)
+
+
+def test_any_concurrent_futures_executor_plugs_in(tmp_path):
+    """The sweep needs only ``submit(fn, *args) -> Future``: a thread pool stands in here for a cluster
+    engine's executor (Ray's ``RayExecutor`` adapter, Dask, ...), with no change to experiment code."""
+    import concurrent.futures
+
+    configs = [make_config("SimpleDirection", "baseline", seed=seed, **TINY) for seed in (0, 1)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        table = experiment.sweep(configs, tmp_path, executor, points=2, episodes=1, progress=False)
+    assert sorted(set(table["seed"])) == [0, 1]
+
+
+def test_ray_backend_is_optional():
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="pip install ray"):
+            experiment.make_executor("ray")
+    with pytest.raises(ConfigError, match="unknown backend"):
+        experiment.make_executor("mpi")
