@@ -53,5 +53,14 @@ def test_bad_input_is_one_line_and_status_two(args, message):
 def test_reproduce_writes_figures_and_tables(tmp_path):
     result = _run("reproduce", "--out", str(tmp_path), "--points", "12")
     assert result.returncode == 0, result.stderr
-    for name in ("figure1a.png", "figure1a.pdf", "figure1b.png", "windy.pdf", "error_sweeps.csv", "summary.md"):
+    for name in ("figure1a.png", "figure1a.pdf", "figure1b.png", "windy.pdf", "error_sweeps.csv", "summary.md", "bounds/bounds.png"):
         assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_bounds_quick_writes_tables_and_reports_no_violation(tmp_path):
+    result = _run("bounds", "--quick", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no bound violated" in result.stdout
+    for theorem in (1, 2, 3, 4):
+        assert (tmp_path / f"bounds_theorem{theorem}.md").stat().st_size > 0
+    assert (tmp_path / "bounds.png").exists()
