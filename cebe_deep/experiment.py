@@ -236,7 +236,8 @@ def make_model(config: TrainConfig, env):
             simulate=task.simulate if config.cse_mode == "exact" else None,
         )
     if isinstance(env.action_space, spaces.Discrete):
-        return DQN("MlpPolicy", env, tau=1.0 if config.tau >= 1 else config.tau, **common)
+        # DQN: hard target updates every 1,000 steps (SAC's soft tau does not carry over to DQN's schedule).
+        return DQN("MlpPolicy", env, tau=1.0, target_update_interval=1_000, **common)
     return SAC("MlpPolicy", env, tau=config.tau, **common)
 
 

@@ -182,3 +182,14 @@ def test_ray_backend_is_optional():
             experiment.make_executor("ray")
     with pytest.raises(ConfigError, match="unknown backend"):
         experiment.make_executor("mpi")
+
+
+@pytest.mark.parametrize("mode", ["first_order", "exact"])
+def test_dqn_with_cse_on_cart_goal(tmp_path, mode):
+    """Discrete actions: the CSE buffer plugs into DQN the same way (exact mode passes integer actions)."""
+    from stable_baselines3 import DQN
+
+    config = make_config("CartGoal", "cse", cse_mode=mode, **TINY)
+    experiment.train(config, tmp_path, progress=False)
+    model, _ = experiment.load_model(tmp_path)
+    assert isinstance(model, DQN)
