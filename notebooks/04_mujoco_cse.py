@@ -1,0 +1,344 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · CSE on MuJoCo tasks
+#
+# **What you will learn**
+#
+# 1. The paper's MuJoCo tasks `CheetahVelocity` and `AntDirection`, where the context enters only the reward
+#    ($\partial_c T = 0$, PAPER.md §5), and `CheetahMassVelocity`, whose torso mass and gravity change the
+#    *physics*, so that every term of the CSE formula is at work.
+# 2. How to check a task's context Jacobians against central finite differences, live, by stepping a twin of
+#    the simulator at $c \pm h$, and how to choose $h$.
+# 3. That first-order CSE is within $O(|dc|^2)$ of the exact transition on a real MuJoCo step.
+# 4. Where the committed MuJoCo training results live, and the command that produces them.
+#
+# Notebook 03 derives CSE; here we only recall it. Everything calls the `cebe_deep` package and MuJoCo's own API.
+
+# %%
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import mujoco
+import numpy as np
+import pandas as pd
+from IPython.display import Image, display
+
+from cebe_deep.cse import context_sample_enhancement
+from cebe_deep.plots import plot_context_sweeps
+from cebe_deep.tasks import make_task
+from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP
+
+# CI sets CEBE_NOTEBOOK_BUDGET=small to run every notebook in seconds; a student runs the full budget.
+SMALL = os.environ.get("CEBE_NOTEBOOK_BUDGET", "full") == "small"
+RESULTS = Path.cwd().parent / "results"  # the committed results (the notebook runs from notebooks/)
+WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-04-"))  # figures go here, not into the repository
+TASK_NAMES = ("CheetahVelocity", "AntDirection", "CheetahMassVelocity")
+
+# %% [markdown]
+# ## 1. Three MuJoCo tasks
+#
+# Recall CSE (PAPER.md §5, derived in notebook 03): a transition $(s, a, r, s')$ from context $c$ is replayed
+# at $c + dc$ as
+#
+# $$\mathrm{CSE}\big((s, a, r, s'), dc\big) = \Big(r + \partial_c R\,dc + \partial_{s'} R\,\partial_c T\,dc,\;\;
+#   s' + \partial_c T\,dc\Big). \tag{5.1}$$
+#
+# * **CheetahVelocity** (HalfCheetah-v5), $c = v_{goal}$, $c_0 = 2$:
+#   $r = 1 - \sqrt{1 + (v - v_{goal})^2} - 0.1|a|^2$ with $v$ the forward velocity over the step. The physics does
+#   not see $c$: $\partial_c T = 0$, and (5.1) only shifts the reward by
+#   $\partial_c R\,dc = \frac{v - v_{goal}}{\sqrt{1 + (v - v_{goal})^2}}\,dc$. The reward is not linear in
+#   $v_{goal}$, so CSE misses a second-order term $-\tfrac12 (1 + (v - v_{goal})^2)^{-3/2} dc^2$.
+# * **AntDirection** (Ant-v5), $c$ a direction vector, $c_0 = (1, 0)$: $r = c \cdot v_{xy} + $ Ant-v5's healthy
+#   bonus and costs. $\partial_c T = 0$ and the reward is *linear* in $c$: CSE is exact.
+# * **CheetahMassVelocity**, $c = (v_{goal}, m_{torso}, g)$, $c_0 = (2, 6.25, 9.81)$: HalfCheetah-v5 with the torso
+#   mass and gravity set from the context. Now $\partial_c T \neq 0$ for mass and gravity (the package computes
+#   those two columns by central differences through MuJoCo), and the reward depends on them only through the
+#   next velocity: the term $\partial_{s'} R\,\partial_c T\,dc$ of (5.1) is the whole effect.
+#
+# The observation is always *(state part, context)*; the state part ends with the velocity the reward uses.
+
+# %%
+envs = {name: make_task(name) for name in TASK_NAMES}  # Jacobians in info (jacobians=True is the default)
+twins = {name: make_task(name, jacobians=False) for name in TASK_NAMES}  # the twins of §3, stepped at c +- h
+
+
+def steps_per_second(env, steps):
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    began = time.perf_counter()
+    for _ in range(steps):
+        if env.step(env.action_space.sample())[2]:
+            env.reset()
+    return steps / (time.perf_counter() - began)
+
+
+timing_steps = 100 if SMALL else 1000
+rows = []
+for name, env in envs.items():
+    task = env.unwrapped
+    rows.append({
+        "task": name,
+        "state_dim": task.state_dim,
+        "context": ", ".join(task.context_names),
+        "c0": task.default_context.round(2).tolist(),
+        "box low": task.context_low.tolist(),
+        "box high": task.context_high.tolist(),
+        "steps/s with Jacobians": round(steps_per_second(env, timing_steps)),
+        "steps/s without": round(steps_per_second(twins[name], timing_steps)),
+    })
+pd.DataFrame(rows).set_index("task")
+
+# %% [markdown]
+# For CheetahVelocity and AntDirection the Jacobians are closed forms and cost nothing. CheetahMassVelocity pays
+# for its two finite-difference columns with $2 \times 2 = 4$ extra MuJoCo steps per step.
+#
+# ## 2. The Jacobians in `info`
+#
+# We walk each task a few dozen random steps into an episode (so that feet touch the ground) and look at the
+# non-zero entries of one step's Jacobians.
+
+# %%
+warmup_steps = 50
+
+
+def walk(env, steps, seed=0):
+    """Reset ``env`` and take ``steps`` random actions (resetting if the episode ends); return the next action."""
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    for _ in range(steps):
+        if env.step(env.action_space.sample())[2]:
+            env.reset()
+    return env.action_space.sample()
+
+
+for name, env in envs.items():
+    action = walk(env, warmup_steps)
+    _, _, _, _, info = env.step(action)
+    dobs_dcontext, dreward_dcontext, dreward_dnextobs = info["dobs_dcontext"], info["dreward_dcontext"], info["dreward_dnextobs"]
+    print(f"{name}:")
+    print(f"  dobs_dcontext    {dobs_dcontext.shape}: {np.count_nonzero(dobs_dcontext)} non-zero entries, "
+          f"non-zero columns {np.flatnonzero(np.abs(dobs_dcontext).sum(axis=0)).tolist()}")
+    print(f"  dreward_dcontext {dreward_dcontext.shape}: {dreward_dcontext.round(4).tolist()}")
+    print(f"  dreward_dnextobs {dreward_dnextobs.shape}: non-zero at state entries {np.flatnonzero(dreward_dnextobs).tolist()}")
+
+# %% [markdown]
+# AntDirection's `dreward_dnextobs` holds $c$ at the two velocity entries (the goal term $c \cdot v_{xy}$: with
+# $c = (1, 0)$ only $v_x$ shows) and $-10^{-3}\times$ the contact force at the contact-force entries whenever one is
+# non-zero (Ant-v5's contact cost). It would matter for a context that moves the body, but here it multiplies
+# $\partial_c T = 0$.
+#
+# ## 3. Finite differences, live
+#
+# A MuJoCo environment's state is its `MjData`. To step the system at $c \pm h$ *without touching the real
+# trajectory*, we keep a **twin** environment of the same task: copy the real simulator state into the twin with
+# `mujoco.mj_copyData` (a `copy.deepcopy` of a Gymnasium MuJoCo environment does not carry that state), set the
+# twin's context with the public `set_context`, and step the twin. The central differences
+#
+# $$\partial_{c_i} T \approx \frac{s'(c + h e_i) - s'(c - h e_i)}{2h}, \qquad
+#   \frac{d r}{d c_i} \approx \frac{r(c + h e_i) - r(c - h e_i)}{2h}$$
+#
+# are compared with `dobs_dcontext[:, i]` and with the *total* derivative of the reward that (5.1) uses,
+# $\partial_c R + \partial_{s'} R\,\partial_c T$ (the chain rule of notebook 03). First, the twin stepped at the
+# same context must reproduce the real step exactly.
+
+
+# %%
+def step_twin(twin, env, action, context):
+    """Step ``twin`` once from ``env``'s current simulator state, at ``context``; ``env`` is left untouched.
+    Returns the next state part and the reward."""
+    task = twin.unwrapped
+    mujoco.mj_copyData(task.data, task.model, env.unwrapped.data)
+    task.set_context(context)
+    observation, reward, *_ = task.step(action)
+    return observation[: task.state_dim], reward
+
+
+def central_difference(twin, env, action, index, step):
+    """Central differences of the next state part and of the reward in context coordinate ``index``."""
+    up, down = env.unwrapped.context, env.unwrapped.context
+    up[index] += step
+    down[index] -= step
+    (state_up, reward_up), (state_down, reward_down) = step_twin(twin, env, action, up), step_twin(twin, env, action, down)
+    return (state_up - state_down) / (2 * step), (reward_up - reward_down) / (2 * step)
+
+
+relative_step = 1e-4  # the package's own finite differences use FD_RELATIVE_STEP = 1e-5: we check with another step
+rows = []
+for name, env in envs.items():
+    twin, task = twins[name], env.unwrapped
+    twin.reset(seed=0)
+    action = walk(env, warmup_steps)
+    context = task.context
+    replayed_state, replayed_reward = step_twin(twin, env, action, context)
+    differences = {i: central_difference(twin, env, action, i, relative_step * max(1.0, abs(context[i])))
+                   for i in range(task.context_dim)}
+    observation, reward, _, _, info = env.step(action)  # the real step, with its Jacobians
+    assert np.array_equal(replayed_state, observation[: task.state_dim]) and replayed_reward == reward
+    for i, (dstate, dreward) in differences.items():
+        jacobian_column = info["dobs_dcontext"][:, i]
+        total = info["dreward_dcontext"][i] + info["dreward_dnextobs"] @ jacobian_column
+        rows.append({
+            "task": name,
+            "context": task.context_names[i],
+            "max |d s'/dc|": np.abs(jacobian_column).max(),
+            "max |FD - dobs_dcontext|": np.abs(dstate - jacobian_column).max(),
+            "dr/dc (FD)": dreward,
+            "dR/dc + dR/ds' dT/dc (info)": total,
+            "|difference|": abs(dreward - total),
+        })
+print("the twin reproduces every real step bit for bit")
+pd.DataFrame(rows).set_index(["task", "context"])
+
+# %% [markdown]
+# Every Jacobian agrees with its finite difference to about $10^{-7}$ or better, relative: the truncation error of a
+# central difference with step $10^{-4}|c_i|$. For CheetahVelocity and AntDirection $\partial_c T = 0$ exactly (the
+# twin's next state does not move with $c$); for CheetahMassVelocity the mass and gravity columns are non-zero and
+# the reward derivative comes entirely from $\partial_{s'} R\,\partial_c T$.
+#
+# **How to choose $h$.** A central difference errs by about $h^2 |f'''|$ (truncation) plus
+# $\epsilon_{mach} |f| / h$ (round-off), so its error against $h$ is a V. We sweep $h$ for CheetahMassVelocity's two
+# physical context coordinates and compare with the package's Jacobian (which is itself a central difference with
+# $h = $ `FD_RELATIVE_STEP` $\cdot |c_i| = 10^{-5}|c_i|$, where the difference is exactly zero).
+
+# %%
+name = "CheetahMassVelocity"
+env, twin = envs[name], twins[name]
+task = env.unwrapped
+action = walk(env, warmup_steps)
+context = task.context
+relative_steps = np.logspace(-9, -1, 9 if SMALL else 17)
+sweeps = {i: [central_difference(twin, env, action, i, h * abs(context[i]))[0] for h in relative_steps]
+          for i in task.dynamics_context_indices}
+_, _, _, _, info = env.step(action)
+
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for i, differences in sweeps.items():
+    column = info["dobs_dcontext"][:, i]
+    error = [np.abs(d - column).max() / np.abs(column).max() for d in differences]
+    ax.loglog(relative_steps, np.maximum(error, 1e-17), "o-", label=f"$\\partial s'/\\partial$ {task.context_names[i]}")
+ax.axvline(FD_RELATIVE_STEP, color="black", linestyle="--", label="package's step (FD_RELATIVE_STEP)")
+ax.set_xlabel("relative step $h / |c_i|$")
+ax.set_ylabel("max relative difference to dobs_dcontext")
+ax.set_title("CheetahMassVelocity: round-off (left) vs truncation (right)")
+ax.legend()
+plt.tight_layout()
+
+# %% [markdown]
+# ## 4. CSE against the exact transition
+#
+# Now the point of it all: move one real CheetahMassVelocity transition to $c + dc$ with (5.1) and compare with the
+# twin stepped at $c + dc$, for growing $dc$ along each context coordinate. For the goal velocity the next state is
+# exact ($\partial_c T = 0$ and the physics does not see $v_{goal}$) and the reward errs by the second-order term of
+# §1; for mass and gravity both the next state and the reward err by $O(|dc|^2)$ (Theorem 2's premise).
+
+# %%
+action = walk(env, warmup_steps, seed=0)
+context = task.context
+print(f"active MuJoCo contacts before this step: {task.data.ncon}")
+sizes = np.logspace(-4, 0, 5 if SMALL else 9)
+exact = {(i, size): step_twin(twin, env, action, context + size * np.eye(task.context_dim)[i])
+         for i in range(task.context_dim) for size in sizes}
+observation, reward, _, _, info = env.step(action)
+next_state = observation[: task.state_dim]
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+for i, context_name in enumerate(task.context_names):
+    state_error, reward_error = [], []
+    for size in sizes:
+        dcontext = size * np.eye(task.context_dim)[i]
+        cse_state, cse_reward = context_sample_enhancement(
+            next_state[None], np.array([reward]), dcontext[None],
+            info["dobs_dcontext"][None], info["dreward_dcontext"][None], info["dreward_dnextobs"][None])
+        exact_state, exact_reward = exact[(i, size)]
+        state_error.append(np.abs(cse_state[0] - exact_state).max())
+        reward_error.append(abs(cse_reward[0] - exact_reward))
+    if max(state_error) > 0:
+        left.loglog(sizes, state_error, "o-", label=f"dc in {context_name}")
+    else:
+        print(f"dc in {context_name}: the next state is exact (largest error {max(state_error)})")
+    right.loglog(sizes, reward_error, "o-", label=f"dc in {context_name}")
+for axis in (left, right):
+    axis.loglog(sizes, 1e-2 * sizes**2, "k--", label="slope 2 ($\\propto dc^2$)")
+    axis.set_xlabel("$|dc|$ (m/s, kg or m/s$^2$)")
+    axis.legend()
+left.set_ylabel("max $|s'_{CSE} - s'_{exact}|$")
+right.set_ylabel("$|r_{CSE} - r_{exact}|$")
+left.set_title("next state")
+right.set_title("reward")
+plt.tight_layout()
+
+# %% [markdown]
+# All curves have slope 2: the error of first-order CSE is second order on a real MuJoCo step, here one with a
+# foot on the ground (the count of active contacts is printed above). At $|dc| = 1$ kg the next state already errs by about $10^{-2}$, which is why CSE
+# perturbs by $\varepsilon = 0.1$ only.
+#
+# ## 5. Trained policies: the committed MuJoCo results
+#
+# Training SAC on HalfCheetah or Ant takes hours on a laptop CPU (about 80 learning steps per second at the paper's
+# network size), so this notebook does not train. It plots what `results/` holds: the tidy evaluation table of each
+# task's sweep (`cebe-deep sweep ... --results results/<Task>`), mean and 95% CI over seeds per method, drawn with
+# `cebe_deep.plots.plot_context_sweeps`, together with the command from `results/commands.sh` that produced it.
+
+# %%
+EPS = 0.1  # the training ball the figures mark (the paper's eps; see the command's --eps if it sets another)
+
+
+def commands_for(task_name):
+    """The blocks of results/commands.sh (comments and command) that mention ``--task <task_name>``."""
+    path = RESULTS / "commands.sh"
+    blocks = path.read_text().split("\n\n") if path.exists() else []
+    return [block.strip() for block in blocks if f"--task {task_name} " in block or block.rstrip().endswith(f"--task {task_name}")]
+
+
+for task_name in ("CheetahVelocity", "AntDirection"):
+    evaluation = RESULTS / task_name / "evaluation.csv"
+    mentions = commands_for(task_name)
+    commands_run = [block for block in mentions  # blocks with a command line that is not commented out
+                    if any(line.strip() and not line.lstrip().startswith("#") for line in block.splitlines())]
+    print(f"=== {task_name} ===")
+    if evaluation.exists():
+        print("produced by (results/commands.sh):\n\n" + "\n\n".join(commands_run or mentions or ["(no command for it there)"]))
+        table = pd.read_csv(evaluation)
+        base = make_task(task_name).unwrapped
+        plot_context_sweeps(table, base.default_context, EPS, WORK / f"{task_name}.png", context_names=base.context_names)
+        display(Image(WORK / f"{task_name}.png"))
+        if (RESULTS / task_name / "headline.csv").exists():
+            display(pd.read_csv(RESULTS / task_name / "headline.csv").round(2))
+    elif commands_run:
+        print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist. results/commands.sh produces it "
+              "with (run from the repository root; it resumes if interrupted):\n\n" + "\n\n".join(commands_run))
+    else:
+        print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist.")
+        if mentions:
+            print("results/commands.sh mentions the task only in comments:\n\n" + "\n\n".join(mentions))
+        print(f"\nTo produce it, run a sweep from the repository root (hours on a CPU; it resumes if interrupted):\n"
+              f"  cebe-deep sweep --task {task_name} --methods baseline,cse,ldr --seeds 5 --episodes 32 --points 11 \\\n"
+              f"      --root runs --results results/{task_name} --workers 2")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Repeat the finite-difference check of §3 for `AntGoal` (context: a goal position). Which of the three `info`
+#    arrays are non-zero, and is CSE exact there as it is for AntDirection? Predict, then run §4 on it.
+# 2. In §4, walk with `seed=1` instead: after 50 steps the cheetah is in mid-air (no active contact). Find also a
+#    state with several contacts (`task.data.ncon`). Does the constant in front of $dc^2$ change? What would a contact that *switches*
+#    between $c$ and $c + dc$ do to the curves?
+# 3. Train CSE on CheetahMassVelocity for a few thousand steps
+#    (`cebe-deep train --task CheetahMassVelocity --method cse --steps 5000`) and evaluate at a heavier torso
+#    (`cebe-deep evaluate runs/CheetahMassVelocity/cse/seed0 --span 2`). Compare the run's steps per second with
+#    CheetahVelocity's: where does the extra time go?
