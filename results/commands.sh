@@ -17,7 +17,7 @@ nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seed
     --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
 
 # Benchmark: SAC update time and training-loop speed with and without CSE.
-python benchmarks/bench_cse.py --repeats 9 --gradient-steps 40 --loop-steps 1500 | grep -v WARNING \
+python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 3000 | grep -v WARNING \
     > results/benchmark_cse.txt
 
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
