@@ -24,20 +24,19 @@ METHOD_STYLE = {
 }
 
 
-def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps: float, path: str | Path,
+def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps: float, path: str | Path | None = None,
                         context_names: Sequence[str] | None = None, title: str | None = None, level: float = 0.95):
     """One panel per sweep (context coordinate or angle): mean return and CI band per method; a dashed line
-    at c0 and a shaded band for the training ball |c - c0| <= eps.  Writes ``path`` and returns the figure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    at c0 and a shaded band for the training ball |c - c0| <= eps.  Returns the figure; with ``path`` it is
+    also written there and closed. The backend is left alone (inline in Jupyter; Agg where there is no
+    display, which matplotlib picks by itself)."""
     import matplotlib.pyplot as plt
 
     summary = summarize(table, level)
     sweeps = list(dict.fromkeys(summary["sweep"]))
     columns = min(len(sweeps), 4)
     rows = math.ceil(len(sweeps) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(max(4.2 * columns, 8.0), 3.4 * rows), squeeze=False)
     for axis, sweep_name in zip(axes.flat, sweeps):
         part = summary[summary["sweep"] == sweep_name]
         for method, group in part.groupby("method"):
@@ -68,7 +67,8 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
                     f"({episodes} episodes per context); c0 dashed, training ball shaded", y=0.0, fontsize=9,
                     va="bottom")
     figure.tight_layout(rect=(0, 0.04, 1, 0.93))
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=130)
+        plt.close(figure)
     return figure

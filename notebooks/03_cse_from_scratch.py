@@ -37,7 +37,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Image, display
 
 from cebe_deep.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
 from cebe_deep.experiment import compare_methods, headline, make_config, make_executor, summarize, sweep
@@ -244,8 +243,7 @@ print(f"{len(configs)} runs of {total_steps} steps trained and evaluated in {tim
 
 # %%
 c0 = make_task("SimpleDirection").unwrapped.default_context
-plot_context_sweeps(table, c0, eps, WORK / "sweep.png", context_names=task.context_names)
-display(Image(WORK / "sweep.png"))
+plot_context_sweeps(table, c0, eps, context_names=task.context_names);
 
 # %% [markdown]
 # Each panel moves one coordinate of the context with the other at 0; the dashed line is $c_0$ and the grey band
@@ -273,8 +271,7 @@ if committed.exists():
     commands = (RESULTS / "commands.sh").read_text().split("\n\n")
     print("\n\n".join(block.strip() for block in commands if "--task SimpleDirection" in block))
     committed_table = pd.read_csv(committed)
-    plot_context_sweeps(committed_table, c0, eps, WORK / "committed.png", context_names=task.context_names)
-    display(Image(WORK / "committed.png"))
+    plot_context_sweeps(committed_table, c0, eps, context_names=task.context_names)
 else:
     print(f"{committed} is missing; results/commands.sh lists the command that produces it.")
 

@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 import mujoco
 import numpy as np
 import pandas as pd
-from IPython.display import Image, display
+from IPython.display import display
 
 from cebe_deep.cse import context_sample_enhancement
 from cebe_deep.plots import plot_context_sweeps
@@ -315,8 +315,8 @@ for task_name in ("CheetahVelocity", "AntDirection"):
         print("produced by (results/commands.sh):\n\n" + "\n\n".join(commands_run or mentions or ["(no command for it there)"]))
         table = pd.read_csv(evaluation)
         base = make_task(task_name).unwrapped
-        plot_context_sweeps(table, base.default_context, EPS, WORK / f"{task_name}.png", context_names=base.context_names)
-        display(Image(WORK / f"{task_name}.png"))
+        plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
+        plt.show()
         if (RESULTS / task_name / "headline.csv").exists():
             display(pd.read_csv(RESULTS / task_name / "headline.csv").round(2))
     elif commands_run:
