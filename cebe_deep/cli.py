@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=Path, required=True, help="image file (.png, .pdf)")
     plot.add_argument("--eps", type=float, default=0.1, help="radius of the training ball to mark")
 
+    figures = commands.add_parser("figures", help="redraw every <results>/<Task>/sweep.png from its committed evaluation.csv")
+    figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
+    figures.add_argument("--eps", type=float, default=0.1, help="radius of the training ball to mark")
+
     summary = commands.add_parser("summarize", help="per-context table from an evaluation CSV")
     summary.add_argument("csv", type=Path)
     summary.add_argument("--eps", type=float, default=0.1, help="contexts farther than eps from c0 are 'away'")
@@ -225,6 +229,20 @@ def _run(args: argparse.Namespace) -> int:
         base_context, names = _base_context(table)
         plot_context_sweeps(table, base_context, args.eps, args.out, names)
         print(args.out)
+        return 0
+    if args.command == "figures":
+        from cebe_deep.plots import plot_context_sweeps
+
+        if not args.eps > 0:
+            raise experiment.ConfigError(f"eps must be > 0, got {args.eps}")
+        tables = sorted(args.results.glob("*/evaluation.csv"))
+        if not tables:
+            raise experiment.ConfigError(f"no */evaluation.csv under {args.results}")
+        for csv in tables:
+            table = _read_table(csv)
+            base_context, names = _base_context(table)
+            plot_context_sweeps(table, base_context, args.eps, csv.parent / "sweep.png", names)
+            print(csv.parent / "sweep.png")
         return 0
     if args.command == "summarize":
         from cebe_deep.experiment import headline
