@@ -25,13 +25,8 @@ __all__ = ["main", "build_parser"]
 PROGRAM = "cebe-deep"
 
 
-class UsageError(Exception):
-    """Bad command-line input; reported as one line with exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump, status 2
-        raise UsageError(message)
+from cebe_theory.cli_support import OneLineParser as _Parser  # noqa: E402
+from cebe_theory.cli_support import UsageError  # noqa: E402
 
 
 def _floats(text: str) -> tuple[float, ...]:

@@ -9,7 +9,7 @@ import sympy
 from gymnasium import spaces
 
 from cebe_deep.tasks.base import ContextualEnv
-from cebe_deep.tasks.symbolic_transition import SymbolicTransition
+from cebe_deep.tasks.symbolic_transition import SymbolicTask, SymbolicTransition
 
 __all__ = ["CartGoal"]
 
@@ -49,7 +49,7 @@ def cart_goal_transition() -> SymbolicTransition:
     )
 
 
-class CartGoal(ContextualEnv):
+class CartGoal(SymbolicTask, ContextualEnv):
     r"""Gymnasium's CartPole-v1 with gravity, masses, pole length and a goal position as context.
 
     ## Dynamics (CartPole-v1, explicit Euler, ``dt = 0.02``)
@@ -82,6 +82,8 @@ class CartGoal(ContextualEnv):
     500 steps (``gymnasium.make("cebe/CartGoal-v0")``); discrete actions (the paper trains DQN).
     """
 
+    transition_factory = staticmethod(cart_goal_transition)
+
     state_dim = 4
     context_dim = 5
     context_names = ("gravity", "pole_mass", "cart_mass", "length", "goal")
@@ -95,21 +97,9 @@ class CartGoal(ContextualEnv):
         self.action_space = spaces.Discrete(2)
         high = np.array([2 * X_THRESHOLD, np.inf, 2 * THETA_THRESHOLD, np.inf])
         self.observation_space = self._observation_space(-high, high)
-        self._transition = cart_goal_transition()
+        self._build_transition()
         self._init_context(context, jacobians)
         self._state = np.zeros(4)
-
-    def __getstate__(self):  # the compiled functions do not pickle; they are rebuilt (cached) on load
-        state = self.__dict__.copy()
-        del state["_transition"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._transition = cart_goal_transition()
-
-    def _apply_context(self, context: np.ndarray) -> None:
-        self._context_floats = tuple(float(value) for value in context)
 
     @staticmethod
     def _force(action) -> float:

@@ -9,7 +9,7 @@ import sympy
 from gymnasium import spaces
 
 from cebe_deep.tasks.base import ContextualEnv
-from cebe_deep.tasks.symbolic_transition import SymbolicTransition
+from cebe_deep.tasks.symbolic_transition import SymbolicTask, SymbolicTransition
 
 __all__ = ["PendulumGoal"]
 
@@ -41,7 +41,7 @@ def pendulum_goal_transition() -> SymbolicTransition:
     )
 
 
-class PendulumGoal(ContextualEnv):
+class PendulumGoal(SymbolicTask, ContextualEnv):
     r"""Gymnasium's Pendulum-v1 with gravity, mass, length and a goal torque as context.
 
     ## Dynamics (Pendulum-v1's update order and clipping)
@@ -74,6 +74,8 @@ class PendulumGoal(ContextualEnv):
     200 steps (``gymnasium.make("cebe/PendulumGoal-v0")``), no termination.
     """
 
+    transition_factory = staticmethod(pendulum_goal_transition)
+
     state_dim = 3
     context_dim = 4
     context_names = ("gravity", "mass", "length", "goal_torque")
@@ -86,7 +88,7 @@ class PendulumGoal(ContextualEnv):
     def __init__(self, context=None, jacobians: bool = True):
         self.action_space = spaces.Box(-MAX_TORQUE, MAX_TORQUE, shape=(1,), dtype=np.float32)
         self.observation_space = self._observation_space([-1.0, -1.0, -MAX_SPEED], [1.0, 1.0, MAX_SPEED])
-        self._transition = pendulum_goal_transition()
+        self._build_transition()
         self._init_context(context, jacobians)
         self._theta, self._theta_dot = 0.0, 0.0
 
@@ -96,18 +98,6 @@ class PendulumGoal(ContextualEnv):
             raise ValueError(
                 f"PendulumGoal goal_torque = {float(tau)!r} must satisfy |goal_torque| < mass * gravity * length = {float(m * g * l)!r}"
             )
-
-    def __getstate__(self):  # the compiled functions do not pickle; they are rebuilt (cached) on load
-        state = self.__dict__.copy()
-        del state["_transition"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._transition = pendulum_goal_transition()
-
-    def _apply_context(self, context: np.ndarray) -> None:
-        self._context_floats = tuple(float(value) for value in context)
 
     def _state_part(self) -> np.ndarray:
         return np.array([np.cos(self._theta), np.sin(self._theta), self._theta_dot])

@@ -28,7 +28,7 @@ import sympy
 
 from cebe_theory.symbolic import CompiledExpressions
 
-__all__ = ["SymbolicTransition"]
+__all__ = ["SymbolicTransition", "SymbolicTask"]
 
 
 class SymbolicTransition:
@@ -138,3 +138,28 @@ class SymbolicTransition:
         dreward_dcontext = jacobians[n * d : n * d + d]
         dreward_dnextobs = jacobians[n * d + d : n * d + d + n]
         return next_state, reward, extras, dobs_dcontext, dreward_dcontext, dreward_dnextobs
+
+
+class SymbolicTask:
+    """Mixin for tasks whose model is a :class:`SymbolicTransition` built by ``transition_factory``.
+
+    Keeps the compiled transition in ``self._transition`` (rebuilt, cached, after unpickling: lambdified
+    functions do not pickle) and the context as Python floats for the scalar fast path.
+    """
+
+    transition_factory: staticmethod
+
+    def _build_transition(self) -> None:
+        self._transition = self.transition_factory()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_transition"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._build_transition()
+
+    def _apply_context(self, context: np.ndarray) -> None:
+        self._context_floats = tuple(float(value) for value in context)
