@@ -20,6 +20,13 @@ nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seed
 python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 3000 | grep -v WARNING \
     > results/benchmark_cse.txt
 
+# MuJoCo, a reduced run made once (far below the paper's budget): 3 seeds x {baseline, CSE, LDR},
+# 30k steps, 64x64 networks, 8 evaluation episodes per context, 9 points per context coordinate.
+nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 3 --steps 30000 --net 64,64 \
+    --episodes 8 --points 9 --root runs --results results/CheetahVelocity --workers 2
+nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 3 --steps 30000 --net 64,64 \
+    --episodes 8 --points 9 --root runs --results results/AntDirection --workers 2
+
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
 # cebe-deep train --task AntDirection --method cse --profile paper --seed 0
