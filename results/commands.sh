@@ -11,20 +11,23 @@ set -euo pipefail
 nice -n 10 cebe-deep sweep --task SimpleDirection --methods baseline,cse,ldr --seeds 5 \
     --episodes 64 --points 11 --root runs --results results/SimpleDirection --workers 2
 
-# PendulumGoal: 5 seeds x {baseline, CSE, LDR}, quick profile (30k steps, 64x64, gamma 0.99),
-# 32 evaluation episodes per context, 11 points per context coordinate.
-nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 5 --steps 30000 \
+# PendulumGoal: 10 seeds x {baseline, CSE, LDR}, quick profile (30k steps, 64x64, gamma 0.99),
+# 32 evaluation episodes per context, 11 points per context coordinate.  Seeds 0-4 ran here (--seeds 5,
+# --workers 2); seeds 5-9 ran on a 16-core machine (--seeds 5-9 --workers 15, same command otherwise) and
+# their run directories were copied into runs/; this command then skips all 30 finished runs and collects.
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 10 --steps 30000 \
     --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
 
 # Benchmark: SAC update time and training-loop speed with and without CSE.
 python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 3000 | grep -v WARNING \
     > results/benchmark_cse.txt
 
-# MuJoCo, a reduced run made once (far below the paper's budget): 3 seeds x {baseline, CSE, LDR},
-# 30k steps, 64x64 networks, 8 evaluation episodes per context, 9 points per context coordinate.
-nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 3 --steps 30000 --net 64,64 \
+# MuJoCo, a reduced run (far below the paper's budget): 8 seeds x {baseline, CSE, LDR}, 30k steps,
+# 64x64 networks, 8 evaluation episodes per context, 9 points per context coordinate.  Seeds 0-2 ran here
+# (--seeds 3), seeds 3-7 on a 16-core machine (--seeds 3-7 --workers 15); these commands collect all eight.
+nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
     --episodes 8 --points 9 --root runs --results results/CheetahVelocity --workers 2
-nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 3 --steps 30000 --net 64,64 \
+nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
     --episodes 8 --points 9 --root runs --results results/AntDirection --workers 2
 
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
