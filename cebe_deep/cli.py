@@ -7,7 +7,9 @@ Subcommands:
 ``sweep``      train + evaluate methods x seeds in parallel worker processes (or Ray), then write the combined
                CSV, the summary table and the figure into ``--results``.
 ``plot``       the figure (mean and 95% CI over seeds per method against the context) from an evaluation CSV.
-``summarize``  the per-context table (mean, CI, CSE vs baseline and LDR) from an evaluation CSV.
+``summarize``  the per-context table (mean, CI, CSE vs baseline and LDR) from one or more evaluation CSVs;
+               ``LABEL=PATH`` names the runs of PATH as method LABEL (e.g. a CSE variant trained under another
+               ``--root``) and ``--candidate LABEL`` compares that method instead of ``cse``.
 
 Bad input (unknown task or method, eps <= 0, a context outside the box, ...) prints one line
 ``cebe-deep: error: ...`` and exits with status 2.
@@ -108,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
     figures.add_argument("--eps", type=float, default=0.1, help="radius of the training ball to mark")
 
-    summary = commands.add_parser("summarize", help="per-context table from an evaluation CSV")
-    summary.add_argument("csv", type=Path)
+    summary = commands.add_parser("summarize", help="per-context table from evaluation CSVs")
+    summary.add_argument("csv", nargs="+", help="evaluation CSVs of one task; LABEL=PATH relabels PATH's runs as method LABEL")
+    summary.add_argument("--candidate", default="cse", help="the method compared with baseline and LDR (default cse)")
     summary.add_argument("--eps", type=float, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
     summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
@@ -159,13 +162,42 @@ def _read_table(path: Path):
     return table
 
 
-def _summary_outputs(table, eps: float, results: Path | None):
-    """Summary and comparison tables (and files under ``results``)."""
-    from cebe_deep.experiment import compare_methods, headline, summarize
+def _read_labelled_tables(specs: list[str]):
+    """Concatenate evaluation CSVs given as ``PATH`` or ``LABEL=PATH`` (every run of PATH becomes method LABEL)."""
+    import pandas as pd
 
+    from cebe_deep.experiment import ConfigError
+
+    tables = []
+    for spec in specs:
+        label, _, path = spec.rpartition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        table = _read_table(Path(path))
+        if label:
+            methods = sorted(table["method"].unique())
+            if len(methods) != 1:
+                raise ConfigError(f"{label}={path}: LABEL=PATH relabels the runs of one method, {path} holds {methods}")
+            table = table.assign(method=label)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    tasks = sorted(table["task"].unique())
+    if len(tasks) != 1:
+        raise ConfigError(f"the CSVs must hold one task, got {tasks}")
+    repeated = table.duplicated(["method", "seed", "sweep", "sweep_value", "episode"])
+    if repeated.any():
+        twice = sorted(table.loc[repeated, "method"].unique())
+        raise ConfigError(f"method(s) {twice} appear in more than one CSV; give a variant its own name with LABEL=PATH")
+    return table
+
+
+def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "cse"):
+    """Summary and comparison tables (and files under ``results``)."""
+    from cebe_deep.experiment import ConfigError, compare_methods, headline, summarize
+
+    if candidate not in set(table["method"]):
+        raise ConfigError(f"candidate method {candidate!r} is not in the table; methods: {sorted(table['method'].unique())}")
     base_context, names = _base_context(table)
     summary = summarize(table)
-    comparison = compare_methods(summary, base_context, eps)
+    comparison = compare_methods(summary, base_context, eps, candidate=candidate)
     if results is not None:
         results.mkdir(parents=True, exist_ok=True)
         table.to_csv(results / "evaluation.csv", index=False)
@@ -242,8 +274,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "summarize":
         from cebe_deep.experiment import headline
 
-        table = _read_table(args.csv)
-        _, comparison = _summary_outputs(table, args.eps, args.results)
+        table = _read_labelled_tables(args.csv)
+        _, comparison = _summary_outputs(table, args.eps, args.results, args.candidate)
         if args.out:
             comparison.to_csv(args.out, index=False)
         print(comparison.to_string(index=False))

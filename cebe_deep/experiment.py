@@ -684,7 +684,8 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                     baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr") -> pd.DataFrame:
     """Per evaluated context: relative improvement of ``candidate`` over ``baseline`` (as a fraction of
     |baseline|), whether the context lies away from c0 (outside the training ball of radius eps), and
-    whether ``candidate``'s mean lies inside ``reference``'s confidence interval.
+    whether ``candidate``'s mean lies inside ``reference``'s confidence interval.  The columns keep the
+    default names (``cse_mean``, ``ldr_mean``, ``cse_within_ldr_ci``, ...) for any ``candidate`` and ``reference``.
     """
     wide = summary.pivot_table(index=["task", "sweep", "sweep_value"], columns="method",
                                values=["mean_return", "ci_low", "ci_high"])

@@ -23,6 +23,19 @@ METHOD_STYLE = {
     "gdr": dict(color="tab:green", label="SAC + GDR"),
 }
 
+EXTRA_COLORS = ("tab:purple", "tab:red", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+"""Colours for methods outside :data:`METHOD_STYLE` (variants named with ``cebe-deep summarize LABEL=PATH``)."""
+
+
+def method_styles(methods) -> dict[str, dict]:
+    """Line style per method: the fixed ones of :data:`METHOD_STYLE`, then distinct colours for the others
+    (in sorted order, so a method keeps its colour from figure to figure)."""
+    others = sorted(set(methods) - set(METHOD_STYLE))
+    styles = {method: METHOD_STYLE[method] for method in methods if method in METHOD_STYLE}
+    for index, method in enumerate(others):
+        styles[method] = dict(color=EXTRA_COLORS[index % len(EXTRA_COLORS)], label=method)
+    return styles
+
 
 def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps: float, path: str | Path | None = None,
                         context_names: Sequence[str] | None = None, title: str | None = None, level: float = 0.95):
@@ -34,6 +47,7 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
 
     summary = summarize(table, level)
     sweeps = list(dict.fromkeys(summary["sweep"]))
+    styles = method_styles(summary["method"].unique())
     columns = min(len(sweeps), 4)
     rows = math.ceil(len(sweeps) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(max(4.2 * columns, 8.0), 3.4 * rows), squeeze=False)
@@ -41,7 +55,7 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
         part = summary[summary["sweep"] == sweep_name]
         for method, group in part.groupby("method"):
             group = group.sort_values("sweep_value")
-            style = METHOD_STYLE.get(method, dict(label=method))
+            style = styles[method]
             axis.plot(group["sweep_value"], group["mean_return"], marker=".", **style)
             axis.fill_between(group["sweep_value"], group["ci_low"], group["ci_high"], alpha=0.2,
                               color=style.get("color"))
