@@ -30,6 +30,13 @@ nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --se
 nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
     --episodes 8 --points 9 --root runs --results results/AntDirection --workers 2
 
+# MuJoCo at 100k steps (the reduced budget), 3 seeds x {baseline, CSE, LDR}, otherwise as above;
+# its own --root because the run configurations differ from the 30k runs.
+nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
+    --episodes 8 --points 9 --root runs/reduced-100k --results results/CheetahVelocity-100k --workers 2
+nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
+    --episodes 8 --points 9 --root runs/reduced-100k --results results/AntDirection-100k --workers 2
+
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
 # cebe-deep train --task AntDirection --method cse --profile paper --seed 0
