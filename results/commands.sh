@@ -18,6 +18,13 @@ nice -n 10 cebe-deep sweep --task SimpleDirection --methods baseline,cse,ldr --s
 nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 10 --steps 30000 \
     --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
 
+# PendulumGoal diagnosis: CSE with exact re-simulated samples (the authors' second variant), 10 seeds, same
+# settings, under its own root; then compared with the committed baseline and LDR.
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods cse --seeds 10 --steps 30000 --cse-mode exact \
+    --episodes 32 --points 11 --root runs/diag-exact --workers 2
+cebe-deep summarize results/PendulumGoal/evaluation.csv cse_exact=runs/diag-exact/PendulumGoal/evaluation.csv \
+    --candidate cse_exact --results results/PendulumGoal-cse-exact
+
 # Benchmark: SAC update time and training-loop speed with and without CSE.
 python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 3000 | grep -v WARNING \
     > results/benchmark_cse.txt
