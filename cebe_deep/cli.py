@@ -170,7 +170,7 @@ def _read_labelled_tables(specs: list[str]):
 
     tables = []
     for spec in specs:
-        label, _, path = spec.rpartition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
         table = _read_table(Path(path))
         if label:
             methods = sorted(table["method"].unique())
@@ -191,10 +191,8 @@ def _read_labelled_tables(specs: list[str]):
 
 def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "cse"):
     """Summary and comparison tables (and files under ``results``)."""
-    from cebe_deep.experiment import ConfigError, compare_methods, headline, summarize
+    from cebe_deep.experiment import compare_methods, headline, summarize
 
-    if candidate not in set(table["method"]):
-        raise ConfigError(f"candidate method {candidate!r} is not in the table; methods: {sorted(table['method'].unique())}")
     base_context, names = _base_context(table)
     summary = summarize(table)
     comparison = compare_methods(summary, base_context, eps, candidate=candidate)
@@ -275,6 +273,9 @@ def _run(args: argparse.Namespace) -> int:
         from cebe_deep.experiment import headline
 
         table = _read_labelled_tables(args.csv)
+        if args.candidate not in set(table["method"]):
+            raise experiment.ConfigError(
+                f"candidate method {args.candidate!r} is not in the table; methods: {sorted(table['method'].unique())}")
         _, comparison = _summary_outputs(table, args.eps, args.results, args.candidate)
         if args.out:
             comparison.to_csv(args.out, index=False)
