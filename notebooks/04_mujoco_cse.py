@@ -339,8 +339,8 @@ for task_name, folder in [("CheetahVelocity", "CheetahVelocity"), ("AntDirection
 # **How to read these figures.** The committed runs are reduced budgets, far below the million steps SAC usually
 # gets on these robots. At 30k steps (8 seeds) neither task is learned: the cheetahs run at about one speed whatever
 # the goal velocity, and the ants score below the policy that does nothing (about +995, the survive bonus), so the
-# comparison says nothing about CSE. At 100k steps (3 seeds) the cheetahs track slower goals and the ants start to
-# walk; there CSE is above plain SAC in every Ant direction and for Cheetah goals up to 2.5, but two of its three
+# comparison says nothing about CSE. At 100k steps (3 seeds) the cheetahs slow down for slower goals and the ants
+# score much higher, though still below doing nothing; there CSE is above plain SAC in every Ant direction and for Cheetah goals up to 2.5, but two of its three
 # cheetah seeds break down at faster goals. Three seeds give wide intervals: `results/README.md` has the numbers.
 # The checks of §3 and §4 (Jacobians and the $O(dc^2)$ error of CSE on real MuJoCo steps) do not depend on learning.
 

@@ -44,6 +44,19 @@ nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --se
 nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
     --episodes 8 --points 9 --root runs/reduced-100k --results results/AntDirection-100k --workers 2
 
+# The tables of results/README.md and the numbers quoted in its text, printed from the committed CSVs.
+for task in SimpleDirection PendulumGoal CheetahVelocity AntDirection CheetahVelocity-100k AntDirection-100k; do
+    python results/tables.py markdown results/$task
+done
+python results/tables.py per-seed results/PendulumGoal context_3 0 0.6 0.9 -0.6
+python results/tables.py per-seed results/PendulumGoal context_0 3.4
+python results/tables.py per-seed results/CheetahVelocity context_0 2 4
+python results/tables.py per-seed results/CheetahVelocity-100k context_0 3 3.5 4
+python results/tables.py per-seed results/AntDirection angle 0
+python results/tables.py per-seed-above results/AntDirection-100k
+python results/tables.py zero-action CheetahVelocity 0 2 4
+python results/tables.py zero-action AntDirection 0 1.5707963
+
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
 # cebe-deep train --task AntDirection --method cse --profile paper --seed 0

@@ -1,0 +1,145 @@
+"""The tables of results/README.md, printed from the committed CSVs (run from the repository root).
+
+    python results/tables.py markdown results/PendulumGoal        # headline + per-context tables (markdown)
+    python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
+    python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
+    python results/tables.py per-seed-above results/AntDirection-100k   # (seed, context) pairs above the baseline
+
+The per-context numbers are those of ``summary.csv`` / ``comparison.csv`` / ``headline.csv`` (written by
+``cebe-deep sweep`` or ``cebe-deep summarize``); per-seed numbers come from ``evaluation.csv`` through
+``cebe_deep.experiment.per_seed_returns``.  Percentages are rounded to whole percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cebe_deep.experiment import make_task_env, per_seed_returns
+
+METHODS = ("baseline", "cse", "ldr")
+
+
+def _sweep_label(task: str, sweep: str, values: pd.Series) -> str:
+    if sweep == "angle":
+        return "direction angle in [-pi, pi]"
+    names = getattr(make_task_env(task).unwrapped, "context_names", ())
+    name = names[int(sweep.split("_")[1])] if names else sweep
+    return f"{name} in [{values.min():g}, {values.max():g}]"
+
+
+def markdown(folder: Path) -> None:
+    """Headline table, then one per-context table per sweep: mean [95% CI] per method, CSE vs baseline."""
+    summary = pd.read_csv(folder / "summary.csv")
+    comparison = pd.read_csv(folder / "comparison.csv")
+    headline = pd.read_csv(folder / "headline.csv")
+    task = str(summary["task"].iloc[0])
+    labels = {sweep: _sweep_label(task, sweep, group["sweep_value"]) for sweep, group in summary.groupby("sweep")}
+    labels["all"] = "all"
+    print("| sweep | contexts | CSE vs baseline, median | mean | CSE mean > baseline mean | CSE inside LDR's CI or above |")
+    print("|---|---|---|---|---|---|")
+    for row in headline.itertuples():
+        n = row.contexts
+        print(f"| {labels[row.sweep]} | {n} | {row.median_relative_improvement:+.0%} | {row.mean_relative_improvement:+.0%} "
+              f"| {round(row.cse_beats_baseline * n)}/{n} | {round(row.cse_within_or_above_ldr_ci * n)}/{n} |")
+    for sweep, group in summary.groupby("sweep", sort=False):
+        seeds = int(group["seeds"].max())
+        print(f"\n**{labels[sweep]}** (mean [95% CI over {seeds} seeds])\n")
+        print("| value | baseline | CSE | LDR | CSE vs baseline | CSE in LDR CI |\n|---|---|---|---|---|---|")
+        compared = comparison[comparison["sweep"] == sweep].set_index("sweep_value")
+        for value in sorted(group["sweep_value"].unique()):
+            cells = []
+            for method in METHODS:
+                row = group[(group["method"] == method) & (group["sweep_value"] == value)].iloc[0]
+                cells.append(f"{row.mean_return:.1f} [{row.ci_low:.1f}, {row.ci_high:.1f}]")
+            row = compared.loc[value]
+            if row.distance_from_c0 == 0:
+                relative = "c0"
+            else:
+                relative = f"{row.relative_improvement:+.0%}" if row.away_from_c0 else "(inside the ball)"
+            inside = "yes" if row.cse_within_ldr_ci else ("above" if row.cse_at_least_ldr_low else "below")
+            print(f"| {value:g} | {' | '.join(cells)} | {relative} | {inside} |")
+
+
+def per_seed(folder: Path, sweep: str, values: list[float]) -> None:
+    """Per-seed mean return of every method at the given points of one sweep."""
+    table = per_seed_returns(pd.read_csv(folder / "evaluation.csv"))
+    for value in values:
+        part = table[(table["sweep"] == sweep) & np.isclose(table["sweep_value"], value)]
+        if part.empty:
+            raise SystemExit(f"no evaluation at {sweep} = {value} in {folder / 'evaluation.csv'}")
+        print(f"{sweep} = {value:g}")
+        print(part.pivot(index="method", columns="seed", values="episode_return").round(0).to_string(), "\n")
+
+
+def per_seed_above(folder: Path) -> None:
+    """Away from c0: in how many (seed, context) pairs a CSE seed is above the baseline's mean over seeds.
+    For angle sweeps -pi and pi are one direction and counted once."""
+    comparison = pd.read_csv(folder / "comparison.csv")
+    away = comparison[comparison["away_from_c0"]]
+    if (away["sweep"] == "angle").all():
+        away = away[~np.isclose(away["sweep_value"], math.pi)]
+    table = per_seed_returns(pd.read_csv(folder / "evaluation.csv"))
+    above = total = 0
+    for row in away.itertuples():
+        seeds = table[(table["method"] == "cse") & (table["sweep"] == row.sweep)
+                      & np.isclose(table["sweep_value"], row.sweep_value)]["episode_return"]
+        above += int((seeds > row.baseline_mean).sum())
+        total += len(seeds)
+    print(f"{folder.name}: CSE seed above the baseline's mean in {above} of {total} (seed, context) pairs away from c0")
+
+
+def zero_action(task: str, values: list[float], episodes: int = 3, seed: int = 10_000) -> None:
+    """Return of the all-zero action with the evaluation's reset seeds (seed + k); ``values`` set the
+    first context coordinate (for AntDirection: the direction angle), the others stay at c0."""
+    base = make_task_env(task).unwrapped.default_context
+    for value in values or [None]:
+        if value is None:
+            context = base
+        elif task.startswith("AntDirection"):
+            context = np.array([math.cos(value), math.sin(value)])
+        else:
+            context = np.array(base, dtype=np.float64)
+            context[0] = value
+        env = make_task_env(task, context)
+        returns = []
+        for k in range(episodes):
+            env.reset(seed=seed + k)
+            total, done = 0.0, False
+            while not done:
+                _, reward, terminated, truncated, _ = env.step(np.zeros(env.action_space.shape))
+                total, done = total + reward, terminated or truncated
+            returns.append(total)
+        print(f"{task} context {np.round(context, 4).tolist()}: zero-action return {np.round(returns, 1).tolist()}")
+        env.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("markdown").add_argument("folder", type=Path)
+    seeds = commands.add_parser("per-seed")
+    seeds.add_argument("folder", type=Path)
+    seeds.add_argument("sweep")
+    seeds.add_argument("values", type=float, nargs="+")
+    commands.add_parser("per-seed-above").add_argument("folder", type=Path)
+    zero = commands.add_parser("zero-action")
+    zero.add_argument("task")
+    zero.add_argument("values", type=float, nargs="*")
+    args = parser.parse_args()
+    if args.command == "markdown":
+        markdown(args.folder)
+    elif args.command == "per-seed":
+        per_seed(args.folder, args.sweep, args.values)
+    elif args.command == "per-seed-above":
+        per_seed_above(args.folder)
+    else:
+        zero_action(args.task, args.values)
+
+
+if __name__ == "__main__":
+    main()
