@@ -132,6 +132,14 @@ class CompiledExpressions:
             raise ValueError(f"expected {len(self.arguments)} arguments {list(self.arguments)}, got {len(arguments)}")
         return [*as_context_vector(context, self.context_dimension), *arguments]
 
+    def scalar_function(self):
+        """The values as a plain function ``(*context, *arguments) -> list of K floats`` of Python floats.
+
+        Lambdified with Python's ``math`` module: no validation and no batching, but about 20x faster than the
+        numpy form on scalars (for a simulator that evaluates one state per step).
+        """
+        return sympy.lambdify(list(self.symbols + self.arguments), self.expressions, modules="math", cse=True)
+
     def values(self, context, *arguments) -> np.ndarray:
         """``e_k(c)`` for every expression, shape ``(K,)`` (``(K, *B)`` for batched arguments)."""
         return self._values(*self._arguments(context, arguments))

@@ -18,6 +18,7 @@ from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
+from cebe_deep.tasks.twin import central_differences, step_twin
 
 __all__ = [
     "ContextualEnv",
@@ -31,6 +32,8 @@ __all__ = [
     "AntGoal",
     "PendulumGoal",
     "SimpleDirection",
+    "step_twin",
+    "central_differences",
 ]
 
 #: Task name -> class; every name is registered as ``cebe/<name>-v0``.

@@ -1,22 +1,23 @@
 """A task's step map and reward as sympy expressions, with their context derivatives, compiled once.
 
 The ODE tasks (PendulumGoal, CartGoal) write one Euler step ``s' = f(c; s, a)`` and the reward
-``R(c; s, a, s')`` as sympy expressions. The derivatives are produced the same way as on the tabular side,
-by :class:`cebe_theory.symbolic.CompiledExpressions` (``order=1``):
+``R(c; s, a, s')`` as sympy expressions. sympy differentiates them here:
 
 * ``d f / d c``                                      -> ``dobs_dcontext``
 * ``d R / d c`` at fixed ``s'`` (then ``s' = f``)     -> ``dreward_dcontext`` (a partial derivative)
 * ``d R / d s'`` at fixed ``c`` (then ``s' = f``)     -> ``dreward_dnextobs``
 
-The values and the derivative expressions are lambdified as two functions (values first, so they are
-bit-for-bit the same whether or not the Jacobians are asked for). Two numeric forms are kept:
+and :class:`cebe_theory.symbolic.CompiledExpressions` -- the one place where sympy becomes numbers -- turns
+the values and the derivative expressions into two groups of functions (values first, compiled apart from
+the Jacobians, so they are bit-for-bit the same whether or not the Jacobians are asked for). Two numeric
+forms of each group are kept:
 
-* batched (``evaluate``, ``evaluate_with_jacobians``): ``CompiledExpressions`` with ``order=0`` and every
-  symbol passed as an argument, so batches of states, actions *and* contexts broadcast (``simulate``);
-* scalar (``step_values``, ``step_values_and_jacobians``): the same expressions lambdified with Python's
-  ``math`` module, about 20x faster than numpy ufuncs on scalars (measured: 1.7 us against 37 us for
-  PendulumGoal's values and Jacobians). An environment's ``step`` uses only this form, with Jacobians on
-  or off, so both settings give the same trajectory.
+* batched (``evaluate``, ``evaluate_with_jacobians``): ``CompiledExpressions.values`` with every symbol
+  passed as an argument, so batches of states, actions *and* contexts broadcast (``simulate``);
+* scalar (``step_values``, ``step_values_and_jacobians``): ``CompiledExpressions.scalar_function``, the same
+  expressions on Python floats with the ``math`` module, about 20x faster than numpy ufuncs on scalars
+  (measured: 1.7 us against 37 us for PendulumGoal's values and Jacobians). An environment's ``step`` uses
+  only this form, with Jacobians on or off, so both settings give the same trajectory.
 """
 
 from __future__ import annotations
@@ -68,18 +69,17 @@ class SymbolicTransition:
                 f"next_state_symbols must name all {len(next_state_expressions)} next-state outputs, got {len(next_state_symbols)}"
             )
         self.state_dim, self.context_dim = len(next_state_expressions), len(context_symbols)
-        n, d = self.state_dim, self.context_dim
+        n = self.state_dim
         next_state_substitution = dict(zip(next_state_symbols, next_state_expressions))
+        reward_expression = sympy.sympify(reward_expression)
 
-        step_derivatives = CompiledExpressions(next_state_expressions, context_symbols, order=1, arguments=argument_symbols)
-        reward_derivatives = CompiledExpressions(
-            [reward_expression], context_symbols + next_state_symbols, order=1, arguments=argument_symbols
-        )
-        dnext_dcontext = [entry for row in step_derivatives.first_derivatives for entry in row]
-        reward_gradient = [e.xreplace(next_state_substitution) for e in reward_derivatives.first_derivatives[0]]
-        dreward_dcontext = reward_gradient[:d]
-        dreward_dnext = reward_gradient[d:] if next_state_symbols else [sympy.S.Zero] * n
-        reward_value = sympy.sympify(reward_expression).xreplace(next_state_substitution)
+        dnext_dcontext = [sympy.diff(f, c) for f in next_state_expressions for c in context_symbols]
+        dreward_dcontext = [sympy.diff(reward_expression, c).xreplace(next_state_substitution) for c in context_symbols]
+        if next_state_symbols:
+            dreward_dnext = [sympy.diff(reward_expression, s).xreplace(next_state_substitution) for s in next_state_symbols]
+        else:
+            dreward_dnext = [sympy.S.Zero] * n
+        reward_value = reward_expression.xreplace(next_state_substitution)
 
         values = [*next_state_expressions, reward_value, *extra_expressions]
         jacobians = dnext_dcontext + dreward_dcontext + dreward_dnext
@@ -88,8 +88,8 @@ class SymbolicTransition:
         # may reorder floating-point operations, and the values must not depend on whether Jacobians are on.
         self._values = CompiledExpressions(values, (), order=0, arguments=every_symbol)
         self._jacobians = CompiledExpressions(jacobians, (), order=0, arguments=every_symbol)
-        self._scalar_values = sympy.lambdify(every_symbol, values, modules="math", cse=True)
-        self._scalar_jacobians = sympy.lambdify(every_symbol, jacobians, modules="math", cse=True)
+        self._scalar_values = self._values.scalar_function()
+        self._scalar_jacobians = self._jacobians.scalar_function()
         self._extra = len(extra_expressions)
         self._value_count = len(values)
         self._output_count = len(values) + len(jacobians)

@@ -11,8 +11,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import cebe_deep  # noqa: F401  (registers cebe/<Task>-v0)
-from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, CartGoal, PendulumGoal, SimpleDirection, make_task
-from tests.deep.test_tasks_support import central_gradient, finite_difference_step, relative_error
+from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, CartGoal, PendulumGoal, SimpleDirection, central_differences, make_task
+from tests.deep.tasks_support import central_gradient, relative_error
 
 TOLERANCE = 1e-4  # acceptance: relative error of closed-form and sympy Jacobians
 
@@ -24,7 +24,17 @@ def simple_direction_reward(previous_obs, action, next_state, context):
 
 
 def pendulum_goal_reward(previous_obs, action, next_state, context):
-    # r = -(pi^2 sin^2((theta - goal)/2) + 0.1 theta_dot^2 + 0.001 u^2) on the state before the step,
+    # dynamics="authors": r = -(pi^2 sin^2((theta' - goal)/2) + 0.1 theta_dot'^2 + 0.001 u^2) on the state after
+    # the step, theta' = atan2(sin theta', cos theta'), goal = asin(-tau / (m g l)), u = clip(a, -2, 2)
+    g, m, l, tau = context
+    theta = np.arctan2(next_state[1], next_state[0])
+    theta_dot, u = next_state[2], float(np.clip(np.ravel(action)[0], -2, 2))
+    goal = np.arcsin(-tau / (m * g * l))
+    return float(-(np.pi**2 * np.sin((theta - goal) / 2) ** 2 + 0.1 * theta_dot**2 + 0.001 * u**2))
+
+
+def pendulum_goal_gymnasium_reward(previous_obs, action, next_state, context):
+    # dynamics="gymnasium": r = -(pi^2 sin^2((theta - goal)/2) + 0.1 theta_dot^2 + 0.001 u^2) on the state before the step,
     # goal = asin(-tau / (m g l)), u = clip(a, -2, 2)
     g, m, l, tau = context
     theta = np.arctan2(previous_obs[1], previous_obs[0])
@@ -57,8 +67,27 @@ def sample_pendulum_goal_context(rng):
 CASES = {
     "SimpleDirection": (sample_simple_direction_context, simple_direction_reward),
     "PendulumGoal": (sample_pendulum_goal_context, pendulum_goal_reward),
+    "PendulumGoal-gymnasium": (sample_pendulum_goal_context, pendulum_goal_gymnasium_reward),
     "CartGoal": (sample_cart_goal_context, cart_goal_reward),
 }
+#: A case name -> (task name, keyword arguments of the task): the variants of one task.
+VARIANTS = {"PendulumGoal-gymnasium": ("PendulumGoal", {"dynamics": "gymnasium"})}
+
+
+def task_of(case: str) -> str:
+    return VARIANTS.get(case, (case, {}))[0]
+
+
+def build(case: str, **kwargs):
+    """The unwrapped task of a case (a variant's options added)."""
+    task, options = VARIANTS.get(case, (case, {}))
+    return TASKS[task](**options, **kwargs)
+
+
+def make_case(case: str, **kwargs):
+    """``gymnasium.make`` of a case (with its time limit)."""
+    task, options = VARIANTS.get(case, (case, {}))
+    return make_task(task, **options, **kwargs)
 
 
 def check_jacobians_along_episode(env, rng, documented_reward, steps=12, check_every=3):
@@ -74,7 +103,7 @@ def check_jacobians_along_episode(env, rng, documented_reward, steps=12, check_e
         if step % check_every != check_every - 1:
             observation, *_ = env.step(action)
             continue
-        dobs_fd, total_dreward_fd = finite_difference_step(env, action, step_sizes)
+        dobs_fd, total_dreward_fd = central_differences(None, env, action, step_sizes)
         previous = observation
         observation, reward, _, _, info = env.step(action)
         dobs, dreward_dc, dreward_dnext = (info[key] for key in JACOBIAN_KEYS)
@@ -97,7 +126,7 @@ def check_jacobians_along_episode(env, rng, documented_reward, steps=12, check_e
 def test_reported_jacobians_match_finite_differences(name, seed):
     sample_context, documented_reward = CASES[name]
     rng = np.random.default_rng(seed)
-    env = TASKS[name](context=sample_context(rng))
+    env = build(name, context=sample_context(rng))
     check_jacobians_along_episode(env, rng, documented_reward)
 
 
@@ -119,9 +148,10 @@ def test_simple_direction_dynamics_closed_form():
 
 
 def test_pendulum_goal_dynamics_match_gymnasium_pendulum():
-    """Same Euler step as Gymnasium's own Pendulum-v1 with g, m, l set (the reward differs by design)."""
+    """dynamics="gymnasium": the same step as Gymnasium's own Pendulum-v1 with g, m, l set (the reward differs
+    by design)."""
     context = np.array([3.0, 1.3, 0.8, 0.4])
-    ours = PendulumGoal(context=context)
+    ours = PendulumGoal(context=context, dynamics="gymnasium")
     reference = gymnasium.make("Pendulum-v1", g=3.0).unwrapped
     reference.m, reference.l = 1.3, 0.8
     observation, _ = ours.reset(seed=0)
@@ -166,12 +196,12 @@ def test_cart_goal_terminates_like_cartpole():
     assert steps < 100
 
 
-def test_pendulum_goal_speed_clip_zeroes_the_context_derivative():
+def test_pendulum_goal_gymnasium_speed_clip_zeroes_the_context_derivative():
     # g = 19, l = 0.25: the speed 7.9 + 114 sin(pi/2) 0.05 + ... > 8 is clipped, whatever the context nearby
-    env = PendulumGoal(context=[19.0, 1.0, 0.25, 0.0])
+    env = PendulumGoal(context=[19.0, 1.0, 0.25, 0.0], dynamics="gymnasium")
     env.reset(seed=0, options={"theta": np.pi / 2, "theta_dot": 7.9})
     action = np.array([1.0])
-    dobs_fd, total_dreward_fd = finite_difference_step(env, action, 1e-6 * np.array([19.0, 1.0, 1.0, 1.0]))
+    dobs_fd, total_dreward_fd = central_differences(None, env, action, 1e-6 * np.array([19.0, 1.0, 1.0, 1.0]))
     observation, _, _, _, info = env.step(action)
     assert observation[2] == 8.0
     np.testing.assert_array_equal(info["dobs_dcontext"], 0.0)
@@ -183,7 +213,7 @@ def test_pendulum_goal_speed_clip_zeroes_the_context_derivative():
 def test_simulate_reproduces_step_in_a_batch(name):
     sample_context, _ = CASES[name]
     rng = np.random.default_rng(11)
-    env = TASKS[name]()
+    env = build(name)
     assert env.supports_simulate
     states, actions, contexts, next_states, rewards = [], [], [], [], []
     for _ in range(3):
@@ -211,7 +241,7 @@ def test_simulate_reproduces_step_in_a_batch(name):
 def test_jacobians_flag_leaves_the_trajectory_unchanged(name):
     trajectories = []
     for jacobians in (True, False):
-        env = make_task(name, jacobians=jacobians)
+        env = make_case(name, jacobians=jacobians)
         env.action_space.seed(5)
         observation, info = env.reset(seed=5)
         assert set(JACOBIAN_KEYS) <= set(info) if jacobians else not set(JACOBIAN_KEYS) & set(info)
@@ -227,8 +257,8 @@ def test_jacobians_flag_leaves_the_trajectory_unchanged(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_interface_shapes_dtypes_and_time_limit(name):
-    task = TASKS[name]
-    env = gymnasium.make(f"cebe/{name}-v0", context=task().default_context)
+    task = TASKS[task_of(name)]
+    env = gymnasium.make(f"cebe/{task_of(name)}-v0", context=build(name).default_context, **VARIANTS.get(name, (name, {}))[1])
     assert env.spec.max_episode_steps == task.max_episode_steps
     base = env.unwrapped
     n, d = base.state_dim, base.context_dim
@@ -260,7 +290,7 @@ def test_interface_shapes_dtypes_and_time_limit(name):
 def test_gymnasium_check_env_passes(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unbounded/unnormalized space advisories are warnings, not failures
-        check_env(TASKS[name]())
+        check_env(build(name))
 
 
 @pytest.mark.parametrize(
@@ -320,15 +350,15 @@ def test_every_task_docstring_states_dynamics_reward_context_box_c0_and_time_lim
     assert f"{TASKS[name].max_episode_steps} steps" in doc
 
 
-@pytest.mark.parametrize("name", ["PendulumGoal", "CartGoal"])
+@pytest.mark.parametrize("name", ["PendulumGoal", "PendulumGoal-gymnasium", "CartGoal"])
 def test_batched_sympy_jacobians_equal_the_per_step_ones(name):
     sample_context, _ = CASES[name]
     rng = np.random.default_rng(3)
-    env = TASKS[name](context=sample_context(rng))
+    env = build(name, context=sample_context(rng))
     env.reset(seed=3)
     transition = env._transition
     context = env.context
-    if name == "PendulumGoal":
+    if name.startswith("PendulumGoal"):
         arguments = [rng.uniform(-3, 3, 6), rng.uniform(-8, 8, 6), rng.uniform(-2, 2, 6)]
     else:
         arguments = [*(rng.uniform(-0.2, 0.2, (4, 6))), np.where(rng.integers(2, size=6) == 1, 10.0, -10.0)]
@@ -343,9 +373,10 @@ def test_batched_sympy_jacobians_equal_the_per_step_ones(name):
 def test_pickled_task_continues_the_same_trajectory(name):
     import pickle
 
-    env = TASKS[name](context=CASES[name][0](np.random.default_rng(0)))
+    env = build(name, context=CASES[name][0](np.random.default_rng(0)))
     env.reset(seed=0)
     action = env.action_space.sample()
     clone = pickle.loads(pickle.dumps(env))
     np.testing.assert_array_equal(clone.context, env.context)
+    assert getattr(clone, "dynamics", None) == getattr(env, "dynamics", None)
     np.testing.assert_array_equal(clone.step(action)[0], env.step(action)[0])

@@ -7,14 +7,13 @@ from __future__ import annotations
 import warnings
 
 import gymnasium
-import mujoco
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 import cebe_deep  # noqa: F401  (registers cebe/<Task>-v0)
-from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, AntGoal, CheetahMassVelocity
-from tests.deep.test_tasks_support import central_gradient, finite_difference_step, relative_error
+from cebe_deep.tasks import JACOBIAN_KEYS, TASKS, AntGoal, CheetahMassVelocity, central_differences
+from tests.deep.tasks_support import central_gradient, relative_error
 
 CLOSED_FORM_TOLERANCE = 1e-4
 FINITE_DIFFERENCE_TOLERANCE = 1e-3  # acceptance for the MuJoCo finite-difference dynamics Jacobian
@@ -67,23 +66,12 @@ CASES = {
 REWARD_ONLY = ["CheetahVelocity", "AntDirection", "AntGoal"]
 
 
-class MujocoTwin:
-    """One spare environment of the same task (Jacobians off) that takes the real one's simulator state."""
-
-    def __init__(self, env):
-        self.twin = type(env)(jacobians=False)
-        self.twin.reset(seed=0)
-
-    def __call__(self, env):
-        mujoco.mj_copyData(self.twin.data, self.twin.model, env.data)
-        return self.twin
-
-
 def check_mujoco_jacobians(name, seed, steps=24, check_every=8):
     sample_context, documented_reward = CASES[name]
     rng = np.random.default_rng(seed)
     env = TASKS[name](context=sample_context(rng))
-    twin = MujocoTwin(env)
+    twin = TASKS[name](jacobians=False)  # takes the real one's simulator state (cebe_deep.tasks.step_twin)
+    twin.reset(seed=0)
     n, context = env.state_dim, env.context
     # the test's own steps, a decade above the implementation's 1e-5 |c| (independent choice)
     step_sizes = 1e-4 * np.maximum(1.0, np.abs(context))
@@ -95,7 +83,7 @@ def check_mujoco_jacobians(name, seed, steps=24, check_every=8):
         if step % check_every != check_every - 1:
             env.step(action)
             continue
-        dobs_fd, total_dreward_fd = finite_difference_step(env, action, step_sizes, make_twin=twin)
+        dobs_fd, total_dreward_fd = central_differences(twin, env, action, step_sizes)
         observation, reward, terminated, _, info = env.step(action)
         assert not terminated
         dobs, dreward_dc, dreward_dnext = (info[key] for key in JACOBIAN_KEYS)
