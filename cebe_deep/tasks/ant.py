@@ -15,6 +15,8 @@ which the observation omits, has no external contact force) -- so ``d contact / 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from gymnasium import utils
 from gymnasium.envs.mujoco.ant_v5 import AntEnv
@@ -88,7 +90,13 @@ class AntDirection(_ContextualAnt):
     ``c = (c_x, c_y)``, the direction vector itself (not an angle). The paper evaluates unit vectors; the
     reward is defined (linear) for every ``c`` in the Box ``[-1.5, 1.5]^2``, so CSE perturbations
     ``c0 + dc`` off the unit circle are meaningful and first-order CSE is exact. Default ``c0 = (1, 0)``
-    (then the reward is Ant-v5's).
+    (the authors' c0; then the reward is Ant-v5's). The authors' test contexts (:attr:`authors_contexts`):
+    ``(cos t, sin t)`` for ``t in {0, +-0.1, +-0.2, +-0.5, +-1, pi}``, in their order.
+
+    ## Differs from the authors
+    Their box is ``[-1, 1]^2`` (:attr:`authors_context_box`); ours is wider so that ``c0 + dc`` with
+    ``c0 = (1, 0)`` is valid in every direction. Their observation has no ``v_xy`` entries; ours appends
+    them so that the reward is a function of the observation (the values and the reward are theirs).
 
     ## Observation
     Ant-v5's 105 numbers (``qpos[2:]``, ``qvel``, clipped external contact forces), then ``v_xy``, then
@@ -109,6 +117,10 @@ class AntDirection(_ContextualAnt):
     context_low = np.array([-1.5, -1.5])
     context_high = np.array([1.5, 1.5])
     default_context = np.array([1.0, 0.0])
+    authors_contexts = tuple(
+        (math.cos(angle), math.sin(angle)) for angle in (0.0, 0.1, -0.1, 0.2, -0.2, 0.5, -0.5, 1.0, -1.0, math.pi)
+    )
+    authors_context_box = ((-1.0, -1.0), (1.0, 1.0))
     _extra_state = 2
 
     def _state_part(self, ant_observation: np.ndarray, xy_velocity) -> np.ndarray:
@@ -125,15 +137,26 @@ class AntGoal(_ContextualAnt):
     r"""Ant-v5 rewarded for reaching a context goal position (the paper's AntGoal).
 
     ## Dynamics
-    Gymnasium's Ant-v5, unchanged, built with ``exclude_current_positions_from_observation=False`` so
-    that the torso's x-y position is observed.
+    Gymnasium's Ant-v5 built as the authors do: ``exclude_current_positions_from_observation=False`` (the
+    torso's x-y position is observed), ``healthy_reward=0`` and ``terminate_when_unhealthy=False`` (the
+    episode never ends early).
 
     ## Reward
-    ``r = 1 - sqrt(1 + |p_xy - goal|^2) + healthy - 0.5 |a|^2 - 5e-4 |contact forces|^2`` with
-    ``p_xy = qpos[0:2]`` the torso position after the step (a smooth distance, as CartGoal's).
+    ``r = 1 - sqrt(1 + |p_xy - goal|^2) - 0.5 |a|^2 - 5e-4 |contact forces|^2`` with
+    ``p_xy = qpos[0:2]`` the torso position after the step (a smooth distance, as CartGoal's); no healthy
+    reward.
 
     ## Context
-    ``c = goal = (goal_x, goal_y)`` in metres. Box ``[-10, 10]^2``; default ``c0 = (3, 0)``.
+    ``c = goal = (goal_x, goal_y)`` in metres. Box ``[-10, 10]^2``; default ``c0 = (3, 0)`` (the authors'
+    c0). The authors' test contexts (:attr:`authors_contexts`): ``3 (cos t, sin t)`` for
+    ``t in {0, 0.1, 0.2, 0.5, 1, pi}``.
+
+    ## Differs from the authors
+    Their box is ``[-1, 1]^2`` (:attr:`authors_context_box`), which holds neither their c0 nor any of
+    their test goals (it matters only for their GDR); ours holds them all. Their goal term reads the
+    torso's ``xpos``, which MuJoCo leaves one physics substep (of five) behind ``qpos`` after a step
+    (about 4e-4 m apart); ours reads ``qpos[0:2]``, the position in the observation, so that the reward is
+    a function of the observation and ``dreward_dnextobs`` is exact.
 
     ## Observation
     Ant-v5's 107 numbers with positions (``qpos``, ``qvel``, clipped external contact forces), then ``c``:
@@ -154,7 +177,9 @@ class AntGoal(_ContextualAnt):
     context_low = np.array([-10.0, -10.0])
     context_high = np.array([10.0, 10.0])
     default_context = np.array([3.0, 0.0])
-    _ant_defaults = {"exclude_current_positions_from_observation": False}
+    authors_contexts = tuple((3 * math.cos(angle), 3 * math.sin(angle)) for angle in (0.0, 0.1, 0.2, 0.5, 1.0, math.pi))
+    authors_context_box = ((-1.0, -1.0), (1.0, 1.0))
+    _ant_defaults = {"exclude_current_positions_from_observation": False, "healthy_reward": 0.0, "terminate_when_unhealthy": False}
 
     def _goal_term(self, state: np.ndarray):
         offset = state[0:2] - self._context

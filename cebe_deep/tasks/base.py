@@ -6,6 +6,9 @@ A contextual task is a Gymnasium environment ``M(c)`` indexed by a context vecto
   on, ``obs[state_dim:]`` the current context, shape ``(state_dim + context_dim,)``, float64;
 * has a context box ``[context_low, context_high]`` and a base context ``default_context`` (c0);
   ``set_context(c)`` validates shape and box and raises a one-line ``ValueError`` otherwise;
+* records the authors' evaluation contexts for the task, ``authors_contexts`` (AUTHORS.md, their
+  ``get_env_config``; c0 first), and the authors' context box ``authors_context_box = (low, high)``, which
+  lies inside ours (empty / None where the task has no counterpart in the authors' code);
 * reports, when built with ``jacobians=True`` (the default), the first-order context information that
   context sample enhancement needs, in the ``info`` of every ``step``:
 
@@ -46,8 +49,9 @@ class ContextualEnv(gymnasium.Env):
     """Abstract contextual task: observation = state part followed by context (see the module docstring).
 
     Subclasses set the class attributes ``state_dim``, ``context_dim``, ``context_names``,
-    ``context_low``, ``context_high``, ``default_context`` and ``max_episode_steps`` (the paper's time
-    limit, applied by ``gymnasium.make``), call :meth:`_init_context` in their constructor and build the
+    ``context_low``, ``context_high``, ``default_context``, ``max_episode_steps`` (the paper's time
+    limit, applied by ``gymnasium.make``), ``authors_contexts`` and ``authors_context_box``, call
+    :meth:`_init_context` in their constructor and build the
     observation space with :meth:`_observation_space`. This class defines neither ``step`` nor ``reset``,
     so it can be mixed in front of an existing Gymnasium environment (the MuJoCo tasks do that).
     """
@@ -59,6 +63,10 @@ class ContextualEnv(gymnasium.Env):
     context_high: np.ndarray
     default_context: np.ndarray
     max_episode_steps: int
+    #: The authors' test contexts for this task (c0 first); empty where the authors have no such task.
+    authors_contexts: tuple[tuple[float, ...], ...] = ()
+    #: The authors' context box ``(low, high)`` (inside ours); None where the authors have no such task.
+    authors_context_box: tuple[tuple[float, ...], tuple[float, ...]] | None = None
     #: True where the task implements an exact, batched :meth:`simulate`.
     supports_simulate: bool = False
 

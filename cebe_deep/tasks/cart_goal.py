@@ -59,7 +59,8 @@ class CartGoal(SymbolicTask, ContextualEnv):
     ``x_acc = temp - m_pole l theta_acc cos theta / M``; then
     ``x' = x + dt x_dot``, ``x_dot' = x_dot + dt x_acc``, ``theta' = theta + dt theta_dot``,
     ``theta_dot' = theta_dot + dt theta_acc``. Start: each state coordinate ``~ U[-0.05, 0.05]``.
-    Terminates when ``|x'| > 2.4`` or ``|theta'| > 12 degrees`` (as CartPole-v1).
+    Terminates when ``|x'| > 2.4`` or ``|theta'| > 12 degrees`` (``12 * 2 pi / 360`` rad, as CartPole-v1 and
+    the authors' code; AUTHORS.md's "24 degrees" misreads that expression).
 
     ## Reward (on the next state)
     ``r = 1 + (1 - sqrt(1 + (x' - goal)^2))``: 1 for staying up, minus a smooth distance to the goal.
@@ -67,8 +68,12 @@ class CartGoal(SymbolicTask, ContextualEnv):
 
     ## Context
     ``c = (g, m_pole, m_cart, l, goal)``; ``l`` is CartPole's ``length``, *half* the pole's length.
-    Box ``g in [1, 20]``, ``m_pole in [0.01, 1]``, ``m_cart in [0.1, 5]``, ``l in [0.1, 2]``,
-    ``goal in [-2, 2]``. Default ``c0 = (10, 0.1, 1, 0.5, 0)``.
+    Box ``g in [1, 20]``, ``m_pole in [0.01, 2]``, ``m_cart in [0.1, 5]``, ``l in [0.1, 2]``,
+    ``goal in [-4, 4]``. Default ``c0 = (10, 0.1, 1, 0.5, 0)`` (the authors' c0). The authors' test
+    contexts (:attr:`authors_contexts`): the goal at ``0, -0.5, 0.5, -1, 1``, the rest at c0. Differs from
+    the authors: their box is ``g in [1, 12]``, ``m_cart in [0.25, 2]`` and otherwise ours
+    (:attr:`authors_context_box`); ours is wider in gravity and cart mass. Dynamics, reward, termination,
+    start and time limit are theirs (their code writes the same CartPole equations in sympy).
 
     ## Observation
     ``(x', x_dot', theta', theta_dot', c)``, shape ``(9,)``, float64.
@@ -87,9 +92,11 @@ class CartGoal(SymbolicTask, ContextualEnv):
     state_dim = 4
     context_dim = 5
     context_names = ("gravity", "pole_mass", "cart_mass", "length", "goal")
-    context_low = np.array([1.0, 0.01, 0.1, 0.1, -2.0])
-    context_high = np.array([20.0, 1.0, 5.0, 2.0, 2.0])
+    context_low = np.array([1.0, 0.01, 0.1, 0.1, -4.0])
+    context_high = np.array([20.0, 2.0, 5.0, 2.0, 4.0])
     default_context = np.array([10.0, 0.1, 1.0, 0.5, 0.0])
+    authors_contexts = tuple((10.0, 0.1, 1.0, 0.5, goal) for goal in (0.0, -0.5, 0.5, -1.0, 1.0))
+    authors_context_box = ((1.0, 0.01, 0.25, 0.1, -4.0), (12.0, 2.0, 2.0, 2.0, 4.0))
     max_episode_steps = 500
     supports_simulate = True
 

@@ -42,7 +42,14 @@ class CheetahVelocity(ContextualEnv, HalfCheetahEnv):
     velocity HalfCheetah-v5 computes from the root displacement over the step.
 
     ## Context
-    ``c = (v_goal,)``, the goal forward velocity. Box ``[-6, 6]``; default ``c0 = (2.0,)``.
+    ``c = (v_goal,)``, the goal forward velocity. Box ``[-6, 6]``; default ``c0 = (2.0,)`` (the authors'
+    c0). The authors' test contexts (:attr:`authors_contexts`): ``v_goal in {2.0, 0.75, 1.25, 1.75, 2.25,
+    2.75, -1.0}``.
+
+    ## Differs from the authors
+    Their box is ``[-3, 3]`` (:attr:`authors_context_box`); ours is wider so that sweeps can go past it.
+    Their observation has no ``v`` entry (17 numbers, then ``c``); ours appends ``v`` so that the reward
+    is a function of the observation (the values and the reward are theirs).
 
     ## Observation
     HalfCheetah-v5's 17 numbers (``qpos[1:]``, ``qvel``), then ``v`` (the displacement velocity the reward
@@ -65,6 +72,8 @@ class CheetahVelocity(ContextualEnv, HalfCheetahEnv):
     context_low = np.array([-6.0])
     context_high = np.array([6.0])
     default_context = np.array([2.0])
+    authors_contexts = ((2.0,), (0.75,), (1.25,), (1.75,), (2.25,), (2.75,), (-1.0,))
+    authors_context_box = ((-3.0,), (3.0,))
     max_episode_steps = 1000
 
     def __init__(self, context=None, jacobians: bool = True, **kwargs):
@@ -139,6 +148,10 @@ class CheetahMassVelocity(CheetahVelocity):
 
     ## Episode
     1000 steps (``gymnasium.make("cebe/CheetahMassVelocity-v0")``), no termination.
+
+    ## Differs from the authors
+    Not one of the authors' tasks (ours, to exercise CSE where the context acts on the physics), so it has
+    no ``authors_contexts`` and no ``authors_context_box``.
     """
 
     context_dim = 3
@@ -146,6 +159,8 @@ class CheetahMassVelocity(CheetahVelocity):
     context_low = np.array([-6.0, 3.0, 4.0])
     context_high = np.array([6.0, 12.0, 20.0])
     default_context = np.array([2.0, 6.25020920502092, 9.81])
+    authors_contexts = ()
+    authors_context_box = None
     #: Indices of the context dimensions that act on the physics (differentiated by finite differences).
     dynamics_context_indices = (1, 2)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from gymnasium import spaces
 
@@ -22,7 +24,13 @@ class SimpleDirection(ContextualEnv):
     ``r = s' . c`` (computed on the next state).
 
     ## Context
-    ``c`` in R^d, the drift and the rewarded direction. Box ``[-2, 2]^d``; default ``c0 = 0``.
+    ``c`` in R^d, the drift and the rewarded direction. Box ``[-2, 2]^d``; default ``c0 = 0`` (the
+    authors' c0). The authors' test contexts (:attr:`authors_contexts`), for ``d = 2``: ``(0, 0)`` and the
+    four corners ``(+-0.8, +-0.8)``, in their order; for other ``d`` (our generalization) the origin and all
+    ``2^d`` corners of ``[-0.8, 0.8]^d``. Differs from the authors: their box is ``[-1, 1]^d``
+    (:attr:`authors_context_box`); ours is wider (a validity range only: GDR over the authors' range
+    should sample ``authors_context_box``). Same dynamics, reward, start and time limit as theirs (their
+    step does not clip the action, but their policies' actions lie in the box).
 
     ## Observation
     ``(s', c)``, shape ``(2 d,)``: state part ``s'`` (unbounded), then the context.
@@ -39,6 +47,9 @@ class SimpleDirection(ContextualEnv):
     max_episode_steps = 10
     supports_simulate = True
     context_bound = 2.0
+    #: The authors' test contexts for d = 2 (an instance of another dimension holds its own, see the docstring).
+    authors_contexts = ((0.0, 0.0), (0.8, 0.8), (-0.8, 0.8), (-0.8, -0.8), (0.8, -0.8))
+    authors_context_box = ((-1.0, -1.0), (1.0, 1.0))
 
     def __init__(self, context=None, jacobians: bool = True, dimension: int = 2):
         if not isinstance(dimension, (int, np.integer)) or dimension < 1:
@@ -49,6 +60,10 @@ class SimpleDirection(ContextualEnv):
         self.context_low = np.full(self.dimension, -self.context_bound)
         self.context_high = np.full(self.dimension, self.context_bound)
         self.default_context = np.zeros(self.dimension)
+        if self.dimension != 2:
+            corners = itertools.product((0.8, -0.8), repeat=self.dimension)
+            self.authors_contexts = ((0.0,) * self.dimension, *corners)
+            self.authors_context_box = ((-1.0,) * self.dimension, (1.0,) * self.dimension)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(self.dimension,), dtype=np.float32)
         self.observation_space = self._observation_space(-np.inf, np.inf)
         self._init_context(context, jacobians)

@@ -302,7 +302,7 @@ def test_gymnasium_check_env_passes(name):
         ("PendulumGoal", [2.0, 9.0, 1.0, 0.0], r"context\[1\] \(mass\) = 9\.0 is outside the allowed range \[0\.2, 5\.0\]"),
         ("PendulumGoal", [1.0, 1.0, 1.0, 1.5], r"goal_torque = 1\.5 must satisfy \|goal_torque\| < mass \* gravity \* length = 1\.0"),
         ("PendulumGoal", "heavy", "vector of 4 real numbers"),
-        ("CartGoal", [10.0, 0.1, 1.0, 0.5, 2.5], r"context\[4\] \(goal\) = 2\.5 is outside the allowed range \[-2\.0, 2\.0\]"),
+        ("CartGoal", [10.0, 0.1, 1.0, 0.5, 4.5], r"context\[4\] \(goal\) = 4\.5 is outside the allowed range \[-4\.0, 4\.0\]"),
     ],
 )
 def test_invalid_context_is_a_one_line_value_error(name, context, message):

@@ -40,11 +40,10 @@ def ant_direction_reward(next_state, action, context):
 
 
 def ant_goal_reward(next_state, action, context):
-    # 1 - sqrt(1 + |p_xy - goal|^2) + healthy(z) - 0.5 |a|^2 - 5e-4 |contact|^2; p_xy = state[0:2], z = state[2],
-    # contact = state[29:107]
+    # 1 - sqrt(1 + |p_xy - goal|^2) - 0.5 |a|^2 - 5e-4 |contact|^2 (no healthy reward, as the authors');
+    # p_xy = state[0:2], contact = state[29:107]
     return (
         1 - np.sqrt(1 + np.sum((next_state[0:2] - context) ** 2))
-        + healthy(next_state[2])
         - 0.5 * np.sum(np.square(action))
         - 5e-4 * np.sum(np.square(next_state[29:107]))
     )
