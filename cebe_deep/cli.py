@@ -60,7 +60,8 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, help="task name, e.g. SimpleDirection, PendulumGoal")
-    parser.add_argument("--profile", default="quick", help="quick (this machine) or paper (the paper's budgets)")
+    parser.add_argument("--profile", default="quick",
+                        help="quick (small, minutes) or authors (the authors' protocol and budgets, AUTHORS.md)")
     parser.add_argument("--steps", type=int, dest="total_steps", help="training budget in env steps")
     parser.add_argument("--eps", type=float, help="CSE ball radius and LDR scale (paper: 0.1)")
     parser.add_argument("--net", type=_ints, dest="net_arch", help="hidden layer widths, e.g. 64,64")
@@ -73,6 +74,12 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cse-mode", help="first_order (default) or exact")
     parser.add_argument("--cse-fraction", type=float, help="fraction of each batch CSE rewrites (default 1)")
     parser.add_argument("--checkpoint-every", type=int, help="env steps between resumable checkpoints")
+    parser.add_argument("--n-envs", type=int, help="environments stepped together (authors: 8)")
+    parser.add_argument("--replay", help="uniform or prioritized")
+    parser.add_argument("--priority-alpha", type=float, help="prioritized replay: priority exponent in [0, 1]")
+    parser.add_argument("--priority-beta", type=float, help="prioritized replay: importance-weight exponent in [0, 1]")
+    parser.add_argument("--dynamics", help="task variant, e.g. PendulumGoal: authors (default) or gymnasium")
+    parser.add_argument("--buffer-size", type=int, help="replay capacity in transitions")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,13 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, default=11, help="grid points per context coordinate")
-    parser.add_argument("--episodes", type=int, default=32, help="evaluation episodes per context")
+    parser.add_argument("--episodes", type=int, help="evaluation episodes per context (default 64 for runs of the "
+                                                     "authors profile, 32 otherwise)")
     parser.add_argument("--span", type=float, help="sweep c0 +- span instead of the task's default ranges")
+    parser.add_argument("--contexts", help="evaluation contexts: sweeps (default), authors (the authors' test contexts), "
+                                           "authors+sweeps, or a list such as '2,1,1,0.75;2,1.2,1,-0.75'")
 
 
 def _config_overrides(args: argparse.Namespace) -> dict:
     names = ("total_steps", "eps", "net_arch", "batch_size", "learning_starts", "learning_rate", "gamma", "context",
-             "perturbation", "cse_mode", "cse_fraction", "checkpoint_every")
+             "perturbation", "cse_mode", "cse_fraction", "checkpoint_every", "n_envs", "replay", "priority_alpha",
+             "priority_beta", "dynamics", "buffer_size")
     return {name: getattr(args, name) for name in names}
 
 
@@ -222,7 +233,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         import pandas as pd
 
-        tables = [experiment.evaluate(run, args.points, args.episodes, args.span) for run in args.runs]
+        tables = [experiment.evaluate(run, args.points, args.episodes, args.span, contexts=args.contexts)
+                  for run in args.runs]
         table = pd.concat(tables, ignore_index=True)
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +248,9 @@ def _run(args: argparse.Namespace) -> int:
                    for method in methods for seed in args.seeds]
         executor = experiment.make_executor(args.backend, args.workers)
         try:
-            table = experiment.sweep(configs, args.root, executor, args.points, args.episodes, args.span)
+            episodes = args.episodes or (64 if args.profile == "authors" else 32)
+            table = experiment.sweep(configs, args.root, executor, args.points, episodes, args.span,
+                                     contexts=args.contexts)
         finally:
             if hasattr(executor, "shutdown"):
                 executor.shutdown(wait=True)

@@ -176,6 +176,11 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
         if env is not None:
             raise ValueError("ContextSampleEnhancementBuffer does not support VecNormalize (CSE needs raw observations)")
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        return self._samples_at(batch_inds, env_indices)
+
+    def _samples_at(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> ReplayBufferSamples:
+        """The batch of transitions ``(batch_inds[k], env_indices[k])``, CSE applied to the first
+        ``cse_fraction`` of it (the hook :class:`cebe_deep.replay.PrioritizedReplay` samples through)."""
         # Fancy indexing copies: these arrays are the batch's own, edited in place, then shared with torch.
         obs = self.observations[batch_inds, env_indices]
         next_obs = self.next_observations[batch_inds, env_indices]

@@ -1,7 +1,7 @@
 """Figures of the deep experiments: return against the context, mean and 95% CI over seeds, per method.
 
-Input is the tidy evaluation table of :func:`cebe_deep.experiment.evaluate` (one row per context and
-episode); the statistics come from :func:`cebe_deep.experiment.summarize` (per-seed mean over episodes,
+Input is the tidy evaluation table of :func:`cebe_deep.evaluation.evaluate` (one row per context and
+episode); the statistics come from :func:`cebe_deep.statistics.summarize` (per-seed mean over episodes,
 then the Student-t interval over seeds).
 """
 
@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from cebe_deep.experiment import summarize
+from cebe_deep.statistics import summarize
 
 METHOD_STYLE = {
     "baseline": dict(color="tab:gray", label="SAC (baseline)"),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cebe_deep import experiment
+from cebe_deep import experiment, training
 from cebe_deep.experiment import ConfigError, TrainConfig, make_config
 
 TINY = dict(total_steps=240, learning_starts=60, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
@@ -22,8 +22,8 @@ def test_training_smoke_each_method(tmp_path, method):
     config = make_config("SimpleDirection", method, **TINY)
     result = experiment.train(config, tmp_path / method, progress=False)
     assert result.num_timesteps == 240
-    metrics = pd.read_csv(tmp_path / method / "metrics.csv")
-    assert len(metrics) == 24 and (metrics["length"] == 10).all()  # 10-step episodes
+    episodes = experiment.episode_log(tmp_path / method)  # SB3 Monitor's files
+    assert len(episodes) == 24 and (episodes["l"] == 10).all()  # 10-step episodes
     table = experiment.evaluate(tmp_path / method, points=3, episodes=2)
     assert set(table.columns) >= {"task", "method", "seed", "sweep", "sweep_value", "context_0", "context_1",
                                   "episode", "episode_return"}
@@ -38,22 +38,22 @@ def test_training_smoke_pendulum_cse(tmp_path, mode):
 
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
-    real_save = experiment.save_checkpoint
+    real_save = training.save_checkpoint
 
-    def save_then_crash(model, run_dir):
-        real_save(model, run_dir)
+    def save_then_crash(model, run_dir, elapsed=0.0):
+        real_save(model, run_dir, elapsed)
         raise RuntimeError("simulated interruption")
 
-    monkeypatch.setattr(experiment, "save_checkpoint", save_then_crash)
+    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
     with pytest.raises(RuntimeError, match="simulated"):
         experiment.train(config, tmp_path, progress=False)
-    assert json.loads((tmp_path / "checkpoint" / "progress.json").read_text())["num_timesteps"] == 100
     assert not (tmp_path / "model.zip").exists()
-    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    monkeypatch.setattr(training, "save_checkpoint", real_save)
     result = experiment.train(config, tmp_path, progress=False)
     assert (result.resumed_from, result.num_timesteps) == (100, 240)
-    timesteps = pd.read_csv(tmp_path / "metrics.csv")["timestep"].to_numpy()
-    np.testing.assert_array_equal(timesteps, np.arange(10, 241, 10))  # each episode logged exactly once
+    # the episodes of the checkpoint (10 ended by step 100) and of the resumed segment (restarted at a reset,
+    # 14 from step 100 to 240), each logged once
+    assert len(experiment.episode_log(tmp_path)) == 24
     assert not (tmp_path / "checkpoint").exists()
     # a finished run is not retrained
     assert experiment.train(config, tmp_path, progress=False).seconds == pytest.approx(result.seconds)
@@ -66,9 +66,13 @@ def test_run_directory_refuses_a_different_config(tmp_path):
 
 
 def test_profiles_and_validation():
-    quick, paper = make_config("PendulumGoal", "cse"), make_config("PendulumGoal", "cse", profile="paper")
-    assert quick.total_steps < paper.total_steps and paper.net_arch == (256, 256) and paper.eps == 0.1
-    assert TrainConfig.from_json(json.loads(json.dumps(paper.to_json()))) == paper
+    quick, authors = make_config("PendulumGoal", "cse"), make_config("PendulumGoal", "cse", profile="authors")
+    assert quick.total_steps < authors.total_steps and authors.net_arch == (256, 256) and authors.eps == 0.1
+    # AUTHORS.md: 1,000 iterations x 107 env steps, 8 envs, one update per vector step, per-network rates
+    assert (authors.total_steps, authors.n_envs, authors.gradient_steps, authors.train_freq) == (107_000, 8, 1, 1)
+    assert (authors.actor_learning_rate, authors.critic_learning_rate, authors.entropy_learning_rate) == (2e-4, 8e-4, 9e-4)
+    assert (authors.replay, authors.priority_alpha, authors.priority_beta, authors.buffer_size) == ("prioritized", 1.0, 0.0, 100_000)
+    assert TrainConfig.from_json(json.loads(json.dumps(authors.to_json()))) == authors
     for bad, message in [
         (dict(task="Nope"), "unknown task"),
         (dict(method="nope"), "unknown method"),
@@ -143,24 +147,24 @@ def test_a_failing_run_does_not_stop_the_sweep(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("task", ["CheetahVelocity", "AntDirection"])
-def test_paper_profile_starts_and_checkpoints_on_mujoco_tasks(tmp_path, task, monkeypatch):
-    """The paper profile (256x256 SAC, eps 0.1) starts on the MuJoCo tasks, writes a resumable checkpoint
-    and resumes from it (budget cut to a few steps here; full runs are not tests)."""
-    config = make_config(task, "cse", profile="paper", total_steps=120, learning_starts=40, batch_size=16,
-                         checkpoint_every=60)
-    assert config.net_arch == (256, 256)
-    real_save = experiment.save_checkpoint
+def test_authors_profile_starts_and_checkpoints_on_mujoco_tasks(tmp_path, task, monkeypatch):
+    """The authors' profile (8 envs, 256x256 SAC, prioritized replay, eps 0.1) starts on the MuJoCo tasks,
+    writes a resumable checkpoint and resumes from it (budget cut to a few steps here; full runs are not tests)."""
+    config = make_config(task, "cse", profile="authors", total_steps=160, learning_starts=40, batch_size=16,
+                         checkpoint_every=80)
+    assert config.net_arch == (256, 256) and config.n_envs == 8
+    real_save = training.save_checkpoint
 
-    def save_then_crash(model, run_dir):
-        real_save(model, run_dir)
+    def save_then_crash(model, run_dir, elapsed=0.0):
+        real_save(model, run_dir, elapsed)
         raise RuntimeError("simulated interruption")
 
-    monkeypatch.setattr(experiment, "save_checkpoint", save_then_crash)
+    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
     with pytest.raises(RuntimeError):
         experiment.train(config, tmp_path, progress=False)
-    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    monkeypatch.setattr(training, "save_checkpoint", real_save)
     result = experiment.train(config, tmp_path, progress=False)
-    assert (result.resumed_from, result.num_timesteps) == (60, 120)
+    assert (result.resumed_from, result.num_timesteps) == (80, 160)
 
 
 def test_any_concurrent_futures_executor_plugs_in(tmp_path):

@@ -1,0 +1,201 @@
+"""Evaluate trained policies at stated contexts: one-axis sweeps, the authors' test contexts, or any list.
+
+The output is one tidy table (one row per context and episode) with columns task, method, seed, run,
+sweep, sweep_value, context_0.., episode, episode_return.  ``sweep`` names the family a context belongs to:
+``context_i`` (a one-axis sweep of coordinate i, ``sweep_value`` = that coordinate), ``angle`` (unit-direction
+contexts, ``sweep_value`` = the angle), ``authors`` (the authors' test contexts, ``sweep_value`` = their
+index in the task's ``authors_contexts``) or ``listed`` (an explicit list, ``sweep_value`` = its index).
+Every method and policy meets the same initial states: episode k is reset with seed ``seed + k``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from cebe_deep.config import ConfigError, check_context, make_task_env
+from cebe_deep.training import load_model
+
+__all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "parse_contexts",
+           "evaluate_policy_at_context", "evaluate"]
+
+# Tasks whose context is a unit direction: sweep the angle instead of each coordinate.
+ANGLE_SWEEP_TASKS = ("AntDirection",)
+
+# Default evaluation range per context coordinate (low, high); None: the task's whole box.  Chosen to cover
+# the contexts the paper discusses (e.g. PendulumGoal goal torque > 0.6) without leaving the regime where the
+# task is well posed.
+SWEEP_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
+    "SimpleDirection": ((-1.0, 1.0), (-1.0, 1.0)),
+    "PendulumGoal": ((1.0, 4.0), (0.5, 2.0), (0.5, 2.0), (-1.5, 1.5)),
+    "CheetahVelocity": ((0.0, 4.0),),
+}
+
+
+def context_grid(task: str, points: int = 11, span: float | None = None) -> pd.DataFrame:
+    """The evaluation contexts of ``task``: one row per context, columns ``sweep``, ``sweep_value``, ``context``.
+
+    Coordinate sweeps (default): for each context dimension i, ``points`` values across ``SWEEP_RANGES``
+    (or the task's box; or c0_i +- span, clipped to the box, when ``span`` is given), the other coordinates
+    at c0, plus c0_i itself; contexts the task rejects (e.g. PendulumGoal's |tau| < m g l) are dropped.
+    Angle sweeps (unit-direction contexts, ``ANGLE_SWEEP_TASKS``): c = (cos theta, sin theta), ``points``
+    equally spaced angles in [-pi, pi) (each direction once).
+    """
+    if points < 2:
+        raise ConfigError(f"points must be >= 2, got {points}")
+    env = make_task_env(task)
+    base = env.unwrapped
+    c0 = np.asarray(base.default_context, dtype=np.float64)
+    low, high = np.asarray(base.context_low, np.float64), np.asarray(base.context_high, np.float64)
+    rows = []
+    if task in ANGLE_SWEEP_TASKS:
+        # -pi and pi are the same direction: ``points`` distinct angles, -pi included, pi not.
+        for theta in np.linspace(-np.pi, np.pi, points, endpoint=False):
+            rows.append(dict(sweep="angle", sweep_value=float(theta), context=(math.cos(theta), math.sin(theta))))
+        env.close()
+        return pd.DataFrame(rows)
+    ranges = SWEEP_RANGES.get(task)
+    for i in range(c0.size):
+        if span is not None:
+            lo, hi = max(low[i], c0[i] - span), min(high[i], c0[i] + span)
+        elif ranges is not None and i < len(ranges):
+            lo, hi = ranges[i]
+        else:
+            lo, hi = low[i], high[i]
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ConfigError(f"context dimension {i} of {task} is unbounded; pass a span")
+        values = np.unique(np.round(np.append(np.linspace(lo, hi, points), c0[i]), 12))
+        for value in values:
+            context = c0.copy()
+            context[i] = value
+            try:
+                base.validate_context(context)
+            except ValueError:
+                continue
+            rows.append(dict(sweep=f"context_{i}", sweep_value=float(value), context=tuple(context.tolist())))
+    env.close()
+    return pd.DataFrame(rows)
+
+
+def evaluate_policy_at_context(predict: Callable[[np.ndarray], np.ndarray], task: str, context: Sequence[float],
+                               episodes: int, seed: int, dynamics: str | None = None) -> np.ndarray:
+    """Undiscounted returns of ``episodes`` episodes of ``predict`` (batched obs -> actions) at ``context``.
+
+    The episodes run side by side (one batched policy call per time step); episode k is reset with seed
+    ``seed + k``, so every method and policy meets the same initial states.
+    """
+    envs = [make_task_env(task, context, dynamics=dynamics) for _ in range(episodes)]
+    observations = np.stack([env.reset(seed=seed + k)[0] for k, env in enumerate(envs)])
+    returns = np.zeros(episodes)
+    running = np.ones(episodes, dtype=bool)
+    while running.any():
+        active = np.flatnonzero(running)
+        actions = predict(observations[active])
+        for row, k in enumerate(active):
+            obs, reward, terminated, truncated, _ = envs[k].step(actions[row])
+            observations[k] = obs
+            returns[k] += reward
+            if terminated or truncated:
+                running[k] = False
+    for env in envs:
+        env.close()
+    return returns
+
+
+
+
+def authors_grid(task: str) -> pd.DataFrame:
+    """The authors' test contexts of ``task`` (its ``authors_contexts``), as grid rows (``sweep = "authors"``)."""
+    env = make_task_env(task)
+    contexts = getattr(env.unwrapped, "authors_contexts", None)
+    env.close()
+    if not contexts:
+        raise ConfigError(f"task {task} has no authors' test contexts")
+    return pd.DataFrame([dict(sweep="authors", sweep_value=float(k), context=tuple(float(v) for v in context))
+                         for k, context in enumerate(contexts)])
+
+
+def parse_contexts(text: str) -> list[tuple[float, ...]]:
+    """``"2,1,1,0.75;2,1.2,1,-0.75"`` -> [(2, 1, 1, 0.75), (2, 1.2, 1, -0.75)]; ConfigError on a bad number."""
+    contexts = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        try:
+            contexts.append(tuple(float(value) for value in part.split(",")))
+        except ValueError:
+            raise ConfigError(f"--contexts: {part!r} is not a comma-separated list of numbers") from None
+    if not contexts:
+        raise ConfigError(f"--contexts: no context in {text!r}")
+    return contexts
+
+
+def listed_grid(task: str, contexts: Sequence[Sequence[float]]) -> pd.DataFrame:
+    """Explicit contexts as grid rows (``sweep = "listed"``), each checked against the task's size and box."""
+    env = make_task_env(task)
+    rows = []
+    try:
+        for k, context in enumerate(contexts):
+            try:
+                check_context(env.unwrapped, context)
+            except ConfigError as error:
+                raise ConfigError(f"--contexts entry {k + 1} {tuple(context)}: {error}") from None
+            rows.append(dict(sweep="listed", sweep_value=float(k), context=tuple(float(v) for v in context)))
+    finally:
+        env.close()
+    return pd.DataFrame(rows)
+
+
+def evaluation_grid(task: str, contexts: str | None = None, points: int = 11, span: float | None = None) -> pd.DataFrame:
+    """The contexts an evaluation visits: ``contexts`` is None (the one-axis sweeps of :func:`context_grid`),
+    ``"authors"`` (the authors' test contexts), ``"authors+sweeps"`` (both) or an explicit list
+    (see :func:`parse_contexts`)."""
+    if contexts is None or contexts == "sweeps":
+        return context_grid(task, points, span)
+    if contexts == "authors":
+        return authors_grid(task)
+    if contexts == "authors+sweeps":
+        return pd.concat([authors_grid(task), context_grid(task, points, span)], ignore_index=True)
+    return listed_grid(task, parse_contexts(contexts))
+
+
+def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None, span: float | None = None, seed: int = 10_000,
+             grid: pd.DataFrame | None = None, contexts: str | None = None, write: bool = True) -> pd.DataFrame:
+    """Evaluate the deterministic policy of ``run_dir`` at the contexts of ``grid`` (default:
+    :func:`evaluation_grid` of ``contexts``, ``points``, ``span``), ``episodes`` episodes per context (default
+    64 for the authors' profile, as the paper, 32 otherwise); tidy DataFrame, also written to
+    ``run_dir/evaluation.csv`` when ``write``.  Columns: task, method, seed, run, sweep, sweep_value,
+    context_0.., episode, episode_return (``run`` is the run directory, so that runs stay apart when combined).
+    """
+    if episodes is not None and episodes < 1:
+        raise ConfigError(f"episodes must be >= 1, got {episodes}")
+    if "CEBE_TORCH_THREADS" in os.environ:
+        torch.set_num_threads(int(os.environ["CEBE_TORCH_THREADS"]))
+    elif torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
+    model, config = load_model(run_dir)
+    episodes = episodes or (64 if config.profile == "authors" else 32)
+    grid = evaluation_grid(config.task, contexts, points, span) if grid is None else grid
+
+    def predict(observations: np.ndarray) -> np.ndarray:
+        return model.predict(observations, deterministic=True)[0]
+
+    frames = []
+    for row in grid.itertuples(index=False):
+        returns = evaluate_policy_at_context(predict, config.task, row.context, episodes, seed, config.dynamics)
+        frame = pd.DataFrame(dict(task=config.task, method=config.method, seed=config.seed, run=str(run_dir),
+                                  sweep=row.sweep, sweep_value=row.sweep_value, episode=np.arange(episodes),
+                                  episode_return=returns))
+        for i, value in enumerate(row.context):
+            frame.insert(6 + i, f"context_{i}", value)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    if write:
+        table.to_csv(Path(run_dir) / "evaluation.csv", index=False)
+    return table

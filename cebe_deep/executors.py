@@ -1,0 +1,79 @@
+"""Where a sweep's runs execute: anything with ``submit(fn, *args) -> concurrent.futures.Future``.
+
+:class:`LocalExecutor` (worker processes on this machine, one torch thread each; the default),
+:class:`SerialExecutor` (this process; debugging, tests) and :class:`RayExecutor` (optional, ``pip install
+ray``; ``ray.init(address=...)`` first to use a cluster).  A cluster user can pass any other such executor.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+from typing import Any, Callable
+
+from cebe_deep.config import ConfigError
+
+__all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "BACKENDS", "make_executor"]
+
+
+class SerialExecutor:
+    """Runs each job in this process when submitted (debugging, tests)."""
+
+    def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+class LocalExecutor(concurrent.futures.ProcessPoolExecutor):
+    """Worker processes on this machine (one torch thread each); the default backend."""
+
+    def __init__(self, max_workers: int = 2):
+        super().__init__(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+
+
+class RayExecutor:
+    """Runs jobs as Ray tasks (``ray.init(address=...)`` first to use a cluster).  Optional: needs ``ray``."""
+
+    def __init__(self, num_cpus_per_job: float = 1.0, **init_kwargs: Any):
+        try:
+            import ray
+        except ImportError as error:
+            raise ConfigError("the ray backend needs the 'ray' package (pip install ray)") from error
+        if not ray.is_initialized():
+            ray.init(**init_kwargs)
+        self._ray, self._num_cpus = ray, num_cpus_per_job
+
+    def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        remote = self._ray.remote(num_cpus=self._num_cpus)(fn)
+        return remote.remote(*args, **kwargs).future()
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+BACKENDS = ("local", "serial", "ray")
+
+
+def make_executor(backend: str = "local", workers: int = 2):
+    if backend == "local":
+        return LocalExecutor(max_workers=workers)
+    if backend == "serial":
+        return SerialExecutor()
+    if backend == "ray":
+        return RayExecutor()
+    raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

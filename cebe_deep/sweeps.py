@@ -1,0 +1,118 @@
+"""Sweeps: train and evaluate many runs (methods x seeds) on an executor, resuming what is already there.
+
+A sweep is a list of :class:`Job` s (train, then evaluate) handed to an executor
+(:mod:`cebe_deep.executors`).  Each run lives in ``root/<task>/<method>/seed<k>``; a finished run is kept, an
+interrupted one resumes from its checkpoint, a missing one is trained: rerunning the same command after an
+interruption (or on a fresh machine with the run directories copied over) redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from cebe_deep.config import ConfigError, TrainConfig, validate_config
+from cebe_deep.evaluation import evaluate, evaluation_grid
+from cebe_deep.executors import LocalExecutor
+from cebe_deep.training import train
+
+__all__ = ["Job", "JobResult", "run_job", "run_dir_for", "sweep", "collect"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Train (or resume) one run, then evaluate it over the context grid."""
+
+    config: TrainConfig
+    run_dir: str
+    points: int = 11
+    episodes: int = 32
+    span: float | None = None
+    contexts: str | None = None
+
+    def evaluation_spec(self) -> dict:
+        return dict(points=self.points, episodes=self.episodes, span=self.span, contexts=self.contexts)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    run_dir: str
+    config: TrainConfig
+    train_seconds: float
+    steps_per_second: float
+    error: str | None = None
+
+
+def run_job(job: Job) -> JobResult:
+    """The unit of work an executor runs (module level, so it pickles for processes and Ray)."""
+    result = train(job.config, job.run_dir, progress=False)
+    run_dir = Path(job.run_dir)
+    spec_path = run_dir / "evaluation.json"
+    current = json.loads(spec_path.read_text()) if spec_path.exists() else None
+    if not (run_dir / "evaluation.csv").exists() or current != job.evaluation_spec():
+        evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
+        spec_path.write_text(json.dumps(job.evaluation_spec()))
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    return JobResult(job.run_dir, job.config, result.seconds, summary.get("steps_per_second", float("nan")))
+
+
+def run_dir_for(root: str | Path, config: TrainConfig) -> Path:
+    return Path(root) / config.task / config.method / f"seed{config.seed}"
+
+
+def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, points: int = 11, episodes: int = 32,
+          span: float | None = None, progress: bool = True, contexts: str | None = None) -> pd.DataFrame:
+    """Train and evaluate every config (finished runs are kept, interrupted ones resume); returns and writes
+    ``root/<task>/evaluation.csv`` (all runs of the task, tidy).  A failed run is reported, not fatal.
+    ``contexts`` chooses the evaluation contexts (see :func:`cebe_deep.evaluation.evaluation_grid`); a run
+    evaluated earlier with other settings is evaluated again.
+    """
+    configs = list(configs)
+    if not configs:
+        raise ConfigError("a sweep needs at least one run (check --methods and --seeds)")
+    if episodes < 1:
+        raise ConfigError(f"--episodes must be >= 1, got {episodes}")
+    for config in configs:
+        validate_config(config)
+    for task in sorted({config.task for config in configs}):
+        evaluation_grid(task, contexts, points, span)  # bad --contexts / --points / --span: refused before training
+    owned = executor is None  # shut down only an executor made here; a caller's stays usable
+    executor = LocalExecutor() if owned else executor
+    futures = {executor.submit(run_job, Job(config, str(run_dir_for(root, config)), points, episodes, span, contexts)): config
+               for config in configs}
+    failures = []
+    with tqdm(total=len(futures), disable=not progress, desc="runs", unit="run") as bar:
+        for future in concurrent.futures.as_completed(futures):
+            config = futures[future]
+            try:
+                result = future.result()
+                bar.set_postfix_str(f"{config.method}/seed{config.seed}: {result.steps_per_second:.0f} steps/s")
+            except Exception as error:  # noqa: BLE001 - one failed run must not lose the others
+                failures.append(f"{config.task}/{config.method}/seed{config.seed}: {type(error).__name__}: {error}")
+            bar.update(1)
+    if owned:
+        executor.shutdown(wait=True)
+    for failure in failures:
+        print(f"run failed: {failure}")
+    return collect(root, sorted({config.task for config in configs}))
+
+
+def collect(root: str | Path, tasks: Sequence[str]) -> pd.DataFrame:
+    """Concatenate the runs' evaluation.csv files under ``root/<task>/`` into ``root/<task>/evaluation.csv``."""
+    frames = []
+    for task in tasks:
+        paths = sorted((Path(root) / task).glob("*/seed*/evaluation.csv"))
+        if not paths:
+            continue
+        table = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+        table.to_csv(Path(root) / task / "evaluation.csv", index=False)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
