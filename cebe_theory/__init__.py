@@ -7,11 +7,14 @@ Objects of the paper and where they live:
 - exact policy evaluation and policy iteration (BE) ............. :mod:`cebe_theory.bellman`
 - the context-enhanced MDP (CEBE), simplex projection ........... :mod:`cebe_theory.cebe`
 - error sweeps and fitted slopes (Figure 1) ..................... :mod:`cebe_theory.sweep`
+- what a theorem calculator returns (bound, constants, check) .... :mod:`cebe_theory.bound_results`
 - Theorems 1 and 3 as calculators that show every constant ...... :mod:`cebe_theory.bounds`
+- the bound report (Theorems 1-4: tables and a figure) .......... :mod:`cebe_theory.bounds_report`
 - Theorem 4, policy transfer ...................................... :mod:`cebe_theory.transfer`
 - deterministic CEBE (Theorem 2) on a contextual LQR ............ :mod:`cebe_theory.lqr`
 - random smooth CMDPs for property tests ........................ :mod:`cebe_theory.random_cmdp`
 - figures and tables, the command line .......................... :mod:`cebe_theory.figures`, :mod:`cebe_theory.cli`
+- the project's input-error type ................................ :mod:`cebe_theory.errors`
 """
 
 from cebe_theory.bellman import evaluate_policy, greedy_policy, policy_iteration, uniform_policy
@@ -27,8 +30,8 @@ from cebe_theory.bounds import (
     theorem3_bound,
     theorem3_check,
     theorem3_sweep,
-    write_bounds_report,
 )
+from cebe_theory.bounds_report import BoundsReport, bounds_report, write_bounds_report
 from cebe_theory.lqr import ContextualLQR, coefficient_sweep, default_lqr, theorem2_bound, theorem2_sweep
 from cebe_theory.random_cmdp import RandomCMDPSpec, random_smooth_cmdp
 from cebe_theory.transfer import TransferCheck, TransferGrid, policy_transfer_check, policy_transfer_over_grid
@@ -57,6 +60,8 @@ __all__ = [
     "theorem3_bound",
     "theorem3_check",
     "theorem3_sweep",
+    "BoundsReport",
+    "bounds_report",
     "write_bounds_report",
     "ContextualLQR",
     "default_lqr",

@@ -33,9 +33,11 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from cebe_theory.cmdp import TabularMDP
+from cebe_theory.errors import InputError
 
 __all__ = [
     "check_discount",
+    "check_policy",
     "uniform_policy",
     "greedy_policy",
     "deterministic_policy",
@@ -47,13 +49,13 @@ __all__ = [
 
 
 def check_discount(gamma: float) -> float:
-    """Return ``gamma`` as a float, or raise a one-line ValueError unless ``0 <= gamma < 1``."""
+    """Return ``gamma`` as a float, or raise a one-line InputError unless ``0 <= gamma < 1``."""
     try:
         value = float(gamma)
     except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a number in [0, 1), got {gamma!r}") from None
+        raise InputError(f"gamma must be a number in [0, 1), got {gamma!r}") from None
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"gamma must be in [0, 1), got {gamma!r}")
+        raise InputError(f"gamma must be in [0, 1), got {gamma!r}")
     return value
 
 
@@ -75,12 +77,16 @@ def greedy_policy(q: np.ndarray) -> np.ndarray:
     return deterministic_policy(np.argmax(q, axis=1), q.shape[1])
 
 
-def _check_policy(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
+def check_policy(mdp, policy) -> np.ndarray:
+    """Return ``policy`` as a float64 ``(S, A)`` table, or raise InputError unless its rows are distributions.
+
+    ``mdp`` is anything with ``n_states`` and ``n_actions`` (a :class:`TabularMDP` or a contextual MDP).
+    """
     policy = np.asarray(policy, dtype=np.float64)
     if policy.shape != (mdp.n_states, mdp.n_actions):
-        raise ValueError(f"policy must have shape ({mdp.n_states}, {mdp.n_actions}), got {policy.shape}")
+        raise InputError(f"policy must have shape ({mdp.n_states}, {mdp.n_actions}), got {policy.shape}")
     if np.any(policy < -1e-12) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError("policy rows must be probability distributions over actions")
+        raise InputError("policy rows must be probability distributions over actions")
     return policy
 
 
@@ -107,9 +113,9 @@ def evaluate_policy(mdp: TabularMDP, policy: np.ndarray, gamma: float, *, method
     ``DENSE_STATE_LIMIT`` states). Both are exact up to round-off.
     """
     gamma = check_discount(gamma)
-    policy = _check_policy(mdp, policy)
+    policy = check_policy(mdp, policy)
     if method not in ("auto", "sparse", "dense"):
-        raise ValueError(f"method must be 'auto', 'sparse' or 'dense', got {method!r}")
+        raise InputError(f"method must be 'auto', 'sparse' or 'dense', got {method!r}")
     reward = mdp.expected_reward()
     reward_pi = (policy * reward).sum(axis=1)
     if method == "dense" or (method == "auto" and mdp.n_states <= DENSE_STATE_LIMIT):

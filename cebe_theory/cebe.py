@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cebe_theory.cmdp import ContextDerivatives, SymbolicCMDP, TabularMDP
+from cebe_theory.errors import InputError
 from cebe_theory.symbolic import as_context_vector
 
 __all__ = [
@@ -101,7 +102,7 @@ def renormalize_rows(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     sums = np.bincount(rows, weights=clipped, minlength=indptr.size - 1)
     if np.any(sums <= 0):
         bad = int(np.flatnonzero(sums <= 0)[0])
-        raise ValueError(f"row {bad} has no positive entry left after clipping; renormalization is undefined")
+        raise InputError(f"row {bad} has no positive entry left after clipping; renormalization is undefined")
     return clipped / sums[rows]
 
 
@@ -136,7 +137,7 @@ class FirstOrderExpansion:
     def mdp(self, dc, transition_variant: str = "projection") -> TabularMDP:
         """The context-enhanced MDP at ``c0 + dc`` (module docstring), as a :class:`TabularMDP`."""
         if transition_variant not in TRANSITION_VARIANTS:
-            raise ValueError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
+            raise InputError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
         linear = self.linear_transition(dc)
         indptr = self.cmdp.matrix(linear).indptr
         if transition_variant == "projection":

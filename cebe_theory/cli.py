@@ -5,31 +5,50 @@ Subcommands:
 ``error-sweep``
     ``max |Q_CE - Q_BE|`` against ``dc`` on a Cliffwalking CMDP, with the fitted log-log slope.
 ``bounds``
-    Theorems 1-4 evaluated with every constant, against the measured errors (tables and a figure).
+    Theorems 1-4 evaluated with every constant, against the measured errors (tables and a figure);
+    exit status 1 if a bound whose conditions hold is below a measured error.
 ``reproduce``
     every tabular figure and table into a folder (default ``figures/``), the bound report included.
 
-Bad input (a slip probability outside (0, 1), gamma outside [0, 1), an unknown family, a malformed
-grid, ...) prints one line ``cebe-theory: error: ...`` and exits with status 2.
+Every flag and path is checked before any work (a file path's folder must exist; an output folder must be
+creatable and writable). Bad input prints one line ``cebe-theory: error: ...`` naming the flag or path and
+exits with status 2: the CLI catches the project's :class:`~cebe_theory.errors.InputError` alone (argparse's
+errors included) and ``OSError`` only around writing the user's paths, so any other error shows its
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
+from cebe_theory.bounds_report import bounds_report
+from cebe_theory.cebe import TRANSITION_VARIANTS
+from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
+from cebe_theory.figures import reproduce
+from cebe_theory.sweep import POLICIES, error_sweep, log_grid
+
 __all__ = ["main", "build_parser"]
 
 PROGRAM = "cebe-theory"
+# The base context of each CMDP when --c0 is not given: the paper's p0 = 0.1, and w0 = -0.2 for the windy one.
+DEFAULT_CONTEXT0 = {"cliffwalking": 0.1, "windy": -0.2}
+DEFAULT_FIT_POINTS = 10  # the paper fits the slope on the 10 smallest dc
 
 
-from cebe_theory.cli_support import OneLineParser as _Parser  # noqa: E402
-from cebe_theory.cli_support import UsageError  # noqa: E402
+def _package_version() -> str:
+    try:
+        return version("cebe")
+    except PackageNotFoundError:
+        return "unknown (package not installed)"
 
 
 def _grid(text: str) -> tuple[int, int]:
@@ -53,61 +72,121 @@ def _finite(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cebe_theory.cebe import TRANSITION_VARIANTS
-    from cebe_theory.cliffwalking import REWARD_FAMILIES
-    from cebe_theory.sweep import POLICIES
-
-    parser = _Parser(prog=PROGRAM, description="Exact CEBE on tabular contextual MDPs (arXiv 2507.07348).")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(prog=PROGRAM, description="Exact CEBE on tabular contextual MDPs (arXiv 2507.07348).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     sweep = commands.add_parser("error-sweep", help="sup-norm CEBE error against dc on Cliffwalking")
-    sweep.add_argument("--cmdp", choices=("cliffwalking", "windy"), default="cliffwalking",
+    sweep.add_argument("--cmdp", choices=tuple(DEFAULT_CONTEXT0), default="cliffwalking",
                        help="the paper's Cliffwalking (context p) or the windy variant (context w, T nonlinear)")
     sweep.add_argument("--grid", type=_grid, default=(5, 6), metavar="ROWSxCOLS", help="grid size (default 5x6)")
     sweep.add_argument("--family", default="inverse", help=f"reward family: {', '.join(REWARD_FAMILIES)} (default inverse)")
     sweep.add_argument("--c0", type=_finite, default=None, help="base context (default 0.1 for p, -0.2 for w)")
-    sweep.add_argument("--dc", type=_finite, nargs="+", default=None, help="explicit dc values (overrides --log-range)")
+    sweep.add_argument("--dc", type=_finite, nargs="+", default=None, help="explicit nonzero dc values (overrides --log-range)")
     sweep.add_argument("--log-range", type=_finite, nargs=2, default=(-8.0, -3.0), metavar=("LOW", "HIGH"),
                        help="dc = exp(x) for x evenly spaced in [LOW, HIGH] (default -8 -3)")
     sweep.add_argument("--num", type=int, default=100, help="number of dc values for --log-range (default 100)")
     sweep.add_argument("--variant", choices=TRANSITION_VARIANTS, default="projection", help="how CEBE rows return to the simplex")
     sweep.add_argument("--policy", choices=POLICIES, default="uniform", help="fixed uniform policy, or each MDP's optimal one")
     sweep.add_argument("--gamma", type=_finite, default=0.9, help="discount in [0, 1) (default 0.9)")
-    sweep.add_argument("--fit-points", type=int, default=10, help="smallest dc used for the slope (default 10)")
+    sweep.add_argument("--fit-points", type=int, default=None,
+                       help="smallest dc used for the slope (2 to the number of dc; default 10, or every dc if fewer)")
     sweep.add_argument("--json", action="store_true", help="print dc, error and fitted slope as JSON on stdout")
-    sweep.add_argument("--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file")
+    sweep.add_argument("--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file (its folder must exist)")
 
     bounds = commands.add_parser("bounds", help="Theorems 1-4: every constant, the bound, the measured error")
     bounds.add_argument("--out", default="figures/bounds", help="output folder (default figures/bounds)")
     bounds.add_argument("--quick", action="store_true", help="8 dc per sweep instead of 24 (a few seconds)")
 
-    reproduce = commands.add_parser("reproduce", help="write every tabular figure and table into a folder")
-    reproduce.add_argument("--out", default="figures", help="output folder (default figures/)")
-    reproduce.add_argument("--points", type=int, default=100, help="dc values per sweep (default 100, as the paper)")
+    reproduce_parser = commands.add_parser("reproduce", help="write every tabular figure and table into a folder")
+    reproduce_parser.add_argument("--out", default="figures", help="output folder (default figures/)")
+    reproduce_parser.add_argument("--points", type=int, default=100, help="dc values per sweep (at least 10; default 100, as the paper)")
     return parser
 
 
-def _run_error_sweep(args) -> int:
-    from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
-    from cebe_theory.sweep import error_sweep, log_grid
+# ----------------------------------------------------------------------------------------- paths
+def _output_folder(path: str, flag: str) -> Path:
+    """Create ``path`` (with parents) now, before any work, and check that it is a writable folder."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: this folder is not writable")
+    return folder
 
-    if args.fit_points < 2:
-        raise ValueError(f"--fit-points must be at least 2, got {args.fit_points}")
+
+def _output_file(path: str, flag: str) -> Path:
+    """Check that ``path``'s folder exists and is writable, and that ``path`` is not a folder."""
+    file = Path(path)
+    folder = file.parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
+    if file.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder, expected a file name")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
+    return file
+
+
+def _write(path: Path, flag: str, write) -> None:
+    """Run ``write(path)``; an ``OSError`` (disk full, permissions changed meanwhile) becomes one line naming the path."""
+    try:
+        write(path)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
+
+
+# ----------------------------------------------------------------------------------------- error-sweep
+def _sweep_inputs(args):
+    """Validate every error-sweep flag against its range; return ``(cmdp, c0, dc, fit_points, csv path or None)``."""
+    if args.family not in REWARD_FAMILIES:
+        raise UsageError(f"--family: unknown reward family {args.family!r}; choose one of {', '.join(REWARD_FAMILIES)}")
+    if not 0.0 <= args.gamma < 1.0:
+        raise UsageError(f"--gamma must be in [0, 1), got {args.gamma:g}")
+    csv = _output_file(args.csv, "--csv") if args.csv else None
     rows, cols = args.grid
-    if args.cmdp == "cliffwalking":
-        cmdp, default_c0 = cliffwalking(rows, cols, args.family), 0.1
+    build = cliffwalking if args.cmdp == "cliffwalking" else windy_cliffwalking
+    cmdp = build(rows, cols, args.family)
+    c0 = DEFAULT_CONTEXT0[args.cmdp] if args.c0 is None else args.c0
+    cmdp.check_context([c0], name="--c0")
+    (low,), (high,) = cmdp.context_box
+    symbol = cmdp.context_symbols[0]
+    allowed = f"nonzero, with {symbol}0 + dc in ({low:g}, {high:g}), i.e. dc in ({low - c0:.4g}, {high - c0:.4g})"
+    if args.dc is not None:
+        dc, flag = np.array(args.dc), "--dc"
+        bad = [value for value in args.dc if value == 0 or not low < c0 + value < high]
+        if bad:
+            raise UsageError(f"--dc {bad[0]:g} is not allowed: each dc must be {allowed}")
     else:
-        cmdp, default_c0 = windy_cliffwalking(rows, cols, args.family), -0.2
-    c0 = default_c0 if args.c0 is None else args.c0
-    dc = np.array(args.dc) if args.dc is not None else log_grid(args.log_range[0], args.log_range[1], args.num)
+        if args.num < 2:
+            raise UsageError(f"--num must be at least 2, got {args.num}")
+        low_exponent, high_exponent = args.log_range
+        if not low_exponent < high_exponent:
+            raise UsageError(f"--log-range needs LOW < HIGH, got {low_exponent:g} {high_exponent:g}")
+        dc, flag = log_grid(low_exponent, high_exponent, args.num), "--log-range"
+        if not c0 + dc.max() < high:
+            raise UsageError(f"--log-range {low_exponent:g} {high_exponent:g} reaches dc = {dc.max():.4g}; each dc must be {allowed}")
+    if args.fit_points is None:
+        fit_points = min(DEFAULT_FIT_POINTS, dc.size)
+    elif not 2 <= args.fit_points <= dc.size:
+        raise UsageError(f"--fit-points must be between 2 and the number of dc values ({dc.size}, from {flag}), got {args.fit_points}")
+    else:
+        fit_points = args.fit_points
+    return cmdp, c0, dc, fit_points, csv
+
+
+def _run_error_sweep(args) -> int:
+    cmdp, c0, dc, fit_points, csv = _sweep_inputs(args)
     started = time.perf_counter()
     sweep = error_sweep(cmdp, [c0], dc, gamma=args.gamma, policy=args.policy,
-                        transition_variant=args.variant, fit_points=args.fit_points)
+                        transition_variant=args.variant, fit_points=fit_points)
     elapsed = time.perf_counter() - started
-    if args.csv:
-        sweep.to_frame().to_csv(args.csv, index=False)
+    if csv is not None:
+        _write(csv, "--csv", lambda path: sweep.to_frame().to_csv(path, index=False))
     if args.json:
-        result = sweep.to_dict() | {"cmdp": args.cmdp, "grid": [rows, cols], "family": args.family, "seconds": elapsed}
+        result = sweep.to_dict() | {"cmdp": args.cmdp, "grid": list(args.grid), "family": args.family, "seconds": elapsed}
         print(json.dumps(result))
         return 0
     symbol = cmdp.context_symbols[0]
@@ -115,19 +194,40 @@ def _run_error_sweep(args) -> int:
     print(f"{'dc':>12} {'sup_error':>14} projection_acts")
     for step, error, acts in zip(sweep.dc, sweep.sup_error, sweep.projection_acts):
         print(f"{step:12.5e} {error:14.6e} {'yes' if acts else ''}")
-    print(f"fitted slope on the {sweep.fit_points} smallest dc: {sweep.fitted_slope:.4f}   ({len(dc)} points, {elapsed:.2f} s)")
+    if dc.size < 2:
+        print(f"no fitted slope: it needs at least 2 dc values   ({elapsed:.2f} s)")
+    else:
+        print(f"fitted slope on the {sweep.fit_points} smallest dc: {sweep.fitted_slope:.4f}   ({len(dc)} points, {elapsed:.2f} s)")
     return 0
 
 
-def _run_reproduce(args) -> int:
-    from cebe_theory.bounds import write_bounds_report
-    from cebe_theory.figures import reproduce
+# ----------------------------------------------------------------------------------------- bounds, reproduce
+def _write_report(out: Path, flag: str, *, quick: bool) -> tuple[list[Path], int, int]:
+    report = bounds_report(quick=quick)
+    paths: list[Path] = []
+    _write(out, flag, lambda folder: paths.extend(report.write(folder)))
+    return paths, report.violations(), report.other_reading_violations()
 
+
+def _run_bounds(args) -> int:
+    out = _output_folder(args.out, "--out")
+    paths, violations, other = _write_report(out, "--out", quick=args.quick)
+    for path in paths:
+        print(path)
+    print(f"with R read the other way (bound_other_reading): {other} rows below the measured error")
+    print("no bound violated where its conditions hold" if violations == 0 else f"{violations} VIOLATIONS: see the tables")
+    return 0 if violations == 0 else 1
+
+
+def _run_reproduce(args) -> int:
     if args.points < 10:
-        raise ValueError(f"--points must be at least 10 (the slope is fitted on 10 points), got {args.points}")
+        raise UsageError(f"--points must be at least 10 (the slope is fitted on 10 points), got {args.points}")
+    out = _output_folder(args.out, "--out")
+    bounds_folder = _output_folder(str(out / "bounds"), "--out")
     started = time.perf_counter()
-    paths = reproduce(args.out, points=args.points)
-    paths += write_bounds_report(Path(args.out) / "bounds")
+    paths: list[Path] = []
+    _write(out, "--out", lambda folder: paths.extend(reproduce(folder, points=args.points)))
+    paths += _write_report(bounds_folder, "--out", quick=False)[0]
     for path in paths:
         print(path)
     print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
@@ -137,14 +237,9 @@ def _run_reproduce(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "error-sweep":
-            return _run_error_sweep(args)
-        if args.command == "bounds":
-            from cebe_theory.bounds import bounds_command
-
-            return bounds_command(args.out, quick=args.quick)
-        return _run_reproduce(args)
-    except (UsageError, ValueError) as error:
+        run = {"error-sweep": _run_error_sweep, "bounds": _run_bounds, "reproduce": _run_reproduce}[args.command]
+        return run(args)
+    except InputError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)
         return 2
 

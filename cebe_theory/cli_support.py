@@ -1,17 +1,29 @@
 """What both command lines (``cebe-theory`` and ``cebe-deep``) share: one-line usage errors.
 
 Bad input must print one line ``PROGRAM: error: ...`` and exit with status 2, without argparse's usage
-dump or a traceback; :class:`OneLineParser` turns argparse's errors into :class:`UsageError` so that each
-``main`` reports them together with the library's own ``ValueError`` s.
+dump or a traceback. The project's input-error type is :class:`~cebe_theory.errors.InputError` (re-exported
+here); :class:`OneLineParser` turns argparse's errors into :class:`UsageError`, a subclass, so that each
+``main`` catches ``InputError`` alone (plus ``OSError`` on the user's paths) and a real bug still shows its
+traceback.
+
+>>> parser = OneLineParser(prog="demo")
+>>> _ = parser.add_argument("--n", type=int)
+>>> try:
+...     parser.parse_args(["--n", "x"])
+... except InputError as error:
+...     print(error)
+argument --n: invalid int value: 'x'
 """
 
 import argparse
 
-__all__ = ["UsageError", "OneLineParser"]
+from cebe_theory.errors import InputError
+
+__all__ = ["InputError", "UsageError", "OneLineParser"]
 
 
-class UsageError(Exception):
-    """Bad command-line input; reported as one line with exit status 2."""
+class UsageError(InputError):
+    """Bad command-line input (argparse's own errors included); reported as one line with exit status 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):

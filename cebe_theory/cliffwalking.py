@@ -48,6 +48,7 @@ import numpy as np
 import sympy
 
 from cebe_theory.cmdp import SymbolicCMDP
+from cebe_theory.errors import InputError
 
 __all__ = ["CliffWalking", "cliffwalking", "windy_cliffwalking", "REWARD_FAMILIES", "ACTIONS"]
 
@@ -79,7 +80,7 @@ class CliffWalking(SymbolicCMDP):
     def __init__(self, rows: int, cols: int, *, context, slip, goal_reward, fall_reward, context_box, family, stumble=0):
         for name, value, smallest in (("rows", rows, 1), ("cols", cols, 3)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
-                raise ValueError(f"{name} must be an integer >= {smallest}, got {value!r}")
+                raise InputError(f"{name} must be an integer >= {smallest}, got {value!r}")
         self.rows, self.cols = int(rows), int(cols)
         self.family = family
         self.slip = sympy.sympify(slip)
@@ -144,14 +145,14 @@ def _rewards(family: str, goal_reward, fall_reward, slip):
     families = _families()
     if family == "custom":
         if goal_reward is None or fall_reward is None:
-            raise ValueError("family 'custom' needs both goal_reward and fall_reward expressions")
+            raise InputError("family 'custom' needs both goal_reward and fall_reward expressions")
         goal, fall = sympy.sympify(goal_reward), sympy.sympify(fall_reward)
     elif family in families:
         if goal_reward is not None or fall_reward is not None:
-            raise ValueError(f"goal_reward and fall_reward are only for family 'custom', not {family!r}")
+            raise InputError(f"goal_reward and fall_reward are only for family 'custom', not {family!r}")
         goal, fall = families[family]
     else:
-        raise ValueError(f"unknown reward family {family!r}; choose one of {', '.join(REWARD_FAMILIES)} or 'custom'")
+        raise InputError(f"unknown reward family {family!r}; choose one of {', '.join(REWARD_FAMILIES)} or 'custom'")
     return goal.subs(SLIP, slip), fall.subs(SLIP, slip)
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 import sympy
 
+from cebe_theory.errors import InputError
 from cebe_theory.symbolic import CompiledExpressions, as_context_vector
 
 __all__ = ["TabularMDP", "SymbolicCMDP", "ContextDerivatives", "Term"]
@@ -84,13 +85,13 @@ class TabularMDP:
         """Build from dense ``transition[s, a, s']`` and ``reward[s, a, s']`` (or ``reward[s, a]``)."""
         transition = np.asarray(transition, dtype=np.float64)
         if transition.ndim != 3 or transition.shape[0] != transition.shape[2]:
-            raise ValueError(f"transition must have shape (S, A, S), got {transition.shape}")
+            raise InputError(f"transition must have shape (S, A, S), got {transition.shape}")
         n_states, n_actions, _ = transition.shape
         reward = np.asarray(reward, dtype=np.float64)
         if reward.shape == (n_states, n_actions):
             reward = np.repeat(reward[:, :, None], n_states, axis=2)
         if reward.shape != transition.shape:
-            raise ValueError(f"reward must have shape {transition.shape} or {transition.shape[:2]}, got {reward.shape}")
+            raise InputError(f"reward must have shape {transition.shape} or {transition.shape[:2]}, got {reward.shape}")
         flat_transition = sp.csr_matrix(transition.reshape(n_states * n_actions, n_states))
         # Put the reward on the transition's pattern (rewards of impossible transitions never count).
         rows, cols = flat_transition.nonzero()
@@ -139,7 +140,7 @@ class SymbolicCMDP:
 
     Raises
     ------
-    ValueError
+    InputError
         If indices are out of range, a row provably does not sum to 1, or expressions use unknown symbols.
     """
 
@@ -157,13 +158,13 @@ class SymbolicCMDP:
         check_row_sums: bool = True,
     ):
         if int(n_states) < 1 or int(n_actions) < 1:
-            raise ValueError(f"n_states and n_actions must be positive, got {n_states} and {n_actions}")
+            raise InputError(f"n_states and n_actions must be positive, got {n_states} and {n_actions}")
         self.n_states = int(n_states)
         self.n_actions = int(n_actions)
         self.context_symbols = tuple(context)
         self.context_dimension = len(self.context_symbols)
         if self.context_dimension == 0:
-            raise ValueError("a contextual MDP needs at least one context symbol")
+            raise InputError("a contextual MDP needs at least one context symbol")
         self.state_labels = list(state_labels) if state_labels is not None else [str(s) for s in range(self.n_states)]
         self.action_labels = list(action_labels) if action_labels is not None else [str(a) for a in range(self.n_actions)]
         self.context_box = self._parse_box(context_box)
@@ -192,7 +193,7 @@ class SymbolicCMDP:
 
         missing = np.setdiff1d(np.arange(self.n_states * self.n_actions), self.pattern_rows)
         if missing.size:
-            raise ValueError(f"no transition given for (state, action) = {self._describe_row(missing[0])}")
+            raise InputError(f"no transition given for (state, action) = {self._describe_row(missing[0])}")
         if check_row_sums:
             self._check_row_sums_symbolically()
 
@@ -203,7 +204,7 @@ class SymbolicCMDP:
         low = as_context_vector(box[0], self.context_dimension, name="context_box low")
         high = as_context_vector(box[1], self.context_dimension, name="context_box high")
         if np.any(low >= high):
-            raise ValueError(f"context_box needs low < high, got low={low.tolist()} high={high.tolist()}")
+            raise InputError(f"context_box needs low < high, got low={low.tolist()} high={high.tolist()}")
         return low, high
 
     def _collect(self, terms, expression_ids, what):
@@ -212,13 +213,13 @@ class SymbolicCMDP:
             try:
                 expression, states, actions, next_states = term
             except (TypeError, ValueError):
-                raise ValueError(f"{what}[{index}] must be (expression, states, actions, next_states)") from None
+                raise InputError(f"{what}[{index}] must be (expression, states, actions, next_states)") from None
             states, actions, next_states = np.broadcast_arrays(
                 np.asarray(states, dtype=np.int64), np.asarray(actions, dtype=np.int64), np.asarray(next_states, dtype=np.int64)
             )
             for name, values, size in (("states", states, self.n_states), ("actions", actions, self.n_actions), ("next_states", next_states, self.n_states)):
                 if values.size and (values.min() < 0 or values.max() >= size):
-                    raise ValueError(f"{what}[{index}]: {name} must lie in [0, {size - 1}], got {values.min()}..{values.max()}")
+                    raise InputError(f"{what}[{index}]: {name} must lie in [0, {size - 1}], got {values.min()}..{values.max()}")
             expression = sympy.sympify(expression)
             key = expression_ids.setdefault(expression, len(expression_ids))
             rows.append((states * self.n_actions + actions).ravel())
@@ -253,20 +254,20 @@ class SymbolicCMDP:
             total = sum(int(n) * self.expressions.expressions[k] for k, n in enumerate(signature) if n)
             residual = sympy.simplify(total - 1)
             if residual != 0 and residual.equals(0) is False:
-                raise ValueError(
+                raise InputError(
                     f"transition probabilities from (state, action) = {self._describe_row(row)} sum to {total}, not 1"
                 )
 
     # ------------------------------------------------------------------ evaluation
     def check_context(self, context, *, name: str = "context") -> np.ndarray:
-        """Return ``context`` as a vector, or raise ValueError if it is malformed or outside the open box C."""
+        """Return ``context`` as a vector, or raise InputError if it is malformed or outside the open box C."""
         vector = as_context_vector(context, self.context_dimension, name=name)
         if self.context_box is not None:
             low, high = self.context_box
             if np.any(vector <= low) or np.any(vector >= high):
                 pairs = ", ".join(f"{s}={v:g}" for s, v in zip(self.context_symbols, vector))
                 box = ", ".join(f"{s} in ({lo:g}, {hi:g})" for s, lo, hi in zip(self.context_symbols, low, high))
-                raise ValueError(f"{name} {pairs} is outside the allowed context box: {box}")
+                raise InputError(f"{name} {pairs} is outside the allowed context box: {box}")
         return vector
 
     def _scatter(self, slots: np.ndarray, expr_ids: np.ndarray, per_expression: np.ndarray) -> np.ndarray:
@@ -289,20 +290,20 @@ class SymbolicCMDP:
         return sp.csr_matrix((data, self.pattern_cols, self._indptr), shape=(self.n_states * self.n_actions, self.n_states))
 
     def validate_transition(self, data: np.ndarray, context) -> None:
-        """Raise ValueError naming state, action and context if a row leaves [0, 1] or does not sum to 1."""
+        """Raise InputError naming state, action and context if a row leaves [0, 1] or does not sum to 1."""
         row_sums = np.bincount(self.pattern_rows, weights=data, minlength=self.n_states * self.n_actions)
         bad_entries = np.flatnonzero((data < -PROBABILITY_TOLERANCE) | (data > 1 + PROBABILITY_TOLERANCE))
         bad_rows = np.flatnonzero(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE)
         where = ", ".join(f"{s}={v:g}" for s, v in zip(self.context_symbols, np.atleast_1d(context)))
         if bad_entries.size:
             k = bad_entries[0]
-            raise ValueError(
+            raise InputError(
                 f"T(next state {self.state_labels[self.pattern_cols[k]]} | {self._describe_row(self.pattern_rows[k])}) "
                 f"= {data[k]:.6g} is outside [0, 1] at context {where}"
             )
         if bad_rows.size:
             row = bad_rows[0]
-            raise ValueError(
+            raise InputError(
                 f"transition probabilities from (state, action) = {self._describe_row(row)} sum to {row_sums[row]:.12g}, "
                 f"not 1, at context {where}"
             )

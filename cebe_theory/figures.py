@@ -1,10 +1,13 @@
-"""Figure 1 of the paper and its companions, regenerated from the library (the README's main job).
+"""Figure 1 of arXiv 2507.07348 and its companions, regenerated from the library (the README's main job).
 
 :func:`figure1_sweeps` computes every sweep as data; :func:`plot_error_sweeps` draws one panel;
 :func:`reproduce` writes all figures (PNG and PDF), the sweeps as one tidy CSV and a summary table
 (CSV and Markdown) into a folder. Nothing here computes anything the library does not already offer.
 
-Cases (PAPER.md section 4: 5 x 6 Cliffwalking, gamma = 0.9, p0 = 0.1, 100 log-spaced dc):
+No backend is chosen here: files are drawn on :class:`matplotlib.figure.Figure` objects, which need no
+pyplot and no backend, so a notebook that imports this module keeps its inline figures.
+
+Cases (the paper's Figure 1: 5 x 6 Cliffwalking, gamma = 0.9, p0 = 0.1, 100 log-spaced dc):
 
 - ``figure1a``: reward family ``inverse`` (paper's reward 1), dc in [e^-8, e^-3], uniform policy;
 - ``figure1b``: reward family ``power`` (reward 2), dc in [e^-8, e^-1], uniform policy;
@@ -16,20 +19,18 @@ Cases (PAPER.md section 4: 5 x 6 Cliffwalking, gamma = 0.9, p0 = 0.1, 100 log-sp
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
+from cebe_theory.sweep import ErrorSweep, error_sweep, log_grid
 
-from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking  # noqa: E402
-from cebe_theory.sweep import ErrorSweep, error_sweep, log_grid  # noqa: E402
-
-__all__ = ["SweepCase", "figure1_sweeps", "plot_error_sweeps", "reproduce"]
+__all__ = ["SweepCase", "figure1_sweeps", "plot_error_sweeps", "reproduce", "markdown_table", "save_figure", "summary_table"]
 
 GAMMA = 0.9
 ROUND_OFF = 1e-10
@@ -129,13 +130,26 @@ def summary_table(cases: list[SweepCase]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    columns = list(frame.columns)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for _, row in frame.iterrows():
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
+def markdown_table(frame: pd.DataFrame, *, missing: str = "nan") -> str:
+    """``frame`` as a Markdown table: floats to 4 significant digits (``missing`` for NaN), ``|`` escaped."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return missing if math.isnan(value) else f"{value:.4g}"
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+def save_figure(fig: Figure, stem: Path) -> list[Path]:
+    """Save ``fig`` as ``stem.png`` (150 dpi) and ``stem.pdf`` (no creation date, so reruns are byte-identical)."""
+    paths = []
+    for suffix in ("png", "pdf"):
+        path = Path(f"{stem}.{suffix}")
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == "pdf" else None)
+        paths.append(path)
+    return paths
 
 
 def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
@@ -146,18 +160,14 @@ def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
     written = []
     for figure, title in FIGURE_TITLES.items():
         selected = [case for case in cases if case.figure == figure]
-        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        fig = Figure(figsize=(6.4, 4.4))
+        ax = fig.subplots()
         plot_error_sweeps(ax, selected, reference_slope=None if figure == "constant" else 2.0, title=title)
         if figure == "constant":
             ax.axhline(1e-10, color="red", linewidth=0.8, linestyle=":", label="1e-10")
             ax.legend(fontsize=7)
         fig.tight_layout()
-        for suffix in ("png", "pdf"):
-            path = out / f"{figure}.{suffix}"
-            # No creation date in the PDF, so regenerated figures are byte-identical.
-            fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == "pdf" else None)
-            written.append(path)
-        plt.close(fig)
+        written += save_figure(fig, out / figure)
     tidy = pd.concat(
         [case.sweep.to_frame().assign(figure=case.figure, case=case.label, cmdp=case.cmdp, family=case.family) for case in cases],
         ignore_index=True,
@@ -167,6 +177,6 @@ def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
     summary = summary_table(cases)
     summary_csv, summary_md = out / "summary.csv", out / "summary.md"
     summary.to_csv(summary_csv, index=False)
-    summary_md.write_text(_markdown(summary))
+    summary_md.write_text(markdown_table(summary))
     written += [tidy_path, summary_csv, summary_md]
     return written

@@ -43,7 +43,9 @@ import scipy.linalg
 import sympy
 
 from cebe_theory.bellman import check_discount
-from cebe_theory.bounds import BoundCheck, BoundResult, Condition, Constant
+from cebe_theory.bound_results import BoundCheck, BoundResult, Condition, Constant
+from cebe_theory.errors import InputError
+from cebe_theory.sweep import fitted_slope
 from cebe_theory.symbolic import CompiledExpressions
 
 __all__ = [
@@ -86,17 +88,17 @@ def _symmetric(matrix: np.ndarray) -> np.ndarray:
 def policy_q_matrix(problem: LinearQuadratic, gain: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """``(G, P)`` with ``Q^K(z) = -z^T G z`` and ``V^K(x) = -x^T P x`` for ``u = K x`` (Lyapunov equation).
 
-    Raises ValueError when ``sqrt(gamma) (A + B K)`` is not stable (the discounted value is infinite).
+    Raises InputError when ``sqrt(gamma) (A + B K)`` is not stable (the discounted value is infinite).
     """
     gamma = check_discount(gamma)
     A, B = problem.split()
     gain = np.atleast_2d(np.asarray(gain, dtype=np.float64))
     if gain.shape != (B.shape[1], A.shape[0]):
-        raise ValueError(f"gain K must have shape {(B.shape[1], A.shape[0])}, got {gain.shape}")
+        raise InputError(f"gain K must have shape {(B.shape[1], A.shape[0])}, got {gain.shape}")
     closed = A + B @ gain
     radius = float(np.abs(np.linalg.eigvals(closed)).max())
     if math.sqrt(gamma) * radius >= 1:
-        raise ValueError(f"sqrt(gamma) * spectral radius of A + B K = {math.sqrt(gamma) * radius:.4g} >= 1: the value is infinite")
+        raise InputError(f"sqrt(gamma) * spectral radius of A + B K = {math.sqrt(gamma) * radius:.4g} >= 1: the value is infinite")
     lift = np.vstack([np.eye(A.shape[0]), gain])  # x -> z = (x, K x)
     stage = lift.T @ problem.cost @ lift
     value = scipy.linalg.solve_discrete_lyapunov(math.sqrt(gamma) * closed.T, stage)
@@ -137,7 +139,7 @@ class ContextualLQR:
         Qx, Ru, N = sympy.Matrix(state_cost), sympy.Matrix(action_cost), sympy.Matrix(next_state_cost)
         n, m = B.shape
         if A.shape != (n, n) or Qx.shape != (n, n) or N.shape != (n, n) or Ru.shape != (m, m):
-            raise ValueError(f"inconsistent shapes: A {A.shape}, B {B.shape}, state_cost {Qx.shape}, action_cost {Ru.shape}, next_state_cost {N.shape}")
+            raise InputError(f"inconsistent shapes: A {A.shape}, B {B.shape}, state_cost {Qx.shape}, action_cost {Ru.shape}, next_state_cost {N.shape}")
         self.n, self.m = n, m
         self.symbolic = dict(A=A, B=B, state_cost=Qx, action_cost=Ru, next_state_cost=N)
         F = A.row_join(B)
@@ -147,17 +149,17 @@ class ContextualLQR:
         self._stage = CompiledExpressions(list(Qx) + list(Ru) + list(N), [context])
         low, high = context_box
         if not low < high:
-            raise ValueError(f"context_box needs low < high, got {context_box}")
+            raise InputError(f"context_box needs low < high, got {context_box}")
         self.context_box = (float(low), float(high))
 
     def check_context(self, context, name: str = "context") -> float:
         try:
             value = float(np.asarray(context, dtype=np.float64).reshape(()))
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be one real number, got {context!r}") from None
+            raise InputError(f"{name} must be one real number, got {context!r}") from None
         low, high = self.context_box
         if not (math.isfinite(value) and low < value < high):
-            raise ValueError(f"{name} {value!r} is outside the allowed context interval ({low:g}, {high:g})")
+            raise InputError(f"{name} {value!r} is outside the allowed context interval ({low:g}, {high:g})")
         return value
 
     # ---------------------------------------------------------------- matrices and derivatives
@@ -288,7 +290,7 @@ def theorem2_bound(
     lqr.check_context(c0 + dc, "c0 + dc")
     for name, value in (("state_radius", state_radius), ("action_radius", action_radius)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+            raise InputError(f"{name} must be a positive number, got {value!r}")
     gain = np.atleast_2d(np.asarray(gain, dtype=np.float64))
     rho, upsilon = float(state_radius), float(action_radius)
     zeta = math.hypot(rho, upsilon)
@@ -368,8 +370,6 @@ def coefficient_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAI
     over ``states``; ``optimal_q_error``, ``optimal_value_error`` for ``G*``/``V*`` (each problem with its own
     optimal policy). ``slopes``: :func:`cebe_theory.sweep.fitted_slope` of each column.
     """
-    from cebe_theory.sweep import fitted_slope
-
     states = np.atleast_2d(np.asarray(states, dtype=np.float64))
     rows = []
     for dc in np.atleast_1d(np.asarray(dcs, dtype=np.float64)):

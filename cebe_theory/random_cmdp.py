@@ -50,6 +50,7 @@ import numpy as np
 import sympy
 
 from cebe_theory.cmdp import ContextDerivatives, SymbolicCMDP, TabularMDP
+from cebe_theory.errors import InputError
 
 __all__ = ["RandomCMDPSpec", "RandomCMDP", "random_smooth_cmdp", "random_smooth_cmdp_symbolic", "CONTEXT_BOX_HALF_WIDTH"]
 
@@ -74,9 +75,9 @@ class RandomCMDPSpec:
             ("context_dimension", self.context_dimension, 1, 3),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+                raise InputError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+            raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ class RandomCMDP(SymbolicCMDP):
 def random_smooth_cmdp(spec: RandomCMDPSpec) -> RandomCMDP:
     """Build the CMDP named by ``spec`` (module docstring). Cached: equal specs give the same object."""
     if not isinstance(spec, RandomCMDPSpec):
-        raise ValueError(f"spec must be a RandomCMDPSpec, got {spec!r}")
+        raise InputError(f"spec must be a RandomCMDPSpec, got {spec!r}")
     return RandomCMDP(spec)
 
 

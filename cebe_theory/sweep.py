@@ -23,9 +23,10 @@ import pandas as pd
 from cebe_theory.bellman import check_discount, evaluate_policy, policy_iteration, uniform_policy
 from cebe_theory.cebe import TRANSITION_VARIANTS, FirstOrderExpansion
 from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
+from cebe_theory.errors import InputError
 from cebe_theory.symbolic import as_context_vector
 
-__all__ = ["log_grid", "fitted_slope", "q_function", "ErrorSweep", "error_sweep", "POLICIES"]
+__all__ = ["log_grid", "fitted_slope", "q_function", "sweep_contexts", "ErrorSweep", "error_sweep", "POLICIES"]
 
 POLICIES = ("uniform", "optimal")
 
@@ -33,9 +34,9 @@ POLICIES = ("uniform", "optimal")
 def log_grid(low_exponent: float = -8.0, high_exponent: float = -1.0, num: int = 100) -> np.ndarray:
     """``num`` values ``e^x`` for ``x`` evenly spaced in ``[low_exponent, high_exponent]`` (the paper's grid)."""
     if not low_exponent < high_exponent:
-        raise ValueError(f"need low_exponent < high_exponent, got {low_exponent} and {high_exponent}")
+        raise InputError(f"need low_exponent < high_exponent, got {low_exponent} and {high_exponent}")
     if int(num) < 2:
-        raise ValueError(f"num must be at least 2, got {num}")
+        raise InputError(f"num must be at least 2, got {num}")
     return np.exp(np.linspace(low_exponent, high_exponent, int(num)))
 
 
@@ -54,6 +55,29 @@ def fitted_slope(dc: np.ndarray, error: np.ndarray, fit_points: int = 10) -> flo
     return float(np.polyfit(x, y, 1)[0])
 
 
+def sweep_contexts(cmdp: SymbolicCMDP, context0, dc, direction=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a sweep ``c0 + dc_k * direction`` before any solve; return ``(c0, unit direction, dc)``.
+
+    ``direction`` defaults to the first coordinate axis and is normalized; ``dc`` must be a non-empty list
+    of finite numbers and every ``c0 + dc_k * direction`` must lie in the CMDP's context box (InputError
+    naming the first that does not).
+    """
+    context0 = cmdp.check_context(context0, name="c0")
+    if direction is None:
+        direction = np.eye(cmdp.context_dimension)[0]
+    direction = as_context_vector(direction, cmdp.context_dimension, name="direction")
+    norm = np.linalg.norm(direction)
+    if norm == 0:
+        raise InputError("direction must be a nonzero vector")
+    dc = np.atleast_1d(np.asarray(dc, dtype=np.float64))
+    if dc.ndim != 1 or dc.size == 0 or not np.all(np.isfinite(dc)):
+        raise InputError(f"dc must be a non-empty list of finite numbers, got {dc.tolist()}")
+    direction = direction / norm
+    for step in dc:
+        cmdp.check_context(context0 + step * direction, name=f"c0 + dc (dc={step:g})")
+    return context0, direction, dc
+
+
 def q_function(mdp: TabularMDP, gamma: float, policy) -> np.ndarray:
     """``Q^pi`` for ``policy="uniform"`` or an ``(S, A)`` table, or ``Q*`` for ``policy="optimal"``."""
     if isinstance(policy, str):
@@ -61,7 +85,7 @@ def q_function(mdp: TabularMDP, gamma: float, policy) -> np.ndarray:
             return evaluate_policy(mdp, uniform_policy(mdp), gamma)
         if policy == "optimal":
             return policy_iteration(mdp, gamma).q
-        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)} or pass an (S, A) table")
+        raise InputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)} or pass an (S, A) table")
     return evaluate_policy(mdp, policy, gamma)
 
 
@@ -141,24 +165,10 @@ def error_sweep(
     """
     gamma = check_discount(gamma)
     if transition_variant not in TRANSITION_VARIANTS:
-        raise ValueError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
+        raise InputError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
     if isinstance(policy, str) and policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)} or pass an (S, A) table")
-    context0 = cmdp.check_context(context0, name="c0")
-    if direction is None:
-        direction = np.eye(cmdp.context_dimension)[0]
-    direction = as_context_vector(direction, cmdp.context_dimension, name="direction")
-    norm = np.linalg.norm(direction)
-    if norm == 0:
-        raise ValueError("direction must be a nonzero vector")
-    direction = direction / norm
-    dc = np.atleast_1d(np.asarray(dc, dtype=np.float64))
-    if dc.ndim != 1 or dc.size == 0 or not np.all(np.isfinite(dc)):
-        raise ValueError(f"dc must be a non-empty list of finite numbers, got {dc.tolist()}")
-    # Validate every target context before any solve, so bad input fails at once.
-    for step in dc:
-        cmdp.check_context(context0 + step * direction, name=f"c0 + dc (dc={step:g})")
-
+        raise InputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)} or pass an (S, A) table")
+    context0, direction, dc = sweep_contexts(cmdp, context0, dc, direction)
     expansion = FirstOrderExpansion.at(cmdp, context0)
     errors = np.empty(dc.size)
     acts = np.empty(dc.size, dtype=bool)

@@ -29,19 +29,21 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
+from cebe_theory.errors import InputError
+
 __all__ = ["CompiledExpressions", "as_context_vector"]
 
 
 def as_context_vector(context, dimension: int, *, name: str = "context") -> np.ndarray:
-    """Return ``context`` as a finite float64 vector of length ``dimension`` or raise a one-line ValueError."""
+    """Return ``context`` as a finite float64 vector of length ``dimension`` or raise a one-line InputError."""
     try:
         vector = np.atleast_1d(np.asarray(context, dtype=np.float64))
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a vector of {dimension} real numbers, got {context!r}") from None
+        raise InputError(f"{name} must be a vector of {dimension} real numbers, got {context!r}") from None
     if vector.ndim != 1 or vector.shape[0] != dimension:
-        raise ValueError(f"{name} must have shape ({dimension},), got shape {vector.shape} ({context!r})")
+        raise InputError(f"{name} must have shape ({dimension},), got shape {vector.shape} ({context!r})")
     if not np.all(np.isfinite(vector)):
-        raise ValueError(f"{name} must be finite, got {vector.tolist()}")
+        raise InputError(f"{name} must be finite, got {vector.tolist()}")
     return vector
 
 
@@ -91,7 +93,7 @@ class CompiledExpressions:
         arguments: Sequence[sympy.Symbol] = (),
     ):
         if order not in (0, 1, 2):
-            raise ValueError(f"order must be 0, 1 or 2, got {order!r}")
+            raise InputError(f"order must be 0, 1 or 2, got {order!r}")
         self.symbols = tuple(symbols)
         self.arguments = tuple(arguments)
         self.expressions = [sympy.sympify(expression) for expression in expressions]
@@ -99,7 +101,7 @@ class CompiledExpressions:
         unknown = used - set(self.symbols) - set(self.arguments)
         if unknown:
             names = ", ".join(sorted(str(s) for s in unknown))
-            raise ValueError(
+            raise InputError(
                 f"expressions use symbols {names} that are neither context symbols {list(self.symbols)} "
                 f"nor arguments {list(self.arguments)}"
             )
@@ -129,7 +131,7 @@ class CompiledExpressions:
 
     def _arguments(self, context, arguments) -> list:
         if len(arguments) != len(self.arguments):
-            raise ValueError(f"expected {len(self.arguments)} arguments {list(self.arguments)}, got {len(arguments)}")
+            raise InputError(f"expected {len(self.arguments)} arguments {list(self.arguments)}, got {len(arguments)}")
         return [*as_context_vector(context, self.context_dimension), *arguments]
 
     def scalar_function(self):
@@ -147,11 +149,11 @@ class CompiledExpressions:
     def jacobian(self, context, *arguments) -> np.ndarray:
         """``d e_k / d c_i`` at ``c``, shape ``(K, d)`` (``(K, d, *B)`` for batched arguments)."""
         if self.order < 1:
-            raise ValueError("first derivatives were not compiled (order=0)")
+            raise InputError("first derivatives were not compiled (order=0)")
         return self._jacobian(*self._arguments(context, arguments))
 
     def hessian(self, context, *arguments) -> np.ndarray:
         """``d^2 e_k / d c_i d c_j`` at ``c``, shape ``(K, d, d)`` (``(K, d, d, *B)`` batched)."""
         if self.order < 2:
-            raise ValueError(f"second derivatives were not compiled (order={self.order})")
+            raise InputError(f"second derivatives were not compiled (order={self.order})")
         return self._hessian(*self._arguments(context, arguments))

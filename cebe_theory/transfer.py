@@ -37,6 +37,7 @@ import pandas as pd
 from cebe_theory.bellman import check_discount, deterministic_policy, evaluate_policy, policy_iteration
 from cebe_theory.cebe import TRANSITION_VARIANTS, FirstOrderExpansion
 from cebe_theory.cmdp import SymbolicCMDP
+from cebe_theory.errors import InputError
 
 __all__ = ["TransferCheck", "TransferGrid", "policy_transfer_check", "policy_transfer_over_grid"]
 
@@ -167,13 +168,13 @@ def policy_transfer_over_grid(
     """
     gamma = check_discount(gamma)
     if transition_variant not in TRANSITION_VARIANTS:
-        raise ValueError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
+        raise InputError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
     if not (isinstance(suboptimality, (int, float)) and math.isfinite(suboptimality) and suboptimality >= 0):
-        raise ValueError(f"suboptimality must be a finite number >= 0, got {suboptimality!r}")
+        raise InputError(f"suboptimality must be a finite number >= 0, got {suboptimality!r}")
     context0 = cmdp.check_context(context0, name="c0")
     grid = [cmdp.check_context(np.atleast_1d(c), name="test context") for c in contexts]
     if not grid:
-        raise ValueError("contexts must not be empty")
+        raise InputError("contexts must not be empty")
     expansion = FirstOrderExpansion.at(cmdp, context0)
     checks = tuple(_check(cmdp, expansion, c, gamma, transition_variant, float(suboptimality)) for c in grid)
     return TransferGrid(context0, checks, np.stack([check.cebe_policy for check in checks]))
