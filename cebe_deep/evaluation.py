@@ -38,17 +38,21 @@ SWEEP_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
-def context_grid(task: str, points: int = 11, span: float | None = None) -> pd.DataFrame:
+def context_grid(task: str, points: int = 11, span: float | None = None,
+                 box: tuple[Sequence[float], Sequence[float]] | None = None) -> pd.DataFrame:
     """The evaluation contexts of ``task``: one row per context, columns ``sweep``, ``sweep_value``, ``context``.
 
     Coordinate sweeps (default): for each context dimension i, ``points`` values across ``SWEEP_RANGES``
     (or the task's box; or c0_i +- span, clipped to the box, when ``span`` is given), the other coordinates
     at c0, plus c0_i itself; contexts the task rejects (e.g. PendulumGoal's |tau| < m g l) are dropped.
+    ``box = (low, high)`` replaces the ranges (e.g. the authors' context box).
     Angle sweeps (unit-direction contexts, ``ANGLE_SWEEP_TASKS``): c = (cos theta, sin theta), ``points``
     equally spaced angles in [-pi, pi) (each direction once).
     """
     if points < 2:
-        raise ConfigError(f"points must be >= 2, got {points}")
+        raise ConfigError(f"--points must be >= 2, got {points}")
+    if span is not None and not (span > 0 and math.isfinite(span)):
+        raise ConfigError(f"--span must be > 0, got {span}")
     env = make_task_env(task)
     base = env.unwrapped
     c0 = np.asarray(base.default_context, dtype=np.float64)
@@ -64,6 +68,8 @@ def context_grid(task: str, points: int = 11, span: float | None = None) -> pd.D
     for i in range(c0.size):
         if span is not None:
             lo, hi = max(low[i], c0[i] - span), min(high[i], c0[i] + span)
+        elif box is not None:
+            lo, hi = float(box[0][i]), float(box[1][i])
         elif ranges is not None and i < len(ranges):
             lo, hi = ranges[i]
         else:
@@ -154,14 +160,19 @@ def listed_grid(task: str, contexts: Sequence[Sequence[float]]) -> pd.DataFrame:
 
 def evaluation_grid(task: str, contexts: str | None = None, points: int = 11, span: float | None = None) -> pd.DataFrame:
     """The contexts an evaluation visits: ``contexts`` is None (the one-axis sweeps of :func:`context_grid`),
-    ``"authors"`` (the authors' test contexts), ``"authors+sweeps"`` (both) or an explicit list
+    ``"authors"`` (the authors' test contexts), ``"authors+sweeps"`` (both; the sweeps span the authors'
+    context box, the paper's evaluation region) or an explicit list
     (see :func:`parse_contexts`)."""
     if contexts is None or contexts == "sweeps":
         return context_grid(task, points, span)
     if contexts == "authors":
         return authors_grid(task)
     if contexts == "authors+sweeps":
-        return pd.concat([authors_grid(task), context_grid(task, points, span)], ignore_index=True)
+        env = make_task_env(task)
+        box = getattr(env.unwrapped, "authors_context_box", None)
+        env.close()
+        sweeps = context_grid(task, points, span, box=None if span is not None else box)
+        return pd.concat([authors_grid(task), sweeps], ignore_index=True)
     return listed_grid(task, parse_contexts(contexts))
 
 

@@ -46,6 +46,8 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
     import matplotlib.pyplot as plt
 
     summary = summarize(table, level)
+    # One-axis and angle sweeps only: named context lists (the authors' test contexts) are tables, not curves.
+    summary = summary[summary["sweep"].str.startswith("context_") | (summary["sweep"] == "angle")]
     sweeps = list(dict.fromkeys(summary["sweep"]))
     styles = method_styles(summary["method"].unique())
     columns = min(len(sweeps), 4)

@@ -1,8 +1,8 @@
 """Statistics over seeds: per-seed means, Student-t intervals, and the method comparisons the verdicts use.
 
 The unit of replication is the seed (one trained policy): a context's return for one seed is the mean over
-its evaluation episodes, and intervals are over seeds.  Comparisons are paired differences where the runs
-share seeds (:func:`paired_differences`), with their 95% t-interval.
+its evaluation episodes, and intervals are over seeds.  Comparisons between methods are differences of
+means over independently trained seeds with their Welch t-interval (:func:`method_differences`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["t_interval", "per_seed_returns", "summarize", "compare_methods", "headline", "method_differences"]
+__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "method_differences", "distance_from_c0",
+           "compare_methods", "headline"]
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -27,42 +28,98 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     return mean, mean - half, mean + half
 
 
+def _context_columns(table: pd.DataFrame) -> list[str]:
+    return sorted((column for column in table.columns if column.startswith("context_")), key=lambda c: int(c.split("_")[1]))
+
+
 def per_seed_returns(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean return per (task, method, seed, sweep, sweep_value), over the evaluation episodes."""
-    keys = ["task", "method", "seed", "sweep", "sweep_value"]
-    return table.groupby(keys, as_index=False)["episode_return"].mean()
+    """Mean return per (task, method, seed, sweep, sweep_value) over the evaluation episodes, with the
+    context's coordinates ``context_i`` (and ``run`` where the table has it)."""
+    keys = ["task", "method", "seed", "sweep", "sweep_value"] + (["run"] if "run" in table.columns else [])
+    context = _context_columns(table)
+    return table.groupby(keys + context, as_index=False, dropna=False)["episode_return"].mean()
 
 
 def summarize(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean and t-interval over seeds of the per-seed mean return, per (task, method, sweep, sweep_value)."""
+    """Mean and t-interval over seeds of the per-seed mean return, per (task, method, sweep, sweep_value),
+    with the context's coordinates."""
     per_seed = per_seed_returns(table)
+    context = _context_columns(per_seed)
     rows = []
     for (task, method, sweep_name, value), group in per_seed.groupby(["task", "method", "sweep", "sweep_value"]):
         mean, low, high = t_interval(group["episode_return"].to_numpy(), level)
-        rows.append(dict(task=task, method=method, sweep=sweep_name, sweep_value=value, seeds=len(group),
+        rows.append(dict(task=task, method=method, sweep=sweep_name, sweep_value=value,
+                         **{column: group[column].iloc[0] for column in context}, seeds=len(group),
                          mean_return=mean, ci_low=low, ci_high=high))
     return pd.DataFrame(rows)
 
 
+def welch_interval(first: np.ndarray, second: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Difference of means ``mean(first) - mean(second)`` of two independent samples (runs of two methods are
+    trained independently) and its Welch t-interval (Welch-Satterthwaite degrees of freedom)."""
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    difference = float(first.mean() - second.mean())
+    if first.size < 2 or second.size < 2:
+        return difference, float("nan"), float("nan")
+    v1, v2 = first.var(ddof=1) / first.size, second.var(ddof=1) / second.size
+    if v1 + v2 == 0:
+        return difference, difference, difference
+    dof = (v1 + v2) ** 2 / (v1**2 / (first.size - 1) + v2**2 / (second.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(v1 + v2))
+    return difference, difference - half, difference + half
+
+
+def method_differences(table: pd.DataFrame, candidate: str = "cse", others: Sequence[str] = ("baseline", "ldr"),
+                       level: float = 0.95) -> pd.DataFrame:
+    """Per evaluated context and per method in ``others``: ``candidate - other`` of the per-seed mean returns,
+    with its Welch ``level`` interval over seeds and a sign: +1 (interval above 0), -1 (below), 0 (contains 0)."""
+    per_seed = per_seed_returns(table)
+    context = _context_columns(per_seed)
+    rows = []
+    for (task, sweep_name, value), group in per_seed.groupby(["task", "sweep", "sweep_value"]):
+        mine = group.loc[group["method"] == candidate, "episode_return"].to_numpy()
+        for other in others:
+            theirs = group.loc[group["method"] == other, "episode_return"].to_numpy()
+            if mine.size == 0 or theirs.size == 0:
+                continue
+            difference, low, high = welch_interval(mine, theirs, level)
+            sign = 1 if low > 0 else (-1 if high < 0 else 0)
+            rows.append(dict(task=task, sweep=sweep_name, sweep_value=value,
+                             **{column: group[column].iloc[0] for column in context},
+                             comparison=f"{candidate} - {other}", difference=difference, ci_low=low, ci_high=high,
+                             seeds_candidate=mine.size, seeds_other=theirs.size, sign=sign))
+    return pd.DataFrame(rows)
+
+
+def distance_from_c0(summary: pd.DataFrame, base_context: Sequence[float]) -> np.ndarray:
+    """|c - c0| of each row (Euclidean; for ``angle`` sweeps the angle between the directions)."""
+    base = np.asarray(base_context, np.float64)
+    context = summary[_context_columns(summary)].to_numpy(np.float64)
+    distance = np.linalg.norm(context - base, axis=1)
+    angle = (summary["sweep"] == "angle").to_numpy()
+    if angle.any():
+        base_angle = math.atan2(base[1], base[0])
+        values = summary.loc[angle, "sweep_value"].to_numpy(np.float64) - base_angle
+        distance[angle] = np.abs(np.arctan2(np.sin(values), np.cos(values)))
+    return distance
+
+
 def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: float,
                     baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr") -> pd.DataFrame:
-    """Per evaluated context: relative improvement of ``candidate`` over ``baseline`` (as a fraction of
-    |baseline|), whether the context lies away from c0 (outside the training ball of radius eps), and
-    whether ``candidate``'s mean lies inside ``reference``'s confidence interval.  The columns keep the
-    default names (``cse_mean``, ``ldr_mean``, ``cse_within_ldr_ci``, ...) for any ``candidate`` and ``reference``.
+    """Per evaluated context: the means of ``baseline``, ``candidate`` and ``reference``, the distance from
+    c0 and whether it lies outside the training ball of radius eps, whether ``candidate``'s mean lies inside
+    ``reference``'s confidence interval, and (only descriptive; unreliable near a zero baseline) the
+    relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
+    ...) for any ``candidate`` and ``reference``.  Verdicts use :func:`method_differences` instead.
     """
-    wide = summary.pivot_table(index=["task", "sweep", "sweep_value"], columns="method",
+    summary = summary.assign(distance_from_c0=distance_from_c0(summary, base_context))
+    wide = summary.pivot_table(index=["task", "sweep", "sweep_value", "distance_from_c0"], columns="method",
                                values=["mean_return", "ci_low", "ci_high"])
     rows = []
-    for (task, sweep_name, value), row in wide.iterrows():
+    for (task, sweep_name, value, distance), row in wide.iterrows():
         def get(stat, method):
             return float(row.get((stat, method), float("nan")))
 
-        if sweep_name == "angle":
-            distance = abs(math.atan2(math.sin(value - math.atan2(base_context[1], base_context[0])),
-                                      math.cos(value - math.atan2(base_context[1], base_context[0]))))
-        else:
-            distance = abs(value - base_context[int(sweep_name.split("_")[1])])
         base_mean, cand_mean = get("mean_return", baseline), get("mean_return", candidate)
         rows.append(dict(task=task, sweep=sweep_name, sweep_value=value, distance_from_c0=distance,
                          away_from_c0=distance > eps, baseline_mean=base_mean, cse_mean=cand_mean,

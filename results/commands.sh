@@ -60,3 +60,13 @@ python results/tables.py zero-action AntDirection 0 1.5707963
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
 # cebe-deep train --task AntDirection --method cse --profile paper --seed 0
+
+# ------------------------------------------------------------------------------------------------------------
+# The paper's deep experiments under the authors' protocol (--profile authors: 8 envs, one update of 256 per
+# 8 env steps, per-network learning rates, prioritized replay, 256x256; budgets = the authors' iterations x 107
+# env steps).  Evaluated at the authors' test contexts and one-axis sweeps across the authors' context box,
+# 64 episodes per context.  Runs live under runs/authors (resumable); rerun a command to finish what is missing.
+nice -n 10 cebe-deep sweep --task SimpleDirection --profile authors --methods baseline,cse,ldr --seeds 10 \
+    --contexts authors+sweeps --points 11 --root runs/authors --results results/authors/SimpleDirection --workers 2
+nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods baseline,cse,ldr --seeds 10 \
+    --contexts authors+sweeps --points 11 --root runs/authors --results results/authors/PendulumGoal --workers 2
