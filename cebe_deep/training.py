@@ -68,7 +68,9 @@ def make_training_env(config: TrainConfig):
     if config.method == "ldr":
         env = LocalDomainRandomization(env, eps=config.eps, base_context=config.context)
     elif config.method == "gdr":
-        env = GlobalDomainRandomization(env)
+        # The authors' protocol randomizes over their context box; the quick profile over ours.
+        box = getattr(env.unwrapped, "authors_context_box", None) if config.profile == "authors" else None
+        env = GlobalDomainRandomization(env, box=box)
     return env
 
 
