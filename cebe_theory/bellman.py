@@ -1,6 +1,6 @@
 """Exact solutions of the Bellman equation (BE) on a finite MDP.
 
-For a stochastic policy ``pi(a | s)`` the Bellman equation for ``Q^pi`` (PAPER.md section 2 at ``dc = 0``) is
+For a stochastic policy ``pi(a | s)`` the Bellman equation for ``Q^pi`` (the CEBE of arXiv 2507.07348 at ``dc = 0``) is
 
     Q(s, a) = r(s, a) + gamma * sum_s' T(s' | s, a) * sum_a' pi(a' | s') Q(s', a'),
     r(s, a) = sum_s' T(s' | s, a) R(s, a, s').

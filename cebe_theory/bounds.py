@@ -28,11 +28,19 @@ Reading of the reward ``R`` (both calculators offer both; ``reward_reading=``)
   this reading by default** (``|R|_Lip`` is then the oscillation of ``R(s, a, s')``).
 
 Every result also carries the formula's value under the other reading (``other_reading_value``), so a table
-shows both. What the two readings give, as far as our numbers go: on a two-state CMDP whose reward is paid
-on landing (``tests/theory/test_bounds.py``, ``gamma = 0.01``, ``|dc| = 0.2``) the measured error is 0.101;
-read with ``R(s, a, s')`` the published Theorem 3 gives 0.012 (violated; on that example exactly when
-``gamma < 1/13``) and Theorem 1 read the same way is violated too; read with ``r(s, a)`` Theorem 3 gives
-0.202 and Theorem 1 0.101 (both hold). We know no violation under the expected-reward reading.
+shows both. What the readings give, as far as our numbers go (``tests/theory/test_bounds.py``):
+
+- a two-state CMDP whose reward is paid on landing (``gamma = 0.01``, ``|dc| = 0.2``): measured error
+  0.101. Read with ``R(s, a, s')`` the published Theorem 3 gives 0.012 (violated; on this example exactly
+  when ``gamma < 1/13``) and Theorem 1 read the same way is violated too. Read with ``r(s, a)`` Theorem 3
+  gives 0.202 and Theorem 1 0.101 (both hold).
+- ``RandomCMDPSpec(seed=112, n_states=3, n_actions=3, context_dimension=1)`` at ``gamma = 0``,
+  ``|dc| = 0.1``: measured 0.0088, Theorem 3 read with ``r(s, a)`` gives 0.0071 (violated: CEBE's expected
+  reward ``sum_s' T_CE R_CE`` carries the cross term ``dc^2 sum_s' d_cT d_cR``, which ``|d_c^2 r|`` does not
+  cover); read with ``R(s, a, s')`` it gives 0.051 (holds). At ``gamma = 0.05`` both hold there.
+
+So neither reading makes the published Theorem 3 formula hold for every ``gamma``; the violations we found
+are all at ``gamma < 1/12``, and every check of the report (``gamma`` 0.45 to 0.9) holds under both readings.
 
 Our own bound, under the ``R(s, a, s')`` reading (reported as ``discrete_metric_bound``)::
 

@@ -1,4 +1,4 @@
-"""The context-enhanced MDP: first-order transitions and rewards around ``c0`` (PAPER.md section 2).
+"""The context-enhanced MDP: first-order transitions and rewards around ``c0`` (arXiv 2507.07348, the context-enhanced Bellman equation).
 
 With ``dc = c - c0`` and derivatives taken at the training context ``c0``, stochastic CEBE uses
 

@@ -1,4 +1,4 @@
-"""The Cliffwalking family of contextual MDPs (PAPER.md section 4, Figure 1).
+"""The Cliffwalking family of contextual MDPs (arXiv 2507.07348, the tabular experiment of Figure 1).
 
 Layout (the authors' orientation: row 0 is the bottom row)::
 

@@ -1,4 +1,4 @@
-"""Contextual MDPs on finite state and action spaces (PAPER.md section 1).
+"""Contextual MDPs on finite state and action spaces (the contextual MDPs of arXiv 2507.07348).
 
 A contextual MDP is a family of MDPs ``M(c) = (S, A, T^c, R^c, gamma)`` indexed by a context vector ``c``
 in an open box ``C``. Here ``T^c(s' | s, a)`` and ``R^c(s, a, s')`` are sympy expressions of the context
@@ -132,7 +132,7 @@ class SymbolicCMDP:
     rewards:
         Terms of the same form for ``R(s, a, s')``; entries not listed are 0.
     context_box:
-        ``(low, high)``: the open box ``C`` of allowed contexts (PAPER.md section 1). Default: all of R^d.
+        ``(low, high)``: the open box ``C`` of allowed contexts (arXiv 2507.07348 takes C open and convex). Default: all of R^d.
     state_labels, action_labels:
         Names used in error messages (e.g. ``"(row 0, col 3)"``, ``"left"``).
     check_row_sums:

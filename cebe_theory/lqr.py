@@ -14,14 +14,14 @@ so the realized reward is ``r^c(z) = R^c(z, F(c) z) = -z^T H(c) z`` with
   ``a = sqrt(gamma) A``, ``b = sqrt(gamma) B``, ``q = H_xx``, ``r = H_uu``, ``s = H_xu``),
   ``G = H + gamma F^T P F`` and ``K* = -G_uu^{-1} G_ux``.
 
-CEBE for deterministic transitions (PAPER.md section 2), around ``c0`` with ``dc = c - c0``::
+CEBE for deterministic transitions (arXiv 2507.07348, the CEBE with ``s' = f^c(s, a)``), around ``c0`` with ``dc = c - c0``::
 
     f_CE(z)  = F(c0) z + d_c F(c0) z dc                         -> F_CE = F0 + F' dc          (still linear)
     R_CE(z)  = R^{c0}(z, s0') + d_c R^{c0}(z, s0') dc + d_{s'} R^{c0}(z, s0') d_c f^{c0}(z) dc,   s0' = F0 z
              = -z^T ( H0 + dc [ blockdiag(Qx', Ru') + F0^T N' F0 + F0^T N F' + F'^T N F0 ] ) z = -z^T H_CE z
 
-(reading: the CE reward is evaluated at the training next state ``s0'``, as in context sample enhancement,
-PAPER.md section 5; it is the first-order expansion in ``c`` of the realized reward ``r^c(z)``). So the CEBE
+(reading: the CE reward is evaluated at the training next state ``s0'``, as in the paper's context sample
+enhancement; it is the first-order expansion in ``c`` of the realized reward ``r^c(z)``). So the CEBE
 problem is again an LQR, with ``(F_CE, H_CE)``, and ``Q_CE`` comes from the same equations. Because ``A``,
 ``B`` and the costs are nonlinear in ``c``, ``|G_CE - G_BE| = O(dc^2)`` (Theorem 2); :func:`coefficient_sweep`
 measures it.

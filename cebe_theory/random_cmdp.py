@@ -1,4 +1,4 @@
-"""Random smooth contextual MDPs for property tests of Theorems 1-4 (issue #4).
+"""Random smooth contextual MDPs for property tests of Theorems 1-4 of arXiv 2507.07348.
 
 A :class:`RandomCMDPSpec` names one CMDP completely (a seed and a few sizes), so a failing property test
 shrinks to a line such as ``RandomCMDPSpec(seed=0, n_states=2, n_actions=1, context_dimension=1)`` that
@@ -21,7 +21,7 @@ gamma; see :mod:`cebe_theory.bounds`).
 
 Affine family (``affine=True``): ``T^c = T0 + sum_i c_i D_i`` and ``R^c = R0 + sum_i c_i E_i`` with ``T0``
 row-stochastic, every row of ``D_i`` summing to 0 and ``|D_i| <= min(T0) / (2 d)`` so that ``T^c`` stays a
-distribution on all of ``C``. CEBE is exact on this family (PAPER.md section 2).
+distribution on all of ``C``. CEBE is exact on this family (``T`` and ``R`` are affine in ``c``).
 
 The training context ``c0`` is drawn in ``[-0.3, 0.3]^d`` and stored on the CMDP (``cmdp.context0``).
 

@@ -1,6 +1,6 @@
 """Theorem 4 (policy transfer): a policy optimal for CEBE is nearly optimal for the true CMDP.
 
-Theorem 4 (PAPER.md section 3). If ``pi_CE`` is ``(C, eps)``-optimal for CEBE and
+arXiv 2507.07348, Theorem 4. If ``pi_CE`` is ``(C, eps)``-optimal for CEBE and
 ``|Q_CE^c - Q_BE^c|_inf < delta`` for all ``c`` in ``C``, then for every ``c`` in ``C``::
 
     V*_BE^c(s) - V_BE^{pi_CE, c}(s) <= 2 delta + 2 eps        for every state s.

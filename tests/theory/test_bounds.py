@@ -1,6 +1,7 @@
 """Theorems 1 and 3 as calculators: constants from independent computations, bounds against measured errors.
 
-Reading of the norms: discrete metric on S (module docstring of cebe_theory.bounds).
+Reading of the norms: discrete metric on S; reading of R: expected reward r(s, a) or R(s, a, s') (module
+docstring of cebe_theory.bounds).
 """
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from cebe_theory.bellman import greedy_policy, policy_iteration
 from cebe_theory.bounds import (
+    REWARD_READINGS,
     checks_frame,
     policy_lipschitz,
     theorem1_check,
@@ -21,6 +23,7 @@ from cebe_theory.bounds import (
 from cebe_theory.cebe import project_rows_to_simplex
 from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
 from cebe_theory.cmdp import SymbolicCMDP
+from cebe_theory.errors import InputError
 from cebe_theory.random_cmdp import RandomCMDPSpec, random_smooth_cmdp
 from cebe_theory.sweep import log_grid
 
@@ -126,19 +129,63 @@ def _two_state_cmdp(reward_on_next_state: bool) -> SymbolicCMDP:
     return SymbolicCMDP(2, 1, [c], transitions, rewards, context_box=([-1.0], [1.0]))
 
 
-def test_finding_published_theorem3_is_violated_for_next_state_rewards_at_small_gamma():
-    # With c0 = 0, d_cT = 0 so T_CE = T^{c0}; the first-step reward error is (T^c - T_CE) . R = 10 dc^2 / 4.
-    # The published bound's transition term carries a factor gamma, so at gamma = 0.01 it is about
-    # 3 * 0.01 * 10 * 1 dc^2 = 0.3 dc^2 < 2.5 dc^2: violated with every condition met.
-    check = theorem3_check(_two_state_cmdp(True), [0.0], [0.2], gamma=0.01)
-    assert check.result.conditions_hold
-    assert check.measured == pytest.approx(10 * 0.2**2 / 4, rel=0.05)
+def test_finding_read_with_next_state_rewards_theorems_3_and_1_fail_at_small_gamma():
+    # With c0 = 0, d_cT = 0 so T_CE = T^{c0}; both states earn r^c = 10 (1/2 + c^2/4), so
+    # Q_BE - Q_CE = 10 dc^2 / 4 / (1 - gamma) = 2.5 dc^2 / (1 - gamma) (measured 0.101 at gamma 0.01, dc 0.2).
+    # Read with R(s, a, s'): |D^2R| = 0, osc R = 10, |D^2T| = 1/2 + 1/2 = 1, L_T = L_pi = 0, so Theorem 3 gives
+    # 30 gamma dc^2 / (1 - gamma)^2: below the error exactly when 30 gamma / (1 - gamma) < 2.5, gamma < 1/13.
+    two_state = _two_state_cmdp(True)
+    check = theorem3_check(two_state, [0.0], [0.2], gamma=0.01)
+    assert check.result.reward_reading == "next_state" and check.result.conditions_hold
+    assert check.measured == pytest.approx(2.5 * 0.2**2 / 0.99, rel=1e-9)
+    assert check.result.bound == pytest.approx(30 * 0.01 * 0.2**2 / 0.99**2, rel=1e-9)  # 0.012
     assert check.within_bound is False
-    # Our discrete-metric bound (first-step term without gamma) covers it ...
+    assert theorem3_check(two_state, [0.0], [0.2], gamma=0.07).within_bound is False
+    assert theorem3_check(two_state, [0.0], [0.2], gamma=0.08).within_bound is True
+    # Read with r(s, a): |D^2 r| = 10 * 1/2 = 5 and osc r = 0, so the formula gives 5 dc^2 / (1 - gamma) = 0.202.
+    assert check.result.other_reading_bound == pytest.approx(5 * 0.2**2 / 0.99, rel=1e-9)
+    assert check.within_other_reading_bound is True
+    assert theorem3_check(two_state, [0.0], [0.2], gamma=0.01, reward_reading="expected").within_bound is True
+    # Our discrete-metric bound (first-step term without gamma) covers it, and the formula holds when the
+    # reward does not depend on s' or gamma >= 1/4.
     assert check.measured <= check.result.discrete_metric_bound
-    # ... and the published formula holds when the reward does not depend on s' or gamma >= 1/4.
     assert theorem3_check(_two_state_cmdp(False), [0.0], [0.2], gamma=0.01).within_bound
-    assert theorem3_check(_two_state_cmdp(True), [0.0], [0.2], gamma=0.25).within_bound
+    assert theorem3_check(two_state, [0.0], [0.2], gamma=0.25).within_bound
+    # Theorem 1 on M(0) against M(0.2): read with r(s, a) (its default) dR = 10 * 0.04 / 4 = 0.1 and osc r = 0,
+    # a tight and valid bound 0.1 / (1 - gamma); read with R(s, a, s') dR = 0 and it misses the error.
+    pair = theorem1_check(two_state.mdp([0.0]), two_state.mdp([0.2]), "uniform", 0.01)
+    assert pair.result.reward_reading == "expected" and pair.within_bound is True
+    assert pair.result.bound == pytest.approx(0.1 / 0.99, rel=1e-9)
+    assert pair.within_other_reading_bound is False
+    assert theorem1_check(two_state.mdp([0.0]), two_state.mdp([0.2]), "uniform", 0.01, reward_reading="next_state").within_bound is False
+
+
+def test_finding_read_with_expected_rewards_theorem3_fails_at_gamma_zero():
+    # CEBE's expected reward sum_s' T_CE R_CE = r0 + dr dc + dc^2 sum_s' d_cT d_cR: the cross term is not
+    # covered by |d_c^2 r| dc^2, and at gamma = 0 (Q = r) nothing else in the formula covers it.
+    cmdp = random_smooth_cmdp(RandomCMDPSpec(seed=112, n_states=3, n_actions=3, context_dimension=1))
+    expected = theorem3_check(cmdp, cmdp.context0, [0.1], gamma=0.0, reward_reading="expected")
+    assert expected.result.conditions_hold and not expected.extra["projection_acts"]
+    assert expected.measured == pytest.approx(0.0088, abs=5e-5)
+    assert expected.result.bound == pytest.approx(0.0071, abs=5e-5)
+    assert expected.within_bound is False
+    assert expected.within_other_reading_bound is True  # read with R(s, a, s'): 0.051
+    assert theorem3_check(cmdp, cmdp.context0, [0.1], gamma=0.05, reward_reading="expected").within_bound is True
+
+
+def test_each_reading_reports_its_own_constants():
+    cmdp = windy_cliffwalking(family="power")
+    by_reading = {reading: theorem3_bound(cmdp, [-0.2], [0.05], gamma=0.9, reward_reading=reading) for reading in REWARD_READINGS}
+    # Transition constants and conditions do not depend on the reading of R; the two values swap places.
+    assert by_reading["expected"].constant("|D^2T|") == by_reading["next_state"].constant("|D^2T|")
+    assert by_reading["expected"].formula_value == pytest.approx(by_reading["next_state"].other_reading_value, rel=1e-12)
+    assert by_reading["next_state"].formula_value == pytest.approx(by_reading["expected"].other_reading_value, rel=1e-12)
+    # Averaging over s' cannot widen the spread of the rewards.
+    assert by_reading["expected"].constant("|R|_Lip") <= by_reading["next_state"].constant("|R|_Lip")
+    row = checks_frame([theorem3_check(cmdp, [-0.2], [0.05], gamma=0.9)]).iloc[0]
+    assert row["reward_reading"] == "next_state" and row["within_bound_other_reading"]
+    with pytest.raises(InputError, match="reward_reading must be one of expected, next_state"):
+        theorem3_bound(cmdp, [-0.2], [0.05], reward_reading="average")
 
 
 # ------------------------------------------------------------------ Theorem 1
@@ -165,13 +212,13 @@ def test_theorem1_with_a_deterministic_policy_needs_gamma_below_one_half():
 # ------------------------------------------------------------------ bad input
 def test_bad_input_is_rejected_with_one_line_messages():
     cmdp = cliffwalking(family="power")
-    with pytest.raises(ValueError, match="policy must be 'uniform'"):
+    with pytest.raises(InputError, match="policy must be 'uniform'"):
         theorem3_bound(cmdp, [0.1], [0.01], policy="optimal")
-    with pytest.raises(ValueError, match="outside the allowed context box"):
+    with pytest.raises(InputError, match="outside the allowed context box"):
         theorem3_bound(cmdp, [0.1], [0.95])
-    with pytest.raises(ValueError, match="n_segment"):
+    with pytest.raises(InputError, match="n_segment"):
         theorem3_bound(cmdp, [0.1], [0.01], n_segment=1)
-    with pytest.raises(ValueError, match="gamma"):
+    with pytest.raises(InputError, match="gamma"):
         theorem3_bound(cmdp, [0.1], [0.01], gamma=1.0)
-    with pytest.raises(ValueError, match="policy must have shape"):
+    with pytest.raises(InputError, match="policy must have shape"):
         theorem3_bound(cmdp, [0.1], [0.01], policy=np.ones((2, 2)) / 2)

@@ -85,7 +85,7 @@ def test_q_agrees_with_monte_carlo_rollouts(state, action):
 
 
 def _cse_formula(next_state, reward, dcontext, dnext, dreward_dc, dreward_dnext):
-    """CSE as written in PAPER.md section 5: s' + dT/dc dc, r + dR/dc dc + dR/ds' dT/dc dc."""
+    """CSE as written in arXiv 2507.07348 (context sample enhancement): s' + dT/dc dc, r + dR/dc dc + dR/ds' dT/dc dc."""
     shift = (dnext @ dcontext[..., None])[..., 0]
     return next_state + shift, reward + (dreward_dc * dcontext).sum(-1) + (dreward_dnext * shift).sum(-1)
 
