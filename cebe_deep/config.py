@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from cebe_theory.cli_support import UsageError
+from cebe_theory.errors import InputError
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
@@ -44,7 +44,7 @@ AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal":
                       "AntDirection": 10_000, "AntGoal": 10_000}
 
 
-class ConfigError(UsageError, ValueError):
+class ConfigError(InputError):
     """Bad user input (unknown task or method, eps <= 0, a context outside the box, ...): a one-line message."""
 
 
