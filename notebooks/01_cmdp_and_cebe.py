@@ -17,10 +17,10 @@
 # **What you will learn**
 #
 # 1. What a *contextual MDP* is, on the paper's Cliffwalking, and how sympy gives its context
-#    derivatives $\partial_c T$ and $\partial_c R$ exactly (PAPER.md §1).
-# 2. The *context-enhanced Bellman equation* (CEBE, PAPER.md §2): the first-order expansion of $T$ and $R$
+#    derivatives $\partial_c T$ and $\partial_c R$ exactly.
+# 2. The *context-enhanced Bellman equation* (CEBE, arXiv 2507.07348): the first-order expansion of $T$ and $R$
 #    around the training context $c_0$.
-# 3. Why its Q-function is within $O(|c-c_0|^2)$ of the true one: Figure 1 of the paper, reproduced (§4).
+# 3. Why its Q-function is within $O(|c-c_0|^2)$ of the true one: Figure 1 of the paper, reproduced.
 # 4. Where CEBE is *exact*, and where the projection onto the simplex has to act.
 #
 # Everything here calls the `cebe_theory` package; nothing is reimplemented in the notebook.
@@ -83,7 +83,7 @@ for next_state, probability in zip(row.indices, row.data):
 # %% [markdown]
 # ## 2. The context-enhanced Bellman equation
 #
-# With $dc = c - c_0$, stochastic CEBE uses (PAPER.md §2)
+# With $dc = c - c_0$, stochastic CEBE uses (arXiv 2507.07348)
 #
 # $$T_{CE}^c(s,a) = P\big[T^{c_0}(s,a) + \partial_c T^{c_0}(s,a)\,dc\big], \qquad
 #   R_{CE}^c(s,a,s') = R^{c_0}(s,a,s') + \partial_c R^{c_0}(s,a,s')\,dc,$$

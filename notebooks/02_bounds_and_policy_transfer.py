@@ -16,7 +16,7 @@
 #
 # **What you will learn**
 #
-# 1. What each constant in Theorems 1–3 (PAPER.md §3) is, computed on Cliffwalking, and how the bound
+# 1. What each constant in Theorems 1–3 of arXiv 2507.07348 is, computed on Cliffwalking, and how the bound
 #    compares with the error we measure exactly.
 # 2. When a theorem's *condition* fails (a discount too large for the policy's Lipschitz constant, a step
 #    $|dc|$ too large), and why the package then refuses to give a number.
@@ -139,7 +139,7 @@ ax.legend(fontsize=7)
 #
 # $x' = A(c)x + B(c)u$ with a quadratic cost: every Q-function is $Q(z) = -z^\top G z$ with $z = (x, u)$, from
 # a discrete Lyapunov equation (fixed policy $u = Kx$) or Riccati equation (optimal policy). Linearizing $A$, $B$
-# and the cost in $c$ gives another LQR (deterministic CEBE, PAPER.md §2), so the error is exact arithmetic:
+# and the cost in $c$ gives another LQR (deterministic CEBE, whose accuracy is the paper's Theorem 2), so the error is exact arithmetic:
 
 # %%
 lqr = default_lqr()

@@ -1,6 +1,9 @@
-"""Packaging: environment.yml names the same packages as pyproject.toml, and CI runs the README's command."""
+"""Packaging: environment.yml names the same packages as pyproject.toml, CI runs the README's command, and no
+library module chooses a matplotlib backend."""
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -28,9 +31,30 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     )
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_command(tmp_path):
+    # Run .ci/run itself in a copy of the repository whose README's test command only leaves a mark: CI must
+    # execute the README's command (not a copy of it, not a comment), and nothing else.
     readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
     assert "<!-- test-command -->" in readme and "<!-- main-command -->" in readme
-    # .ci/run extracts the command from the README instead of repeating it, so they cannot drift apart.
-    assert "test-command" in ci
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    marker = "echo ran > ci_ran_the_readme_command.txt"
+    test_block = re.compile(r"(<!-- test-command -->\s*```(?:bash|sh)?\n)(.*?)(\n```)", re.S)
+    assert len(test_block.findall(readme)) == 1, "the README needs exactly one code block after <!-- test-command -->"
+    (tmp_path / "README.md").write_text(test_block.sub(lambda match: match.group(1) + marker + match.group(3), readme))
+    result = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"+ {marker}" in result.stdout
+    assert (tmp_path / "ci_ran_the_readme_command.txt").read_text() == "ran\n"
+
+
+def test_no_library_module_chooses_a_matplotlib_backend():
+    # A backend chosen at import hides every inline figure in a notebook that imports the module.
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("cebe_theory", "cebe_deep")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"matplotlib\.use\(|switch_backend\(", line)
+    ]
+    assert not offenders, offenders
