@@ -1,6 +1,7 @@
 """Packaging: environment.yml names the same packages as pyproject.toml, CI runs the README's command, and no
 library module chooses a matplotlib backend."""
 
+import ast
 import re
 import shutil
 import subprocess
@@ -58,3 +59,29 @@ def test_no_library_module_chooses_a_matplotlib_backend():
         if re.search(r"matplotlib\.use\(|switch_backend\(", line)
     ]
     assert not offenders, offenders
+
+
+def test_cebe_theory_imports_run_one_way():
+    # Module-level imports between cebe_theory's modules form no cycle, and no function imports a module
+    # (the usual way to dodge a cycle).
+    trees = {path.stem: ast.parse(path.read_text()) for path in (ROOT / "cebe_theory").glob("*.py")}
+    graph = {
+        name: {node.module.split(".")[1] for node in tree.body
+               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cebe_theory.")}
+        for name, tree in trees.items()
+    }
+    inner = [f"{name}.{function.name}" for name, tree in trees.items() for function in ast.walk(tree)
+             if isinstance(function, ast.FunctionDef)
+             and any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(function))]
+    assert not inner, f"function-level imports: {inner}"
+    finished: set[str] = set()
+
+    def visit(name, path):
+        assert name not in path, f"import cycle: {' -> '.join([*path, name])}"
+        if name not in finished:
+            for dependency in graph.get(name, ()):
+                visit(dependency, [*path, name])
+            finished.add(name)
+
+    for name in graph:
+        visit(name, [])

@@ -20,6 +20,7 @@ from cebe_theory.bounds import (
     theorem3_check,
     theorem3_sweep,
 )
+from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import project_rows_to_simplex
 from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
 from cebe_theory.cmdp import SymbolicCMDP
@@ -222,3 +223,13 @@ def test_bad_input_is_rejected_with_one_line_messages():
         theorem3_bound(cmdp, [0.1], [0.01], gamma=1.0)
     with pytest.raises(InputError, match="policy must have shape"):
         theorem3_bound(cmdp, [0.1], [0.01], policy=np.ones((2, 2)) / 2)
+
+
+# ------------------------------------------------------------------ the full report (slow)
+@pytest.mark.slow
+def test_full_bound_report_has_no_violation_under_either_reading_of_the_reward():
+    # The settings of figures/bounds (24 dc per sweep, 29 transfer contexts): every bound whose conditions
+    # hold is above the measured error, with R read as the calculators do and read the other way.
+    report = bounds_report(quick=False)
+    assert report.violations() == 0
+    assert report.other_reading_violations() == 0
