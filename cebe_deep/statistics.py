@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "method_differences", "distance_from_c0",
-           "compare_methods", "headline"]
+           "compare_methods", "verdict", "headline"]
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -105,12 +105,16 @@ def distance_from_c0(summary: pd.DataFrame, base_context: Sequence[float]) -> np
 
 
 def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: float,
-                    baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr") -> pd.DataFrame:
+                    baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr",
+                    table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per evaluated context: the means of ``baseline``, ``candidate`` and ``reference``, the distance from
     c0 and whether it lies outside the training ball of radius eps, whether ``candidate``'s mean lies inside
     ``reference``'s confidence interval, and (only descriptive; unreliable near a zero baseline) the
     relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
-    ...) for any ``candidate`` and ``reference``.  Verdicts use :func:`method_differences` instead.
+    ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
+    ``candidate - baseline`` and ``candidate - reference`` and their Welch 95% intervals over seeds
+    (:func:`method_differences`) are added as ``cse_minus_baseline``, ``cse_minus_baseline_low``, ``..._high``,
+    ``cse_minus_baseline_sign`` and the same for ``cse_minus_ldr``: the verdicts rest on these.
     """
     summary = summary.assign(distance_from_c0=distance_from_c0(summary, base_context))
     wide = summary.pivot_table(index=["task", "sweep", "sweep_value", "distance_from_c0"], columns="method",
@@ -127,7 +131,47 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                          relative_improvement=(cand_mean - base_mean) / abs(base_mean) if base_mean else float("nan"),
                          cse_within_ldr_ci=get("ci_low", reference) <= cand_mean <= get("ci_high", reference),
                          cse_at_least_ldr_low=cand_mean >= get("ci_low", reference)))
-    return pd.DataFrame(rows)
+    comparison = pd.DataFrame(rows)
+    if table is not None and not comparison.empty:
+        differences = method_differences(table, candidate, (baseline, reference))
+        for other, name in ((baseline, "cse_minus_baseline"), (reference, "cse_minus_ldr")):
+            part = differences[differences["comparison"] == f"{candidate} - {other}"]
+            part = part[["task", "sweep", "sweep_value", "difference", "ci_low", "ci_high", "sign"]].rename(columns=dict(
+                difference=name, ci_low=f"{name}_low", ci_high=f"{name}_high", sign=f"{name}_sign"))
+            comparison = comparison.merge(part, on=["task", "sweep", "sweep_value"], how="left")
+    return comparison
+
+
+def verdict(comparison: pd.DataFrame) -> dict:
+    """The paper's claim for one task, judged on the contexts away from c0 (outside the training ball) of a
+    :func:`compare_methods` table with differences.  The claim has two parts, each judged from the signs of
+    the 95% intervals of the differences (+1: above 0, -1: below 0, 0: contains 0):
+
+    - CSE beats the baseline: ``reproduced`` if CSE - baseline is above 0 at half the contexts or more and
+      below 0 at none; ``not reproduced`` if it is above 0 at none; ``inconclusive`` otherwise;
+    - CSE matches LDR: ``reproduced`` if CSE - LDR is below 0 at no more than a tenth of the contexts;
+      ``not reproduced`` if below 0 at half or more; ``inconclusive`` otherwise.
+
+    The intervals are per context, not corrected for the number of contexts; the counts are reported with
+    the verdict so a reader can judge."""
+    away = comparison[comparison["away_from_c0"]]
+    n = len(away)
+    result = dict(contexts=n)
+    for name in ("cse_minus_baseline", "cse_minus_ldr"):
+        signs = away[f"{name}_sign"].to_numpy() if f"{name}_sign" in away else np.array([])
+        result[f"{name}_above"] = int((signs == 1).sum())
+        result[f"{name}_below"] = int((signs == -1).sum())
+        result[f"{name}_unclear"] = int((signs == 0).sum())
+    above, below = result["cse_minus_baseline_above"], result["cse_minus_baseline_below"]
+    if n == 0:
+        result["beats_baseline"] = result["matches_ldr"] = "no data"
+        return result
+    result["beats_baseline"] = ("reproduced" if above >= n / 2 and below == 0
+                                else "not reproduced" if above == 0 else "inconclusive")
+    below_ldr = result["cse_minus_ldr_below"]
+    result["matches_ldr"] = ("reproduced" if below_ldr <= n / 10
+                             else "not reproduced" if below_ldr >= n / 2 else "inconclusive")
+    return result
 
 
 def headline(comparison: pd.DataFrame) -> pd.DataFrame:

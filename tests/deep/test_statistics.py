@@ -1,0 +1,54 @@
+"""Statistics behind the verdicts: Welch's interval against scipy's own Welch test, the differences per
+context, and the verdict rule on hand-made sign patterns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cebe_deep.statistics import compare_methods, method_differences, summarize, verdict, welch_interval
+
+
+def test_welch_interval_matches_scipy():
+    rng = np.random.default_rng(3)
+    first, second = rng.normal(1.0, 2.0, 7), rng.normal(0.0, 0.5, 10)
+    difference, low, high = welch_interval(first, second)
+    reference = stats.ttest_ind(first, second, equal_var=False).confidence_interval(0.95)
+    assert difference == pytest.approx(first.mean() - second.mean())
+    assert (low, high) == pytest.approx((reference.low, reference.high), rel=1e-10)
+
+
+def _table(means: dict[str, dict[float, float]], seeds=4, spread=0.1):
+    """Per-seed returns ``mean + spread * z[seed]``, the same z for every method: equal means give equal samples."""
+    z = np.random.default_rng(0).normal(size=seeds)
+    rows = []
+    for method, per_value in means.items():
+        for seed in range(seeds):
+            for value, mean in per_value.items():
+                rows.append(dict(task="SimpleDirection", method=method, seed=seed, sweep="context_0", sweep_value=value,
+                                 context_0=value, context_1=0.0, episode=0, episode_return=mean + spread * z[seed]))
+    return pd.DataFrame(rows)
+
+
+def test_differences_carry_intervals_and_signs():
+    table = _table({"baseline": {0.5: -10.0, 1.0: -3.0}, "cse": {0.5: -5.0, 1.0: -3.0}, "ldr": {0.5: -5.0, 1.0: -1.0}})
+    differences = method_differences(table).set_index(["comparison", "sweep_value"])
+    assert differences.loc[("cse - baseline", 0.5), "sign"] == 1
+    assert differences.loc[("cse - baseline", 1.0), "sign"] == 0  # equal means: the interval holds 0
+    assert differences.loc[("cse - ldr", 1.0), "sign"] == -1
+
+
+@pytest.mark.parametrize("cse, expected", [
+    ({0.5: -5.0, 1.0: -5.0, 1.5: -5.0}, ("reproduced", "reproduced")),       # above baseline everywhere, = LDR
+    ({0.5: -10.0, 1.0: -10.0, 1.5: -10.0}, ("not reproduced", "not reproduced")),  # = baseline, below LDR
+    ({0.5: -5.0, 1.0: -10.0, 1.5: -12.0}, ("inconclusive", "not reproduced")),  # above once, below once
+])
+def test_verdict_rule(cse, expected):
+    values = (0.0, 0.5, 1.0, 1.5)
+    table = _table({"baseline": {v: -10.0 for v in values}, "cse": {0.0: -10.0, **cse}, "ldr": {v: -5.0 for v in values}})
+    comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
+    result = verdict(comparison)
+    assert result["contexts"] == 3  # c0 itself is inside the training ball
+    assert (result["beats_baseline"], result["matches_ldr"]) == expected
