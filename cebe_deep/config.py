@@ -59,6 +59,8 @@ class TrainConfig:
     ``actor/critic/entropy_learning_rate`` default to ``learning_rate``; ``initial_entropy`` is SAC's initial
     entropy coefficient (None: SB3's default, 1.0 as well).  ``replay`` is ``uniform`` or ``prioritized``
     (with ``priority_alpha``, ``priority_beta``).  ``dynamics`` picks a task variant (None: the task's default).
+    DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
+    (None: SB3's defaults, 5% over a tenth of the budget).
     """
 
     task: str
@@ -91,6 +93,8 @@ class TrainConfig:
     priority_beta: float = 0.4
     init: str = "sb3"
     dynamics: str | None = None
+    exploration_steps: int | None = None
+    exploration_final_eps: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -147,7 +151,7 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         # fit this machine; 200k env steps with one update per 8 env steps is what we run and say so.
         "CartGoal": dict(total_steps=200_000, n_envs=8, train_freq=1, gradient_steps=1, gamma=0.99, learning_rate=5e-4,
                          batch_size=32, buffer_size=50_000, learning_starts=1_000, net_arch=(256, 256),
-                         checkpoint_every=25_000),
+                         checkpoint_every=25_000, exploration_steps=10_000, exploration_final_eps=0.02),
     },
 }
 _DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))

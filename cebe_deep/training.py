@@ -116,7 +116,12 @@ def make_model(config: TrainConfig, env):
         common |= dict(replay_buffer_class=buffer_class, replay_buffer_kwargs=buffer_kwargs)
     if isinstance(env.action_space, spaces.Discrete):
         # DQN: hard target updates every 1,000 steps (SAC's soft tau does not carry over to DQN's schedule).
-        return DQN("MlpPolicy", env, tau=1.0, target_update_interval=1_000, **common)
+        exploration = {}
+        if config.exploration_steps is not None:
+            exploration["exploration_fraction"] = min(1.0, config.exploration_steps / config.total_steps)
+        if config.exploration_final_eps is not None:
+            exploration["exploration_final_eps"] = config.exploration_final_eps
+        return DQN("MlpPolicy", env, tau=1.0, target_update_interval=1_000, **exploration, **common)
     ent_coef = "auto" if config.initial_entropy is None else f"auto_{config.initial_entropy}"
     return ContextSAC("MlpPolicy", env, tau=config.tau, ent_coef=ent_coef, actor_learning_rate=config.actor_learning_rate,
                       critic_learning_rate=config.critic_learning_rate,
