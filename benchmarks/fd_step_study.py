@@ -25,16 +25,15 @@ import warnings
 import mujoco
 import numpy as np
 
+from cebe_deep.tasks import step_twin
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP, CheetahMassVelocity
 
 RELATIVE_STEPS = [10.0**exponent for exponent in np.arange(-9.0, -0.5, 1.0)]
 
 
 def next_state(twin, source, action, context) -> np.ndarray:
-    mujoco.mj_copyData(twin.data, twin.model, source)
-    twin.set_context(context)
-    observation, *_ = twin.step(action)
-    return observation[: twin.state_dim]
+    """The next state part of one step from ``source`` (a saved MjData) at ``context``: the package's twin."""
+    return step_twin(twin, source, action, context)[0]
 
 
 def study_state(seed: int, context, steps_in: int):

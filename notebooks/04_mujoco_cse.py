@@ -160,23 +160,7 @@ for name, env in envs.items():
 
 
 # %%
-def step_twin(twin, env, action, context):
-    """Step ``twin`` once from ``env``'s current simulator state, at ``context``; ``env`` is left untouched.
-    Returns the next state part and the reward."""
-    task = twin.unwrapped
-    mujoco.mj_copyData(task.data, task.model, env.unwrapped.data)
-    task.set_context(context)
-    observation, reward, *_ = task.step(action)
-    return observation[: task.state_dim], reward
-
-
-def central_difference(twin, env, action, index, step):
-    """Central differences of the next state part and of the reward in context coordinate ``index``."""
-    up, down = env.unwrapped.context, env.unwrapped.context
-    up[index] += step
-    down[index] -= step
-    (state_up, reward_up), (state_down, reward_down) = step_twin(twin, env, action, up), step_twin(twin, env, action, down)
-    return (state_up - state_down) / (2 * step), (reward_up - reward_down) / (2 * step)
+from cebe_deep.tasks import central_differences, step_twin  # the package's one finite-difference twin
 
 
 relative_step = 1e-4  # the package's own finite differences use FD_RELATIVE_STEP = 1e-5: we check with another step
@@ -187,8 +171,9 @@ for name, env in envs.items():
     action = walk(env, warmup_steps)
     context = task.context
     replayed_state, replayed_reward = step_twin(twin, env, action, context)
-    differences = {i: central_difference(twin, env, action, i, relative_step * max(1.0, abs(context[i])))
-                   for i in range(task.context_dim)}
+    steps = relative_step * np.maximum(1.0, np.abs(context))
+    fd_state, fd_reward = central_differences(twin, env, action, steps)  # (state_dim, context_dim), (context_dim,)
+    differences = {i: (fd_state[:, i], fd_reward[i]) for i in range(task.context_dim)}
     observation, reward, _, _, info = env.step(action)  # the real step, with its Jacobians
     assert np.array_equal(replayed_state, observation[: task.state_dim]) and replayed_reward == reward
     for i, (dstate, dreward) in differences.items():
@@ -224,8 +209,9 @@ task = env.unwrapped
 action = walk(env, warmup_steps)
 context = task.context
 relative_steps = np.logspace(-9, -1, 9 if SMALL else 17)
-sweeps = {i: [central_difference(twin, env, action, i, h * abs(context[i]))[0] for h in relative_steps]
-          for i in task.dynamics_context_indices}
+# one central_differences call per h differences every coordinate; keep the physical ones
+per_step = [central_differences(twin, env, action, h * np.maximum(np.abs(context), 1e-12))[0] for h in relative_steps]
+sweeps = {i: [jacobian[:, i] for jacobian in per_step] for i in task.dynamics_context_indices}
 _, _, _, _, info = env.step(action)
 
 fig, ax = plt.subplots(figsize=(6.5, 4))

@@ -1,0 +1,83 @@
+"""Env steps per second while learning, under the authors' protocol, against SB3's one-update-per-step loop.
+
+For each task and method (baseline, CSE), three training loops run in this process, interleaved, each for
+the same number of env steps after the same warm-up (learning starts, so every timed step learns):
+
+- ``authors``: ``--profile authors`` (8 envs, one update of 256 per vector step = per 8 env steps,
+  prioritized replay, 256x256);
+- ``authors-uniform``: the same with uniform replay (the cost of the sum tree);
+- ``per-step``: SB3's default loop at the same network and batch: one env, one update per env step.
+
+Printed: env steps/s of each, the ratio authors / per-step (measured in the same run), the ratio
+CSE / baseline of the time per env step (target <= 1.05), and the ratio to the authors' own RLlib pipeline,
+which makes about :data:`AUTHORS_PIPELINE_STEPS_PER_SECOND` env steps/s while learning on a 2-core machine
+(FACTS.md: measured on SimpleDirection and PendulumGoal with their scripts).  Their pipeline uses both
+cores; ours uses one torch thread, so the per-core ratio is twice the printed one.
+
+    python benchmarks/bench_protocol.py                           # PendulumGoal and CheetahVelocity
+    python benchmarks/bench_protocol.py --tasks PendulumGoal --steps 4000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from cebe_deep.config import make_config
+from cebe_deep.training import make_model, make_vec_training_env
+
+AUTHORS_PIPELINE_STEPS_PER_SECOND = 100.0
+
+
+def _model(task: str, method: str, variant: str, warmup: int, seed: int):
+    if variant == "per-step":
+        config = make_config(task, method, "authors", n_envs=1, replay="uniform", learning_starts=warmup, seed=seed,
+                             total_steps=10**7)
+    else:
+        config = make_config(task, method, "authors", learning_starts=warmup, seed=seed, total_steps=10**7,
+                             replay="uniform" if variant == "authors-uniform" else "prioritized")
+    model = make_model(config, make_vec_training_env(config))
+    model.learn(warmup, reset_num_timesteps=False)  # fill the buffer past learning_starts
+    return model
+
+
+def steps_per_second(model, steps: int) -> float:
+    began = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    return steps / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="PendulumGoal,CheetahVelocity")
+    parser.add_argument("--steps", type=int, default=4_000, help="timed env steps per repetition")
+    parser.add_argument("--per-step-steps", type=int, default=800, help="timed env steps of the per-step loop")
+    parser.add_argument("--warmup", type=int, default=2_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    variants = ("authors", "authors-uniform", "per-step")
+    print(f"torch threads: {torch.get_num_threads()}; median of {args.repeats} repetitions, interleaved")
+    for task in args.tasks.split(","):
+        rates: dict[tuple[str, str], list[float]] = {}
+        models = {(method, variant): _model(task, method, variant, args.warmup, seed=0)
+                  for method in ("baseline", "cse") for variant in variants}
+        for _ in range(args.repeats):
+            for key, model in models.items():
+                steps = args.per_step_steps if key[1] == "per-step" else args.steps
+                rates.setdefault(key, []).append(steps_per_second(model, steps))
+        median = {key: statistics.median(values) for key, values in rates.items()}
+        print(f"\n{task}")
+        print(f"{'method':<9} {'loop':<16} {'env steps/s':>12} {'vs per-step':>12} {'vs authors pipeline':>20}")
+        for (method, variant), rate in median.items():
+            print(f"{method:<9} {variant:<16} {rate:12.0f} {rate / median[(method, 'per-step')]:11.2f}x "
+                  f"{rate / AUTHORS_PIPELINE_STEPS_PER_SECOND:19.2f}x")
+        for variant in variants:
+            print(f"CSE cost per env step ({variant}): {median[('baseline', variant)] / median[('cse', variant)]:.3f}x baseline")
+
+
+if __name__ == "__main__":
+    main()
