@@ -155,10 +155,137 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # %% [markdown]
 # ## Exercises
 #
-# 1. Use `cliffwalking(family="custom", goal_reward=..., fall_reward=...)` with a goal reward $e^{-5p}$.
-#    Predict the slope before you run the sweep. What happens to the *constant* in front of $dc^2$ when
-#    you multiply the exponent by 10?
-# 2. Sweep with `policy="optimal"` (each MDP's own optimal Q). Is the slope still 2? Can the optimal
-#    *policy* of CEBE differ from the true one at some $dc$? (Hint: compare `policy_iteration(...).policy`.)
-# 3. In the windy Cliffwalking, move $w_0$ closer to 0. Where does the projection start to act, and why
-#    can it never act for arbitrarily small $dw$?
+# Four exercises, from a derivation by hand to a question about the projection. Each solution follows its
+# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+#
+# :::{exercise} $\partial_p T$ by hand
+# :label: nb01-derivative
+#
+# Take the row printed in §1: the action "down" from the cell above the first cliff cell. Write each of its
+# transition probabilities as a function of the slip $p$ and differentiate by hand. Then check your
+# $\partial_p T$ against a central finite difference of `cmdp.mdp([p]).transition` and against sympy.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-derivative
+# :class: dropdown
+# :::
+#
+# The intended move (into the cliff) happens with probability $1 - p$, each of the three other moves (left,
+# right, up: all open cells here) with $p/3$. So
+# $\partial_p T = -1$ for the cliff cell and $+1/3$ for each of the three others, whatever $p$: the row is affine
+# in $p$, its derivatives sum to zero (the row keeps summing to one), and the finite difference is exact up to
+# round-off.
+
+# %% jupyter={"source_hidden": true}
+action_down = 3
+step = 1e-4
+finite_difference = (cmdp.mdp([p0 + step]).transition[above_cliff * 4 + action_down]
+                     - cmdp.mdp([p0 - step]).transition[above_cliff * 4 + action_down]) / (2 * step)
+for next_state, derivative in zip(finite_difference.indices, finite_difference.data):
+    print(f"to {cmdp.state_labels[next_state]}: dT/dp = {derivative:+.6f}")
+print("sympy:", sympy.diff(1 - p, p), "and", sympy.diff(p / 3, p))
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} A reward family of your own
+# :label: nb01-custom-reward
+#
+# Build `cliffwalking(family="custom", goal_reward=..., fall_reward=...)` with the goal reward $e^{-5p}$ (and the
+# fall reward $-100$). The rewards must be sympy expressions of the package's own slip symbol,
+# `cebe_theory.cliffwalking.SLIP`: a fresh `sympy.Symbol("p")` is a different symbol (it lacks `positive=True`)
+# and the package refuses it. Predict the fitted slope before you run the sweep. What happens to the *constant*
+# in front of $dc^2$ when you multiply the exponent by 10?
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-custom-reward
+# :class: dropdown
+# :::
+#
+# $T$ is affine in $p$, so all of CEBE's error comes from the reward, whose first-order expansion misses
+# $\tfrac12 R''(p_0)\,dc^2$: the slope is 2. With $R = e^{-kp}$, $R'' = k^2 e^{-kp}$. From $k = 5$ to $k = 50$ at
+# $p_0 = 0.1$ the second derivative grows by $100\, e^{-4.5} \approx 1.1$: the exponent's factor 100 is almost
+# cancelled by the smaller reward $e^{-5}$ against $e^{-0.5}$. The measured constants agree.
+
+# %% jupyter={"source_hidden": true}
+from cebe_theory.cliffwalking import SLIP  # noqa: E402
+
+constants = {}
+for rate in (5, 50):
+    custom = cliffwalking(5, 6, "custom", goal_reward=sympy.exp(-rate * SLIP), fall_reward=sympy.Integer(-100))
+    sweep = error_sweep(custom, [p0], log_grid(-8.0, -3.0, POINTS), gamma=gamma)
+    constants[rate] = sweep.sup_error[0] / sweep.dc[0] ** 2
+    print(f"goal exp(-{rate} p): fitted slope {sweep.fitted_slope:.3f}, error / dc^2 at the smallest dc = {constants[rate]:.4g}")
+print(f"ratio of the constants: {constants[50] / constants[5]:.3f}; predicted 100 exp(-4.5) = {100 * np.exp(-4.5):.3f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Optimal policies
+# :label: nb01-optimal
+#
+# Sweep with `policy="optimal"` (each MDP with its own optimal Q). Is the slope still 2? Can the optimal
+# *policy* of CEBE differ from the true one at some $dc$? (Hint: compare `policy_iteration(...).policy` for
+# `cmdp.mdp([p0 + dc])` and `expansion.mdp([dc])`.)
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-optimal
+# :class: dropdown
+# :::
+#
+# The slope stays 2: $Q^*$ is a maximum of Q-functions, and the $O(dc^2)$ bound holds for each policy. The
+# policies agree for small $dc$ (the optimal action wins by a margin that a tiny perturbation cannot overturn)
+# and can differ once $dc$ is large enough that CEBE's error exceeds the margin between the best and second-best
+# action in some state. Where they differ, Theorem 4 (notebook 02) bounds what that costs.
+
+# %% jupyter={"source_hidden": true}
+from cebe_theory import policy_iteration  # noqa: E402
+
+optimal_sweep = error_sweep(cmdp, [p0], log_grid(-8.0, -3.0, POINTS), gamma=gamma, policy="optimal")
+print(f"optimal policies: fitted slope {optimal_sweep.fitted_slope:.4f}")
+for dc in (0.001, 0.01, 0.05, 0.2, 0.5):
+    true_policy = policy_iteration(cmdp.mdp([p0 + dc]), gamma).policy
+    cebe_policy = policy_iteration(expansion.mdp([dc]), gamma).policy
+    print(f"dc = {dc:5.3f}: the optimal policies differ in {int(np.sum(true_policy != cebe_policy))} of {true_policy.size} states")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} When does the projection act?
+# :label: nb01-projection
+#
+# In the windy Cliffwalking, predict the smallest $dw > 0$ at which the projection starts to act, as a function of
+# $w_0 < 0$, and check it for $w_0 = -0.2, -0.1, -0.05$ with `error_sweep(...).projection_acts`. Why can the
+# projection never act for arbitrarily small $dw$ when $w_0 \neq 0$? What happens at $w_0 = 0$?
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-projection
+# :class: dropdown
+# :::
+#
+# The linearized slip is $w_0^2 + 2 w_0\,dw$, negative once $dw > |w_0|/2$ (for $w_0 < 0$ and $dw > 0$). For
+# $w_0 \neq 0$ every probability of the row at $w_0$ is positive, and a perturbation smaller than the smallest of
+# them keeps the row inside the simplex: the projection has nothing to do. At $w_0 = 0$ the slip $w^2$ has
+# derivative 0, so CEBE keeps the slip at exactly 0 for every $dw$: the rows never leave the simplex, and all of
+# the error is the missing $dw^2$.
+
+# %% jupyter={"source_hidden": true}
+for w0 in (-0.2, -0.1, -0.05, 0.0):
+    windy_sweep = error_sweep(windy, [w0], np.linspace(0.005, 0.3, 60), gamma=gamma)
+    acting = windy_sweep.dc[windy_sweep.projection_acts]
+    first = f"{acting.min():.3f}" if acting.size else "never (on this grid)"
+    print(f"w0 = {w0:+.2f}: projection acts from dw = {first}; predicted |w0|/2 = {abs(w0) / 2:.3f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::

@@ -164,9 +164,139 @@ checks_frame(checks)[["|dc|", "conditions", "bound", "measured", "ratio"]]
 # %% [markdown]
 # ## Exercises
 #
-# 1. Raise $\gamma$ from 0.45 towards 0.5 for the deterministic policy on the windy Cliffwalking. What happens
-#    to the denominator $1-\gamma\max(1, L_T(1+L_\pi))$ and to the bound?
-# 2. The bound of Theorem 3 is 20–30 times the measured error on Cliffwalking. Which constant is most
-#    pessimistic? (Hint: compare $|R|_{Lip}$ with the oscillation of $R$ within one row.)
-# 3. In the LQR, change $B(c)$ to be affine in $c$ and the costs constant (build your own `ContextualLQR`).
-#    What does the error sweep show, and why?
+# Three exercises: a prediction from the formula, a diagnosis of the bound's slack, and an LQR of your own. Each
+# solution follows its exercise, folded away (on the course site: click to open; in JupyterLab: click the
+# collapsed cells). Try first.
+#
+# :::{exercise} Predict the bound for a new discount
+# :label: nb02-gamma
+#
+# Take the deterministic policy on the windy Cliffwalking of §1 at $\gamma = 0.45$ and print its Theorem 3 table.
+# From the constants in that table alone, predict the bound at $\gamma = 0.48$ *before* computing it, then check.
+# What happens to the denominator $1-\gamma\max(1, L_T(1+L_\pi))$ and to the bound as $\gamma \to 0.5$?
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb02-gamma
+# :class: dropdown
+# :::
+#
+# With $\mathrm{diam}(S) = 1$, $L_T = 1$ and $L_\pi = 1$ the bound is
+# $\frac{|dc|^2}{1-\gamma}\big(|\partial^2 R| + \frac{6\gamma\,|R|_{Lip}|\partial^2 T|}{1 - 2\gamma}\big)$, and none of the
+# constants depends on $\gamma$ (the prediction below is exact). The denominator $1 - 2\gamma$ goes to 0 as $\gamma \to 1/2$: the bound blows up,
+# and at $\gamma \ge 0.5$ the condition fails and the package gives no number.
+
+# %% jupyter={"source_hidden": true}
+at_045 = theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.45)
+names = ("|D^2R|", "|R|_Lip", "|D^2T|", "L_T", "L_pi", "diam(S)")
+d2r, r_lip, d2t, l_t, l_pi, diameter = (at_045.constant(name) for name in names)
+
+
+def predicted_bound(gamma, dc=0.05):
+    """Theorem 3's formula with the constants read at gamma = 0.45 (none of them depends on gamma)."""
+    denominator = 1 - gamma * max(1.0, diameter * l_t * (1 + l_pi))
+    return dc**2 / (1 - gamma) * (d2r + 3 * gamma * diameter * (1 + l_pi) * r_lip * d2t / denominator)
+
+
+for gamma_new in (0.45, 0.48, 0.49, 0.499, 0.5):
+    computed = theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=gamma_new)
+    shown = f"{computed.bound:10.4g}" if computed.conditions_hold else "      none (condition fails)"
+    prediction = f"{predicted_bound(gamma_new):10.4g}" if gamma_new < 0.5 else "      none"
+    print(f"gamma = {gamma_new:5.3f}: denominator {1 - 2 * gamma_new:6.3f}, predicted {prediction}, computed {shown}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Where is the bound loose?
+# :label: nb02-slack
+#
+# On Cliffwalking with the inverse rewards (goal $1/p^2$, fall $-100/p$) Theorem 3's bound is 20-35 times the
+# measured error. There $\partial_p^2 T = 0$, so only $|\partial_p^2 R|$ enters. Find where the factor comes from.
+# (Hints: compare the bound with the `ours` line of the table; then compute the leading term of the true error,
+# $\tfrac12 dc^2\,Q_2$, where $Q_2$ is the Q-function of the uniform policy for the reward $\partial_p^2 R$, and
+# compare $\max|Q_2|$ with $|\partial_p^2 R| / (1-\gamma)$.)
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb02-slack
+# :class: dropdown
+# :::
+#
+# Two factors. The published formula has no $\tfrac12$ from the Taylor remainder: a factor 2 (`ours` is half the
+# bound here). The rest is the sup: $|\partial_p^2 R|$ is set by the fall reward, $\partial_p^2(-100/p) = -200/p^3$,
+# as if every step, forever, fell off the cliff. The uniform walker falls rarely and only once, so the discounted sum
+# of $\partial_p^2 R$ it really collects, $\max|Q_2|$, is several times smaller than $|\partial_p^2 R|/(1-\gamma)$.
+# The two factors multiply to the measured ratio.
+
+# %% jupyter={"source_hidden": true}
+from dataclasses import replace  # noqa: E402
+
+from cebe_theory import evaluate_policy, uniform_policy  # noqa: E402
+
+inverse = cliffwalking(5, 6, "inverse")
+p0, dc, h = 0.1, 1e-3, 1e-4
+check3 = theorem3_sweep(inverse, [p0], [dc], gamma=0.9)[0]
+result3 = check3.result
+print(f"bound {result3.bound:.4g}, ours {result3.discrete_metric_bound:.4g}, measured {check3.measured:.4g}: "
+      f"bound / measured = {check3.ratio:.1f}")
+# d^2R/dp^2 on the sparse pattern by a central second difference (the pattern does not change with p)
+second = (inverse.mdp([p0 + h]).reward - 2 * inverse.mdp([p0]).reward + inverse.mdp([p0 - h]).reward) / h**2
+mdp0 = inverse.mdp([p0])
+q2 = evaluate_policy(replace(mdp0, reward=second), uniform_policy(mdp0), 0.9)
+leading = 0.5 * dc**2 * np.abs(q2).max()
+sup_term = result3.constant("|D^2R|") / (1 - 0.9)
+print(f"leading term 1/2 dc^2 max|Q_2| = {leading:.4g} (measured {check3.measured:.4g})")
+print(f"|D^2R| / (1 - gamma) = {sup_term:.4g} against max|Q_2| = {np.abs(q2).max():.4g}: a factor {sup_term / np.abs(q2).max():.1f}")
+print(f"2 x that factor = {2 * sup_term / np.abs(q2).max():.1f}, the ratio bound / measured = {check3.ratio:.1f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} An LQR on which CEBE is exact
+# :label: nb02-affine-lqr
+#
+# Build your own `ContextualLQR` (see `default_lqr` in `cebe_theory.lqr` for the pattern): $A$ constant, $B(c)$
+# affine in $c$, and every cost matrix constant. Predict what the error sweep of §4 shows, then run
+# `coefficient_sweep` on it. Why? Try a next-state cost $N = I/5$, then $N = 0$.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb02-affine-lqr
+# :class: dropdown
+# :::
+#
+# A surprise first: with a next-state cost $x'^\top N x'$ the error is *not* zero, it still has slope 2. Deterministic
+# CEBE linearizes the dynamics $f^c(x, u) = A x + B(c) u$ (already affine) and the reward, including the term
+# $\partial_{s'} R\,\partial_c f\,dc$ of the chain rule. But the true reward of the step, $R(x, u, f^c(x, u))$, is
+# quadratic in $c$ through $x'^\top N x'$ with $x' = Ax + B(c)u$: the $dc^2$ term of that composition is what CEBE
+# misses, exactly as the reward of SimpleDirection misses $|dc|^2$ in notebook 03. With $N = 0$ the reward does not
+# see the next state, everything is affine in $c$, and CEBE is exact: the errors are round-off, about $10^{-16}$,
+# and the fitted "slopes" are meaningless. Theorem 2 agrees: its constant is made of second derivatives in $c$.
+
+# %% jupyter={"source_hidden": true}
+import sympy  # noqa: E402
+
+from cebe_theory import ContextualLQR  # noqa: E402
+
+c = sympy.Symbol("c", real=True)
+for label, next_state_cost in (("N = I/5", sympy.Rational(1, 5) * sympy.eye(2)), ("N = 0", sympy.zeros(2, 2))):
+    affine = ContextualLQR(
+        c,
+        A=sympy.Rational(3, 5) * sympy.eye(2),
+        B=sympy.Matrix([[0], [sympy.Rational(3, 10) + c / 10]]),
+        state_cost=sympy.diag(1, sympy.Rational(1, 2)),
+        action_cost=sympy.Matrix([[sympy.Rational(1, 10)]]),
+        next_state_cost=next_state_cost,
+        context_box=(-0.7, 0.7),
+    )
+    affine_sweep = coefficient_sweep(affine, DEFAULT_CONTEXT0, log_grid(-8.0, -1.5, 20))
+    largest = affine_sweep.frame["policy_q_error"].abs().max()
+    print(f"{label}: largest Q-coefficient error {largest:.2e}, fitted slope {affine_sweep.slopes['policy_q_error']:.3f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
