@@ -1,5 +1,7 @@
 """The tables of results/README.md, printed from the committed CSVs (run from the repository root).
 
+    python results/tables.py verdicts results/authors             # the verdict table that opens results/README.md
+    python results/tables.py differences results/authors/PendulumGoal   # CSE - SAC, CSE - LDR per context, 95% CI
     python results/tables.py markdown results/PendulumGoal        # headline + per-context tables (markdown)
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
     python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
@@ -19,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.experiment import make_task_env, per_seed_returns
+from cebe_deep.config import make_task_env
+from cebe_deep.evaluation import evaluate_policy_at_context
+from cebe_deep.statistics import per_seed_returns, verdict
 
 METHODS = ("baseline", "cse", "ldr")
 
@@ -93,29 +97,94 @@ def per_seed_above(folder: Path) -> None:
     print(f"{folder.name}: CSE seed above the baseline's mean in {above} of {total} (seed, context) pairs away from c0")
 
 
+def zero_action_returns(task: str, context, episodes: int = 64, seed: int = 10_000, dynamics=None) -> np.ndarray:
+    """Returns of the all-zero action at ``context`` through the package's own evaluation loop (the same reset
+    seeds ``seed + k`` as every policy's evaluation)."""
+    env = make_task_env(task)
+    shape = env.action_space.shape
+    env.close()
+    return evaluate_policy_at_context(lambda observations: np.zeros((len(observations), *shape)), task, context,
+                                      episodes, seed, dynamics)
+
+
 def zero_action(task: str, values: list[float], episodes: int = 3, seed: int = 10_000) -> None:
     """Return of the all-zero action with the evaluation's reset seeds (seed + k); ``values`` set the
     first context coordinate (for AntDirection: the direction angle), the others stay at c0."""
     base = make_task_env(task).unwrapped.default_context
     for value in values or [None]:
         if value is None:
-            context = base
+            context = np.asarray(base, dtype=np.float64)
         elif task.startswith("AntDirection"):
             context = np.array([math.cos(value), math.sin(value)])
         else:
             context = np.array(base, dtype=np.float64)
             context[0] = value
-        env = make_task_env(task, context)
-        returns = []
-        for k in range(episodes):
-            env.reset(seed=seed + k)
-            total, done = 0.0, False
-            while not done:
-                _, reward, terminated, truncated, _ = env.step(np.zeros(env.action_space.shape))
-                total, done = total + reward, terminated or truncated
-            returns.append(total)
+        returns = zero_action_returns(task, context, episodes, seed)
         print(f"{task} context {np.round(context, 4).tolist()}: zero-action return {np.round(returns, 1).tolist()}")
-        env.close()
+
+
+CLAIMS = {
+    "SimpleDirection": "CSE beats SAC away from c0 (30-50% on interpolation) and matches LDR",
+    "PendulumGoal": "CSE beats SAC away from c0; matches or exceeds LDR for goal torque > 0.6",
+    "CartGoal": "CSE (DQN) beats the baseline away from c0 and matches LDR",
+    "CheetahVelocity": "CSE beats SAC away from c0; matches or exceeds LDR for goal velocity > 2.6",
+    "AntDirection": "CSE beats SAC away from c0 and matches LDR",
+}
+
+
+def _interval(row, name: str) -> str:
+    return f"{row[name]:+.1f} [{row[name + '_low']:+.1f}, {row[name + '_high']:+.1f}]"
+
+
+def verdicts(root: Path) -> None:
+    """The opening table of results/README.md: per task, the paper's claim, our result (the differences at the
+    authors' test contexts away from c0, and the sign counts over every context away from c0) and the verdict
+    of :func:`cebe_deep.statistics.verdict`."""
+    print("| task | the paper's claim | seeds | our result: CSE - SAC and CSE - LDR, mean [95% CI] at the authors' "
+          "test contexts away from c0 | contexts away from c0 where the 95% CI of CSE - SAC is above / inside / below 0 "
+          "| same for CSE - LDR | verdict: CSE beats SAC | verdict: CSE matches LDR |")
+    print("|---|---|---|---|---|---|---|---|")
+    for task, claim in CLAIMS.items():
+        folder = root / task
+        if not (folder / "comparison.csv").exists():
+            print(f"| {task} | {claim} | - | not run yet | | | | |")
+            continue
+        comparison = pd.read_csv(folder / "comparison.csv")
+        summary = pd.read_csv(folder / "summary.csv")
+        seeds = "/".join(str(int(summary.loc[summary["method"] == m, "seeds"].max())) for m in METHODS
+                         if (summary["method"] == m).any())
+        result = verdict(comparison)
+        authors = comparison[(comparison["sweep"] == "authors") & comparison["away_from_c0"]]
+        cells = "; ".join(f"#{int(row.sweep_value)}: {_interval(row._asdict(), 'cse_minus_baseline')} / "
+                          f"{_interval(row._asdict(), 'cse_minus_ldr')}" for row in authors.itertuples())
+        counts = [f"{result[name + '_above']} / {result[name + '_unclear']} / {result[name + '_below']} of {result['contexts']}"
+                  for name in ("cse_minus_baseline", "cse_minus_ldr")]
+        print(f"| {task} | {claim} | {seeds} | {cells or '-'} | {counts[0]} | {counts[1]} | {result['beats_baseline']} "
+              f"| {result['matches_ldr']} |")
+
+
+def differences(folder: Path, zero_episodes: int = 16) -> None:
+    """Per context away from or at c0: CSE - SAC and CSE - LDR with their 95% intervals, the three methods'
+    means, and the all-zero action's mean return there (a trained agent below it has learned less than nothing)."""
+    comparison = pd.read_csv(folder / "comparison.csv")
+    evaluation = pd.read_csv(folder / "evaluation.csv", nrows=1)
+    task = str(evaluation["task"].iloc[0])
+    context_columns = [c for c in evaluation.columns if c.startswith("context_")]
+    full = pd.read_csv(folder / "evaluation.csv", usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
+    comparison = comparison.merge(full, on=["sweep", "sweep_value"], how="left")
+    print(f"**{task}** ({folder}): returns are undiscounted episode sums; 'zero' is the all-zero action\n")
+    print("| sweep | value | context | SAC | CSE | LDR | zero | CSE - SAC [95% CI] | CSE - LDR [95% CI] |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in comparison.itertuples():
+        context = tuple(round(float(getattr(row, c)), 3) for c in context_columns)
+        zero = float(zero_action_returns(task, context, zero_episodes).mean())
+        marks = {m: ("*" if mean < zero else "") for m, mean in
+                 (("baseline", row.baseline_mean), ("cse", row.cse_mean), ("ldr", row.ldr_mean))}
+        where = "c0" if row.distance_from_c0 == 0 else ("" if row.away_from_c0 else "(in ball)")
+        print(f"| {row.sweep} {where} | {row.sweep_value:g} | {context} | {row.baseline_mean:.1f}{marks['baseline']} "
+              f"| {row.cse_mean:.1f}{marks['cse']} | {row.ldr_mean:.1f}{marks['ldr']} | {zero:.1f} "
+              f"| {_interval(row._asdict(), 'cse_minus_baseline')} | {_interval(row._asdict(), 'cse_minus_ldr')} |")
+    print("\n\\* below the all-zero action's return at that context")
 
 
 def main() -> None:
@@ -127,6 +196,8 @@ def main() -> None:
     seeds.add_argument("sweep")
     seeds.add_argument("values", type=float, nargs="+")
     commands.add_parser("per-seed-above").add_argument("folder", type=Path)
+    commands.add_parser("verdicts").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
+    commands.add_parser("differences").add_argument("folder", type=Path)
     zero = commands.add_parser("zero-action")
     zero.add_argument("task")
     zero.add_argument("values", type=float, nargs="*")
@@ -137,6 +208,10 @@ def main() -> None:
         per_seed(args.folder, args.sweep, args.values)
     elif args.command == "per-seed-above":
         per_seed_above(args.folder)
+    elif args.command == "verdicts":
+        verdicts(args.root)
+    elif args.command == "differences":
+        differences(args.folder)
     else:
         zero_action(args.task, args.values)
 
