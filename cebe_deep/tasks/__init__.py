@@ -16,6 +16,7 @@ from cebe_deep.tasks.ant import AntDirection, AntGoal
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
+from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
 from cebe_deep.tasks.twin import central_differences, step_twin
@@ -31,6 +32,7 @@ __all__ = [
     "AntDirection",
     "AntGoal",
     "PendulumGoal",
+    "NoisyPendulumGoal",
     "SimpleDirection",
     "step_twin",
     "central_differences",
@@ -45,6 +47,7 @@ TASKS: dict[str, type[ContextualEnv]] = {
     "AntDirection": AntDirection,
     "AntGoal": AntGoal,
     "CheetahMassVelocity": CheetahMassVelocity,
+    "NoisyPendulumGoal": NoisyPendulumGoal,
 }
 
 
