@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "method_differences", "distance_from_c0",
-           "compare_methods", "verdict", "headline"]
+           "compare_methods", "verdict", "distinct_contexts", "headline"]
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -154,7 +154,8 @@ def verdict(comparison: pd.DataFrame) -> dict:
 
     The intervals are per context, not corrected for the number of contexts; the counts are reported with
     the verdict so a reader can judge."""
-    away = comparison[comparison["away_from_c0"]]
+    away = distinct_contexts(comparison)
+    away = away[away["away_from_c0"]]
     n = len(away)
     result = dict(contexts=n)
     for name in ("cse_minus_baseline", "cse_minus_ldr"):
@@ -174,10 +175,20 @@ def verdict(comparison: pd.DataFrame) -> dict:
     return result
 
 
+def distinct_contexts(comparison: pd.DataFrame) -> pd.DataFrame:
+    """``comparison`` without repeated contexts: an angle sweep that holds both -pi and pi (older grids) keeps
+    -pi only, since the two are one direction."""
+    angle = comparison["sweep"] == "angle"
+    has_minus_pi = np.isclose(comparison.loc[angle, "sweep_value"], -math.pi).any()
+    repeated = angle & np.isclose(comparison["sweep_value"], math.pi) & has_minus_pi
+    return comparison[~repeated]
+
+
 def headline(comparison: pd.DataFrame) -> pd.DataFrame:
-    """One row per (task, sweep) and an ``all`` row: over the contexts away from c0, the mean and median
-    relative improvement of CSE over the baseline, the share of contexts where CSE's mean beats the
+    """One row per (task, sweep) and an ``all`` row: over the distinct contexts away from c0, the mean and
+    median relative improvement of CSE over the baseline, the share of contexts where CSE's mean beats the
     baseline's, and the share where CSE's mean is inside LDR's CI or above it."""
+    comparison = distinct_contexts(comparison)
     away = comparison[comparison["away_from_c0"]]
     rows = []
     for (task, sweep_name), group in list(away.groupby(["task", "sweep"])) + [((t, "all"), g) for t, g in away.groupby("task")]:
