@@ -333,12 +333,117 @@ for task_name, folder in [("CheetahVelocity", "CheetahVelocity"), ("AntDirection
 # %% [markdown]
 # ## Exercises
 #
-# 1. Repeat the finite-difference check of §3 for `AntGoal` (context: a goal position). Which of the three `info`
-#    arrays are non-zero, and is CSE exact there as it is for AntDirection? Predict, then run §4 on it.
-# 2. In §4, walk with `seed=1` instead: after 50 steps the cheetah is in mid-air (no active contact). Find also a
-#    state with several contacts (`task.data.ncon`). Does the constant in front of $dc^2$ change? What would a contact that *switches*
-#    between $c$ and $c + dc$ do to the curves?
-# 3. Train CSE on CheetahMassVelocity for a few thousand steps
-#    (`cebe-deep train --task CheetahMassVelocity --method cse --steps 5000`) and evaluate at a heavier torso
-#    (`cebe-deep evaluate runs/CheetahMassVelocity/cse/seed0 --span 2`). Compare the run's steps per second with
-#    CheetahVelocity's: where does the extra time go?
+# Three exercises: a new task's Jacobians, the role of contacts, and where the time goes. Each solution follows its
+# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+#
+# :::{exercise} AntGoal
+# :label: nb04-antgoal
+#
+# Repeat the checks for `AntGoal` (context: a goal position in the plane). Which of the three `info` arrays are
+# non-zero, and is CSE exact there as it is for AntDirection? Predict, then move one transition by growing $dc$
+# along the goal's first coordinate, as in §4, and compare with the twin stepped at $c + dc$.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb04-antgoal
+# :class: dropdown
+# :::
+#
+# The goal does not enter the physics: `dobs_dcontext` is zero and the next state is exact. The reward depends on the
+# goal through the distance to it, which is not linear in the goal: `dreward_dcontext` is non-zero and CSE's reward
+# errs by a second-order term, slope 2 (unlike AntDirection, whose reward is linear in its context).
+
+# %% jupyter={"source_hidden": true}
+ant_env, ant_twin = make_task("AntGoal"), make_task("AntGoal", jacobians=False)
+ant_twin.reset(seed=0)
+ant_action = walk(ant_env, warmup_steps)
+ant_context = ant_env.unwrapped.context
+ant_dim = ant_env.unwrapped.context_dim
+ant_sizes = np.logspace(-3, 0, 4)
+ant_exact = [step_twin(ant_twin, ant_env, ant_action, ant_context + size * np.eye(ant_dim)[0]) for size in ant_sizes]
+ant_observation, ant_reward, _, _, ant_info = ant_env.step(ant_action)
+for key in ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs"):
+    print(f"{key:>17}: {np.count_nonzero(ant_info[key])} non-zero entries")
+ant_state_dim = ant_env.unwrapped.state_dim
+for size, (exact_state, exact_reward) in zip(ant_sizes, ant_exact):
+    moved_state, moved_reward = context_sample_enhancement(
+        ant_observation[None, :ant_state_dim], np.array([ant_reward]), size * np.eye(ant_dim)[:1],
+        ant_info["dobs_dcontext"][None], ant_info["dreward_dcontext"][None], ant_info["dreward_dnextobs"][None])
+    print(f"|dc| = {size:6.3f}: next-state error {np.abs(moved_state[0] - exact_state).max():.1e}, "
+          f"reward error {abs(moved_reward[0] - exact_reward):.2e}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Contacts
+# :label: nb04-contacts
+#
+# In §4, walk with other seeds: after 50 steps the cheetah is sometimes in mid-air (no active contact,
+# `task.data.ncon`), sometimes with several feet on the ground. Does the constant in front of $dc^2$ (the next-state
+# error divided by $dc^2$, for a change of torso mass) change with the number of contacts? What would a contact that
+# *switches* between $c$ and $c + dc$ do to the curves?
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb04-contacts
+# :class: dropdown
+# :::
+#
+# The constant changes from state to state (in our run between about 0.007 and 0.02), with no clear pattern in the
+# number of contacts: it depends on the whole state, velocities included. The slope stays 2 as long as the set of active contacts is the same at $c$ and
+# $c + dc$. A contact that switches makes the step non-smooth in $c$ (a kink): the error would jump to first order
+# in $dc$ at the switch, and CSE's Taylor argument no longer applies there. That is one reason CSE perturbs by a
+# small $\varepsilon$.
+
+# %% jupyter={"source_hidden": true}
+mass_index, mass_step = 1, 0.01
+for walk_seed in range(6):
+    action = walk(env, warmup_steps, seed=walk_seed)
+    contacts = task.data.ncon
+    moved_context = task.context + mass_step * np.eye(task.context_dim)[mass_index]
+    exact_state, _ = step_twin(twin, env, action, moved_context)
+    observation, reward, _, _, info = env.step(action)
+    moved_state, _ = context_sample_enhancement(
+        observation[None, : task.state_dim], np.array([reward]), mass_step * np.eye(task.context_dim)[None, mass_index],
+        info["dobs_dcontext"][None], info["dreward_dcontext"][None], info["dreward_dnextobs"][None])
+    constant = np.abs(moved_state[0] - exact_state).max() / mass_step**2
+    print(f"seed {walk_seed}: {contacts} active contacts, next-state error / dc^2 = {constant:.3g}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Where the time goes
+# :label: nb04-time
+#
+# Training CSE on CheetahMassVelocity (`cebe-deep train --task CheetahMassVelocity --method cse --steps 5000`, a few
+# minutes) is slower per step than on CheetahVelocity. Before you run it, use the table of §1 to say where the extra
+# time goes, and how much of a SAC training step (about 80 per second at the paper's network size) it is.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb04-time
+# :class: dropdown
+# :::
+#
+# CheetahMassVelocity computes its two physics Jacobian columns by central differences: four extra MuJoCo steps per
+# environment step, so stepping with Jacobians is a few times slower than without. CheetahVelocity's Jacobians are
+# closed forms and cost nothing. But both environments step thousands of times per second, while SAC makes about 80
+# gradient steps per second: the Jacobians add only a few percent to a training step. The CSE arithmetic itself
+# costs about 3% per update (`results/benchmark_cse.txt`).
+
+# %% jupyter={"source_hidden": true}
+timing = pd.DataFrame(
+    {name: {"steps/s with Jacobians": round(steps_per_second(envs[name], timing_steps)),
+            "steps/s without": round(steps_per_second(twins[name], timing_steps))}
+     for name in ("CheetahVelocity", "CheetahMassVelocity")}).T
+timing["ms per step added by the Jacobians"] = (1e3 / timing["steps/s with Jacobians"] - 1e3 / timing["steps/s without"]).round(3)
+timing["share of one SAC step at 80 steps/s"] = (timing["ms per step added by the Jacobians"] / (1e3 / 80)).map("{:.1%}".format)
+timing
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
