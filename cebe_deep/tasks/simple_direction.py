@@ -1,4 +1,9 @@
-"""SimpleDirection: move in the direction of the context (PAPER.md section 5, first row of the task table)."""
+"""SimpleDirection: move in the direction of the context (PAPER.md section 5, first row of the task table).
+
+Also the closed-form optimal return (:func:`simple_direction_optimal_return`) and the test contexts of the
+context-dimension question (:func:`dimension_test_contexts`), so that returns can be reported as a fraction
+of the optimum in any dimension.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from gymnasium import spaces
 
 from cebe_deep.tasks.base import ContextualEnv
 
-__all__ = ["SimpleDirection"]
+__all__ = ["SimpleDirection", "simple_direction_optimal_return", "dimension_test_contexts"]
 
 
 class SimpleDirection(ContextualEnv):
@@ -90,3 +95,61 @@ class SimpleDirection(ContextualEnv):
         state_obs, action, context = (np.asarray(x, dtype=np.float64) for x in (state_obs, action, context))
         next_state = state_obs + np.clip(action, -1.0, 1.0) + context
         return next_state, np.sum(next_state * context, axis=-1)
+
+
+def simple_direction_optimal_return(context, gamma: float = 1.0, steps: int = 10, start_state=None) -> float:
+    r"""The optimal return of SimpleDirection at ``context`` (any dimension d), in closed form.
+
+    Derivation.  With ``s_{t+1} = s_t + a_t + c`` and ``r_t = s_{t+1} . c``,
+    ``s_{t+1} = s_0 + sum_{k <= t} a_k + (t + 1) c``, so the return of ``T = steps`` steps is
+
+        G = sum_t gamma^t r_t = (s_0 . c) sum_t gamma^t  +  sum_k (a_k . c) sum_{t >= k} gamma^t
+                               + |c|_2^2 sum_t (t + 1) gamma^t.
+
+    G is linear in the actions with positive coefficients ``sum_{t >= k} gamma^t``, and over the box
+    ``a in [-1, 1]^d`` the largest ``a . c`` is ``|c|_1``, at ``a = sign(c)`` (any value where ``c_i = 0``):
+    the same open-loop action at every step, for every gamma > 0.  Since ``sum_k sum_{t >= k} gamma^t =
+    sum_t (t + 1) gamma^t``,
+
+        G* = (s_0 . c) sum_t gamma^t  +  (|c|_1 + |c|_2^2) sum_{t=0}^{T-1} (t + 1) gamma^t.
+
+    With ``s_0 ~ U[-1, 1]^d`` (the task's start) the first term has mean 0.  Undiscounted (``gamma = 1``, what
+    :func:`cebe_deep.evaluation.evaluate_policy_at_context` reports) and ``T = 10``: ``G* = 55 (|c|_1 + |c|_2^2)``
+    in expectation.
+
+    :param context: ``c``, shape ``(d,)``
+    :param gamma: the discount (default 1: the undiscounted return evaluations report)
+    :param steps: episode length (the task's 10)
+    :param start_state: ``s_0``; None gives the expectation over the task's uniform start
+    :returns: the optimal (expected) return
+
+    >>> simple_direction_optimal_return([0.3, -0.4])        # 55 * (0.7 + 0.25)
+    52.25
+    """
+    context = np.asarray(context, dtype=np.float64).reshape(-1)
+    t = np.arange(int(steps))
+    discounts = float(gamma) ** t
+    value = (np.abs(context).sum() + context @ context) * float(np.sum((t + 1) * discounts))
+    if start_state is not None:
+        value += float(np.asarray(start_state, dtype=np.float64).reshape(-1) @ context) * float(discounts.sum())
+    return float(value)
+
+
+def dimension_test_contexts(dimension: int, radii=(0.2, 0.5, 0.8), directions: int = 16, seed: int = 2025) -> np.ndarray:
+    """Test contexts of the context-dimension experiment: ``directions`` random unit directions in R^d, each at
+    every radius, shape ``(len(radii) * directions, d)``, radius-major (all directions at ``radii[0]`` first).
+
+    The directions are uniform on the sphere (normalized Gaussians) from ``numpy.random.default_rng(seed)`` and are
+    the same at every radius (a paired design: a radius effect is not confounded with the directions drawn), and
+    the same for every method evaluated.  All lie inside the authors' box ``[-1, 1]^d`` for radii <= 1.
+
+    >>> contexts = dimension_test_contexts(8)
+    >>> contexts.shape, np.round(np.linalg.norm(contexts, axis=1)[[0, 16, 32]], 12).tolist()
+    ((48, 8), [0.2, 0.5, 0.8])
+    """
+    if not isinstance(dimension, (int, np.integer)) or dimension < 1:
+        raise ValueError(f"dimension must be a positive integer, got {dimension!r}")
+    rng = np.random.default_rng(seed)
+    unit = rng.standard_normal((int(directions), int(dimension)))
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    return np.concatenate([float(radius) * unit for radius in radii])
