@@ -18,37 +18,57 @@ Run directory layout (everything a resumed or later evaluation needs)::
     run_dir/evaluation.csv       tidy: one row per (context, episode) of the deterministic policy
 
 A checkpoint is written atomically (a temporary directory, then a rename) every ``checkpoint_every`` env
-steps.  Resuming loads the model (its ``num_timesteps`` is where training continues), the replay buffer
-(with CSE's perturbation pool and the priorities) and the monitor files of that moment, and restarts the
-running episodes from a reset.
+steps, and when the process gets SIGINT or SIGTERM (then training stops with :class:`TrainingInterrupted`).
+It holds model.zip, replay_buffer.pkl (with CSE's perturbation pool and the priorities), the monitor files,
+elapsed.json (training seconds so far, all segments) and state.pkl (:mod:`cebe_deep.checkpoint`: random
+generators, the environments' episode state, the learner's last observation and counters).  Resuming
+restores all of it, so a resumed run equals the uninterrupted one bit for bit (tested on the analytic tasks).
+A checkpoint without state.pkl (written by earlier versions) resumes too, restarting the running episodes
+from a reset.
+
+When a run finishes, its final checkpoint is kept in ``run_dir/checkpoint`` if the replay buffer is under
+:data:`KEEP_REPLAY_BYTES`; training it again with a larger ``total_steps`` then extends it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
+import pickle
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from gymnasium import spaces
-from stable_baselines3 import DQN, SAC
-from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3 import DQN
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import load_results
 
+from cebe_deep.checkpoint import grow_replay_buffer, restore_training_state, training_state
 from cebe_deep.config import ConfigError, TrainConfig, make_task_env, validate_config
 from cebe_deep.cse import ContextSampleEnhancementBuffer
 from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandomization
 from cebe_deep.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
 from cebe_deep.sac import ContextSAC
 
-__all__ = ["TrainResult", "make_training_env", "make_vec_training_env", "make_model", "train", "save_checkpoint",
-           "load_model", "is_trained", "episode_log"]
+__all__ = ["TrainResult", "TrainingInterrupted", "make_training_env", "make_vec_training_env", "make_model", "train",
+           "save_checkpoint", "load_model", "is_trained", "episode_log", "KEEP_REPLAY_BYTES"]
+
+#: A finished run keeps its final checkpoint (replay buffer included) when the buffer's arrays are at most this
+#: large, so that a larger budget can extend it; larger buffers are deleted (a finished run cannot be extended).
+KEEP_REPLAY_BYTES = 256 * 2**20
+STATE_FILE = "state.pkl"
 
 
 @dataclass(frozen=True)
@@ -136,13 +156,16 @@ def _algorithm(config: TrainConfig):
 
 
 def save_checkpoint(model, run_dir: Path, elapsed: float = 0.0) -> None:
-    """Write model, replay buffer, the monitor files and the elapsed training time to ``run_dir/checkpoint``,
-    atomically (a temporary directory, then a rename)."""
+    """Write model, replay buffer, the monitor files, the elapsed training time and the state a bit-identical
+    resume needs (:func:`cebe_deep.checkpoint.training_state`) to ``run_dir/checkpoint``, atomically (a
+    temporary directory, then a rename).  Call it between two vector steps (see :class:`AtomicCheckpointCallback`)."""
     tmp = run_dir / "checkpoint.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     model.save(tmp / "model.zip")
     model.save_replay_buffer(tmp / "replay_buffer.pkl")
+    with open(tmp / STATE_FILE, "wb") as file:
+        pickle.dump(training_state(model), file, protocol=pickle.HIGHEST_PROTOCOL)
     if (run_dir / "monitor").exists():
         shutil.copytree(run_dir / "monitor", tmp / "monitor")
     (tmp / "elapsed.json").write_text(json.dumps({"seconds": elapsed}))
@@ -154,22 +177,68 @@ def save_checkpoint(model, run_dir: Path, elapsed: float = 0.0) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-class AtomicCheckpointCallback(CheckpointCallback):
-    """SB3's ``CheckpointCallback`` (every ``save_freq`` vector steps), writing through :func:`save_checkpoint`
-    so that a crash mid-write never leaves a half checkpoint, and never after the last step."""
+class TrainingInterrupted(Exception):
+    """Training stopped on SIGINT or SIGTERM after writing a checkpoint at ``num_timesteps``; rerun to resume."""
 
-    def __init__(self, save_freq: int, run_dir: Path, total_steps: int, elapsed_before: float):
-        super().__init__(save_freq=save_freq, save_path=str(run_dir / "checkpoint"))
-        self.run_dir, self.total_steps = run_dir, total_steps
+    def __init__(self, run_dir: Path, num_timesteps: int, signal_name: str):
+        super().__init__(f"{signal_name}: checkpoint of {run_dir} written at step {num_timesteps}; rerun to resume")
+        self.run_dir, self.num_timesteps, self.signal_name = run_dir, num_timesteps, signal_name
+
+
+class AtomicCheckpointCallback(BaseCallback):
+    """Checkpoints through :func:`save_checkpoint` every ``checkpoint_every`` env steps, and at once when
+    :meth:`request_stop` was called (the SIGINT / SIGTERM handler of :func:`train`), then stops training by
+    raising :class:`TrainingInterrupted`.
+
+    It acts in SB3's ``on_rollout_start``: there the previous transition is stored and its gradient updates
+    are done, so the model, the buffer and the environments agree.  Never after the last step."""
+
+    def __init__(self, checkpoint_every: int, run_dir: Path, total_steps: int, elapsed_before: float):
+        super().__init__()
+        self.checkpoint_every, self.run_dir, self.total_steps = checkpoint_every, run_dir, total_steps
         self.elapsed_before, self.began = elapsed_before, time.perf_counter()
+        self.stop_signal: str | None = None
+        self.next_checkpoint: int | None = None
 
-    def _init_callback(self) -> None:
-        pass  # the checkpoint directory is made by save_checkpoint
+    def request_stop(self, signal_name: str) -> None:
+        self.stop_signal = signal_name
+
+    def _on_training_start(self) -> None:
+        self.next_checkpoint = (self.model.num_timesteps // self.checkpoint_every + 1) * self.checkpoint_every
+
+    def _on_rollout_start(self) -> None:
+        steps = self.model.num_timesteps
+        if self.stop_signal is not None:
+            save_checkpoint(self.model, self.run_dir, self.elapsed_before + time.perf_counter() - self.began)
+            raise TrainingInterrupted(self.run_dir, steps, self.stop_signal)
+        if steps >= self.next_checkpoint and steps < self.total_steps:
+            save_checkpoint(self.model, self.run_dir, self.elapsed_before + time.perf_counter() - self.began)
+            self.next_checkpoint = (steps // self.checkpoint_every + 1) * self.checkpoint_every
 
     def _on_step(self) -> bool:
-        if self.n_calls % self.save_freq == 0 and self.num_timesteps < self.total_steps:
-            save_checkpoint(self.model, self.run_dir, self.elapsed_before + time.perf_counter() - self.began)
         return True
+
+
+@contextlib.contextmanager
+def _checkpoint_on_signals(callback: AtomicCheckpointCallback):
+    """While training, SIGINT and SIGTERM ask ``callback`` for a checkpoint and a stop at the next vector step;
+    a second signal interrupts at once (the last checkpoint stays intact: checkpoints are atomic).  Only in
+    the main thread (Python's rule for signal handlers); elsewhere the default behaviour stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(number, frame):
+        if callback.stop_signal is not None:
+            raise KeyboardInterrupt
+        callback.request_stop(signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def is_trained(run_dir: Path) -> bool:
@@ -184,70 +253,118 @@ def episode_log(run_dir: str | Path) -> pd.DataFrame:
     return load_results(str(folder))
 
 
-def _check_run_dir(config: TrainConfig, run_dir: Path) -> None:
+def _check_run_dir(config: TrainConfig, run_dir: Path) -> bool:
+    """Write ``config.json`` into a new run directory, or check the one there.  Returns True when ``config``
+    extends the run there (only ``total_steps`` differs, and is larger); config.json then says the new budget."""
     config_path = run_dir / "config.json"
     if not config_path.exists():
         config_path.write_text(json.dumps(config.to_json(), indent=2))
-        return
+        return False
     existing = TrainConfig.from_json(json.loads(config_path.read_text()))
     differences = existing.differences(config)
-    if differences:
-        raise ConfigError(f"{run_dir} holds a run with a different config ({'; '.join(differences)}); "
-                          "use another --out directory")
+    if not differences:
+        return False
+    changed = [f.name for f in dataclasses.fields(config) if getattr(existing, f.name) != getattr(config, f.name)]
+    if changed == ["total_steps"] and config.total_steps > existing.total_steps:
+        if is_trained(run_dir) and not (run_dir / "checkpoint" / STATE_FILE).exists():
+            raise ConfigError(
+                f"--steps {config.total_steps}: {run_dir} finished at {existing.total_steps} steps without keeping its "
+                "final replay buffer and state (kept only under "
+                f"{KEEP_REPLAY_BYTES // 2**20} MiB, and only by this version), so it cannot be extended; "
+                "train into another --out directory")
+        config_path.write_text(json.dumps(config.to_json(), indent=2))
+        return True
+    named = "; ".join(f"{_FLAGS.get(f.name, f.name)}: {getattr(existing, f.name)!r} there, {getattr(config, f.name)!r} now"
+                      for f in dataclasses.fields(config) if f.name in changed)
+    hint = " (only a larger --steps extends a run)" if "total_steps" in changed else ""
+    raise ConfigError(f"{run_dir} holds a run with a different config ({named}){hint}; use another --out directory")
 
 
-def train(config: TrainConfig, run_dir: str | Path, progress: bool = True) -> TrainResult:
+#: The command-line flag of each config field whose name differs (for messages).
+_FLAGS = {"total_steps": "--steps", "net_arch": "--net"}
+
+
+def _replay_bytes(buffer) -> int:
+    return sum(value.nbytes for value in vars(buffer).values() if isinstance(value, np.ndarray))
+
+
+def _load_checkpoint(config: TrainConfig, run_dir: Path):
+    """The model of ``run_dir/checkpoint`` with its replay buffer and environments, ready to continue; and the
+    training seconds spent so far."""
+    checkpoint = run_dir / "checkpoint"
+    shutil.rmtree(run_dir / "monitor", ignore_errors=True)
+    if (checkpoint / "monitor").exists():
+        shutil.copytree(checkpoint / "monitor", run_dir / "monitor")
+    elapsed = json.loads((checkpoint / "elapsed.json").read_text())["seconds"]
+    env = make_vec_training_env(config, run_dir / "monitor", append=True)
+    model = _algorithm(config).load(checkpoint / "model.zip", env=env, device="cpu")
+    model.load_replay_buffer(checkpoint / "replay_buffer.pkl")
+    buffer_size = min(config.buffer_size, config.total_steps)
+    if buffer_size > model.buffer_size:  # an extended run: room for the larger budget, as a longer run has
+        grow_replay_buffer(model.replay_buffer, buffer_size)
+        model.buffer_size = buffer_size
+    if (checkpoint / STATE_FILE).exists():
+        with open(checkpoint / STATE_FILE, "rb") as file:
+            restore_training_state(model, pickle.load(file))
+    else:  # a checkpoint from before exact resume: restart the running episodes (SB3 then resets the envs)
+        model._last_obs = None
+    return model, env, elapsed
+
+
+def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callback: BaseCallback | None = None) -> TrainResult:
     """Train one run in ``run_dir``, resuming from ``run_dir/checkpoint`` if an earlier run was interrupted.
 
-    A finished run is not retrained.  A run directory holding a different config is an error (naming the
-    fields that differ), so that resumed runs never mix settings.
+    A finished run is not retrained; with a larger ``total_steps`` it is extended (when its final checkpoint
+    was kept).  A run directory holding another config is an error (naming the fields that differ), so that
+    resumed runs never mix settings.  SIGINT or SIGTERM writes a checkpoint and raises
+    :class:`TrainingInterrupted`.  ``callback``: an extra SB3 callback (tests use one to interrupt).
     """
     validate_config(config)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_run_dir(config, run_dir)
-    if is_trained(run_dir):
+    extending = _check_run_dir(config, run_dir)
+    if is_trained(run_dir) and not extending:
         summary = json.loads((run_dir / "train_summary.json").read_text())
         return TrainResult(run_dir, config, summary["num_timesteps"], summary["seconds"], summary["resumed_from"],
                            summary["episodes"])
+    if extending:
+        (run_dir / "train_summary.json").unlink(missing_ok=True)
     if torch.get_num_threads() > 1 and "CEBE_TORCH_THREADS" not in os.environ:
         torch.set_num_threads(1)  # one thread per run: runs go in parallel instead (set CEBE_TORCH_THREADS to keep more)
     elif "CEBE_TORCH_THREADS" in os.environ:
         torch.set_num_threads(int(os.environ["CEBE_TORCH_THREADS"]))
 
-    checkpoint = run_dir / "checkpoint"
     elapsed = 0.0
-    if (checkpoint / "model.zip").exists():
-        shutil.rmtree(run_dir / "monitor", ignore_errors=True)
-        if (checkpoint / "monitor").exists():
-            shutil.copytree(checkpoint / "monitor", run_dir / "monitor")
-        elapsed = json.loads((checkpoint / "elapsed.json").read_text())["seconds"]
-        env = make_vec_training_env(config, run_dir / "monitor", append=True)
-        model = _algorithm(config).load(checkpoint / "model.zip", env=env, device="cpu")
-        model.load_replay_buffer(checkpoint / "replay_buffer.pkl")
-        model._last_obs = None  # restart the running episodes: SB3 then resets the environments
+    if (run_dir / "checkpoint" / "model.zip").exists():
+        model, env, elapsed = _load_checkpoint(config, run_dir)
     else:
         shutil.rmtree(run_dir / "monitor", ignore_errors=True)
         env = make_vec_training_env(config, run_dir / "monitor")
         model = make_model(config, env)
     start = int(model.num_timesteps)
     began = time.perf_counter()
-    callback = AtomicCheckpointCallback(max(config.checkpoint_every // config.n_envs, 1), run_dir, config.total_steps,
-                                        elapsed)
-    with tempfile.TemporaryDirectory() as log_dir:  # SB3's logger folder: removed, not left in /tmp
-        from stable_baselines3.common.logger import configure
-
-        model.set_logger(configure(log_dir, []))
-        model.learn(total_timesteps=config.total_steps - start, callback=callback, reset_num_timesteps=False,
-                    progress_bar=progress)
+    checkpoints = AtomicCheckpointCallback(config.checkpoint_every, run_dir, config.total_steps, elapsed)
+    callbacks = CallbackList([checkpoints] + ([callback] if callback is not None else []))
+    try:
+        with tempfile.TemporaryDirectory() as log_dir, _checkpoint_on_signals(checkpoints):
+            # SB3's logger folder: removed, not left in the temp directory
+            model.set_logger(configure(log_dir, []))
+            model.learn(total_timesteps=config.total_steps - start, callback=callbacks, reset_num_timesteps=False,
+                        progress_bar=progress)
+    except BaseException:
+        env.close()
+        raise
     seconds = elapsed + time.perf_counter() - began
     model.save(run_dir / "model.zip")
+    if _replay_bytes(model.replay_buffer) <= KEEP_REPLAY_BYTES:
+        save_checkpoint(model, run_dir, seconds)  # the final state: a larger budget extends the run
+    else:
+        shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     env.close()
     episodes = len(episode_log(run_dir))
     summary = dict(num_timesteps=int(model.num_timesteps), seconds=seconds, resumed_from=start, episodes=episodes,
                    n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9))
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
-    shutil.rmtree(checkpoint, ignore_errors=True)
     return TrainResult(run_dir, config, int(model.num_timesteps), seconds, start, episodes)
 
 
