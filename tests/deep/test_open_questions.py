@@ -372,3 +372,13 @@ def test_dimension_test_contexts():
     env = SimpleDirection(dimension=16)
     for context in contexts:
         env.set_context(context)
+
+
+@pytest.mark.parametrize("name", ["cebe_deep.inexact", "cebe_deep.importance", "cebe_deep.tasks.noisy_pendulum",
+                                  "cebe_deep.tasks.simple_direction"])
+def test_docstring_examples_of_the_new_modules(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
