@@ -382,3 +382,23 @@ def test_docstring_examples_of_the_new_modules(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_new_buffers_pickle_with_their_task_density():
+    # SB3's save_replay_buffer pickles the buffer (resumable checkpoints); the log density is a bound method of
+    # the task, whose compiled sympy functions are rebuilt on unpickling.
+    import pickle
+
+    task = NoisyPendulumGoal(noise=0.1)
+    observation, action = task.observation_space, task.action_space
+    buffer = PrioritizedImportanceCSEBuffer(8, observation, action, device="cpu", state_dim=3, context_dim=4,
+                                            log_density=task.transition_log_density, priority_alpha=0.0, priority_beta=0.0)
+    obs, _ = task.reset(seed=0)
+    next_obs, reward, _, _, info = task.step([0.5])
+    for _ in range(8):
+        buffer.add(obs[None], next_obs[None], np.array([[0.25]]), np.array([reward]), np.array([0.0]), [info])
+    copy = pickle.loads(pickle.dumps(buffer))
+    copy.sample(4)
+    assert copy.last_weights.shape == (4, 1) and np.all(copy.last_importance_weights > 0)
+    inexact = pickle.loads(pickle.dumps(filled_inexact_buffer(0.3, 1.0, n=8)))
+    np.testing.assert_array_equal(inexact.context_derivatives, filled_inexact_buffer(0.3, 1.0, n=8).context_derivatives)
