@@ -11,31 +11,59 @@ Subcommands:
                ``LABEL=PATH`` names the runs of PATH as method LABEL (e.g. a CSE variant trained under another
                ``--root``) and ``--candidate LABEL`` compares that method instead of ``cse``.
 
-Bad input (unknown task or method, eps <= 0, a context outside the box, ...) prints one line
-``cebe-deep: error: ...`` and exits with status 2.
+Bad input prints one line ``cebe-deep: error: ...`` naming the flag (or file), the value and what is allowed,
+and exits with status 2.  Everything is checked before any file is written or any step trained (the
+``_checked_*`` functions below: numeric ranges, unknown names, run directories, CSV files and their columns,
+output folders), then the command runs.  The CLI catches the project's
+:class:`~cebe_theory.errors.InputError` alone (:class:`~cebe_deep.config.ConfigError` is one), so any other
+error, a bug, keeps its traceback.  SIGINT or SIGTERM during training writes a checkpoint; the command then
+prints one line and exits with status 130, and rerunning it resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from cebe_theory.cli_support import InputError, OneLineParser, UsageError
 
 __all__ = ["main", "build_parser"]
 
 PROGRAM = "cebe-deep"
+#: Columns every evaluation CSV must have (``context_0`` ... as many as the task has; ``run`` is optional).
+CSV_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "episode", "episode_return")
 
 
-from cebe_theory.cli_support import OneLineParser as _Parser  # noqa: E402
-from cebe_theory.cli_support import UsageError  # noqa: E402
+def _package_version() -> str:
+    try:
+        return version("cebe")
+    except PackageNotFoundError:
+        return "unknown (package not installed)"
 
 
 def _floats(text: str) -> tuple[float, ...]:
     try:
-        return tuple(float(part) for part in text.split(","))
+        values = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(value) for value in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -46,45 +74,53 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _seeds(text: str) -> tuple[int, ...]:
-    """``5`` -> seeds 0..4; ``3-7`` -> 3..7; ``0,2,9`` -> those."""
+    """``5`` -> seeds 0..4; ``3-7`` -> 3..7; ``0,2,9`` -> those.  At least one seed, none negative."""
     try:
-        if "-" in text:
-            first, last = (int(part) for part in text.split("-"))
-            return tuple(range(first, last + 1))
         if "," in text:
-            return _ints(text)
-        return tuple(range(int(text)))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds: expected N, A-B or a,b,c, got {text!r}") from None
+            seeds = _ints(text)
+        elif "-" in text.lstrip("-"):
+            first, last = (int(part) for part in text.split("-"))
+            seeds = tuple(range(first, last + 1))
+        else:
+            seeds = tuple(range(int(text)))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected N, A-B or a,b,c, got {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"{text!r} gives no seed (N >= 1, A-B with A <= B, or a,b,c)")
+    if min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be >= 0, got {text!r}")
+    return seeds
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, help="task name, e.g. SimpleDirection, PendulumGoal")
     parser.add_argument("--profile", default="quick",
                         help="quick (small, minutes) or authors (the authors' protocol and budgets, AUTHORS.md)")
-    parser.add_argument("--steps", type=int, dest="total_steps", help="training budget in env steps")
-    parser.add_argument("--eps", type=float, help="CSE ball radius and LDR scale (paper: 0.1)")
+    parser.add_argument("--steps", type=int, dest="total_steps",
+                        help="training budget in env steps (larger than a finished run's: extends it)")
+    parser.add_argument("--eps", type=_finite, help="CSE ball radius and LDR scale, > 0 (paper: 0.1)")
     parser.add_argument("--net", type=_ints, dest="net_arch", help="hidden layer widths, e.g. 64,64")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-starts", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--gamma", type=float)
+    parser.add_argument("--learning-rate", type=_finite)
+    parser.add_argument("--gamma", type=_finite, help="discount in [0, 1]")
     parser.add_argument("--context", type=_floats, help="training context c0, comma-separated (default: the task's)")
     parser.add_argument("--perturbation", help="CSE draw: sphere (authors) or ball")
     parser.add_argument("--cse-mode", help="first_order (default) or exact")
-    parser.add_argument("--cse-fraction", type=float, help="fraction of each batch CSE rewrites (default 1)")
+    parser.add_argument("--cse-fraction", type=_finite, help="fraction of each batch CSE rewrites, in (0, 1] (default 1)")
     parser.add_argument("--checkpoint-every", type=int, help="env steps between resumable checkpoints")
     parser.add_argument("--n-envs", type=int, help="environments stepped together (authors: 8)")
     parser.add_argument("--replay", help="uniform or prioritized")
-    parser.add_argument("--priority-alpha", type=float, help="prioritized replay: priority exponent in [0, 1]")
-    parser.add_argument("--priority-beta", type=float, help="prioritized replay: importance-weight exponent in [0, 1]")
+    parser.add_argument("--priority-alpha", type=_finite, help="prioritized replay: priority exponent in [0, 1]")
+    parser.add_argument("--priority-beta", type=_finite, help="prioritized replay: importance-weight exponent in [0, 1]")
     parser.add_argument("--dynamics", help="task variant, e.g. PendulumGoal: authors (default) or gymnasium")
     parser.add_argument("--buffer-size", type=int, help="replay capacity in transitions")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROGRAM, description="CSE and domain randomization on Stable-Baselines3 (arXiv 2507.07348)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(prog=PROGRAM, description="CSE and domain randomization on Stable-Baselines3 (arXiv 2507.07348)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = commands.add_parser("train", help="train one run (resumes an interrupted one)")
     _add_config_arguments(train)
@@ -104,33 +140,33 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seeds", type=_seeds, default=tuple(range(5)), help="N (0..N-1), A-B, or a,b,c")
     sweep.add_argument("--root", type=Path, default=Path("runs"), help="where run directories go")
     sweep.add_argument("--results", type=Path, help="write evaluation.csv, summary.csv and sweep.png here")
-    sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend)")
+    sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
     _add_evaluation_arguments(sweep)
 
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")
     plot.add_argument("csv", type=Path)
     plot.add_argument("--out", type=Path, required=True, help="image file (.png, .pdf)")
-    plot.add_argument("--eps", type=float, default=0.1, help="radius of the training ball to mark")
+    plot.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
     figures = commands.add_parser("figures", help="redraw every <results>/<Task>/sweep.png from its committed evaluation.csv")
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
-    figures.add_argument("--eps", type=float, default=0.1, help="radius of the training ball to mark")
+    figures.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
     summary = commands.add_parser("summarize", help="per-context table from evaluation CSVs")
     summary.add_argument("csv", nargs="+", help="evaluation CSVs of one task; LABEL=PATH relabels PATH's runs as method LABEL")
     summary.add_argument("--candidate", default="cse", help="the method compared with baseline and LDR (default cse)")
-    summary.add_argument("--eps", type=float, default=0.1, help="contexts farther than eps from c0 are 'away'")
+    summary.add_argument("--eps", type=_finite, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
     summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
     return parser
 
 
 def _add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--points", type=int, default=11, help="grid points per context coordinate")
-    parser.add_argument("--episodes", type=int, help="evaluation episodes per context (default 64 for runs of the "
+    parser.add_argument("--points", type=int, default=11, help="grid points per context coordinate, >= 2")
+    parser.add_argument("--episodes", type=int, help="evaluation episodes per context, >= 1 (default 64 for runs of the "
                                                      "authors profile, 32 otherwise)")
-    parser.add_argument("--span", type=float, help="sweep c0 +- span instead of the task's default ranges")
+    parser.add_argument("--span", type=_finite, help="sweep c0 +- span (> 0) instead of the task's default ranges")
     parser.add_argument("--contexts", help="evaluation contexts: sweeps (default), authors (the authors' test contexts), "
                                            "authors+sweeps, or a list such as '2,1,1,0.75;2,1.2,1,-0.75'")
 
@@ -142,16 +178,164 @@ def _config_overrides(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in names}
 
 
-def _check_task(task: str) -> None:
+# ------------------------------------------------------------------------------------------------ checks
+# Everything a command needs is checked here, before any work; output folders are created last.
+def _output_folder(path: Path, flag: str) -> Path:
+    """Create ``path`` (with parents) and check that it is a writable folder."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: this folder is not writable")
+    return path
+
+
+def _output_file(path: Path, flag: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Check that ``path`` is not a folder (and has one of ``suffixes``), and create its folder."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder, expected a file name")
+    if suffixes is not None and path.suffix.lower().lstrip(".") not in suffixes:
+        raise UsageError(f"{flag} {path}: unknown image type {path.suffix!r}; use one of "
+                         f"{', '.join('.' + suffix for suffix in suffixes)}")
+    _output_folder(path.parent, flag)
+    return path
+
+
+def _write(path: Path, flag: str, write) -> None:
+    """Run ``write(path)``; an ``OSError`` (disk full, permissions changed meanwhile) becomes one line naming the path."""
+    try:
+        write(path)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
+
+
+def _image_types() -> tuple[str, ...]:
+    from matplotlib.figure import Figure
+
+    return tuple(Figure().canvas.get_supported_filetypes())
+
+
+def _check_evaluation_arguments(args: argparse.Namespace, tasks) -> None:
+    from cebe_deep.evaluation import evaluation_grid
+
+    if args.points < 2:
+        raise UsageError(f"--points must be >= 2, got {args.points}")
+    if args.episodes is not None and args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.span is not None and not args.span > 0:
+        raise UsageError(f"--span must be > 0, got {args.span:g}")
+    for task in sorted(set(tasks)):
+        try:
+            evaluation_grid(task, args.contexts, args.points, args.span)
+        except InputError as error:
+            message = str(error)
+            raise UsageError(message if message.startswith("--") else f"--contexts {args.contexts}: {message}") from None
+
+
+def _checked_configs(args: argparse.Namespace, methods, seeds):
+    from cebe_deep.config import make_config
+
+    return [make_config(args.task, method, args.profile, flags=True, seed=seed, **_config_overrides(args))
+            for method in methods for seed in seeds]
+
+
+def _run_config(run: Path):
+    """The config of a trained run directory, or a one-line error naming it."""
+    from cebe_deep.config import TrainConfig
+
+    if not run.is_dir():
+        raise UsageError(f"run directory {run}: no such folder")
+    if not (run / "model.zip").exists():
+        raise UsageError(f"run directory {run}: no trained model in it (missing model.zip)")
+    try:
+        return TrainConfig.from_json(json.loads((run / "config.json").read_text()))
+    except FileNotFoundError:
+        raise UsageError(f"run directory {run}: has model.zip but no config.json") from None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"run directory {run}: unreadable config.json ({type(error).__name__}: {error})") from None
+
+
+def _read_csv(path: Path):
+    """An evaluation CSV, checked: the file exists, parses, has rows, the columns, and one known task."""
+    import pandas as pd
+
     from cebe_deep import tasks
-    from cebe_deep.experiment import ConfigError
 
-    if task not in tasks.TASKS:
-        raise ConfigError(f"unknown task {task!r}; choose one of {', '.join(tasks.TASKS)}")
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, expected an evaluation CSV")
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"{path}: empty file, expected an evaluation CSV (columns {', '.join(CSV_COLUMNS)})") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read ({error.strerror or error})") from None
+    missing = [column for column in CSV_COLUMNS if column not in table.columns]
+    if missing:
+        raise UsageError(f"{path}: not an evaluation CSV (as cebe-deep evaluate writes), missing column(s) "
+                         f"{', '.join(missing)}")
+    if table.empty:
+        raise UsageError(f"{path}: has a header but no rows")
+    names = sorted(str(task) for task in table["task"].unique())
+    if len(names) != 1:
+        raise UsageError(f"{path}: holds several tasks {names}; one task per CSV")
+    if names[0] not in tasks.TASKS:
+        raise UsageError(f"{path}: unknown task {names[0]!r}; choose one of {', '.join(tasks.TASKS)}")
+    if not pd.api.types.is_numeric_dtype(table["episode_return"]):
+        raise UsageError(f"{path}: column episode_return holds non-numbers")
+    _check_runs_apart(table, str(path))
+    return table
 
 
-def _base_context(table) -> list[float]:
-    from cebe_deep.experiment import make_task_env
+def _check_runs_apart(table, where: str) -> None:
+    """Two runs with the same (method, seed) in one table would be counted as two seeds: refuse."""
+    if "run" not in table.columns:
+        return
+    runs = table.groupby(["method", "seed"])["run"].nunique()
+    if (runs > 1).any():
+        method, seed = runs[runs > 1].index[0]
+        names = sorted(table.loc[(table["method"] == method) & (table["seed"] == seed), "run"].astype(str).unique())
+        raise UsageError(f"{where}: method {method} seed {seed} comes from {len(names)} runs ({', '.join(names)}); "
+                         "summarize each in its own CSV, or name one with LABEL=PATH")
+
+
+def _read_labelled_tables(specs: list[str]):
+    """Concatenate evaluation CSVs given as ``PATH`` or ``LABEL=PATH`` (every run of PATH becomes method LABEL)."""
+    import pandas as pd
+
+    tables = []
+    for spec in specs:
+        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        table = _read_csv(Path(path))
+        if label:
+            methods = sorted(table["method"].unique())
+            if len(methods) != 1:
+                raise UsageError(f"{label}={path}: LABEL=PATH relabels the runs of one method, {path} holds {methods}")
+            table = table.assign(method=label)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    tasks = sorted(table["task"].unique())
+    if len(tasks) != 1:
+        raise UsageError(f"the CSVs must hold one task, got {tasks}")
+    repeated = table.duplicated(["method", "seed", "sweep", "sweep_value", "episode"])
+    if repeated.any():
+        twice = sorted(table.loc[repeated, "method"].unique())
+        raise UsageError(f"method(s) {twice} appear in more than one CSV; give a variant its own name with LABEL=PATH")
+    return table
+
+
+def _check_eps(eps: float) -> None:
+    if not eps > 0:
+        raise UsageError(f"--eps must be > 0, got {eps:g}")
+
+
+# -------------------------------------------------------------------------------------------- the work
+def _base_context(table) -> tuple[list[float], list[str]]:
+    from cebe_deep.config import make_task_env
 
     env = make_task_env(str(table["task"].iloc[0]))
     context = list(env.unwrapped.default_context)
@@ -160,156 +344,169 @@ def _base_context(table) -> list[float]:
     return context, names
 
 
-def _read_table(path: Path):
-    import pandas as pd
-
-    from cebe_deep.experiment import ConfigError
-
-    if not path.exists():
-        raise ConfigError(f"no such file: {path}")
-    table = pd.read_csv(path)
-    if table.empty:
-        raise ConfigError(f"{path} has no rows")
-    return table
-
-
-def _read_labelled_tables(specs: list[str]):
-    """Concatenate evaluation CSVs given as ``PATH`` or ``LABEL=PATH`` (every run of PATH becomes method LABEL)."""
-    import pandas as pd
-
-    from cebe_deep.experiment import ConfigError
-
-    tables = []
-    for spec in specs:
-        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
-        table = _read_table(Path(path))
-        if label:
-            methods = sorted(table["method"].unique())
-            if len(methods) != 1:
-                raise ConfigError(f"{label}={path}: LABEL=PATH relabels the runs of one method, {path} holds {methods}")
-            table = table.assign(method=label)
-        tables.append(table)
-    table = pd.concat(tables, ignore_index=True)
-    tasks = sorted(table["task"].unique())
-    if len(tasks) != 1:
-        raise ConfigError(f"the CSVs must hold one task, got {tasks}")
-    repeated = table.duplicated(["method", "seed", "sweep", "sweep_value", "episode"])
-    if repeated.any():
-        twice = sorted(table.loc[repeated, "method"].unique())
-        raise ConfigError(f"method(s) {twice} appear in more than one CSV; give a variant its own name with LABEL=PATH")
-    return table
-
-
 def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "cse"):
-    """Summary and comparison tables (and files under ``results``)."""
-    from cebe_deep.experiment import compare_methods, headline, summarize
+    """Summary and comparison tables (and files under ``results``, a folder already checked)."""
+    from cebe_deep.statistics import compare_methods, headline, summarize
 
     base_context, names = _base_context(table)
     summary = summarize(table)
-    comparison = compare_methods(summary, base_context, eps, candidate=candidate, table=table)
+    comparison = compare_methods(summary, base_context, eps, candidate=candidate)
     if results is not None:
-        results.mkdir(parents=True, exist_ok=True)
-        table.to_csv(results / "evaluation.csv", index=False)
-        summary.to_csv(results / "summary.csv", index=False)
-        comparison.to_csv(results / "comparison.csv", index=False)
-        headline(comparison).to_csv(results / "headline.csv", index=False)
         from cebe_deep.plots import plot_context_sweeps
 
-        plot_context_sweeps(table, base_context, eps, results / "sweep.png", names)
+        _write(results / "evaluation.csv", "--results", lambda path: table.to_csv(path, index=False))
+        _write(results / "summary.csv", "--results", lambda path: summary.to_csv(path, index=False))
+        _write(results / "comparison.csv", "--results", lambda path: comparison.to_csv(path, index=False))
+        _write(results / "headline.csv", "--results", lambda path: headline(comparison).to_csv(path, index=False))
+        _write(results / "sweep.png", "--results", lambda path: plot_context_sweeps(table, base_context, eps, path, names))
     return summary, comparison
 
 
-def _run(args: argparse.Namespace) -> int:
-    from cebe_deep import experiment
+def _run_train(args: argparse.Namespace) -> int:
+    from cebe_deep.sweeps import run_dir_for
+    from cebe_deep.training import train
 
-    if args.command == "train":
-        _check_task(args.task)
-        config = experiment.make_config(args.task, args.method, args.profile, seed=args.seed, **_config_overrides(args))
-        out = args.out or experiment.run_dir_for("runs", config)
-        result = experiment.train(config, out, progress=not args.no_progress)
-        print(json.dumps(dict(run_dir=str(result.run_dir), num_timesteps=result.num_timesteps,
-                              seconds=round(result.seconds, 1), resumed_from=result.resumed_from)))
-        return 0
-    if args.command == "evaluate":
-        import pandas as pd
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    (config,) = _checked_configs(args, [args.method], [args.seed])
+    out = _output_folder(args.out or run_dir_for("runs", config), "--out")
+    result = train(config, out, progress=not args.no_progress)
+    print(json.dumps(dict(run_dir=str(result.run_dir), num_timesteps=result.num_timesteps,
+                          seconds=round(result.seconds, 1), resumed_from=result.resumed_from)))
+    return 0
 
-        tables = [experiment.evaluate(run, args.points, args.episodes, args.span, contexts=args.contexts)
-                  for run in args.runs]
-        table = pd.concat(tables, ignore_index=True)
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            table.to_csv(args.out, index=False)
-        print(experiment.summarize(table).to_string(index=False))
-        return 0
-    if args.command == "sweep":
-        _check_task(args.task)
-        methods = [method.strip() for method in args.methods.split(",") if method.strip()]
-        configs = [experiment.make_config(args.task, method, args.profile, seed=seed, **_config_overrides(args))
-                   for method in methods for seed in args.seeds]
-        executor = experiment.make_executor(args.backend, args.workers)
-        try:
-            episodes = args.episodes or (64 if args.profile == "authors" else 32)
-            table = experiment.sweep(configs, args.root, executor, args.points, episodes, args.span,
-                                     contexts=args.contexts)
-        finally:
-            if hasattr(executor, "shutdown"):
-                executor.shutdown(wait=True)
-        if table.empty:
-            raise experiment.ConfigError("no run finished")
-        table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
-        _, comparison = _summary_outputs(table, configs[0].eps, args.results)
-        print(comparison.to_string(index=False))
-        print(experiment.headline(comparison).to_string(index=False))
-        return 0
-    if args.command == "plot":
-        from cebe_deep.plots import plot_context_sweeps
 
-        table = _read_table(args.csv)
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from cebe_deep.evaluation import evaluate
+    from cebe_deep.statistics import summarize
+
+    configs = [_run_config(run) for run in args.runs]
+    _check_evaluation_arguments(args, [config.task for config in configs])
+    if len({str(run.resolve()) for run in args.runs}) != len(args.runs):
+        raise UsageError("a run directory is given twice")
+    if args.out is not None:
+        _output_file(args.out, "--out")
+    tables = [evaluate(run, args.points, args.episodes, args.span, contexts=args.contexts) for run in args.runs]
+    table = pd.concat(tables, ignore_index=True)  # the ``run`` column keeps two runs of one seed apart
+    if args.out:
+        _write(args.out, "--out", lambda path: table.to_csv(path, index=False))
+    print(summarize(table).to_string(index=False))
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from cebe_deep.executors import BACKENDS, make_executor
+    from cebe_deep.statistics import headline
+    from cebe_deep.sweeps import sweep
+
+    methods = [method.strip() for method in args.methods.split(",") if method.strip()]
+    from cebe_deep.config import METHODS
+
+    unknown = [method for method in methods if method not in METHODS]
+    if not methods or unknown:
+        raise UsageError(f"--methods {args.methods!r}: " + (f"unknown method {unknown[0]!r}" if unknown else "no method")
+                         + f"; choose from {', '.join(METHODS)}")
+    if args.backend not in BACKENDS:
+        raise UsageError(f"--backend {args.backend!r}: unknown backend; choose one of {', '.join(BACKENDS)}")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    configs = _checked_configs(args, methods, args.seeds)
+    _check_evaluation_arguments(args, [args.task])
+    root = _output_folder(args.root, "--root")
+    results = None if args.results is None else _output_folder(args.results, "--results")
+    executor = make_executor(args.backend, args.workers)
+    episodes = args.episodes or (64 if args.profile == "authors" else 32)
+    try:
+        table = sweep(configs, root, executor, args.points, episodes, args.span, contexts=args.contexts)
+    except KeyboardInterrupt:
+        executor.shutdown(wait=True, cancel_futures=True)  # running workers checkpoint; queued runs do not start
+        raise
+    executor.shutdown(wait=True)
+    if table.empty:
+        raise UsageError("no run finished (see the failures above)")
+    table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
+    _, comparison = _summary_outputs(table, configs[0].eps, results)
+    print(comparison.to_string(index=False))
+    print(headline(comparison).to_string(index=False))
+    return 0
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    from cebe_deep.plots import plot_context_sweeps
+
+    table = _read_csv(args.csv)
+    _check_eps(args.eps)
+    _output_file(args.out, "--out", _image_types())
+    base_context, names = _base_context(table)
+    _write(args.out, "--out", lambda path: plot_context_sweeps(table, base_context, args.eps, path, names))
+    print(args.out)
+    return 0
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    from cebe_deep.plots import plot_context_sweeps
+
+    _check_eps(args.eps)
+    if not args.results.is_dir():
+        raise UsageError(f"--results {args.results}: no such folder")
+    paths = sorted(args.results.glob("*/evaluation.csv"))
+    if not paths:
+        raise UsageError(f"--results {args.results}: no */evaluation.csv in it")
+    tables = [(path, _read_csv(path)) for path in paths]
+    for path, table in tables:
+        if not os.access(path.parent, os.W_OK):
+            raise UsageError(f"--results {args.results}: the folder {path.parent} is not writable")
+    for path, table in tables:
         base_context, names = _base_context(table)
-        plot_context_sweeps(table, base_context, args.eps, args.out, names)
-        print(args.out)
-        return 0
-    if args.command == "figures":
-        from cebe_deep.plots import plot_context_sweeps
+        _write(path.parent / "sweep.png", "--results",
+               lambda out: plot_context_sweeps(table, base_context, args.eps, out, names))
+        print(path.parent / "sweep.png")
+    return 0
 
-        if not args.eps > 0:
-            raise experiment.ConfigError(f"eps must be > 0, got {args.eps}")
-        tables = sorted(args.results.glob("*/evaluation.csv"))
-        if not tables:
-            raise experiment.ConfigError(f"no */evaluation.csv under {args.results}")
-        for csv in tables:
-            table = _read_table(csv)
-            base_context, names = _base_context(table)
-            plot_context_sweeps(table, base_context, args.eps, csv.parent / "sweep.png", names)
-            print(csv.parent / "sweep.png")
-        return 0
-    if args.command == "summarize":
-        from cebe_deep.experiment import headline
 
-        table = _read_labelled_tables(args.csv)
-        if args.candidate not in set(table["method"]):
-            raise experiment.ConfigError(
-                f"candidate method {args.candidate!r} is not in the table; methods: {sorted(table['method'].unique())}")
-        _, comparison = _summary_outputs(table, args.eps, args.results, args.candidate)
-        if args.out:
-            comparison.to_csv(args.out, index=False)
-        print(comparison.to_string(index=False))
-        print(headline(comparison).to_string(index=False))
-        return 0
-    raise UsageError(f"unknown command {args.command!r}")
+def _run_summarize(args: argparse.Namespace) -> int:
+    from cebe_deep.statistics import headline
+
+    table = _read_labelled_tables(args.csv)
+    _check_eps(args.eps)
+    if args.candidate not in set(table["method"]):
+        raise UsageError(f"--candidate {args.candidate!r}: candidate method {args.candidate!r} is not in the table; "
+                         f"methods: {sorted(table['method'].unique())}")
+    if args.out is not None:
+        _output_file(args.out, "--out")
+    results = None if args.results is None else _output_folder(args.results, "--results")
+    _, comparison = _summary_outputs(table, args.eps, results, args.candidate)
+    if args.out:
+        _write(args.out, "--out", lambda path: comparison.to_csv(path, index=False))
+    print(comparison.to_string(index=False))
+    print(headline(comparison).to_string(index=False))
+    return 0
+
+
+_COMMANDS = {"train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,
+             "figures": _run_figures, "summarize": _run_summarize}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cebe_deep.training import TrainingInterrupted
+
     try:
         args = build_parser().parse_args(argv)
-        return _run(args)
-    except UsageError as error:
-        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as error:  # ConfigError and the tasks' one-line ValueErrors
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return _COMMANDS[args.command](args)
+    except InputError as error:  # ConfigError and UsageError are InputErrors; anything else is a bug: traceback
+        message = " ".join(str(error).split()) or type(error).__name__
         print(f"{PROGRAM}: error: {message}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as interruption:
+        print(f"{PROGRAM}: interrupted by {interruption.signal_name}; checkpoint written at step "
+              f"{interruption.num_timesteps} in {interruption.run_dir}; rerun the same command to resume", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted (finished runs and checkpoints are kept; rerun to resume)", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

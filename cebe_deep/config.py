@@ -29,13 +29,14 @@ from cebe_theory.errors import InputError
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
-    "AUTHORS_ITERATIONS", "make_config", "validate_config", "check_context", "make_task_env",
+    "AUTHORS_ITERATIONS", "FLAGS", "make_config", "validate_config", "check_context", "make_task_env",
 ]
 
 METHODS = ("baseline", "cse", "ldr", "gdr")
 PROFILES = ("quick", "authors")
 REPLAYS = ("uniform", "prioritized")
 INITS = ("sb3", "authors")
+CRITIC_LOSSES = ("mse", "huber")
 
 #: Env steps per RLlib iteration of the authors' pipeline on a 2-core machine (500 iterations = 52-54k steps).
 ENV_STEPS_PER_ITERATION = 107
@@ -59,7 +60,8 @@ class TrainConfig:
     ``actor/critic/entropy_learning_rate`` default to ``learning_rate``; ``initial_entropy`` is SAC's initial
     entropy coefficient (None: SB3's default, 1.0 as well).  ``replay`` is ``uniform`` or ``prioritized``
     (with ``priority_alpha``, ``priority_beta``).  ``dynamics`` picks a task variant (None: the task's default).
-    DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
+    ``critic_loss``: SAC's critic loss per sample, ``mse`` (SB3: half the squared TD error) or ``huber``
+    (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
     (None: SB3's defaults, 5% over a tenth of the budget).
     """
 
@@ -95,6 +97,7 @@ class TrainConfig:
     dynamics: str | None = None
     exploration_steps: int | None = None
     exploration_final_eps: float | None = None
+    critic_loss: str = "mse"
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,7 +119,7 @@ class TrainConfig:
 def _authors(task: str, **settings: Any) -> dict[str, Any]:
     common = dict(total_steps=AUTHORS_ITERATIONS[task] * ENV_STEPS_PER_ITERATION, n_envs=8, train_freq=1,
                   gradient_steps=1, batch_size=256, tau=5e-3, net_arch=(256, 256), init="authors",
-                  replay="prioritized", initial_entropy=1.0, checkpoint_every=10_000)
+                  replay="prioritized", initial_entropy=1.0, checkpoint_every=10_000, critic_loss="huber")
     return common | settings
 
 
@@ -157,10 +160,21 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
 _DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))
 
 
-def make_config(task: str, method: str, profile: str = "quick", **overrides: Any) -> TrainConfig:
-    """The profile's config for ``task`` with ``overrides`` (None values are ignored), validated."""
+#: The command-line flag of each config field that has one (``cebe-deep train`` / ``sweep``).
+FLAGS = {"task": "--task", "method": "--method", "profile": "--profile", "seed": "--seed", "total_steps": "--steps",
+         "eps": "--eps", "net_arch": "--net", "batch_size": "--batch-size", "learning_starts": "--learning-starts",
+         "learning_rate": "--learning-rate", "gamma": "--gamma", "context": "--context", "perturbation": "--perturbation",
+         "cse_mode": "--cse-mode", "cse_fraction": "--cse-fraction", "checkpoint_every": "--checkpoint-every",
+         "n_envs": "--n-envs", "replay": "--replay", "priority_alpha": "--priority-alpha",
+         "priority_beta": "--priority-beta", "dynamics": "--dynamics", "buffer_size": "--buffer-size"}
+
+
+def make_config(task: str, method: str, profile: str = "quick", *, flags: bool = False, **overrides: Any) -> TrainConfig:
+    """The profile's config for ``task`` with ``overrides`` (None values are ignored), validated.
+    ``flags``: name the command-line flags in error messages instead of the fields."""
     if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+        raise ConfigError(f"unknown profile {profile!r} ({'--profile' if flags else 'profile'}); "
+                          f"choose one of {', '.join(PROFILES)}")
     settings = dict(_PROFILES[profile].get(task, _DEFAULT_PROFILE))
     settings.update({key: value for key, value in overrides.items() if value is not None})
     if "net_arch" in settings:
@@ -168,7 +182,7 @@ def make_config(task: str, method: str, profile: str = "quick", **overrides: Any
     if settings.get("context") is not None:
         settings["context"] = tuple(float(value) for value in settings["context"])
     config = TrainConfig(task=task, method=method, profile=profile, **settings)
-    validate_config(config)
+    validate_config(config, flags=flags)
     return config
 
 
@@ -177,48 +191,64 @@ def _require(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def validate_config(config: TrainConfig) -> None:
-    """Raise :class:`ConfigError` with a one-line message (naming the field, its value and what is allowed)
-    for anything a run would fail on later."""
+def validate_config(config: TrainConfig, flags: bool = False) -> None:
+    """Raise :class:`ConfigError` with a one-line message (naming the field, or its command-line flag when
+    ``flags``, its value and what is allowed) for anything a run would fail on later."""
     from cebe_deep import tasks
     from cebe_deep.cse import MODES, PERTURBATIONS
 
-    _require(config.task in tasks.TASKS, f"unknown task {config.task!r}; choose one of {', '.join(tasks.TASKS)}")
-    _require(config.method in METHODS, f"unknown method {config.method!r}; choose one of {', '.join(METHODS)}")
-    _require(config.profile in PROFILES, f"unknown profile {config.profile!r}; choose one of {', '.join(PROFILES)}")
-    _require(config.eps > 0 and math.isfinite(config.eps), f"eps must be > 0, got {config.eps}")
-    _require(config.perturbation in PERTURBATIONS,
-             f"unknown perturbation {config.perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
-    _require(config.cse_mode in MODES, f"unknown CSE mode {config.cse_mode!r}; choose one of {', '.join(MODES)}")
-    _require(0.0 < config.cse_fraction <= 1.0, f"cse_fraction must be in (0, 1], got {config.cse_fraction}")
-    for name in ("total_steps", "batch_size", "checkpoint_every", "n_envs", "train_freq", "gradient_steps", "buffer_size"):
-        value = getattr(config, name)
-        _require(isinstance(value, (int, np.integer)) and value > 0, f"{name} must be a positive integer, got {value!r}")
-    _require(config.learning_starts >= 0, f"learning_starts must be >= 0, got {config.learning_starts}")
+    def name(field: str) -> str:
+        return FLAGS.get(field, field) if flags else field
+
+    _require(config.task in tasks.TASKS,
+             f"unknown task {config.task!r} ({name('task')}); choose one of {', '.join(tasks.TASKS)}")
+    _require(config.method in METHODS,
+             f"unknown method {config.method!r} ({name('method')}); choose one of {', '.join(METHODS)}")
+    _require(config.profile in PROFILES,
+             f"unknown profile {config.profile!r} ({name('profile')}); choose one of {', '.join(PROFILES)}")
+    _require(config.eps > 0 and math.isfinite(config.eps), f"{name('eps')} must be > 0, got {config.eps}")
+    _require(config.perturbation in PERTURBATIONS, f"unknown perturbation {config.perturbation!r} "
+                                                   f"({name('perturbation')}); choose one of {', '.join(PERTURBATIONS)}")
+    _require(config.cse_mode in MODES,
+             f"unknown CSE mode {config.cse_mode!r} ({name('cse_mode')}); choose one of {', '.join(MODES)}")
+    _require(0.0 < config.cse_fraction <= 1.0, f"{name('cse_fraction')} must be in (0, 1], got {config.cse_fraction}")
+    for field in ("total_steps", "batch_size", "checkpoint_every", "n_envs", "train_freq", "gradient_steps", "buffer_size"):
+        value = getattr(config, field)
+        _require(isinstance(value, (int, np.integer)) and value > 0, f"{name(field)} must be a positive integer, got {value!r}")
+    _require(config.learning_starts >= 0, f"{name('learning_starts')} must be >= 0, got {config.learning_starts}")
     _require(bool(config.net_arch) and min(config.net_arch) > 0,
-             f"net_arch must be positive layer widths, got {config.net_arch}")
-    _require(0.0 <= config.gamma <= 1.0 and math.isfinite(config.gamma), f"gamma must be in [0, 1], got {config.gamma}")
+             f"{name('net_arch')} must be positive layer widths, got {config.net_arch}")
+    _require(0.0 <= config.gamma <= 1.0 and math.isfinite(config.gamma), f"{name('gamma')} must be in [0, 1], got {config.gamma}")
     _require(0.0 < config.tau <= 1.0, f"tau must be in (0, 1], got {config.tau}")
-    for name in ("learning_rate", "actor_learning_rate", "critic_learning_rate", "entropy_learning_rate", "initial_entropy"):
-        value = getattr(config, name)
-        _require(value is None or (value > 0 and math.isfinite(value)), f"{name} must be > 0, got {value}")
-    _require(config.replay in REPLAYS, f"unknown replay {config.replay!r}; choose one of {', '.join(REPLAYS)}")
-    _require(0.0 <= config.priority_alpha <= 1.0, f"priority_alpha must be in [0, 1], got {config.priority_alpha}")
-    _require(0.0 <= config.priority_beta <= 1.0, f"priority_beta must be in [0, 1], got {config.priority_beta}")
+    for field in ("learning_rate", "actor_learning_rate", "critic_learning_rate", "entropy_learning_rate", "initial_entropy"):
+        value = getattr(config, field)
+        _require(value is None or (value > 0 and math.isfinite(value)), f"{name(field)} must be > 0, got {value}")
+    _require(config.replay in REPLAYS,
+             f"unknown replay {config.replay!r} ({name('replay')}); choose one of {', '.join(REPLAYS)}")
+    _require(0.0 <= config.priority_alpha <= 1.0, f"{name('priority_alpha')} must be in [0, 1], got {config.priority_alpha}")
+    _require(0.0 <= config.priority_beta <= 1.0, f"{name('priority_beta')} must be in [0, 1], got {config.priority_beta}")
+    _require(config.critic_loss in CRITIC_LOSSES,
+             f"unknown critic_loss {config.critic_loss!r}; choose one of {', '.join(CRITIC_LOSSES)}")
     _require(config.init in INITS, f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
-    _require(config.seed >= 0, f"seed must be >= 0, got {config.seed}")
+    _require(config.seed >= 0, f"{name('seed')} must be >= 0, got {config.seed}")
     task_class = tasks.TASKS[config.task]
     if config.method == "cse" and config.cse_mode == "exact":
         _require(getattr(task_class, "supports_simulate", False),
-                 f"task {config.task} has no closed-form simulate(); CSE mode 'exact' is not available")
-    env = make_task_env(config.task, dynamics=config.dynamics)  # also validates ``dynamics``
+                 f"task {config.task} has no closed-form simulate(); {name('cse_mode')} 'exact' is not available")
+    try:
+        env = make_task_env(config.task, dynamics=config.dynamics)  # also validates ``dynamics``
+    except ConfigError as error:
+        raise ConfigError(f"{name('dynamics')} {config.dynamics!r}: {error}") from None
     try:
         discrete = hasattr(env.action_space, "n")
         if discrete:
-            _require(config.replay == "uniform", "prioritized replay is implemented for SAC only; use --replay uniform for "
-                                                 f"the discrete-action task {config.task}")
+            _require(config.replay == "uniform", f"prioritized replay is implemented for SAC only; use {name('replay')} "
+                                                 f"uniform for the discrete-action task {config.task}")
         if config.context is not None:
-            check_context(env.unwrapped, config.context)
+            try:
+                check_context(env.unwrapped, config.context)
+            except ConfigError as error:
+                raise ConfigError(f"{name('context')} {','.join(f'{v:g}' for v in config.context)}: {error}") from None
     finally:
         env.close()
 

@@ -44,6 +44,11 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
+from cebe_deep.config import ConfigError
+
+#: The step-info keys first-order CSE reads (:data:`cebe_deep.tasks.base.JACOBIAN_KEYS`).
+JACOBIAN_KEYS = ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs")
+
 PERTURBATIONS = ("sphere", "ball")
 """How dc is drawn in the ball of radius eps: ``sphere`` = a uniform direction times eps (the authors'
 choice, |dc| = eps always); ``ball`` = uniform in the ball, |dc| = eps * U^(1/d)."""
@@ -82,9 +87,9 @@ def sample_context_perturbation(
     ``ball``: dc = eps * U^(1/d) * u, uniform in the ball.
     """
     if perturbation not in PERTURBATIONS:
-        raise ValueError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
+        raise ConfigError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
     if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
+        raise ConfigError(f"eps must be > 0, got {eps}")
     direction = torch.randn(batch_size, context_dim, generator=generator)
     direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
     radius = torch.full((batch_size, 1), float(eps))
@@ -134,19 +139,19 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
         context_high: np.ndarray | None = None,
     ):
         if optimize_memory_usage:
-            raise ValueError("ContextSampleEnhancementBuffer does not support optimize_memory_usage=True")
+            raise ConfigError("ContextSampleEnhancementBuffer does not support optimize_memory_usage=True")
         if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+            raise ConfigError(f"eps must be > 0, got {eps}")
         if perturbation not in PERTURBATIONS:
-            raise ValueError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
+            raise ConfigError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
         if mode not in MODES:
-            raise ValueError(f"unknown CSE mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise ConfigError(f"unknown CSE mode {mode!r}; choose one of {', '.join(MODES)}")
         if mode == "exact" and simulate is None:
-            raise ValueError("CSE mode 'exact' needs a simulate(state_obs, action, context) function")
+            raise ConfigError("CSE mode 'exact' needs a simulate(state_obs, action, context) function")
         if not 0.0 <= cse_fraction <= 1.0:
-            raise ValueError(f"cse_fraction must be in [0, 1], got {cse_fraction}")
+            raise ConfigError(f"cse_fraction must be in [0, 1], got {cse_fraction}")
         if observation_space.shape != (state_dim + context_dim,):
-            raise ValueError(
+            raise ConfigError(
                 f"observation shape {observation_space.shape} is not (state_dim + context_dim,) = ({state_dim + context_dim},)"
             )
         super().__init__(
@@ -167,6 +172,11 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
         # Jacobians first: super().add advances self.pos.
         if self.mode == "first_order":
             for env_index, info in enumerate(infos):
+                missing = [key for key in JACOBIAN_KEYS if key not in info]
+                if missing:
+                    raise ConfigError(
+                        f"CSE needs the context Jacobians in each step's info, missing {', '.join(missing)} "
+                        f"(env {env_index}); build the task with jacobians=True (make_task(..., jacobians=True))")
                 self.context_derivatives[self.pos, env_index] = np.concatenate(
                     [np.ravel(info["dobs_dcontext"]), info["dreward_dcontext"], info["dreward_dnextobs"]]
                 )

@@ -28,7 +28,7 @@ class SerialExecutor:
             future.set_exception(error)
         return future
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass
 
 
@@ -43,6 +43,8 @@ class LocalExecutor(concurrent.futures.ProcessPoolExecutor):
     """Worker processes on this machine (one torch thread each); the default backend."""
 
     def __init__(self, max_workers: int = 2):
+        if not (isinstance(max_workers, int) and max_workers >= 1):
+            raise ConfigError(f"--workers (max_workers) must be an integer >= 1, got {max_workers!r}")
         super().__init__(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
 
 
@@ -62,7 +64,7 @@ class RayExecutor:
         remote = self._ray.remote(num_cpus=self._num_cpus)(fn)
         return remote.remote(*args, **kwargs).future()
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass
 
 
@@ -76,4 +78,4 @@ def make_executor(backend: str = "local", workers: int = 2):
         return SerialExecutor()
     if backend == "ray":
         return RayExecutor()
-    raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ConfigError(f"--backend {backend!r}: unknown backend; choose one of {', '.join(BACKENDS)}")

@@ -25,6 +25,8 @@ import numpy as np
 
 from gymnasium.utils import seeding
 
+from cebe_deep.config import ConfigError
+
 
 class _ContextRandomization(gymnasium.Wrapper):
     """Common part: pick a context at each reset, set it on the task, report it in ``info["context"]``."""
@@ -80,12 +82,12 @@ class LocalDomainRandomization(_ContextRandomization):
     def __init__(self, env: gymnasium.Env, eps: float = 0.1, base_context: np.ndarray | None = None):
         super().__init__(env)
         if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+            raise ConfigError(f"eps must be > 0, got {eps}")
         self.eps = float(eps)
         if base_context is not None:
             self.base_context = np.asarray(base_context, dtype=np.float64).copy()
         if np.any(self.base_context < self.context_low) or np.any(self.base_context > self.context_high):
-            raise ValueError(f"base context {self.base_context} is outside the box [{self.context_low}, {self.context_high}]")
+            raise ConfigError(f"base context {self.base_context} is outside the box [{self.context_low}, {self.context_high}]")
 
     def draw_context(self) -> np.ndarray:
         noise = self._randomization_rng.normal(0.0, self.eps, size=self.base_context.shape)
@@ -102,13 +104,13 @@ class GlobalDomainRandomization(_ContextRandomization):
         if box is not None:
             low, high = (np.asarray(bound, dtype=np.float64) for bound in box)
             if low.shape != self.context_low.shape or np.any(low > high):
-                raise ValueError(f"GDR box must be (low, high) of {self.context_low.size} values with low <= high, got {box}")
+                raise ConfigError(f"GDR box must be (low, high) of {self.context_low.size} values with low <= high, got {box}")
             if np.any(low < self.context_low) or np.any(high > self.context_high):
-                raise ValueError(f"GDR box {low.tolist()}..{high.tolist()} leaves the task's box "
+                raise ConfigError(f"GDR box {low.tolist()}..{high.tolist()} leaves the task's box "
                                  f"{self.context_low.tolist()}..{self.context_high.tolist()}")
             self.context_low, self.context_high = low, high
         if not (np.all(np.isfinite(self.context_low)) and np.all(np.isfinite(self.context_high))):
-            raise ValueError("global domain randomization needs a bounded context box")
+            raise ConfigError("global domain randomization needs a bounded context box")
 
     def draw_context(self) -> np.ndarray:
         return self._randomization_rng.uniform(self.context_low, self.context_high)

@@ -29,6 +29,7 @@ import torch
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
+from cebe_deep.config import ConfigError
 from cebe_deep.cse import ContextSampleEnhancementBuffer
 
 __all__ = ["SumTree", "PrioritizedReplay", "PrioritizedReplayBuffer", "PrioritizedCSEBuffer", "PRIORITY_EPSILON"]
@@ -43,7 +44,7 @@ class SumTree:
 
     def __init__(self, capacity: int):
         if capacity < 1:
-            raise ValueError(f"SumTree capacity must be >= 1, got {capacity}")
+            raise ConfigError(f"SumTree capacity must be >= 1, got {capacity}")
         self.capacity = int(capacity)
         self.leaves = 1 << max(0, (self.capacity - 1).bit_length())
         self.sums = np.zeros(2 * self.leaves)
@@ -103,9 +104,9 @@ class PrioritizedReplay:
 
     def _init_priorities(self, alpha: float, beta: float) -> None:
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"priority alpha must be in [0, 1], got {alpha}")
+            raise ConfigError(f"priority alpha must be in [0, 1], got {alpha}")
         if not 0.0 <= beta <= 1.0:
-            raise ValueError(f"priority beta must be in [0, 1], got {beta}")
+            raise ConfigError(f"priority beta must be in [0, 1], got {beta}")
         self.alpha, self.beta = float(alpha), float(beta)
         self.tree = SumTree(self.buffer_size * self.n_envs)
         self.max_priority = 1.0
@@ -157,7 +158,7 @@ class PrioritizedReplayBuffer(PrioritizedReplay, ReplayBuffer):
                  optimize_memory_usage: bool = False, handle_timeout_termination: bool = True, *,
                  priority_alpha: float = 0.6, priority_beta: float = 0.4):
         if optimize_memory_usage:
-            raise ValueError("PrioritizedReplayBuffer does not support optimize_memory_usage=True")
+            raise ConfigError("PrioritizedReplayBuffer does not support optimize_memory_usage=True")
         super().__init__(buffer_size, observation_space, action_space, device, n_envs, optimize_memory_usage,
                          handle_timeout_termination)
         self._init_priorities(priority_alpha, priority_beta)
