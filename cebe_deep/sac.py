@@ -7,11 +7,14 @@
 2. **the authors' initialisation** (``authors_init=True``): Xavier-uniform hidden weights, zero biases, and
    orthogonal output layers with gain 0.01 (RLlib's SAC default on the new API stack);
 3. **prioritized replay** (a :class:`cebe_deep.replay.PrioritizedReplay` buffer): the critic loss of sample i
-   is weighted by its importance weight w_i, and |TD error| of the first critic, ``|Q_1(s, a) - y|`` with the
-   soft target ``y = r + gamma (1 - done) (min_j Q'_j(s', a') - alpha log pi(a'|s'))``, becomes its new priority.
+   is weighted by its importance weight w_i, and the mean absolute TD error of the two critics,
+   ``(|Q_1(s, a) - y| + |Q_2(s, a) - y|) / 2`` with the soft target
+   ``y = r + gamma (1 - done) (min_j Q'_j(s', a') - alpha log pi(a'|s'))``, becomes its new priority (RLlib's);
+4. **the critic loss** ``critic_loss="huber"``: each critic's loss is the (weighted) mean of the Huber loss
+   with delta 1 of its TD error, as RLlib's SAC computes it, instead of SB3's half mean squared error.
 
-With a uniform buffer and no per-network rates it is exactly SB3's SAC: :meth:`train` hands over to
-``SAC.train``.  The update below is the standard SAC update (Haarnoja et al. 2018, as SB3 orders it:
+With a uniform buffer, the MSE loss and no per-network rates it is exactly SB3's SAC: :meth:`train` hands
+over to ``SAC.train``.  The update below is the standard SAC update (Haarnoja et al. 2018, as SB3 orders it:
 entropy coefficient, critics, actor, Polyak step), with the weights and priorities added.
 """
 
@@ -60,11 +63,16 @@ class ContextSAC(SAC):
     :param actor_learning_rate, critic_learning_rate, entropy_learning_rate: constants; None keeps
         ``learning_rate`` (SB3's single schedule) for that network
     :param authors_init: apply :func:`authors_initialisation` when the networks are built
+    :param critic_loss: ``"mse"`` (SB3) or ``"huber"`` (RLlib)
     Other arguments are SAC's.
     """
 
     def __init__(self, *args, actor_learning_rate: float | None = None, critic_learning_rate: float | None = None,
-                 entropy_learning_rate: float | None = None, authors_init: bool = False, **kwargs):
+                 entropy_learning_rate: float | None = None, authors_init: bool = False, critic_loss: str = "mse",
+                 **kwargs):
+        if critic_loss not in ("mse", "huber"):
+            raise ValueError(f"critic_loss must be 'mse' or 'huber', got {critic_loss!r}")
+        self.critic_loss = critic_loss
         self.actor_learning_rate = actor_learning_rate
         self.critic_learning_rate = critic_learning_rate
         self.entropy_learning_rate = entropy_learning_rate
@@ -92,7 +100,8 @@ class ContextSAC(SAC):
             self.logger.record("train/learning_rate", shared)
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        if not isinstance(self.replay_buffer, PrioritizedReplay):
+        prioritized = isinstance(self.replay_buffer, PrioritizedReplay)
+        if not prioritized and getattr(self, "critic_loss", "mse") == "mse":
             return super().train(gradient_steps, batch_size)
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer]
@@ -100,7 +109,7 @@ class ContextSAC(SAC):
         buffer = self.replay_buffer
         for gradient_step in range(gradient_steps):
             batch = buffer.sample(batch_size)
-            weights = buffer.last_weights
+            weights = buffer.last_weights if prioritized else None
             discounts = batch.discounts if getattr(batch, "discounts", None) is not None else self.gamma
             actions_pi, log_prob = self.actor.action_log_prob(batch.observations)
             log_prob = log_prob.reshape(-1, 1)
@@ -121,14 +130,17 @@ class ContextSAC(SAC):
                 target_q = batch.rewards + (1 - batch.dones) * discounts * next_q
 
             current_q = self.critic(batch.observations, batch.actions)
-            if weights is None:
-                critic_loss = 0.5 * sum(F.mse_loss(q, target_q) for q in current_q)
+            if self.critic_loss == "huber":
+                per_sample = [F.huber_loss(q, target_q, reduction="none", delta=1.0) for q in current_q]
             else:
-                critic_loss = 0.5 * sum((weights * (q - target_q) ** 2).mean() for q in current_q)
+                per_sample = [0.5 * (q - target_q) ** 2 for q in current_q]
+            critic_loss = sum((loss if weights is None else weights * loss).mean() for loss in per_sample)
             self.critic.optimizer.zero_grad()
             critic_loss.backward()
             self.critic.optimizer.step()
-            buffer.update_priorities((current_q[0] - target_q).detach().cpu().numpy())
+            if prioritized:
+                td_error = torch.stack([(q - target_q).abs() for q in current_q]).mean(dim=0)
+                buffer.update_priorities(td_error.detach().cpu().numpy())
 
             q_pi = torch.cat(self.critic(batch.observations, actions_pi), dim=1).min(dim=1, keepdim=True).values
             actor_loss = (ent_coef * log_prob - q_pi).mean()

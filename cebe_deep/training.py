@@ -145,7 +145,8 @@ def make_model(config: TrainConfig, env):
     ent_coef = "auto" if config.initial_entropy is None else f"auto_{config.initial_entropy}"
     return ContextSAC("MlpPolicy", env, tau=config.tau, ent_coef=ent_coef, actor_learning_rate=config.actor_learning_rate,
                       critic_learning_rate=config.critic_learning_rate,
-                      entropy_learning_rate=config.entropy_learning_rate, authors_init=config.init == "authors", **common)
+                      entropy_learning_rate=config.entropy_learning_rate, authors_init=config.init == "authors",
+                      critic_loss=config.critic_loss, **common)
 
 
 def _algorithm(config: TrainConfig):
