@@ -16,8 +16,8 @@
 #
 # **What you will learn**
 #
-# 1. How the CSE formula of PAPER.md §5 follows from the deterministic context-enhanced Bellman equation
-#    (CEBE, PAPER.md §2): a first-order Taylor expansion of *(next state, reward)* in the context.
+# 1. How the CSE formula of arXiv 2507.07348, §5 follows from the deterministic context-enhanced Bellman equation
+#    (CEBE, arXiv 2507.07348, §2): a first-order Taylor expansion of *(next state, reward)* in the context.
 # 2. How to apply it by hand to transitions of the `SimpleDirection` task, with the Jacobians every task
 #    reports in its step `info`, and how close it is to the exact transition (`simulate`) at $c_0 + dc$:
 #    exact for the next state, off by a second-order term in the reward.
@@ -53,7 +53,7 @@ WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-03-"))  # trained runs and fi
 # ## 1. From CEBE to CSE
 #
 # Take deterministic transitions $s' = f^c(s, a)$ and rewards $R^c(s, a, s')$, a training context $c_0$ and
-# $dc = c - c_0$. The deterministic CEBE (PAPER.md §2) replaces the MDP at $c$ by its first-order expansion
+# $dc = c - c_0$. The deterministic CEBE (arXiv 2507.07348, §2) replaces the MDP at $c$ by its first-order expansion
 # around $c_0$:
 #
 # $$T_{CE}^c(s, a) = \delta\big(f^{c_0}(s, a) + \partial_c f^{c_0}(s, a)\,dc\big), \tag{2.1}$$
@@ -72,7 +72,7 @@ WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-03-"))  # trained runs and fi
 # resulting Q-function is within $O(|dc|^2)$ of the true one.
 #
 # **CSE** applies this to *samples*. A stored transition $(s, a, r, s')$ from context $c_0$ has
-# $s' = f^{c_0}(s,a)$ and $r = R^{c_0}(s,a,s')$, so the CEBE transition at $c_0 + dc$ is (PAPER.md §5)
+# $s' = f^{c_0}(s,a)$ and $r = R^{c_0}(s,a,s')$, so the CEBE transition at $c_0 + dc$ is (arXiv 2507.07348, §5)
 #
 # $$\mathrm{CSE}\big((s, a, r, s'), dc\big) = \Big(r + \partial_c R\,dc + \partial_{s'} R\,\partial_c T\,dc,\;\;
 #   s' + \partial_c T\,dc\Big), \quad \text{replayed with context } c_0 + dc, \tag{5.1}$$
@@ -87,7 +87,7 @@ WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-03-"))  # trained runs and fi
 # | `dreward_dcontext` | $\partial_c R$ at fixed $s'$ | (context_dim,) |
 # | `dreward_dnextobs` | $\partial_{s'} R$ at fixed $c$ | (state_dim,) |
 #
-# **SimpleDirection** (PAPER.md §5): $s' = s + a + c$, $r = s' \cdot c$, $a \in [-1, 1]^d$, $d = 2$. So
+# **SimpleDirection** (arXiv 2507.07348, §5): $s' = s + a + c$, $r = s' \cdot c$, $a \in [-1, 1]^d$, $d = 2$. So
 # $\partial_c T = I$, $\partial_c R = s'$, $\partial_{s'} R = c$, and (5.1) reads
 #
 # $$s'_{CSE} = s' + dc, \qquad r_{CSE} = r + s' \cdot dc + c \cdot dc.$$

@@ -19,7 +19,7 @@
 # **What you will learn**
 #
 # 1. The paper's MuJoCo tasks `CheetahVelocity` and `AntDirection`, where the context enters only the reward
-#    ($\partial_c T = 0$, PAPER.md §5), and `CheetahMassVelocity`, whose torso mass and gravity change the
+#    ($\partial_c T = 0$, arXiv 2507.07348, §5), and `CheetahMassVelocity`, whose torso mass and gravity change the
 #    *physics*, so that every term of the CSE formula is at work.
 # 2. How to check a task's context Jacobians against central finite differences, live, by stepping a twin of
 #    the simulator at $c \pm h$, and how to choose $h$.
@@ -54,7 +54,7 @@ TASK_NAMES = ("CheetahVelocity", "AntDirection", "CheetahMassVelocity")
 # %% [markdown]
 # ## 1. Three MuJoCo tasks
 #
-# Recall CSE (PAPER.md §5, derived in notebook 03): a transition $(s, a, r, s')$ from context $c$ is replayed
+# Recall CSE (arXiv 2507.07348, §5, derived in notebook 03): a transition $(s, a, r, s')$ from context $c$ is replayed
 # at $c + dc$ as
 #
 # $$\mathrm{CSE}\big((s, a, r, s'), dc\big) = \Big(r + \partial_c R\,dc + \partial_{s'} R\,\partial_c T\,dc,\;\;
