@@ -61,8 +61,8 @@ METHOD_STYLE = {  # colour-blind safe (Okabe-Ito), with distinct markers so a gr
 }
 # Context coordinates of the committed deep results: axis label with unit.
 CONTEXT_AXES = {
-    ("SimpleDirection", "context_0"): "direction $c_0$ (dimensionless)",
-    ("SimpleDirection", "context_1"): "direction $c_1$ (dimensionless)",
+    ("SimpleDirection", "context_0"): "first coordinate of the direction $c$ (dimensionless)",
+    ("SimpleDirection", "context_1"): "second coordinate of the direction $c$ (dimensionless)",
     ("PendulumGoal", "context_0"): "gravity $g$ (m/s$^2$)",
     ("PendulumGoal", "context_1"): "pendulum mass $m$ (kg)",
     ("PendulumGoal", "context_2"): "pendulum length $l$ (m)",
