@@ -23,6 +23,7 @@ prints one line and exits with status 130, and rerunning it resumes where it sto
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -189,6 +190,25 @@ def _output_folder(path: Path, flag: str) -> Path:
     if not os.access(path, os.W_OK):
         raise UsageError(f"{flag} {path}: this folder is not writable")
     return path
+
+
+def _output_folders(*folders: tuple[Path | None, str]) -> list[Path | None]:
+    """:func:`_output_folder` for each ``(path, flag)`` (None: not asked for); if one fails, the folders made
+    here for the others are removed again, so that a refused command leaves nothing behind."""
+    made: list[Path] = []
+    try:
+        for path, flag in folders:
+            if path is None:
+                continue
+            missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+            _output_folder(path, flag)
+            made += missing
+    except InputError:
+        for folder in made:  # children first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return [path for path, _ in folders]
 
 
 def _output_file(path: Path, flag: str, suffixes: tuple[str, ...] | None = None) -> Path:
@@ -414,8 +434,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     configs = _checked_configs(args, methods, args.seeds)
     _check_evaluation_arguments(args, [args.task])
-    root = _output_folder(args.root, "--root")
-    results = None if args.results is None else _output_folder(args.results, "--results")
+    root, results = _output_folders((args.root, "--root"), (args.results, "--results"))
     executor = make_executor(args.backend, args.workers)
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
     try:

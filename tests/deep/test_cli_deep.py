@@ -13,37 +13,134 @@ from cebe_deep.cli import main
 TINY = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8"]
 
 
+S = ["--task", "SimpleDirection"]
+TRAIN = ["train", *S, "--method", "cse"]
+SWEEP = ["sweep", *S]
+
+
+def _csv_files(folder):
+    """Bad CSV inputs: malformed (other columns), empty (0 bytes), header only."""
+    (folder / "malformed.csv").write_text("a,b\n1,2\n")
+    (folder / "empty.csv").write_text("")
+    (folder / "header.csv").write_text("task,method,seed,sweep,sweep_value,context_0,episode,episode_return\n")
+    (folder / "unknown_task.csv").write_text("task,method,seed,sweep,sweep_value,context_0,episode,episode_return\n"
+                                             "Nope,cse,0,context_0,0.0,0.0,0,1.0\n")
+
+
 @pytest.mark.parametrize(
-    "argv, message",
+    "argv, names",
     [
-        (["train", "--task", "Nope", "--method", "cse"], "unknown task"),
-        (["train", "--task", "SimpleDirection", "--method", "magic"], "unknown method"),
-        (["train", "--task", "SimpleDirection", "--method", "cse", "--eps", "0"], "eps must be > 0"),
-        (["train", "--task", "SimpleDirection", "--method", "cse", "--eps", "-0.1"], "eps must be > 0"),
-        (["train", "--task", "SimpleDirection", "--method", "cse", "--context", "3,0"], "outside the task's box"),
-        (["train", "--task", "PendulumGoal", "--method", "ldr", "--context", "1,1,1,1.5"], "goal_torque"),
-        (["train", "--task", "SimpleDirection", "--method", "cse", "--profile", "huge"], "unknown profile"),
-        (["train", "--task", "SimpleDirection", "--method", "cse", "--net", "a,b"], "comma-separated integers"),
-        (["sweep", "--task", "SimpleDirection", "--backend", "mpi"], "unknown backend"),
-        (["plot", "missing.csv", "--out", "x.png"], "no such file"),
-        (["evaluate", "no/such/run"], "no trained model"),
-        (["frobnicate"], "invalid choice"),
+        # unknown names
+        (["train", "--task", "Nope", "--method", "cse"], ["unknown task", "Nope"]),
+        (["train", *S, "--method", "magic"], ["unknown method", "--method", "magic"]),
+        ([*TRAIN, "--profile", "huge"], ["unknown profile", "--profile", "huge"]),
+        ([*TRAIN, "--replay", "fancy"], ["--replay", "fancy"]),
+        ([*TRAIN, "--perturbation", "cube"], ["--perturbation", "cube"]),
+        ([*TRAIN, "--cse-mode", "magic"], ["--cse-mode", "magic"]),
+        (["train", "--task", "PendulumGoal", "--method", "cse", "--dynamics", "odd"], ["--dynamics", "odd"]),
+        ([*SWEEP, "--backend", "mpi"], ["--backend", "mpi", "unknown backend"]),
+        ([*SWEEP, "--methods", "cse,foo"], ["--methods", "foo"]),
+        (["frobnicate"], ["invalid choice"]),
+        # numeric ranges
+        ([*TRAIN, "--eps", "0"], ["--eps", "must be > 0", "0"]),
+        ([*TRAIN, "--eps", "-0.1"], ["--eps", "-0.1"]),
+        ([*TRAIN, "--eps", "nan"], ["--eps", "nan"]),
+        ([*TRAIN, "--gamma", "1.5"], ["--gamma", "1.5", "[0, 1]"]),
+        ([*TRAIN, "--gamma", "-0.5"], ["--gamma", "-0.5", "[0, 1]"]),
+        ([*TRAIN, "--steps", "0"], ["--steps", "positive", "0"]),
+        ([*TRAIN, "--batch-size", "-1"], ["--batch-size", "-1"]),
+        ([*TRAIN, "--checkpoint-every", "0"], ["--checkpoint-every", "0"]),
+        ([*TRAIN, "--n-envs", "0"], ["--n-envs", "0"]),
+        ([*TRAIN, "--buffer-size", "0"], ["--buffer-size", "0"]),
+        ([*TRAIN, "--learning-starts", "-5"], ["--learning-starts", "-5"]),
+        ([*TRAIN, "--learning-rate", "0"], ["--learning-rate", "0"]),
+        ([*TRAIN, "--cse-fraction", "1.5"], ["--cse-fraction", "1.5"]),
+        ([*TRAIN, "--priority-alpha", "2"], ["--priority-alpha", "2", "[0, 1]"]),
+        ([*TRAIN, "--priority-beta", "-1"], ["--priority-beta", "-1", "[0, 1]"]),
+        ([*TRAIN, "--seed", "-1"], ["--seed", "-1"]),
+        ([*TRAIN, "--net", "a,b"], ["--net", "comma-separated integers"]),
+        ([*TRAIN, "--net", "0,8"], ["--net", "(0, 8)"]),
+        ([*SWEEP, "--span", "-1"], ["--span", "-1", "> 0"]),
+        ([*SWEEP, "--points", "0"], ["--points", "0", ">= 2"]),
+        ([*SWEEP, "--points", "1"], ["--points", "1", ">= 2"]),
+        ([*SWEEP, "--episodes", "0"], ["--episodes", "0", ">= 1"]),
+        ([*SWEEP, "--seeds", "0"], ["--seeds", "'0'", "no seed"]),
+        ([*SWEEP, "--seeds", "3-1"], ["--seeds", "'3-1'", "no seed"]),
+        ([*SWEEP, "--seeds", "x"], ["--seeds", "'x'"]),
+        ([*SWEEP, "--workers", "0"], ["--workers", "0", ">= 1"]),
+        ([*SWEEP, "--eps", "0"], ["--eps", "0"]),
+        (["plot", "{dir}/malformed.csv", "--out", "x.png", "--eps", "0"], ["malformed.csv", "missing column"]),
+        # contexts
+        ([*TRAIN, "--context", "3,0"], ["--context", "3,0", "outside the task's box"]),
+        ([*TRAIN, "--context", "1,2,3"], ["--context", "2 values"]),
+        (["train", "--task", "PendulumGoal", "--method", "ldr", "--context", "1,1,1,1.5"], ["--context", "goal_torque"]),
+        ([*SWEEP, "--contexts", "1,2,3"], ["--contexts", "(1.0, 2.0, 3.0)", "2 values"]),
+        ([*SWEEP, "--contexts", "5,5"], ["--contexts", "(5.0, 5.0)", "outside"]),
+        ([*SWEEP, "--contexts", "1,x"], ["--contexts", "'1,x'"]),
+        ([*SWEEP, "--contexts", "1,2;3"], ["--contexts", "entry 2"]),
+        # paths and files
+        ([*TRAIN, "--out", "/proc/nope"], ["--out", "/proc/nope"]),
+        ([*SWEEP, "--root", "/proc/nope"], ["--root", "/proc/nope"]),
+        ([*SWEEP, "--results", "/proc/nope"], ["--results", "/proc/nope"]),
+        (["plot", "missing.csv", "--out", "x.png"], ["missing.csv", "no such file"]),
+        (["plot", "{dir}/malformed.csv", "--out", "p.png"], ["malformed.csv", "missing column", "task"]),
+        (["plot", "{dir}/empty.csv", "--out", "p.png"], ["empty.csv", "empty"]),
+        (["plot", "{dir}/header.csv", "--out", "p.png"], ["header.csv", "no rows"]),
+        (["plot", "{dir}/unknown_task.csv", "--out", "p.png"], ["unknown_task.csv", "unknown task 'Nope'"]),
+        (["plot", "{dir}", "--out", "p.png"], ["is a folder"]),
+        (["summarize", "{dir}/malformed.csv"], ["malformed.csv", "missing column", "task"]),
+        (["summarize", "{dir}/empty.csv"], ["empty.csv", "empty"]),
+        (["figures", "--results", "no/such/dir"], ["--results", "no/such/dir"]),
+        (["evaluate", "no/such/run"], ["no/such/run", "no such folder"]),
+        (["evaluate", "{dir}"], ["no trained model", "model.zip"]),
     ],
 )
-def test_bad_input_is_one_line_and_status_2(argv, message, capsys, tmp_path, monkeypatch):
+def test_bad_input_is_one_line_naming_the_flag_and_status_2(argv, names, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 2
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    _csv_files(inputs)
+    assert main([part.replace("{dir}", str(inputs)) for part in argv]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("cebe-deep: error: ") and message in err and err.count("\n") == 1
+    assert err.startswith("cebe-deep: error: ") and err.count("\n") == 1, err
+    assert all(name in err for name in names), err
     assert "Traceback" not in err
-    assert not (tmp_path / "runs").exists()  # rejected before any run directory is written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["inputs"]  # rejected before anything was written
+
+
+def test_plot_refuses_an_unknown_image_type(tmp_path, capsys):
+    csv = _synthetic_evaluation(tmp_path / "main.csv", {"baseline": -10.0, "cse": -8.0})
+    assert main(["plot", str(csv), "--out", str(tmp_path / "p.xyz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and ".xyz" in err and ".png" in err
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"cebe-deep {version('cebe')}"
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    """main catches InputError alone: any other exception (here a ValueError from inside the library) is a bug
+    and propagates with its traceback."""
+    from cebe_deep import training
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(training, "train", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        main([*TRAIN, "--out", "/tmp/unused-run-dir-never-written", "--steps", "10"])
 
 
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "cebe_deep", "train", "--task", "Nope", "--method", "cse"],
                                capture_output=True, text=True, cwd=tmp_path)
     assert completed.returncode == 2
-    assert completed.stderr.strip() == "cebe-deep: error: unknown task 'Nope'; choose one of " + ", ".join(
+    assert completed.stderr.strip() == "cebe-deep: error: unknown task 'Nope' (--task); choose one of " + ", ".join(
         __import__("cebe_deep.tasks", fromlist=["TASKS"]).TASKS)
 
 
@@ -112,6 +209,7 @@ def test_summarize_compares_a_relabelled_variant(tmp_path, capsys):
         (["{main}", "x={main}"], "relabels the runs of one method"),
         (["{main}", "--candidate", "cse_exact"], "candidate method 'cse_exact' is not in the table"),
         (["{main}", "v=no/such.csv"], "no such file"),
+        (["{main}", "--eps", "-1"], "--eps must be > 0"),
     ],
 )
 def test_summarize_bad_combinations_are_one_line(arguments, message, tmp_path, capsys):

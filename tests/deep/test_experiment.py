@@ -51,10 +51,11 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "save_checkpoint", real_save)
     result = experiment.train(config, tmp_path, progress=False)
     assert (result.resumed_from, result.num_timesteps) == (100, 240)
-    # the episodes of the checkpoint (10 ended by step 100) and of the resumed segment (restarted at a reset,
-    # 14 from step 100 to 240), each logged once
+    # the episodes of the checkpoint (10 ended by step 100) and of the resumed segment (14 from step 100 to
+    # 240), each logged once
     assert len(experiment.episode_log(tmp_path)) == 24
-    assert not (tmp_path / "checkpoint").exists()
+    # the final state is kept (a small buffer), so that a larger budget extends the run
+    assert json.loads((tmp_path / "checkpoint" / "elapsed.json").read_text())["seconds"] == pytest.approx(result.seconds)
     # a finished run is not retrained
     assert experiment.train(config, tmp_path, progress=False).seconds == pytest.approx(result.seconds)
 
