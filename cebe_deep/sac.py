@@ -20,6 +20,8 @@ entropy coefficient, critics, actor, Polyak step), with the weights and prioriti
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -78,6 +80,15 @@ class ContextSAC(SAC):
         self.entropy_learning_rate = entropy_learning_rate
         self.authors_init = authors_init
         super().__init__(*args, **kwargs)
+
+    def _setup_learn(self, *args, **kwargs):
+        """SB3 would make an empty ``SB3-<time>`` folder in the temp directory for its default logger (no
+        tensorboard); log to stdout (verbose >= 1) or nowhere instead, and leave no folder behind."""
+        if not self._custom_logger and self.tensorboard_log is None:
+            from stable_baselines3.common.logger import HumanOutputFormat, Logger
+
+            self.set_logger(Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if self.verbose >= 1 else []))
+        return super()._setup_learn(*args, **kwargs)
 
     def _setup_model(self) -> None:
         super()._setup_model()

@@ -151,7 +151,12 @@ def test_no_sb3_log_folder_is_left_in_the_temp_directory(tmp_path, monkeypatch):
     config = make_config("SimpleDirection", "cse", **{**TINY, "total_steps": 100})
     training.train(config, tmp_path / "run", progress=False)
     evaluate(tmp_path / "run", points=2, episodes=1)
-    assert list(scratch.iterdir()) == []
+    from cebe_deep.sac import ContextSAC  # used directly, with SB3's default logger
+    from cebe_deep.tasks import make_task
+
+    ContextSAC("MlpPolicy", make_task("SimpleDirection"), learning_starts=10, batch_size=8,
+               policy_kwargs=dict(net_arch=[8]), device="cpu").learn(20)
+    assert [path.name for path in scratch.iterdir() if path.name.startswith("SB3-")] == []
 
 
 def test_cse_buffer_without_jacobians_names_the_keys(tmp_path):
