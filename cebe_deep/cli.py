@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=Path, required=True, help="image file (.png, .pdf)")
     plot.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
-    figures = commands.add_parser("figures", help="redraw every <results>/<Task>/sweep.png from its committed evaluation.csv")
+    figures = commands.add_parser("figures", help="redraw every <results>/[<group>/]<Task>/sweep.png from its committed evaluation.csv")
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
     figures.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
@@ -470,9 +470,10 @@ def _run_figures(args: argparse.Namespace) -> int:
     _check_eps(args.eps)
     if not args.results.is_dir():
         raise UsageError(f"--results {args.results}: no such folder")
-    paths = sorted(args.results.glob("*/evaluation.csv"))
+    # <results>/<Task>/ and one level of grouping (<results>/authors/<Task>/, <results>/quick/<Task>/)
+    paths = sorted([*args.results.glob("*/evaluation.csv"), *args.results.glob("*/*/evaluation.csv")])
     if not paths:
-        raise UsageError(f"--results {args.results}: no */evaluation.csv in it")
+        raise UsageError(f"--results {args.results}: no */evaluation.csv or */*/evaluation.csv in it")
     tables = [(path, _read_csv(path)) for path in paths]
     for path, table in tables:
         if not os.access(path.parent, os.W_OK):

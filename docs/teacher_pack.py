@@ -6,7 +6,7 @@
 Every figure has one panel, fonts of 16 pt (ticks 14 pt), and axes named with their units; each is written
 as PNG (1600 x 1000 px) and PDF. ``handout.pdf`` is one A4 page: the two equations, Theorems 1-4 in words,
 and the headline numbers, computed in the same run (Figure 1 slopes, bound / measured ratios, Theorem 4)
-or read from ``results/<Task>/headline.csv`` (``handout.png`` is its preview). The site build (``docs/conf.py``) calls :func:`build`.
+or read from ``results/authors/<Task>/`` (else ``results/quick/<Task>/``) (``handout.png`` is its preview). The site build (``docs/conf.py``) calls :func:`build`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from cebe_theory import (  # noqa: E402
     windy_cliffwalking,
 )
 from cebe_theory.lqr import DEFAULT_CONTEXT0  # noqa: E402
+from cebe_deep.statistics import verdict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -178,12 +179,18 @@ def deep_results(out: Path, facts: dict) -> list[Path]:
     """One figure per swept context coordinate of each committed task: mean return and 95% CI per method."""
     paths = []
     for task in C0:
-        summary_path = RESULTS / task / "summary.csv"
-        if not summary_path.exists():
+        # the authors'-protocol results where they exist, else the earlier quick-profile ones
+        folders = [folder for folder in (RESULTS / "authors" / task, RESULTS / "quick" / task)
+                   if (folder / "summary.csv").exists()]
+        if not folders:
             continue
-        summary = pd.read_csv(summary_path)
-        headline = pd.read_csv(RESULTS / task / "headline.csv").set_index("sweep")
-        facts[f"headline_{task}"] = headline.loc["all"].to_dict()
+        folder = folders[0]
+        summary = pd.read_csv(folder / "summary.csv")
+        headline = pd.read_csv(folder / "headline.csv").set_index("sweep")
+        facts[f"headline_{task}"] = dict(headline.loc["all"].to_dict(), profile=folder.parent.name)
+        if (folder / "comparison.csv").exists() and folder.parent.name == "authors":
+            facts[f"verdict_{task}"] = verdict(pd.read_csv(folder / "comparison.csv"))
+        summary = summary[summary["sweep"].str.startswith("context_")]  # one-axis sweeps only
         for index, (sweep, group) in enumerate(summary.groupby("sweep", sort=True)):
             fig, ax = plt.subplots()
             center = C0[task][int(sweep.split("_")[1])]
@@ -262,17 +269,19 @@ def handout(out: Path, facts: dict) -> Path:
             f"times the measured error; contextual LQR (Theorem 2): slope {facts['slope_lqr']:.3f}.",
             f"Theorem 4 on Cliffwalking, p in [0.02, 0.3]: largest gap / (2δ + 2ε) = {facts['theorem4_ratio']:.2f} (≤ 1).",
         ]
-        simple = facts.get("headline_SimpleDirection")
-        if simple:
-            bullets.append(
-                f"SimpleDirection, SAC trained at c₀ only: CSE beats plain SAC in {simple['cse_beats_baseline']:.0%} of the "
-                f"{int(simple['contexts'])} contexts away from c₀ (median {simple['median_relative_improvement']:+.0%}), and is "
-                f"inside or above LDR's 95% interval in {simple['cse_within_or_above_ldr_ci']:.0%}.")
-        pendulum = facts.get("headline_PendulumGoal")
-        if pendulum:
-            bullets.append(
-                f"PendulumGoal (our budget, not the paper's): CSE beats plain SAC in only {pendulum['cse_beats_baseline']:.0%} "
-                f"of {int(pendulum['contexts'])} contexts (median {pendulum['median_relative_improvement']:+.0%}): not reproduced.")
+        for task in C0:
+            numbers = facts.get(f"headline_{task}")
+            if not numbers:
+                continue
+            judged = facts.get(f"verdict_{task}")
+            where = ("the authors' protocol" if numbers["profile"] == "authors"
+                     else "quick profile, far below the paper's budget")
+            text = (f"{task} ({where}), trained at c₀ only: CSE's mean above plain SAC's in "
+                    f"{numbers['cse_beats_baseline']:.0%} of {int(numbers['contexts'])} contexts away from c₀")
+            if judged:
+                text += (f"; 95% intervals of CSE − SAC above 0 at {judged['cse_minus_baseline_above']}, below 0 at "
+                         f"{judged['cse_minus_baseline_below']}: {judged['beats_baseline']}")
+            bullets.append(text + ".")
         for bullet in bullets:
             wrapped = textwrap.wrap(bullet, 100)
             line("-  " + wrapped[0], dy=0.0185)

@@ -273,11 +273,12 @@ headline(compare_methods(summarize(table), c0, eps)).round(2)
 # %% [markdown]
 # ## 5. The committed run
 #
-# `results/SimpleDirection/` holds the longer run of the same comparison: 5 seeds per method, the full
-# `quick` profile (10k steps), 64 evaluation episodes per context. Here it is, with the command that produced it.
+# `results/quick/SimpleDirection/` holds the longer run of the same comparison: 5 seeds per method, the full
+# `quick` profile (10k steps), 64 evaluation episodes per context. (The run under the authors' protocol, 10 seeds,
+# is in `results/authors/SimpleDirection/`, with its verdict in `results/README.md`.) Here it is, with the command that produced it.
 
 # %%
-committed = RESULTS / "SimpleDirection" / "evaluation.csv"
+committed = RESULTS / "quick" / "SimpleDirection" / "evaluation.csv"
 if committed.exists():
     commands = (RESULTS / "commands.sh").read_text().split("\n\n")
     print("\n\n".join(block.strip() for block in commands if "--task SimpleDirection" in block))

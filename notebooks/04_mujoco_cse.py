@@ -279,7 +279,7 @@ plt.tight_layout()
 #
 # Training SAC on HalfCheetah or Ant takes hours on a laptop CPU (about 80 learning steps per second at the paper's
 # network size), so this notebook does not train. It plots what `results/` holds: the tidy evaluation table of each
-# task's sweep (`cebe-deep sweep ... --results results/<Task>`), mean and 95% CI over seeds per method, drawn with
+# task's sweep (`cebe-deep sweep ... --results results/quick/<Task>`), mean and 95% CI over seeds per method, drawn with
 # `cebe_deep.plots.plot_context_sweeps`, together with the command from `results/commands.sh` that produced it.
 
 # %%
@@ -295,8 +295,8 @@ def commands_for(task_name, folder):
     return [block for block in mentions if f"results/{folder} " in block or block.endswith(f"results/{folder}")] or mentions
 
 
-for task_name, folder in [("CheetahVelocity", "CheetahVelocity"), ("AntDirection", "AntDirection"),
-                          ("CheetahVelocity", "CheetahVelocity-100k"), ("AntDirection", "AntDirection-100k")]:
+for task_name, folder in [("CheetahVelocity", "quick/CheetahVelocity"), ("AntDirection", "quick/AntDirection"),
+                          ("CheetahVelocity", "quick/CheetahVelocity-100k"), ("AntDirection", "quick/AntDirection-100k")]:
     evaluation = RESULTS / folder / "evaluation.csv"
     mentions = commands_for(task_name, folder)
     commands_run = [block for block in mentions  # blocks with a command line that is not commented out
@@ -326,8 +326,9 @@ for task_name, folder in [("CheetahVelocity", "CheetahVelocity"), ("AntDirection
 # gets on these robots. At 30k steps (8 seeds) neither task is learned: the cheetahs run at about one speed whatever
 # the goal velocity, and the ants score below the policy that does nothing (about +995, the survive bonus), so the
 # comparison says nothing about CSE. At 100k steps (3 seeds) the cheetahs slow down for slower goals and the ants
-# score much higher, though still below doing nothing; there CSE is above plain SAC in every Ant direction and for Cheetah goals up to 2.5, but two of its three
-# cheetah seeds break down at faster goals. Three seeds give wide intervals: `results/README.md` has the numbers.
+# score much higher, though still below doing nothing, so a difference between Ant methods says nothing about
+# the paper's claim; CSE's cheetahs are above plain SAC for goals up to 2.5, but two of its three cheetah seeds break
+# down at faster goals. Three seeds give wide intervals: `results/quick/README.md` has the numbers.
 # The checks of §3 and §4 (Jacobians and the $O(dc^2)$ error of CSE on real MuJoCo steps) do not depend on learning.
 
 # %% [markdown]

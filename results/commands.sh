@@ -40,25 +40,28 @@ nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods basel
 fi
 
 if [ "$section" = quick ]; then
+# These ran on the code of commit 398f724 (git checkout 398f724 reproduces them exactly).  With today's code
+# PendulumGoal needs --dynamics gymnasium (its default is now the authors' dynamics), and the results differ
+# in details (angle grids count -pi = pi once; SB3 Monitor logs).
 
 # SimpleDirection (d = 2): 5 seeds x {baseline, CSE, LDR}, quick profile (10k steps, 64x64, gamma 0.9),
 # 64 evaluation episodes per context, 11 points per context coordinate.
 nice -n 10 cebe-deep sweep --task SimpleDirection --methods baseline,cse,ldr --seeds 5 \
-    --episodes 64 --points 11 --root runs --results results/SimpleDirection --workers 2
+    --episodes 64 --points 11 --root runs --results results/quick/SimpleDirection --workers 2
 
 # PendulumGoal: 10 seeds x {baseline, CSE, LDR}, quick profile (30k steps, 64x64, gamma 0.99),
 # 32 evaluation episodes per context, 11 points per context coordinate.  Seeds 0-4 ran here (--seeds 5,
 # --workers 2); seeds 5-9 ran on a 16-core machine (--seeds 5-9 --workers 15, same command otherwise) and
 # their run directories were copied into runs/; this command then skips all 30 finished runs and collects.
-nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 10 --steps 30000 \
-    --episodes 32 --points 11 --root runs --results results/PendulumGoal --workers 2
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods baseline,cse,ldr --seeds 10 --steps 30000 --dynamics gymnasium \
+    --episodes 32 --points 11 --root runs --results results/quick/PendulumGoal --workers 2
 
 # PendulumGoal diagnosis: CSE with exact re-simulated samples (the authors' second variant), 10 seeds, same
 # settings, under its own root; then compared with the committed baseline and LDR.
-nice -n 10 cebe-deep sweep --task PendulumGoal --methods cse --seeds 10 --steps 30000 --cse-mode exact \
+nice -n 10 cebe-deep sweep --task PendulumGoal --methods cse --seeds 10 --steps 30000 --cse-mode exact --dynamics gymnasium \
     --episodes 32 --points 11 --root runs/diag-exact --workers 2
-cebe-deep summarize results/PendulumGoal/evaluation.csv cse_exact=runs/diag-exact/PendulumGoal/evaluation.csv \
-    --candidate cse_exact --results results/PendulumGoal-cse-exact
+cebe-deep summarize results/quick/PendulumGoal/evaluation.csv cse_exact=runs/diag-exact/PendulumGoal/evaluation.csv \
+    --candidate cse_exact --results results/quick/PendulumGoal-cse-exact
 
 # Benchmark: SAC update time and training-loop speed with and without CSE.
 python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 3000 | grep -v WARNING \
@@ -68,27 +71,27 @@ python benchmarks/bench_cse.py --repeats 25 --gradient-steps 40 --loop-steps 300
 # 64x64 networks, 8 evaluation episodes per context, 9 points per context coordinate.  Seeds 0-2 ran here
 # (--seeds 3), seeds 3-7 on a 16-core machine (--seeds 3-7 --workers 15); these commands collect all eight.
 nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
-    --episodes 8 --points 9 --root runs --results results/CheetahVelocity --workers 2
+    --episodes 8 --points 9 --root runs --results results/quick/CheetahVelocity --workers 2
 nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
-    --episodes 8 --points 9 --root runs --results results/AntDirection --workers 2
+    --episodes 8 --points 9 --root runs --results results/quick/AntDirection --workers 2
 
 # MuJoCo at 100k steps (the issue's reduced budget), 3 seeds x {baseline, CSE, LDR}, otherwise as above;
 # its own --root because the run configurations differ from the 30k runs.
 nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
-    --episodes 8 --points 9 --root runs/reduced-100k --results results/CheetahVelocity-100k --workers 2
+    --episodes 8 --points 9 --root runs/reduced-100k --results results/quick/CheetahVelocity-100k --workers 2
 nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
-    --episodes 8 --points 9 --root runs/reduced-100k --results results/AntDirection-100k --workers 2
+    --episodes 8 --points 9 --root runs/reduced-100k --results results/quick/AntDirection-100k --workers 2
 
-# The tables of results/README.md and the numbers quoted in its text, printed from the committed CSVs.
+# The tables of results/quick/README.md and the numbers quoted in its text, printed from the committed CSVs.
 for task in SimpleDirection PendulumGoal CheetahVelocity AntDirection CheetahVelocity-100k AntDirection-100k; do
-    python results/tables.py markdown results/$task
+    python results/tables.py markdown results/quick/$task
 done
-python results/tables.py per-seed results/PendulumGoal context_3 0 0.6 0.9 -0.6
-python results/tables.py per-seed results/PendulumGoal context_0 3.4
-python results/tables.py per-seed results/CheetahVelocity context_0 2 4
-python results/tables.py per-seed results/CheetahVelocity-100k context_0 3 3.5 4
-python results/tables.py per-seed results/AntDirection angle 0
-python results/tables.py per-seed-above results/AntDirection-100k
+python results/tables.py per-seed results/quick/PendulumGoal context_3 0 0.6 0.9 -0.6
+python results/tables.py per-seed results/quick/PendulumGoal context_0 3.4
+python results/tables.py per-seed results/quick/CheetahVelocity context_0 2 4
+python results/tables.py per-seed results/quick/CheetahVelocity-100k context_0 3 3.5 4
+python results/tables.py per-seed results/quick/AntDirection angle 0
+python results/tables.py per-seed-above results/quick/AntDirection-100k
 python results/tables.py zero-action CheetahVelocity 0 2 4
 python results/tables.py zero-action AntDirection 0 1.5707963
 
