@@ -116,6 +116,18 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--priority-beta", type=_finite, help="prioritized replay: importance-weight exponent in [0, 1]")
     parser.add_argument("--dynamics", help="task variant, e.g. PendulumGoal: authors (default) or gymnasium")
     parser.add_argument("--buffer-size", type=int, help="replay capacity in transitions")
+    open_questions = parser.add_argument_group("open questions (results/open/README.md)")
+    open_questions.add_argument("--dimension", type=int, help="SimpleDirection: context dimension d >= 1 (default 2)")
+    open_questions.add_argument("--task-noise", type=_finite, help="NoisyPendulumGoal: noise scale on the next speed, "
+                                                                   ">= 0 (default 0.05)")
+    open_questions.add_argument("--jacobian-noise", type=_finite, help="CSE: multiply each stored partial by "
+                                                                       "(1 + SIGMA N(0, 1)), SIGMA >= 0 (default 0)")
+    open_questions.add_argument("--jacobian-bias", type=_finite, help="CSE: multiply each stored partial by B (default 1)")
+    open_questions.add_argument("--fd-jacobians", type=_finite, metavar="H",
+                                help="CSE: central finite differences of step H > 0 instead of the closed-form Jacobians")
+    open_questions.add_argument("--cse-variant", help="CSE: first_order (default) or importance (keep s', weight by the "
+                                                      "transition-density ratio; NoisyPendulumGoal)")
+    open_questions.add_argument("--max-weight", type=_finite, help="importance-weighted CSE: clip weights at W > 0 (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,13 +181,15 @@ def _add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
                                                      "authors profile, 32 otherwise)")
     parser.add_argument("--span", type=_finite, help="sweep c0 +- span (> 0) instead of the task's default ranges")
     parser.add_argument("--contexts", help="evaluation contexts: sweeps (default), authors (the authors' test contexts), "
-                                           "authors+sweeps, or a list such as '2,1,1,0.75;2,1.2,1,-0.75'")
+                                           "authors+sweeps, dimension-test (SimpleDirection: radii 0.2, 0.5, 0.8 x 16 "
+                                           "directions), or a list such as '2,1,1,0.75;2,1.2,1,-0.75'")
 
 
 def _config_overrides(args: argparse.Namespace) -> dict:
     names = ("total_steps", "eps", "net_arch", "batch_size", "learning_starts", "learning_rate", "gamma", "context",
              "perturbation", "cse_mode", "cse_fraction", "checkpoint_every", "n_envs", "replay", "priority_alpha",
-             "priority_beta", "dynamics", "buffer_size")
+             "priority_beta", "dynamics", "buffer_size", "dimension", "task_noise", "jacobian_noise", "jacobian_bias",
+             "fd_jacobians", "cse_variant", "max_weight")
     return {name: getattr(args, name) for name in names}
 
 
@@ -237,6 +251,7 @@ def _image_types() -> tuple[str, ...]:
 
 
 def _check_evaluation_arguments(args: argparse.Namespace, tasks) -> None:
+    """``tasks``: task names, or ``(task, dimension)`` pairs (SimpleDirection's d of the runs)."""
     from cebe_deep.evaluation import evaluation_grid
 
     if args.points < 2:
@@ -245,9 +260,9 @@ def _check_evaluation_arguments(args: argparse.Namespace, tasks) -> None:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
     if args.span is not None and not args.span > 0:
         raise UsageError(f"--span must be > 0, got {args.span:g}")
-    for task in sorted(set(tasks)):
+    for task, dimension in sorted({task if isinstance(task, tuple) else (task, None) for task in tasks}, key=str):
         try:
-            evaluation_grid(task, args.contexts, args.points, args.span)
+            evaluation_grid(task, args.contexts, args.points, args.span, dimension)
         except InputError as error:
             message = str(error)
             raise UsageError(message if message.startswith("--") else f"--contexts {args.contexts}: {message}") from None
@@ -357,7 +372,10 @@ def _check_eps(eps: float) -> None:
 def _base_context(table) -> tuple[list[float], list[str]]:
     from cebe_deep.config import make_task_env
 
-    env = make_task_env(str(table["task"].iloc[0]))
+    task = str(table["task"].iloc[0])
+    # SimpleDirection of another dimension (--dimension): as many coordinates as the table has context columns
+    columns = [column for column in table.columns if column.startswith("context_") and table[column].notna().any()]
+    env = make_task_env(task, dimension=len(columns) if task == "SimpleDirection" else None)
     context = list(env.unwrapped.default_context)
     names = list(getattr(env.unwrapped, "context_names", []))
     env.close()
@@ -403,7 +421,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from cebe_deep.statistics import summarize
 
     configs = [_run_config(run) for run in args.runs]
-    _check_evaluation_arguments(args, [config.task for config in configs])
+    _check_evaluation_arguments(args, [(config.task, config.dimension) for config in configs])
     if len({str(run.resolve()) for run in args.runs}) != len(args.runs):
         raise UsageError("a run directory is given twice")
     if args.out is not None:
@@ -433,7 +451,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     configs = _checked_configs(args, methods, args.seeds)
-    _check_evaluation_arguments(args, [args.task])
+    _check_evaluation_arguments(args, [(args.task, args.dimension)])
     root, results = _output_folders((args.root, "--root"), (args.results, "--results"))
     executor = make_executor(args.backend, args.workers)
     episodes = args.episodes or (64 if args.profile == "authors" else 32)

@@ -29,7 +29,7 @@ from cebe_theory.errors import InputError
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
-    "AUTHORS_ITERATIONS", "FLAGS", "make_config", "validate_config", "check_context", "make_task_env",
+    "AUTHORS_ITERATIONS", "FLAGS", "CSE_VARIANTS", "make_config", "validate_config", "check_context", "make_task_env",
 ]
 
 METHODS = ("baseline", "cse", "ldr", "gdr")
@@ -37,12 +37,16 @@ PROFILES = ("quick", "authors")
 REPLAYS = ("uniform", "prioritized")
 INITS = ("sb3", "authors")
 CRITIC_LOSSES = ("mse", "huber")
+#: ``first_order``: the paper's CSE (s' moved along d_c T); ``importance``: keep s', weight by the density ratio
+#: (:mod:`cebe_deep.importance`, open question 1).
+CSE_VARIANTS = ("first_order", "importance")
 
 #: Env steps per RLlib iteration of the authors' pipeline on a 2-core machine (500 iterations = 52-54k steps).
 ENV_STEPS_PER_ITERATION = 107
 #: The authors' iteration budget per task (their run scripts).  DQN iterations last at least 1,000 env steps.
 AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal": 2_000, "CheetahVelocity": 5_000,
-                      "AntDirection": 10_000, "AntGoal": 10_000}
+                      "AntDirection": 10_000, "AntGoal": 10_000,
+                      "NoisyPendulumGoal": 1_000}  # not the authors' task: PendulumGoal's budget (open question 1)
 
 
 class ConfigError(InputError):
@@ -63,6 +67,15 @@ class TrainConfig:
     ``critic_loss``: SAC's critic loss per sample, ``mse`` (SB3: half the squared TD error) or ``huber``
     (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
     (None: SB3's defaults, 5% over a tenth of the budget).
+
+    The open questions (``results/open/README.md``; every default leaves a run as it was, so config.json files
+    written before these fields existed still compare equal):
+    ``dimension``: SimpleDirection's dimension d (None: the task's, 2).  ``task_noise``: NoisyPendulumGoal's
+    noise scale sigma_n (None: the task's, 0.05).  ``jacobian_noise`` / ``jacobian_bias``: CSE with each stored
+    partial multiplied by ``bias (1 + sigma N(0, 1))`` (:mod:`cebe_deep.inexact`).  ``fd_jacobians``: CSE with
+    central finite differences of step h in place of the closed-form Jacobians (None: closed form).
+    ``cse_variant``: ``first_order`` (the paper's CSE) or ``importance`` (keep s', weight the TD loss by the
+    transition-density ratio clipped at ``max_weight``, :mod:`cebe_deep.importance`).
     """
 
     task: str
@@ -98,6 +111,13 @@ class TrainConfig:
     exploration_steps: int | None = None
     exploration_final_eps: float | None = None
     critic_loss: str = "mse"
+    dimension: int | None = None
+    task_noise: float | None = None
+    jacobian_noise: float = 0.0
+    jacobian_bias: float = 1.0
+    fd_jacobians: float | None = None
+    cse_variant: str = "first_order"
+    max_weight: float = 10.0
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -131,6 +151,7 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "CheetahVelocity": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "AntDirection": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "AntGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
+        "NoisyPendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
     },
     # AUTHORS.md / the authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task.
     "authors": {
@@ -140,6 +161,10 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "PendulumGoal": _authors("PendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
                                  entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
                                  priority_alpha=1.0, priority_beta=0.0),
+        # Not the authors' task (open question 1): PendulumGoal's settings.
+        "NoisyPendulumGoal": _authors("NoisyPendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
+                                      entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
+                                      priority_alpha=1.0, priority_beta=0.0),
         "CheetahVelocity": _authors("CheetahVelocity", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
                                     entropy_learning_rate=9e-4, learning_starts=10_000, buffer_size=100_000,
                                     priority_alpha=0.6, priority_beta=0.4, checkpoint_every=25_000),
@@ -166,7 +191,10 @@ FLAGS = {"task": "--task", "method": "--method", "profile": "--profile", "seed":
          "learning_rate": "--learning-rate", "gamma": "--gamma", "context": "--context", "perturbation": "--perturbation",
          "cse_mode": "--cse-mode", "cse_fraction": "--cse-fraction", "checkpoint_every": "--checkpoint-every",
          "n_envs": "--n-envs", "replay": "--replay", "priority_alpha": "--priority-alpha",
-         "priority_beta": "--priority-beta", "dynamics": "--dynamics", "buffer_size": "--buffer-size"}
+         "priority_beta": "--priority-beta", "dynamics": "--dynamics", "buffer_size": "--buffer-size",
+         "dimension": "--dimension", "task_noise": "--task-noise", "jacobian_noise": "--jacobian-noise",
+         "jacobian_bias": "--jacobian-bias", "fd_jacobians": "--fd-jacobians", "cse_variant": "--cse-variant",
+         "max_weight": "--max-weight"}
 
 
 def make_config(task: str, method: str, profile: str = "quick", *, flags: bool = False, **overrides: Any) -> TrainConfig:
@@ -235,9 +263,10 @@ def validate_config(config: TrainConfig, flags: bool = False) -> None:
     if config.method == "cse" and config.cse_mode == "exact":
         _require(getattr(task_class, "supports_simulate", False),
                  f"task {config.task} has no closed-form simulate(); {name('cse_mode')} 'exact' is not available")
+    _validate_open_question_options(config, task_class, name)
     try:
-        env = make_task_env(config.task, dynamics=config.dynamics)  # also validates ``dynamics``
-    except ConfigError as error:
+        env = make_task_env(config.task, dynamics=config.dynamics, dimension=config.dimension, noise=config.task_noise)
+    except ConfigError as error:  # ``dimension`` and ``task_noise`` are checked above: only ``dynamics`` is left
         raise ConfigError(f"{name('dynamics')} {config.dynamics!r}: {error}") from None
     try:
         discrete = hasattr(env.action_space, "n")
@@ -251,6 +280,48 @@ def validate_config(config: TrainConfig, flags: bool = False) -> None:
                 raise ConfigError(f"{name('context')} {','.join(f'{v:g}' for v in config.context)}: {error}") from None
     finally:
         env.close()
+
+
+def _validate_open_question_options(config: TrainConfig, task_class, name) -> None:
+    """The options of the open questions (results/open/README.md): ranges, and only where they act."""
+    from cebe_deep import tasks
+
+    if config.dimension is not None:
+        _require(isinstance(config.dimension, (int, np.integer)) and not isinstance(config.dimension, bool)
+                 and config.dimension >= 1, f"{name('dimension')} must be a positive integer, got {config.dimension!r}")
+        _require(task_class is tasks.SimpleDirection,
+                 f"{name('dimension')} {config.dimension}: only SimpleDirection has a dimension, not {config.task}")
+    if config.task_noise is not None:
+        _require(math.isfinite(config.task_noise) and config.task_noise >= 0,
+                 f"{name('task_noise')} must be a finite number >= 0, got {config.task_noise}")
+        _require(task_class is tasks.NoisyPendulumGoal,
+                 f"{name('task_noise')} {config.task_noise:g}: only NoisyPendulumGoal has transition noise, not {config.task}")
+    _require(math.isfinite(config.jacobian_noise) and config.jacobian_noise >= 0,
+             f"{name('jacobian_noise')} must be a finite number >= 0, got {config.jacobian_noise}")
+    _require(math.isfinite(config.jacobian_bias), f"{name('jacobian_bias')} must be a finite number, got {config.jacobian_bias}")
+    _require(config.fd_jacobians is None or (math.isfinite(config.fd_jacobians) and config.fd_jacobians > 0),
+             f"{name('fd_jacobians')} (the step h) must be > 0, got {config.fd_jacobians}")
+    _require(config.cse_variant in CSE_VARIANTS, f"unknown CSE variant {config.cse_variant!r} ({name('cse_variant')}); "
+                                                 f"choose one of {', '.join(CSE_VARIANTS)}")
+    _require(config.max_weight > 0 and not math.isnan(config.max_weight),
+             f"{name('max_weight')} must be > 0, got {config.max_weight}")
+    jacobian_options = [field for field, default in (("jacobian_noise", 0.0), ("jacobian_bias", 1.0), ("fd_jacobians", None))
+                        if getattr(config, field) != default]
+    cse_options = jacobian_options + (["cse_variant"] if config.cse_variant != "first_order" else [])
+    if cse_options:
+        _require(config.method == "cse" and config.cse_mode == "first_order",
+                 f"{name(cse_options[0])} acts on first-order CSE only; use it with {name('method')} cse "
+                 f"and {name('cse_mode')} first_order (got {config.method}, {config.cse_mode})")
+    if config.cse_variant == "importance":
+        _require(not jacobian_options, f"{name('cse_variant')} importance uses the closed-form d_c R; "
+                                       f"it does not combine with {name(jacobian_options[0]) if jacobian_options else ''}")
+        _require(hasattr(task_class, "transition_log_density"),
+                 f"{name('cse_variant')} importance needs a transition density; task {config.task} has none "
+                 "(use NoisyPendulumGoal)")
+        _require(config.task_noise is None or config.task_noise > 0,
+                 f"{name('cse_variant')} importance needs {name('task_noise')} > 0 (a deterministic step has no density)")
+    elif config.max_weight != 10.0:
+        raise ConfigError(f"{name('max_weight')} clips importance weights; use it with {name('cse_variant')} importance")
 
 
 def check_context(task, context: Sequence[float]) -> np.ndarray:
@@ -268,9 +339,11 @@ def check_context(task, context: Sequence[float]) -> np.ndarray:
     return context
 
 
-def make_task_env(task: str, context: Sequence[float] | None = None, jacobians: bool = False, dynamics: str | None = None):
+def make_task_env(task: str, context: Sequence[float] | None = None, jacobians: bool = False, dynamics: str | None = None,
+                  dimension: int | None = None, noise: float | None = None):
     """One contextual task environment (with its episode time limit).  ``dynamics`` picks a task variant
-    (only tasks that have variants accept it)."""
+    (only tasks that have variants accept it); ``dimension`` is SimpleDirection's d, ``noise`` NoisyPendulumGoal's
+    sigma_n (None: the task's default; a run passes its config's ``dimension`` and ``task_noise``)."""
     from cebe_deep import tasks
 
     if task not in tasks.TASKS:
@@ -280,11 +353,17 @@ def make_task_env(task: str, context: Sequence[float] | None = None, jacobians: 
         kwargs["context"] = np.asarray(context, dtype=np.float64)
     if dynamics is not None:
         kwargs["dynamics"] = dynamics
+    if dimension is not None:
+        kwargs["dimension"] = int(dimension)
+    if noise is not None:
+        kwargs["noise"] = float(noise)
     try:
         return tasks.make_task(task, **kwargs)
     except ValueError as error:
         raise ConfigError(str(error).splitlines()[0]) from None
-    except TypeError as error:  # a keyword the task does not take: only ``dynamics`` can be new here
-        if dynamics is not None and "dynamics" in str(error):
-            raise ConfigError(f"task {task} has no dynamics variants; got dynamics={dynamics!r}") from None
+    except TypeError as error:  # a keyword the task does not take: ``dynamics``, ``dimension`` or ``noise``
+        for keyword, value, what in (("dynamics", dynamics, "dynamics variants"), ("dimension", dimension, "dimension"),
+                                     ("noise", noise, "transition noise")):
+            if value is not None and keyword in str(error):
+                raise ConfigError(f"task {task} has no {what}; got {keyword}={value!r}") from None
         raise

@@ -4,7 +4,10 @@ The output is one tidy table (one row per context and episode) with columns task
 sweep, sweep_value, context_0.., episode, episode_return.  ``sweep`` names the family a context belongs to:
 ``context_i`` (a one-axis sweep of coordinate i, ``sweep_value`` = that coordinate), ``angle`` (unit-direction
 contexts, ``sweep_value`` = the angle), ``authors`` (the authors' test contexts, ``sweep_value`` = their
-index in the task's ``authors_contexts``) or ``listed`` (an explicit list, ``sweep_value`` = its index).
+index in the task's ``authors_contexts``), ``listed`` (an explicit list, ``sweep_value`` = its index) or
+``radius_<r>`` (SimpleDirection's context-dimension test contexts at radius r, ``sweep_value`` = the direction's
+index; :func:`dimension_test_grid`).  :func:`with_fraction_of_optimum` adds SimpleDirection's closed-form optimum
+and the return as a fraction of it.  A run's grid and episodes use its config's ``dimension`` and ``task_noise``.
 Every method and policy meets the same initial states: episode k is reset with seed ``seed + k``.
 """
 
@@ -20,10 +23,11 @@ import pandas as pd
 import torch
 
 from cebe_deep.config import ConfigError, check_context, make_task_env
+from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 from cebe_deep.training import load_model
 
-__all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "parse_contexts",
-           "evaluate_policy_at_context", "evaluate"]
+__all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "dimension_test_grid",
+           "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "evaluate", "with_fraction_of_optimum"]
 
 # Tasks whose context is a unit direction: sweep the angle instead of each coordinate.
 ANGLE_SWEEP_TASKS = ("AntDirection",)
@@ -39,7 +43,7 @@ SWEEP_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
 
 
 def context_grid(task: str, points: int = 11, span: float | None = None,
-                 box: tuple[Sequence[float], Sequence[float]] | None = None) -> pd.DataFrame:
+                 box: tuple[Sequence[float], Sequence[float]] | None = None, dimension: int | None = None) -> pd.DataFrame:
     """The evaluation contexts of ``task``: one row per context, columns ``sweep``, ``sweep_value``, ``context``.
 
     Coordinate sweeps (default): for each context dimension i, ``points`` values across ``SWEEP_RANGES``
@@ -47,13 +51,13 @@ def context_grid(task: str, points: int = 11, span: float | None = None,
     at c0, plus c0_i itself; contexts the task rejects (e.g. PendulumGoal's |tau| < m g l) are dropped.
     ``box = (low, high)`` replaces the ranges (e.g. the authors' context box).
     Angle sweeps (unit-direction contexts, ``ANGLE_SWEEP_TASKS``): c = (cos theta, sin theta), ``points``
-    equally spaced angles in [-pi, pi) (each direction once).
+    equally spaced angles in [-pi, pi) (each direction once).  ``dimension``: SimpleDirection's d (None: 2).
     """
     if points < 2:
         raise ConfigError(f"--points must be >= 2, got {points}")
     if span is not None and not (span > 0 and math.isfinite(span)):
         raise ConfigError(f"--span must be > 0, got {span}")
-    env = make_task_env(task)
+    env = make_task_env(task, dimension=dimension)
     base = env.unwrapped
     c0 = np.asarray(base.default_context, dtype=np.float64)
     low, high = np.asarray(base.context_low, np.float64), np.asarray(base.context_high, np.float64)
@@ -65,6 +69,8 @@ def context_grid(task: str, points: int = 11, span: float | None = None,
         env.close()
         return pd.DataFrame(rows)
     ranges = SWEEP_RANGES.get(task)
+    if task == "SimpleDirection":  # any dimension d: every coordinate over [-1, 1]
+        ranges = ranges[:1] * c0.size
     for i in range(c0.size):
         if span is not None:
             lo, hi = max(low[i], c0[i] - span), min(high[i], c0[i] + span)
@@ -90,13 +96,15 @@ def context_grid(task: str, points: int = 11, span: float | None = None,
 
 
 def evaluate_policy_at_context(predict: Callable[[np.ndarray], np.ndarray], task: str, context: Sequence[float],
-                               episodes: int, seed: int, dynamics: str | None = None) -> np.ndarray:
+                               episodes: int, seed: int, dynamics: str | None = None, dimension: int | None = None,
+                               noise: float | None = None) -> np.ndarray:
     """Undiscounted returns of ``episodes`` episodes of ``predict`` (batched obs -> actions) at ``context``.
 
     The episodes run side by side (one batched policy call per time step); episode k is reset with seed
-    ``seed + k``, so every method and policy meets the same initial states.
+    ``seed + k``, so every method and policy meets the same initial states.  ``dynamics``, ``dimension`` and
+    ``noise`` build the task as the run's config does (:func:`cebe_deep.config.make_task_env`).
     """
-    envs = [make_task_env(task, context, dynamics=dynamics) for _ in range(episodes)]
+    envs = [make_task_env(task, context, dynamics=dynamics, dimension=dimension, noise=noise) for _ in range(episodes)]
     observations = np.stack([env.reset(seed=seed + k)[0] for k, env in enumerate(envs)])
     returns = np.zeros(episodes)
     running = np.ones(episodes, dtype=bool)
@@ -116,9 +124,9 @@ def evaluate_policy_at_context(predict: Callable[[np.ndarray], np.ndarray], task
 
 
 
-def authors_grid(task: str) -> pd.DataFrame:
+def authors_grid(task: str, dimension: int | None = None) -> pd.DataFrame:
     """The authors' test contexts of ``task`` (its ``authors_contexts``), as grid rows (``sweep = "authors"``)."""
-    env = make_task_env(task)
+    env = make_task_env(task, dimension=dimension)
     contexts = getattr(env.unwrapped, "authors_contexts", None)
     env.close()
     if not contexts:
@@ -142,9 +150,9 @@ def parse_contexts(text: str) -> list[tuple[float, ...]]:
     return contexts
 
 
-def listed_grid(task: str, contexts: Sequence[Sequence[float]]) -> pd.DataFrame:
+def listed_grid(task: str, contexts: Sequence[Sequence[float]], dimension: int | None = None) -> pd.DataFrame:
     """Explicit contexts as grid rows (``sweep = "listed"``), each checked against the task's size and box."""
-    env = make_task_env(task)
+    env = make_task_env(task, dimension=dimension)
     rows = []
     try:
         for k, context in enumerate(contexts):
@@ -158,22 +166,60 @@ def listed_grid(task: str, contexts: Sequence[Sequence[float]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def evaluation_grid(task: str, contexts: str | None = None, points: int = 11, span: float | None = None) -> pd.DataFrame:
+def dimension_test_grid(task: str, dimension: int | None = None) -> pd.DataFrame:
+    """SimpleDirection's context-dimension test contexts (:func:`~cebe_deep.tasks.simple_direction.dimension_test_contexts`:
+    radii 0.2, 0.5, 0.8, 16 random unit directions each, the same for every method) as grid rows,
+    ``sweep = "radius_<r>"`` and ``sweep_value`` = the direction's index."""
+    if task != "SimpleDirection":
+        raise ConfigError(f"--contexts dimension-test: only SimpleDirection has dimension test contexts, not {task}")
+    env = make_task_env(task, dimension=dimension)
+    d = env.unwrapped.context_dim
+    env.close()
+    radii, directions = (0.2, 0.5, 0.8), 16
+    contexts = dimension_test_contexts(d, radii=radii, directions=directions)
+    listed = listed_grid(task, contexts, dimension=dimension)
+    listed["sweep"] = [f"radius_{radius:g}" for radius in radii for _ in range(directions)]
+    listed["sweep_value"] = [float(k) for _ in radii for k in range(directions)]
+    return listed
+
+
+def evaluation_grid(task: str, contexts: str | None = None, points: int = 11, span: float | None = None,
+                    dimension: int | None = None) -> pd.DataFrame:
     """The contexts an evaluation visits: ``contexts`` is None (the one-axis sweeps of :func:`context_grid`),
     ``"authors"`` (the authors' test contexts), ``"authors+sweeps"`` (both; the sweeps span the authors'
-    context box, the paper's evaluation region) or an explicit list
-    (see :func:`parse_contexts`)."""
+    context box, the paper's evaluation region), ``"dimension-test"`` (SimpleDirection, :func:`dimension_test_grid`)
+    or an explicit list (see :func:`parse_contexts`).  ``dimension``: SimpleDirection's d (None: 2)."""
     if contexts is None or contexts == "sweeps":
-        return context_grid(task, points, span)
+        return context_grid(task, points, span, dimension=dimension)
     if contexts == "authors":
-        return authors_grid(task)
+        return authors_grid(task, dimension)
+    if contexts == "dimension-test":
+        return dimension_test_grid(task, dimension)
     if contexts == "authors+sweeps":
-        env = make_task_env(task)
+        env = make_task_env(task, dimension=dimension)
         box = getattr(env.unwrapped, "authors_context_box", None)
         env.close()
-        sweeps = context_grid(task, points, span, box=None if span is not None else box)
-        return pd.concat([authors_grid(task), sweeps], ignore_index=True)
-    return listed_grid(task, parse_contexts(contexts))
+        sweeps = context_grid(task, points, span, box=None if span is not None else box, dimension=dimension)
+        return pd.concat([authors_grid(task, dimension), sweeps], ignore_index=True)
+    return listed_grid(task, parse_contexts(contexts), dimension)
+
+
+def with_fraction_of_optimum(table: pd.DataFrame) -> pd.DataFrame:
+    """A SimpleDirection evaluation table (any dimension) with two more columns: ``optimal_return``, the
+    closed-form optimum of the undiscounted episode at each row's context averaged over the uniform start,
+    ``55 (|c|_1 + |c|_2^2)`` (:func:`~cebe_deep.tasks.simple_direction.simple_direction_optimal_return`), and
+    ``fraction_of_optimum = episode_return / optimal_return`` (nan where the optimum is 0, at c = 0).  The
+    evaluation returns are undiscounted sums over the 10 steps, which is what the optimum counts."""
+    tasks = set(table["task"].unique())
+    if tasks != {"SimpleDirection"}:
+        raise ConfigError(f"the fraction of the optimum is known in closed form for SimpleDirection only, got {sorted(tasks)}")
+    columns = sorted((column for column in table.columns if column.startswith("context_")), key=lambda c: int(c.split("_")[1]))
+    contexts = table[columns].to_numpy(dtype=np.float64)
+    unique, inverse = np.unique(contexts, axis=0, return_inverse=True)
+    optimum = np.array([simple_direction_optimal_return(context[~np.isnan(context)]) for context in unique])[inverse.reshape(-1)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(optimum != 0, table["episode_return"].to_numpy(dtype=np.float64) / optimum, np.nan)
+    return table.assign(optimal_return=optimum, fraction_of_optimum=fraction)
 
 
 def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None, span: float | None = None, seed: int = 10_000,
@@ -192,14 +238,15 @@ def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None,
         torch.set_num_threads(1)
     model, config = load_model(run_dir)
     episodes = episodes or (64 if config.profile == "authors" else 32)
-    grid = evaluation_grid(config.task, contexts, points, span) if grid is None else grid
+    grid = evaluation_grid(config.task, contexts, points, span, config.dimension) if grid is None else grid
 
     def predict(observations: np.ndarray) -> np.ndarray:
         return model.predict(observations, deterministic=True)[0]
 
     frames = []
     for row in grid.itertuples(index=False):
-        returns = evaluate_policy_at_context(predict, config.task, row.context, episodes, seed, config.dynamics)
+        returns = evaluate_policy_at_context(predict, config.task, row.context, episodes, seed, config.dynamics,
+                                             config.dimension, config.task_noise)
         frame = pd.DataFrame(dict(task=config.task, method=config.method, seed=config.seed, run=str(run_dir),
                                   sweep=row.sweep, sweep_value=row.sweep_value, episode=np.arange(episodes),
                                   episode_return=returns))

@@ -10,6 +10,8 @@
    is weighted by its importance weight w_i, and the mean absolute TD error of the two critics,
    ``(|Q_1(s, a) - y| + |Q_2(s, a) - y|) / 2`` with the soft target
    ``y = r + gamma (1 - done) (min_j Q'_j(s', a') - alpha log pi(a'|s'))``, becomes its new priority (RLlib's);
+   an :class:`~cebe_deep.importance.ImportanceWeightedCSEBuffer` (importance-weighted CSE, uniform replay)
+   sets ``last_weights`` as well, and its weights are applied the same way (it has no priorities);
 4. **the critic loss** ``critic_loss="huber"``: each critic's loss is the (weighted) mean of the Huber loss
    with delta 1 of its TD error, as RLlib's SAC computes it, instead of SB3's half mean squared error.
 
@@ -28,6 +30,7 @@ import torch.nn.functional as F
 from stable_baselines3 import SAC
 from stable_baselines3.common.utils import polyak_update
 
+from cebe_deep.importance import ImportanceWeightedCSEBuffer
 from cebe_deep.replay import PrioritizedReplay
 
 __all__ = ["ContextSAC", "authors_initialisation"]
@@ -112,7 +115,10 @@ class ContextSAC(SAC):
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         prioritized = isinstance(self.replay_buffer, PrioritizedReplay)
-        if not prioritized and getattr(self, "critic_loss", "mse") == "mse":
+        # importance-weighted CSE sets per-sample weights on uniform replay too (priority weights x importance weights
+        # on prioritized replay)
+        weighted = prioritized or isinstance(self.replay_buffer, ImportanceWeightedCSEBuffer)
+        if not weighted and getattr(self, "critic_loss", "mse") == "mse":
             return super().train(gradient_steps, batch_size)
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer]
@@ -120,7 +126,7 @@ class ContextSAC(SAC):
         buffer = self.replay_buffer
         for gradient_step in range(gradient_steps):
             batch = buffer.sample(batch_size)
-            weights = buffer.last_weights if prioritized else None
+            weights = buffer.last_weights if weighted else None
             discounts = batch.discounts if getattr(batch, "discounts", None) is not None else self.gamma
             actions_pi, log_prob = self.actor.action_log_prob(batch.observations)
             log_prob = log_prob.reshape(-1, 1)

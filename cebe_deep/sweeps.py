@@ -80,8 +80,8 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
         raise ConfigError(f"--episodes must be >= 1, got {episodes}")
     for config in configs:
         validate_config(config)
-    for task in sorted({config.task for config in configs}):
-        evaluation_grid(task, contexts, points, span)  # bad --contexts / --points / --span: refused before training
+    for task, dimension in sorted({(config.task, config.dimension) for config in configs}, key=str):
+        evaluation_grid(task, contexts, points, span, dimension)  # bad --contexts / --points / --span: refused before training
     owned = executor is None  # shut down only an executor made here; a caller's stays usable
     executor = LocalExecutor() if owned else executor
     futures = {executor.submit(run_job, Job(config, str(run_dir_for(root, config)), points, episodes, span, contexts)): config

@@ -16,6 +16,8 @@ Run directory layout (everything a resumed or later evaluation needs)::
     run_dir/model.zip            the final model
     run_dir/train_summary.json   steps, seconds (all segments), episodes, steps per second
     run_dir/evaluation.csv       tidy: one row per (context, episode) of the deterministic policy
+    run_dir/fd_cost.json         (``fd_jacobians`` runs) finite-difference cost: simulator steps and seconds per env step
+    run_dir/importance.json      (``cse_variant="importance"``) mean ESS fraction and clipped fraction over the batches
 
 A checkpoint is written atomically (a temporary directory, then a rename) every ``checkpoint_every`` env
 steps, and when the process gets SIGINT or SIGTERM (then training stops with :class:`TrainingInterrupted`).
@@ -58,11 +60,13 @@ from stable_baselines3.common.monitor import load_results
 from cebe_deep.checkpoint import grow_replay_buffer, restore_training_state, training_state
 from cebe_deep.config import ConfigError, TrainConfig, make_task_env, validate_config
 from cebe_deep.cse import ContextSampleEnhancementBuffer
+from cebe_deep.importance import ImportanceWeightedCSEBuffer, PrioritizedImportanceCSEBuffer
+from cebe_deep.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
 from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandomization
 from cebe_deep.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
 from cebe_deep.sac import ContextSAC
 
-__all__ = ["TrainResult", "TrainingInterrupted", "make_training_env", "make_vec_training_env", "make_model", "train",
+__all__ = ["TrainResult", "TrainingInterrupted", "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
            "save_checkpoint", "load_model", "is_trained", "episode_log", "KEEP_REPLAY_BYTES"]
 
 #: A finished run keeps its final checkpoint (replay buffer included) when the buffer's arrays are at most this
@@ -81,10 +85,22 @@ class TrainResult:
     episodes: int
 
 
+def task_env(config: TrainConfig, context=None, jacobians: bool = False):
+    """The run's task (its ``dynamics``, ``dimension`` and ``task_noise``) at ``context`` (None: c0 of the config)."""
+    return make_task_env(config.task, config.context if context is None else context, jacobians=jacobians,
+                         dynamics=config.dynamics, dimension=config.dimension, noise=config.task_noise)
+
+
 def make_training_env(config: TrainConfig):
-    """One environment a run trains on: the task at c0, wrapped for LDR/GDR, with Jacobians only for CSE."""
+    """One environment a run trains on: the task at c0, wrapped for LDR/GDR, with Jacobians only for CSE
+    (closed form, or central differences of step ``fd_jacobians`` through
+    :class:`~cebe_deep.inexact.FiniteDifferenceJacobians`, with a twin environment for tasks without ``simulate``)."""
     jacobians = config.method == "cse" and config.cse_mode == "first_order"
-    env = make_task_env(config.task, config.context, jacobians=jacobians, dynamics=config.dynamics)
+    if jacobians and config.fd_jacobians is not None:
+        env = task_env(config)
+        twin = None if env.unwrapped.supports_simulate else task_env(config)
+        return FiniteDifferenceJacobians(env, config.fd_jacobians, twin=twin)
+    env = task_env(config, jacobians=jacobians)
     if config.method == "ldr":
         env = LocalDomainRandomization(env, eps=config.eps, base_context=config.context)
     elif config.method == "gdr":
@@ -124,13 +140,23 @@ def make_model(config: TrainConfig, env):
         device="cpu",
     )
     buffer_kwargs: dict = {}
+    prioritized = config.replay == "prioritized"
     if config.method == "cse":
         buffer_class = ContextSampleEnhancementBuffer
         buffer_kwargs = dict(state_dim=task.state_dim, context_dim=task.context_dim, eps=config.eps,
                              perturbation=config.perturbation, cse_fraction=config.cse_fraction, mode=config.cse_mode,
                              simulate=task.simulate if config.cse_mode == "exact" else None)
-    if config.replay == "prioritized":
-        buffer_class = PrioritizedCSEBuffer if config.method == "cse" else PrioritizedReplayBuffer
+        if config.cse_variant == "importance":  # open question 1 (cebe_deep.importance)
+            buffer_class = PrioritizedImportanceCSEBuffer if prioritized else ImportanceWeightedCSEBuffer
+            buffer_kwargs |= dict(log_density=task.transition_log_density, max_weight=config.max_weight)
+        elif config.jacobian_noise != 0 or config.jacobian_bias != 1:  # open question 3 (cebe_deep.inexact)
+            buffer_class = PrioritizedInexactJacobianCSEBuffer if prioritized else InexactJacobianCSEBuffer
+            buffer_kwargs |= dict(jacobian_noise=config.jacobian_noise, jacobian_bias=config.jacobian_bias)
+        elif prioritized:
+            buffer_class = PrioritizedCSEBuffer
+    elif prioritized:
+        buffer_class = PrioritizedReplayBuffer
+    if prioritized:
         buffer_kwargs |= dict(priority_alpha=config.priority_alpha, priority_beta=config.priority_beta)
     if buffer_kwargs:
         common |= dict(replay_buffer_class=buffer_class, replay_buffer_kwargs=buffer_kwargs)
@@ -150,7 +176,7 @@ def make_model(config: TrainConfig, env):
 
 
 def _algorithm(config: TrainConfig):
-    env = make_task_env(config.task, dynamics=config.dynamics)
+    env = task_env(config)
     discrete = isinstance(env.action_space, spaces.Discrete)
     env.close()
     return DQN if discrete else ContextSAC
@@ -361,12 +387,33 @@ def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callb
         save_checkpoint(model, run_dir, seconds)  # the final state: a larger budget extends the run
     else:
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
+    _write_open_question_logs(config, model, env, run_dir)
     env.close()
     episodes = len(episode_log(run_dir))
     summary = dict(num_timesteps=int(model.num_timesteps), seconds=seconds, resumed_from=start, episodes=episodes,
                    n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9))
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
     return TrainResult(run_dir, config, int(model.num_timesteps), seconds, start, episodes)
+
+
+def _write_open_question_logs(config: TrainConfig, model, env, run_dir: Path) -> None:
+    """``fd_cost.json`` (finite-difference Jacobians: their simulator steps and wall time, over all envs and all
+    segments of the run) and ``importance.json`` (importance-weighted CSE: the mean over batches of the effective
+    sample size as a fraction of the enhanced samples, and of the fraction of weights clipped at ``max_weight``)."""
+    if config.method == "cse" and config.fd_jacobians is not None:
+        steps, evaluations, seconds = (env.get_attr(name) for name in ("steps", "evaluations", "seconds"))
+        total_steps = sum(steps)
+        cost = dict(step_size=config.fd_jacobians, env_steps=total_steps, evaluations=sum(evaluations),
+                    seconds=sum(seconds), evaluations_per_step=sum(evaluations) / max(total_steps, 1),
+                    seconds_per_step=sum(seconds) / max(total_steps, 1),
+                    seconds_per_step_by_env=env.get_attr("seconds_per_step"))
+        (run_dir / "fd_cost.json").write_text(json.dumps(cost, indent=2))
+    buffer = model.replay_buffer
+    if isinstance(buffer, ImportanceWeightedCSEBuffer):
+        weights = dict(max_weight=buffer.max_weight, batches=buffer._batches,
+                       mean_effective_sample_size_fraction=buffer.mean_effective_sample_size_fraction,
+                       mean_clipped_fraction=buffer.mean_clipped_fraction)
+        (run_dir / "importance.json").write_text(json.dumps(weights, indent=2))
 
 
 def load_model(run_dir: str | Path):

@@ -32,10 +32,11 @@ class SimpleDirection(ContextualEnv):
     ``c`` in R^d, the drift and the rewarded direction. Box ``[-2, 2]^d``; default ``c0 = 0`` (the
     authors' c0). The authors' test contexts (:attr:`authors_contexts`), for ``d = 2``: ``(0, 0)`` and the
     four corners ``(+-0.8, +-0.8)``, in their order; for other ``d`` (our generalization) the origin and all
-    ``2^d`` corners of ``[-0.8, 0.8]^d``. Differs from the authors: their box is ``[-1, 1]^d``
-    (:attr:`authors_context_box`); ours is wider (a validity range only: GDR over the authors' range
-    should sample ``authors_context_box``). Same dynamics, reward, start and time limit as theirs (their
-    step does not clip the action, but their policies' actions lie in the box).
+    ``2^d`` corners of ``[-0.8, 0.8]^d`` (for ``d > 8``: the two corners ``+-(0.8, ..., 0.8)`` only).
+    Differs from the authors: their box is ``[-1, 1]^d`` (:attr:`authors_context_box`); ours is wider (a
+    validity range only: GDR over the authors' range should sample ``authors_context_box``). Same dynamics,
+    reward, start and time limit as theirs (their step does not clip the action, but their policies'
+    actions lie in the box).
 
     ## Observation
     ``(s', c)``, shape ``(2 d,)``: state part ``s'`` (unbounded), then the context.
@@ -66,7 +67,9 @@ class SimpleDirection(ContextualEnv):
         self.context_high = np.full(self.dimension, self.context_bound)
         self.default_context = np.zeros(self.dimension)
         if self.dimension != 2:
-            corners = itertools.product((0.8, -0.8), repeat=self.dimension)
+            # all 2^d corners up to d = 8 (256); above, the two diagonal corners only (2^32 tuples would not fit)
+            corners = (itertools.product((0.8, -0.8), repeat=self.dimension) if self.dimension <= 8
+                       else ((0.8,) * self.dimension, (-0.8,) * self.dimension))
             self.authors_contexts = ((0.0,) * self.dimension, *corners)
             self.authors_context_box = ((-1.0,) * self.dimension, (1.0,) * self.dimension)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(self.dimension,), dtype=np.float32)

@@ -4,6 +4,7 @@ PendulumGoal and importance-weighted CSE (OQ1), SimpleDirection's closed-form op
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -402,3 +403,153 @@ def test_the_new_buffers_pickle_with_their_task_density():
     assert copy.last_weights.shape == (4, 1) and np.all(copy.last_importance_weights > 0)
     inexact = pickle.loads(pickle.dumps(filled_inexact_buffer(0.3, 1.0, n=8)))
     np.testing.assert_array_equal(inexact.context_derivatives, filled_inexact_buffer(0.3, 1.0, n=8).context_derivatives)
+
+
+# ----------------------------------------------------------------- the options wired into the run pipeline
+# Tiny budgets: these check the wiring (config -> env -> buffer -> files), not learning.
+from cebe_deep import training  # noqa: E402
+from cebe_deep.config import ConfigError, TrainConfig, make_config  # noqa: E402
+
+TINY = dict(total_steps=200, learning_starts=50, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
+TINY_FLAGS = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8", "--no-progress"]
+NEW_FIELDS = ("dimension", "task_noise", "jacobian_noise", "jacobian_bias", "fd_jacobians", "cse_variant", "max_weight")
+
+
+def test_a_config_json_written_before_the_new_fields_still_compares_equal():
+    # Runs in progress wrote config.json without the open-question fields; resuming them must not see a change.
+    for profile in ("quick", "authors"):
+        config = make_config("PendulumGoal", "cse", profile)
+        old = {key: value for key, value in config.to_json().items() if key not in NEW_FIELDS}
+        assert TrainConfig.from_json(old) == config and TrainConfig.from_json(old).differences(config) == []
+    assert make_config("PendulumGoal", "cse", "authors", jacobian_noise=0.3).differences(make_config(
+        "PendulumGoal", "cse", "authors")) == ["jacobian_noise: 0.3 != 0.0"]
+
+
+def test_noisy_pendulum_has_pendulum_goal_profiles():
+    for profile in ("quick", "authors"):
+        noisy, plain = make_config("NoisyPendulumGoal", "cse", profile), make_config("PendulumGoal", "cse", profile)
+        assert [line for line in noisy.differences(plain) if not line.startswith("task:")] == []
+
+
+def _model(config):
+    env = training.make_vec_training_env(config)
+    return training.make_model(config, env), env
+
+
+@pytest.mark.parametrize("profile, uniform, prioritized", [("quick", InexactJacobianCSEBuffer, None),
+                                                          ("authors", None, PrioritizedInexactJacobianCSEBuffer)])
+def test_jacobian_noise_and_bias_build_the_inexact_buffer(profile, uniform, prioritized):
+    config = make_config("PendulumGoal", "cse", profile, jacobian_noise=0.3, jacobian_bias=1.5, **TINY)
+    model, env = _model(config)
+    assert type(model.replay_buffer) is (uniform or prioritized)
+    assert (model.replay_buffer.jacobian_noise, model.replay_buffer.jacobian_bias) == (0.3, 1.5)
+    env.close()
+
+
+@pytest.mark.parametrize("replay, expected", [("uniform", ImportanceWeightedCSEBuffer),
+                                              ("prioritized", PrioritizedImportanceCSEBuffer)])
+def test_importance_variant_builds_the_importance_buffer_with_the_task_density(replay, expected):
+    config = make_config("NoisyPendulumGoal", "cse", "authors", task_noise=0.2, cse_variant="importance", max_weight=4.0,
+                         replay=replay, **TINY)
+    model, env = _model(config)
+    buffer = model.replay_buffer
+    assert type(buffer) is expected and buffer.max_weight == 4.0
+    assert buffer.log_density.__self__.noise == 0.2 and env.get_attr("unwrapped")[0].noise == 0.2
+    env.close()
+
+
+def test_dimension_and_task_noise_reach_every_env_of_the_run():
+    config = make_config("SimpleDirection", "ldr", dimension=5, **TINY)
+    env = training.make_training_env(config)
+    assert env.unwrapped.context_dim == 5 and env.observation_space.shape == (10,)
+    assert training._algorithm(config).__name__ == "ContextSAC"
+    noisy = training.make_training_env(make_config("NoisyPendulumGoal", "baseline", task_noise=0.2, **TINY))
+    assert noisy.unwrapped.noise == 0.2
+
+
+def test_fd_jacobians_wrap_a_task_without_closed_form_jacobians():
+    env = training.make_training_env(make_config("PendulumGoal", "cse", fd_jacobians=1e-3, **TINY))
+    assert isinstance(env, FiniteDifferenceJacobians) and not env.unwrapped.jacobians
+    np.testing.assert_array_equal(env.step_size, [1e-3] * 4)
+
+
+def test_uniform_importance_buffer_weights_reach_the_critic_loss():
+    # ContextSAC weights each sample's critic loss by the buffer's last_weights: with all weights 0 the critics get
+    # no gradient (Adam then moves nothing) while the actor still learns; unweighted, the critics move.
+    from cebe_deep.sac import ContextSAC
+
+    class ZeroWeights(ImportanceWeightedCSEBuffer):
+        def _samples_at(self, batch_inds, env_indices):
+            samples = super()._samples_at(batch_inds, env_indices)
+            self.last_weights = torch.zeros_like(self.last_weights)
+            return samples
+
+    def critic_and_actor_change(buffer_class):
+        env = make_task("NoisyPendulumGoal", noise=0.1, jacobians=True)
+        task = env.unwrapped
+        model = ContextSAC("MlpPolicy", env, learning_starts=64, batch_size=32, buffer_size=400, seed=0, device="cpu",
+                           policy_kwargs=dict(net_arch=[16]), replay_buffer_class=buffer_class,
+                           replay_buffer_kwargs=dict(state_dim=3, context_dim=4, eps=0.1,
+                                                     log_density=task.transition_log_density))
+        model.learn(100)
+        critic = [p.detach().clone() for p in model.critic.parameters()]
+        actor = [p.detach().clone() for p in model.actor.parameters()]
+        model.train(gradient_steps=5, batch_size=32)
+        moved = lambda before, now: any(not torch.equal(a, b) for a, b in zip(before, now))  # noqa: E731
+        return moved(critic, model.critic.parameters()), moved(actor, model.actor.parameters())
+
+    assert critic_and_actor_change(ZeroWeights) == (False, True)
+    assert critic_and_actor_change(ImportanceWeightedCSEBuffer) == (True, True)
+
+
+def test_cli_train_with_each_new_flag(tmp_path, capsys):
+    from cebe_deep.cli import main
+
+    def train(name, *argv):
+        assert main(["train", *argv, *TINY_FLAGS, "--out", str(tmp_path / name)]) == 0, capsys.readouterr().err
+        return tmp_path / name
+
+    run = train("noise", "--task", "SimpleDirection", "--method", "cse", "--jacobian-noise", "0.3", "--jacobian-bias", "1.5")
+    assert json.loads((run / "config.json").read_text())["jacobian_noise"] == 0.3
+    run = train("fd", "--task", "PendulumGoal", "--method", "cse", "--fd-jacobians", "1e-3")
+    cost = json.loads((run / "fd_cost.json").read_text())
+    assert cost["env_steps"] == 200 and cost["evaluations_per_step"] == 8 and cost["seconds_per_step"] > 0
+    run = train("importance", "--task", "NoisyPendulumGoal", "--task-noise", "0.2", "--method", "cse",
+                "--cse-variant", "importance", "--max-weight", "5")
+    weights = json.loads((run / "importance.json").read_text())
+    assert weights["max_weight"] == 5 and weights["batches"] > 0
+    assert 0 < weights["mean_effective_sample_size_fraction"] <= 1 and 0 <= weights["mean_clipped_fraction"] <= 1
+
+
+def test_cli_sweep_in_dimension_4_at_the_dimension_test_contexts(tmp_path, capsys):
+    import pandas as pd
+
+    from cebe_deep.cli import main
+    from cebe_deep.evaluation import with_fraction_of_optimum
+
+    assert main(["sweep", "--task", "SimpleDirection", "--dimension", "4", "--methods", "baseline", "--seeds", "1",
+                 *TINY_FLAGS[:-1], "--episodes", "2", "--contexts", "dimension-test", "--backend", "serial",
+                 "--root", str(tmp_path / "runs"), "--results", str(tmp_path / "results")]) == 0, capsys.readouterr().err
+    table = pd.read_csv(tmp_path / "results" / "evaluation.csv")
+    assert sorted(table["sweep"].unique()) == ["radius_0.2", "radius_0.5", "radius_0.8"]
+    assert len(table) == 48 * 2 and [f"context_{i}" for i in range(4)] == [c for c in table if c.startswith("context_")]
+    np.testing.assert_allclose(table[[f"context_{i}" for i in range(4)]].to_numpy()[::2], dimension_test_contexts(4),
+                               atol=1e-12)
+    scored = with_fraction_of_optimum(table)
+    contexts = dimension_test_contexts(4)
+    np.testing.assert_allclose(scored["optimal_return"].to_numpy()[::2],
+                               55 * (np.abs(contexts).sum(1) + (contexts**2).sum(1)), rtol=1e-12)
+    np.testing.assert_allclose(scored["fraction_of_optimum"], scored["episode_return"] / scored["optimal_return"])
+
+
+def test_simple_direction_in_high_dimension_builds_at_once():
+    # 2^32 corners cannot be listed: above d = 8 only the two diagonal corners are authors' contexts.
+    env = SimpleDirection(dimension=32)
+    assert len(env.authors_contexts) == 3 and len(SimpleDirection(dimension=8).authors_contexts) == 1 + 2**8
+
+
+def test_dimension_test_contexts_only_for_simple_direction():
+    from cebe_deep.evaluation import evaluation_grid
+
+    with pytest.raises(ConfigError, match="only SimpleDirection"):
+        evaluation_grid("PendulumGoal", "dimension-test")
