@@ -75,6 +75,26 @@ def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(tmp_path, task
     assert_same_run(tmp_path / "whole", tmp_path / "cut")
 
 
+@pytest.mark.parametrize("task, options", [
+    ("SimpleDirection", dict(jacobian_noise=0.3, jacobian_bias=1.5)),  # the noise drawn at add() travels with the buffer
+    ("SimpleDirection", dict(fd_jacobians=1e-3)),                      # the FD wrapper is one more env layer
+    ("NoisyPendulumGoal", dict(task_noise=0.2, cse_variant="importance")),  # the task density pickled with the buffer
+])
+def test_open_question_cse_runs_resume_identically(tmp_path, task, options):
+    config = make_config(task, "cse", "authors", **TINY, **options)
+    training.train(config, tmp_path / "whole", progress=False)
+    with pytest.raises(training.TrainingInterrupted):
+        training.train(config, tmp_path / "cut", progress=False, callback=SignalAt(200))
+    result = training.train(config, tmp_path / "cut", progress=False)
+    assert (result.resumed_from, result.num_timesteps) == (200, 400)
+    assert_same_run(tmp_path / "whole", tmp_path / "cut")
+    for name in ("fd_cost.json", "importance.json"):  # counted over both segments, as in the uninterrupted run
+        if (tmp_path / "whole" / name).exists():
+            whole, cut = (json.loads((tmp_path / run / name).read_text()) for run in ("whole", "cut"))
+            counts = ("env_steps", "evaluations", "batches", "mean_effective_sample_size_fraction", "mean_clipped_fraction")
+            assert {k: v for k, v in whole.items() if k in counts} == {k: v for k, v in cut.items() if k in counts}
+
+
 def test_sigterm_checkpoints_too_and_training_time_adds_up(tmp_path):
     config = make_config("PendulumGoal", "ldr", **TINY)
     with pytest.raises(training.TrainingInterrupted, match="SIGTERM"):
