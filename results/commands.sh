@@ -7,6 +7,7 @@
 #
 #   bash results/commands.sh authors     # the paper's experiments under the authors' protocol (results/authors/)
 #   bash results/commands.sh quick       # the earlier quick-profile runs
+#   bash results/commands.sh open        # the open questions of issue 14 (results/open/; not run yet)
 set -euo pipefail
 section=${1:-authors}
 
@@ -98,4 +99,73 @@ python results/tables.py zero-action AntDirection 0 1.5707963
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
 # cebe-deep train --task AntDirection --method cse --profile paper --seed 0
+fi
+
+if [ "$section" = open ]; then
+# ------------------------------------------------------------------------------------------------------------
+# The open questions the paper names (issue 14; plan and answers in results/open/README.md).  NOT RUN YET.
+# --profile authors, 5 seeds per cell; each cell has its own --root under runs/open/<experiment>/ (run
+# directories are runs/open/<experiment>/<cell>/<Task>/<method>/seed<k>) and its own --results folder.
+
+# 1. Context dimension (OQ2): SimpleDirection in d = 2..32, the same env-step budget (the authors' 53,500) for
+# every d, evaluated at dimension_test_contexts(d) (radii 0.2, 0.5, 0.8 x 16 directions; sweep column radius_<r>).
+# Returns as a fraction of the closed-form optimum: cebe_deep.evaluation.with_fraction_of_optimum.
+for d in 2 4 8 16 32; do
+  nice -n 10 cebe-deep sweep --task SimpleDirection --dimension $d --profile authors --methods baseline,cse,ldr --seeds 5 \
+      --contexts dimension-test --root runs/open/dimension/d$d --results results/open/dimension/d$d --workers 2
+done
+# Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
+# finished runs (their final checkpoint is kept), one results folder per budget.
+for d in 8 32; do for steps in 5000 10000 20000 40000 80000; do
+  nice -n 10 cebe-deep sweep --task SimpleDirection --dimension $d --profile authors --methods baseline,cse,ldr --seeds 5 \
+      --steps $steps --contexts dimension-test --root runs/open/dimension-budget/d$d \
+      --results results/open/dimension-budget/d$d-$steps --workers 2
+done; done
+
+# 2. Inexact Jacobians (OQ3): PendulumGoal CSE with each stored partial times (1 + sigma N(0, 1)), times a bias,
+# or central finite differences of step h (cost per step in each run's fd_cost.json); at the authors' test
+# contexts.  Baseline and LDR for reference: results/authors/PendulumGoal.
+for sigma in 0 0.1 0.3 1.0; do
+  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --jacobian-noise $sigma \
+      --contexts authors --root runs/open/jacobians/noise-$sigma --results results/open/jacobians/noise-$sigma --workers 2
+done
+for bias in 0.5 1.5; do
+  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --jacobian-bias $bias \
+      --contexts authors --root runs/open/jacobians/bias-$bias --results results/open/jacobians/bias-$bias --workers 2
+done
+for h in 1e-2 1e-4; do
+  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --fd-jacobians $h \
+      --contexts authors --root runs/open/jacobians/fd-$h --results results/open/jacobians/fd-$h --workers 2
+done
+
+# 3. Stochastic transitions (OQ1): NoisyPendulumGoal (PendulumGoal's profile), noise sigma_n on the next speed;
+# (a) first-order CSE with the reparameterized Jacobians, (c) baseline, (d) LDR in one sweep, (b) importance-
+# weighted CSE (weights clipped at 10; ESS and clipped fraction in each run's importance.json) in another;
+# evaluated at PendulumGoal's authors' test contexts (the noisy task has none of its own).
+C="2,1,1,0;2,1,1,0.75;2,1.2,1,-0.75"
+for s in 0.05 0.2; do
+  nice -n 10 cebe-deep sweep --task NoisyPendulumGoal --task-noise $s --profile authors --methods baseline,cse,ldr \
+      --seeds 5 --contexts "$C" --root runs/open/stochastic/noise-$s --results results/open/stochastic/noise-$s --workers 2
+  nice -n 10 cebe-deep sweep --task NoisyPendulumGoal --task-noise $s --profile authors --methods cse \
+      --cse-variant importance --max-weight 10 --seeds 5 --contexts "$C" --root runs/open/stochastic/noise-$s-importance \
+      --results results/open/stochastic/noise-$s-importance --workers 2
+done
+
+# 4. Far extrapolation: the finished CheetahVelocity runs of the authors' protocol (runs/authors, trained by
+# the authors section above) re-evaluated at goal velocities -3 to 5.  Their final models are copied into
+# runs/open/extrapolation first (cp fails, and the script stops, if a run has not finished), so that nothing
+# under runs/authors is rewritten; the sweep finds every run trained and only evaluates.
+for run in runs/authors/CheetahVelocity/{baseline,cse,ldr}/seed{0,1,2,3,4}; do
+  mkdir -p runs/open/extrapolation/${run#runs/authors/}
+  cp $run/config.json $run/model.zip $run/train_summary.json runs/open/extrapolation/${run#runs/authors/}/
+done
+nice -n 10 cebe-deep sweep --task CheetahVelocity --profile authors --methods baseline,cse,ldr --seeds 5 \
+    --contexts="-3;-2;-1;0;1;2;3;3.5;4;4.5;5" --root runs/open/extrapolation --results results/open/extrapolation --workers 2
+
+# 5. eps and the perturbation shape: PendulumGoal CSE, eps x {sphere, ball}, at the authors' contexts and sweeps.
+for eps in 0.05 0.1 0.2 0.4; do for shape in sphere ball; do
+  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --eps $eps \
+      --perturbation $shape --contexts authors+sweeps --points 11 --root runs/open/eps/$eps-$shape \
+      --results results/open/eps/$eps-$shape --workers 2
+done; done
 fi
