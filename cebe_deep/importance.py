@@ -21,9 +21,11 @@ How the learner gets the weights.  The buffer sets ``last_weights``, a float32 t
 samples that were not enhanced), the same attribute :class:`cebe_deep.sac.ContextSAC` reads from a
 :class:`cebe_deep.replay.PrioritizedReplay` buffer.  :class:`PrioritizedImportanceCSEBuffer` is that
 combination: its weights are the priority weights times the importance weights, and with
-``priority_alpha = priority_beta = 0`` it is uniform replay with importance weights, which ContextSAC applies
-with no change to it.  The plain :class:`ImportanceWeightedCSEBuffer` (uniform SB3 replay) computes the same
-weights, but SB3's own ``SAC.train`` ignores them.
+``priority_alpha = priority_beta = 0`` it is uniform replay with importance weights.  The plain
+:class:`ImportanceWeightedCSEBuffer` (uniform SB3 replay) computes the same weights; ContextSAC applies them too
+(SB3's own ``SAC.train`` would ignore them).  A run picks one through ``TrainConfig.cse_variant = "importance"``
+(``cebe-deep ... --cse-variant importance``): the prioritized buffer with ``--replay prioritized``, the plain one
+with ``--replay uniform``.
 
 >>> import numpy as np
 >>> gaussian_log_density(np.array([0.5]), np.array([0.0]), 1.0) - gaussian_log_density(np.array([0.5]), np.array([1.0]), 1.0)
