@@ -13,7 +13,7 @@ def _run(*args):
 
 
 def test_figures_redraws_each_task_folder(tmp_path):
-    source = RESULTS / "SimpleDirection" / "evaluation.csv"
+    source = RESULTS / "quick" / "SimpleDirection" / "evaluation.csv"
     (tmp_path / "SimpleDirection").mkdir()
     shutil.copy(source, tmp_path / "SimpleDirection" / "evaluation.csv")
     result = _run("figures", "--results", str(tmp_path))
