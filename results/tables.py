@@ -140,9 +140,8 @@ def verdicts(root: Path) -> None:
     """The opening table of results/README.md: per task, the paper's claim, our result (the differences at the
     authors' test contexts away from c0, and the sign counts over every context away from c0) and the verdict
     of :func:`cebe_deep.statistics.verdict`."""
-    print("| task | the paper's claim | seeds | our result: CSE - SAC and CSE - LDR, mean [95% CI] at the authors' "
-          "test contexts away from c0 | contexts away from c0 where the 95% CI of CSE - SAC is above / inside / below 0 "
-          "| same for CSE - LDR | verdict: CSE beats SAC | verdict: CSE matches LDR |")
+    print("| task | the paper's claim | seeds | CSE - SAC / CSE - LDR at the authors' test contexts (#k), mean [95% CI] "
+          "| CSE - SAC: CI above / inside / below 0 | CSE - LDR: same | CSE beats SAC | CSE matches LDR |")
     print("|---|---|---|---|---|---|---|---|")
     for task, claim in CLAIMS.items():
         folder = root / task
