@@ -143,6 +143,7 @@ def verdicts(root: Path) -> None:
     print("| task | the paper's claim | seeds | CSE - SAC / CSE - LDR at the authors' test contexts (#k), mean [95% CI] "
           "| CSE - SAC: CI above / inside / below 0 | CSE - LDR: same | CSE beats SAC | CSE matches LDR |")
     print("|---|---|---|---|---|---|---|---|")
+    footnotes = []
     for task, claim in CLAIMS.items():
         folder = root / task
         if not (folder / "comparison.csv").exists():
@@ -160,6 +161,13 @@ def verdicts(root: Path) -> None:
                   for name in ("cse_minus_baseline", "cse_minus_ldr")]
         print(f"| {task} | {claim} | {seeds} | {cells or '-'} | {counts[0]} | {counts[1]} | {result['beats_baseline']} "
               f"| {result['matches_ldr']} |")
+        summary_authors = summary[summary["sweep"] == "authors"]
+        columns = [c for c in summary_authors.columns if c.startswith("context_")]
+        named = {int(row.sweep_value): tuple(round(float(getattr(row, c)), 3) for c in columns)
+                 for row in summary_authors.drop_duplicates("sweep_value").itertuples()}
+        footnotes.append(f"{task}: " + ", ".join(f"#{k} = {context}" for k, context in sorted(named.items())))
+    if footnotes:
+        print("\nThe authors' test contexts (#0 is c0): " + "; ".join(footnotes) + ".")
 
 
 def differences(folder: Path, zero_episodes: int = 16) -> None:
