@@ -1,4 +1,4 @@
-"""Context sample enhancement (PAPER.md section 5): the pure formula, the perturbation draw and the buffer.
+"""Context sample enhancement (arXiv 2507.07348, Section 5): the pure formula, the perturbation draw and the buffer.
 
 CSE((s, a, r, s'), dc) = (r + d_c R dc + d_{s'} R d_c T dc,  s' + d_c T dc), replayed at context c + dc.
 """

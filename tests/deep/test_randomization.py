@@ -1,4 +1,4 @@
-"""Domain randomization baselines (PAPER.md section 5): LDR draws c0 + eps N(0, I) clipped to the box each
+"""Domain randomization baselines (arXiv 2507.07348, Section 5): LDR draws c0 + eps N(0, I) clipped to the box each
 episode, GDR draws uniformly from the box."""
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def test_observation_space_is_unbounded_in_speed_only_for_the_authors_dynamics()
 def first_order_errors(dynamics, context, sizes, with_next_state_term=True, seed=0):
     """Max errors of the first-order CSE transition against the exact step at c + dc, for each |dc| in ``sizes``.
 
-    CSE (PAPER.md section 5): s'(c + dc) ~ s' + dobs_dcontext dc and
+    CSE (arXiv 2507.07348, Section 5): s'(c + dc) ~ s' + dobs_dcontext dc and
     r(c + dc) ~ r + dreward_dcontext . dc + dreward_dnextobs . (dobs_dcontext dc); the error is O(|dc|^2).
     """
     rng = np.random.default_rng(seed)
