@@ -32,6 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cli_support import write_user_file as _write
 
 __all__ = ["main", "build_parser"]
 
@@ -234,14 +235,6 @@ def _output_file(path: Path, flag: str, suffixes: tuple[str, ...] | None = None)
                          f"{', '.join('.' + suffix for suffix in suffixes)}")
     _output_folder(path.parent, flag)
     return path
-
-
-def _write(path: Path, flag: str, write) -> None:
-    """Run ``write(path)``; an ``OSError`` (disk full, permissions changed meanwhile) becomes one line naming the path."""
-    try:
-        write(path)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
 
 
 def _image_types() -> tuple[str, ...]:

@@ -32,6 +32,7 @@ import numpy as np
 from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import TRANSITION_VARIANTS
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cli_support import write_user_file as _write
 from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
 from cebe_theory.figures import reproduce
 from cebe_theory.sweep import POLICIES, error_sweep, log_grid
@@ -128,14 +129,6 @@ def _output_file(path: str, flag: str) -> Path:
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
     return file
-
-
-def _write(path: Path, flag: str, write) -> None:
-    """Run ``write(path)``; an ``OSError`` (disk full, permissions changed meanwhile) becomes one line naming the path."""
-    try:
-        write(path)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
 
 
 # ----------------------------------------------------------------------------------------- error-sweep

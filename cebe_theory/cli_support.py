@@ -19,7 +19,7 @@ import argparse
 
 from cebe_theory.errors import InputError
 
-__all__ = ["InputError", "UsageError", "OneLineParser"]
+__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file"]
 
 
 class UsageError(InputError):
@@ -31,3 +31,12 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(message)
+
+
+def write_user_file(path, flag: str, write) -> None:
+    """Run ``write(path)`` for a file the user named with ``flag``; an ``OSError`` (disk full, permissions
+    changed meanwhile) becomes one :class:`UsageError` line naming the flag and the path."""
+    try:
+        write(path)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
