@@ -70,37 +70,55 @@ def figure1_sweeps(points: int = 100) -> list[SweepCase]:
     return cases
 
 
+FONT_SIZES = dict(title=14, label=14, ticks=12, legend=12)
+"""Point sizes of every figure here: readable on a slide (nothing under 12 pt, legends included)."""
+
+CURVE_STYLES = (("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", (0, (5, 1, 1, 1))), ("P", (0, (3, 1, 1, 1, 1, 1))))
+"""(marker, line style) of the 1st, 2nd, ... curve of a panel: no two curves look alike, so a curve that lies on
+another (windy Cliffwalking's projection and renormalization agree until the projection acts) still shows."""
+
+MARK_EVERY = 12
+"""A marker on every 12th point of a curve, each curve starting at another offset so that markers do not stack."""
+
+
 def plot_error_sweeps(ax, cases: list[SweepCase], *, reference_slope: float | None = 2.0, title: str = "") -> None:
-    """Log-log ``sup_error`` against ``dc`` for each case, with a dashed ``dc^reference_slope`` guide."""
-    shaded = False
-    for case in cases:
+    """Log-log ``sup_error`` against ``dc`` for each case, with a dashed ``dc^reference_slope`` guide.
+
+    Each case gets its own colour, marker and line style (:data:`CURVE_STYLES`); fonts are :data:`FONT_SIZES`."""
+    acting = None
+    for index, case in enumerate(cases):
         sweep = case.sweep
         positive = sweep.sup_error > 0
         slope = f"slope {sweep.fitted_slope:.3f}" if sweep.sup_error.max() >= ROUND_OFF else "exact (round-off)"
-        ax.loglog(sweep.dc[positive], sweep.sup_error[positive], marker=".", markersize=3, linewidth=1,
+        marker, linestyle = CURVE_STYLES[index % len(CURVE_STYLES)]
+        offset = (index * MARK_EVERY // max(len(cases), 1)) % MARK_EVERY
+        ax.loglog(sweep.dc[positive], sweep.sup_error[positive], marker=marker, linestyle=linestyle,
+                  markevery=(offset, MARK_EVERY), markersize=7, linewidth=1.8, color=f"C{index}",
                   label=f"{case.label}: {slope}")
-        if sweep.projection_acts.any() and not shaded:
+        if sweep.projection_acts.any() and acting is None:
             acting = sweep.dc[sweep.projection_acts]
-            ax.axvspan(acting.min(), acting.max(), color="grey", alpha=0.2, linewidth=0, label="projection acts")
-            shaded = True
+    if acting is not None:  # after the curves, so that the legend lists the curves first
+        ax.axvspan(acting.min(), acting.max(), color="grey", alpha=0.2, linewidth=0, label="projection acts")
     if reference_slope is not None and cases:
         sweep = cases[0].sweep
         anchor = np.argmin(sweep.dc)
         if sweep.sup_error[anchor] > 0:
             guide = sweep.sup_error[anchor] * (sweep.dc / sweep.dc[anchor]) ** reference_slope
-            ax.loglog(sweep.dc, guide, "k--", linewidth=0.8, label=f"slope {reference_slope:g} guide")
-    ax.set_xlabel(r"context change $|dc|$")
-    ax.set_ylabel(r"$\max_{s,a} |Q_{CE} - Q_{BE}|$")
-    ax.set_title(title)
+            ax.loglog(sweep.dc, guide, color="black", linestyle=(0, (2, 2)), linewidth=1.2, zorder=1.5,
+                      label=f"slope {reference_slope:g} guide")
+    ax.set_xlabel(r"context change $|dc|$ (dimensionless)", fontsize=FONT_SIZES["label"])
+    ax.set_ylabel(r"$\max_{s,a} |Q_{CE} - Q_{BE}|$ (reward units)", fontsize=FONT_SIZES["label"])
+    ax.set_title(title, fontsize=FONT_SIZES["title"])
+    ax.tick_params(which="major", labelsize=FONT_SIZES["ticks"])
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=FONT_SIZES["legend"], loc="best")
 
 
 FIGURE_TITLES = {
     "figure1a": r"Figure 1a: goal $1/p^2$, fall $-100/p$",
     "figure1b": r"Figure 1b: goal $(1+p)^{-1.5}$, fall $-10/(1+p)$",
     "constant": "Constant rewards: T affine in p, CEBE exact",
-    "optimal": "Optimal policies: Q*_CE against Q*_BE",
+    "optimal": r"Optimal policies: $Q^*_{CE}$ against $Q^*_{BE}$",
     "windy": "Windy Cliffwalking, T quadratic in the wind w",
 }
 
@@ -160,13 +178,12 @@ def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
     written = []
     for figure, title in FIGURE_TITLES.items():
         selected = [case for case in cases if case.figure == figure]
-        fig = Figure(figsize=(6.4, 4.4))
+        fig = Figure(figsize=(8.0, 6.0), layout="constrained")
         ax = fig.subplots()
         plot_error_sweeps(ax, selected, reference_slope=None if figure == "constant" else 2.0, title=title)
         if figure == "constant":
-            ax.axhline(1e-10, color="red", linewidth=0.8, linestyle=":", label="1e-10")
-            ax.legend(fontsize=7)
-        fig.tight_layout()
+            ax.axhline(ROUND_OFF, color="red", linewidth=1.2, linestyle=":", label="round-off threshold 1e-10")
+            ax.legend(fontsize=FONT_SIZES["legend"], loc="best")
         written += save_figure(fig, out / figure)
     tidy = pd.concat(
         [case.sweep.to_frame().assign(figure=case.figure, case=case.label, cmdp=case.cmdp, family=case.family) for case in cases],

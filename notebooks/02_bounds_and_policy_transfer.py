@@ -86,7 +86,7 @@ print(theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.45).co
 # bound / measured tells how loose the bound is (it must never drop below 1 where the conditions hold).
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 2, figsize=(12, 5))
 for family, high in (("inverse", -3.0), ("power", -1.0)):
     checks = theorem3_sweep(cliffwalking(5, 6, family), [0.1], log_grid(-8.0, high, POINTS), gamma=0.9)
     dc = np.array([check.result.dc_norm for check in checks])
@@ -96,10 +96,10 @@ for family, high in (("inverse", -3.0), ("power", -1.0)):
     axes[0].loglog(dc, bound, "s--", ms=3, label=f"{family}: Theorem 3 bound")
     axes[1].semilogx(dc, bound / measured, "d-", ms=3, label=family)
     assert all(check.within_bound for check in checks)
-axes[0].set(xlabel="|dc|", ylabel=r"$\max|Q_{CE}-Q_{BE}|$", title="Cliffwalking, uniform policy, $\\gamma=0.9$")
-axes[1].set(xlabel="|dc|", ylabel="bound / measured", title="Tightness of Theorem 3")
-axes[0].legend(fontsize=7)
-axes[1].legend()
+axes[0].set(xlabel="|dc| (dimensionless)", ylabel=r"$\max|Q_{CE}-Q_{BE}|$ (reward units)", title="Cliffwalking, uniform policy, $\\gamma=0.9$")
+axes[1].set(xlabel="|dc| (dimensionless)", ylabel="bound / measured", title="Tightness of Theorem 3")
+axes[0].legend(fontsize=12)
+axes[1].legend(fontsize=12)
 plt.tight_layout()
 
 # %% [markdown]
@@ -123,16 +123,33 @@ print(check)
 
 # %%
 contexts = np.linspace(0.02, 0.3, GRID)
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for suboptimality in (0.0, 1.0):
+fig, (ax, ratio_ax) = plt.subplots(1, 2, figsize=(13, 5.5))
+# The two eps-targets nearly coincide at this scale: each has its own colour, marker and line style, so both show.
+styles = {0.0: dict(color="C0", marker="o", markersize=10, markerfacecolor="none", linewidth=2.5),
+          1.0: dict(color="C3", marker="s", markersize=5, linewidth=1.5)}
+for suboptimality, style in styles.items():
     grid = policy_transfer_over_grid(cliffwalking(5, 6, "inverse"), [0.1], contexts, 0.9, suboptimality=suboptimality)
     frame = grid.to_frame()
-    ax.plot(contexts, [c.gap for c in grid.checks], "o-", ms=3, label=f"gap, eps-target {suboptimality:g}")
-    ax.plot(contexts, [c.allowed for c in grid.checks], "--", label=f"2 delta + 2 eps, eps-target {suboptimality:g}")
+    ax.plot(contexts, [c.gap for c in grid.checks], linestyle="-" if suboptimality == 0 else ":", **style,
+            label=f"value gap, eps-target {suboptimality:g}")
+    ax.plot(contexts, [c.allowed for c in grid.checks], linestyle="--" if suboptimality == 0 else "-.",
+            color=style["color"], linewidth=style["linewidth"],
+            label=rf"allowed $2\delta + 2\varepsilon$, eps-target {suboptimality:g}")
+    ratio_ax.plot(frame["context_0"], frame["ratio"], linestyle="-" if suboptimality == 0 else ":", **style,
+                  label=f"eps-target {suboptimality:g}")
     print(f"suboptimality {suboptimality}: holds everywhere = {grid.holds}, largest gap / (2 delta + 2 eps) = {grid.max_ratio:.3f}")
-ax.axvline(0.1, color="grey", lw=0.8, label="$p_0$")
-ax.set(xlabel="slip probability p (test context)", ylabel="value gap", yscale="symlog", title="Theorem 4 on Cliffwalking (inverse rewards)")
-ax.legend(fontsize=7)
+for axis in (ax, ratio_ax):
+    axis.axvline(0.1, color="grey", lw=1.5, label="training context $p_0$")
+    axis.set_ylim(bottom=0)  # a gap is never negative: linear axes from 0
+ratio_ax.axhline(1.0, color="black", linestyle="--", lw=1.2, label="ratio 1: Theorem 4's limit")
+ratio_ax.set_ylim(top=1.1)
+ax.set(xlabel="test slip probability $p$ (probability)", ylabel="value gap (reward units)",
+       title="Theorem 4 on Cliffwalking (inverse rewards)")
+ratio_ax.set(xlabel="test slip probability $p$ (probability)", ylabel=r"gap / $(2\delta + 2\varepsilon)$",
+             title="How much of the allowance is used")
+ax.legend(fontsize=12)
+ratio_ax.legend(fontsize=12)
+plt.tight_layout()
 
 # %% [markdown]
 # ## 4. Deterministic CEBE on a contextual LQR (Theorem 2)
@@ -146,11 +163,14 @@ lqr = default_lqr()
 dcs = log_grid(-8.0, -1.5, 4 * POINTS)
 sweep = coefficient_sweep(lqr, DEFAULT_CONTEXT0, dcs)
 print({name: round(slope, 4) for name, slope in sweep.slopes.items()})
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for column in ("policy_q_error", "policy_value_error", "optimal_q_error", "optimal_value_error"):
-    ax.loglog(sweep.frame["dc"], sweep.frame[column], label=f"{column}: slope {sweep.slopes[column]:.3f}")
-ax.set(xlabel="|dc|", ylabel="error", title="Contextual LQR: CEBE error is $O(dc^2)$")
-ax.legend(fontsize=7)
+fig, ax = plt.subplots(figsize=(8, 5.5))
+# Curves that lie on each other (the Q errors of the fixed and the optimal policy): own marker and line style each.
+columns = ("policy_q_error", "policy_value_error", "optimal_q_error", "optimal_value_error")
+for index, (column, marker, linestyle) in enumerate(zip(columns, "os^D", ("-", "--", "-.", ":"))):
+    ax.loglog(sweep.frame["dc"], sweep.frame[column], marker=marker, linestyle=linestyle, markevery=(2 * index, 8),
+              label=f"{column}: slope {sweep.slopes[column]:.3f}")
+ax.set(xlabel="|dc| (dimensionless)", ylabel="error (cost units)", title="Contextual LQR: CEBE error is $O(dc^2)$")
+ax.legend(fontsize=12)
 
 # %% [markdown]
 # Theorem 2 on the compact, invariant set $\{|x|\le 1\}\times\{|u|\le 1\}$: every row shows the bound next to the

@@ -114,6 +114,7 @@ class AntDirection(_ContextualAnt):
     state_dim = 107
     context_dim = 2
     context_names = ("direction_x", "direction_y")
+    context_labels = ("direction $c_x$ (dimensionless)", "direction $c_y$ (dimensionless)")
     context_low = np.array([-1.5, -1.5])
     context_high = np.array([1.5, 1.5])
     default_context = np.array([1.0, 0.0])
@@ -174,6 +175,7 @@ class AntGoal(_ContextualAnt):
     state_dim = 107
     context_dim = 2
     context_names = ("goal_x", "goal_y")
+    context_labels = ("goal position $x_{goal}$ (m)", "goal position $y_{goal}$ (m)")
     context_low = np.array([-10.0, -10.0])
     context_high = np.array([10.0, 10.0])
     default_context = np.array([3.0, 0.0])

@@ -59,6 +59,9 @@ class ContextualEnv(gymnasium.Env):
     state_dim: int
     context_dim: int
     context_names: tuple[str, ...]
+    #: Axis labels of the context coordinates, human-readable and with units (figures use them); empty where
+    #: a task has none (figures then show ``context_names``).
+    context_labels: tuple[str, ...] = ()
     context_low: np.ndarray
     context_high: np.ndarray
     default_context: np.ndarray

@@ -92,6 +92,8 @@ class CartGoal(SymbolicTask, ContextualEnv):
     state_dim = 4
     context_dim = 5
     context_names = ("gravity", "pole_mass", "cart_mass", "length", "goal")
+    context_labels = ("gravity $g$ (m/s$^2$)", "pole mass $m_{pole}$ (kg)", "cart mass $m_{cart}$ (kg)",
+                      "half pole length $l$ (m)", "goal position $x_{goal}$ (m)")
     context_low = np.array([1.0, 0.01, 0.1, 0.1, -4.0])
     context_high = np.array([20.0, 2.0, 5.0, 2.0, 4.0])
     default_context = np.array([10.0, 0.1, 1.0, 0.5, 0.0])

@@ -69,6 +69,7 @@ class CheetahVelocity(ContextualEnv, HalfCheetahEnv):
     state_dim = 18
     context_dim = 1
     context_names = ("goal_velocity",)
+    context_labels = ("goal velocity $v_{goal}$ (m/s)",)
     context_low = np.array([-6.0])
     context_high = np.array([6.0])
     default_context = np.array([2.0])
@@ -156,6 +157,7 @@ class CheetahMassVelocity(CheetahVelocity):
 
     context_dim = 3
     context_names = ("goal_velocity", "torso_mass", "gravity")
+    context_labels = ("goal velocity $v_{goal}$ (m/s)", "torso mass $m_{torso}$ (kg)", "gravity $g$ (m/s$^2$)")
     context_low = np.array([-6.0, 3.0, 4.0])
     context_high = np.array([6.0, 12.0, 20.0])
     default_context = np.array([2.0, 6.25020920502092, 9.81])

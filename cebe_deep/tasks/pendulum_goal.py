@@ -123,6 +123,8 @@ class PendulumGoal(SymbolicTask, ContextualEnv):
     state_dim = 3
     context_dim = 4
     context_names = ("gravity", "mass", "length", "goal_torque")
+    context_labels = ("gravity $g$ (m/s$^2$)", "pendulum mass $m$ (kg)", "pendulum length $l$ (m)",
+                      r"goal torque $\tau$ (N m)")
     context_low = np.array([0.5, 0.2, 0.2, -2.0])
     context_high = np.array([20.0, 5.0, 5.0, 2.0])
     default_context = np.array([2.0, 1.0, 1.0, 0.0])

@@ -17,6 +17,11 @@ from cebe_deep.tasks.base import ContextualEnv
 __all__ = ["SimpleDirection", "simple_direction_optimal_return", "dimension_test_contexts"]
 
 
+def direction_labels(dimension: int) -> tuple[str, ...]:
+    """Axis labels of the context coordinates, 1-based so that no coordinate reads as the training context c0."""
+    return tuple(f"direction coordinate $c_{{{i + 1}}}$ (dimensionless)" for i in range(dimension))
+
+
 class SimpleDirection(ContextualEnv):
     r"""SimpleDirection in dimension ``d``: the agent is rewarded for moving along the context vector.
 
@@ -53,6 +58,8 @@ class SimpleDirection(ContextualEnv):
     max_episode_steps = 10
     supports_simulate = True
     context_bound = 2.0
+    #: For the default d = 2 (an instance of another dimension holds its own).
+    context_labels = direction_labels(2)
     #: The authors' test contexts for d = 2 (an instance of another dimension holds its own, see the docstring).
     authors_contexts = ((0.0, 0.0), (0.8, 0.8), (-0.8, 0.8), (-0.8, -0.8), (0.8, -0.8))
     authors_context_box = ((-1.0, -1.0), (1.0, 1.0))
@@ -63,6 +70,7 @@ class SimpleDirection(ContextualEnv):
         self.dimension = int(dimension)
         self.state_dim = self.context_dim = self.dimension
         self.context_names = tuple(f"direction_{i}" for i in range(self.dimension))
+        self.context_labels = direction_labels(self.dimension)
         self.context_low = np.full(self.dimension, -self.context_bound)
         self.context_high = np.full(self.dimension, self.context_bound)
         self.default_context = np.zeros(self.dimension)
