@@ -107,3 +107,31 @@ def test_prioritized_buffer_composes_with_cse():
 def test_bad_alpha_or_beta_is_refused(alpha, beta):
     with pytest.raises(ValueError, match="alpha|beta"):
         _buffer(alpha=alpha, beta=beta)
+
+
+def test_eight_envs_keep_their_own_jacobians_and_ldr_contexts():
+    """The authors' profile steps 8 envs together: the CSE buffer stores each env's partials in its own slot
+    (SimpleDirection: d_cT = I, d_cR = s' and d_s'R = c, in closed form), and LDR gives each env its own
+    context per episode."""
+    from cebe_deep.config import make_config
+    from cebe_deep.training import make_model, make_vec_training_env
+
+    config = make_config("SimpleDirection", "cse", "authors", total_steps=400, learning_starts=400, net_arch=(8, 8))
+    model = make_model(config, make_vec_training_env(config))
+    model.learn(80)  # 10 vector steps, no update
+    buffer = model.replay_buffer
+    for position in range(10):
+        for env_index in range(8):
+            dobs, dreward_dc, dreward_dnext = buffer.partials(position, env_index)
+            next_state = buffer.next_observations[position, env_index, :2]
+            np.testing.assert_allclose(dobs, np.eye(2))
+            np.testing.assert_allclose(dreward_dc, next_state, rtol=1e-6)
+            np.testing.assert_allclose(dreward_dnext, buffer.observations[position, env_index, 2:], atol=1e-7)
+
+    ldr = make_config("SimpleDirection", "ldr", "authors", total_steps=400, learning_starts=400, net_arch=(8, 8))
+    model = make_model(ldr, make_vec_training_env(ldr))
+    model.learn(160)  # two 10-step episodes per env
+    contexts = model.replay_buffer.observations[:20, :, 2:]  # (step, env, context)
+    assert np.unique(contexts[0].round(6), axis=0).shape[0] == 8  # 8 envs, 8 different contexts
+    np.testing.assert_array_equal(contexts[0], contexts[9])  # fixed within an episode
+    assert not np.allclose(contexts[0], contexts[10])  # redrawn for the next one
