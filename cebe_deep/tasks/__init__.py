@@ -1,4 +1,4 @@
-"""Contextual control tasks of PAPER.md section 5, each reporting its context Jacobians at every step.
+"""Contextual control tasks of arXiv 2507.07348, Section 5, each reporting its context Jacobians at every step.
 
 The interface (observation = state part then context, ``set_context``, the ``info`` keys
 ``dobs_dcontext``, ``dreward_dcontext``, ``dreward_dnextobs``) is documented once, in

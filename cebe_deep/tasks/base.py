@@ -1,4 +1,4 @@
-"""The contextual-environment interface shared by every CSE task (PAPER.md section 5).
+"""The contextual-environment interface shared by every CSE task (arXiv 2507.07348, Section 5).
 
 A contextual task is a Gymnasium environment ``M(c)`` indexed by a context vector ``c``. Every task here
 
@@ -20,7 +20,7 @@ A contextual task is a Gymnasium environment ``M(c)`` indexed by a context vecto
   ``dreward_dnextobs`` ``(state_dim,)``           partial dR/d(next state part) at fixed c = d_s' R
   ================== ========================== ===============================================
 
-  so that the CSE transition at ``c + dc`` is (PAPER.md section 5)
+  so that the CSE transition at ``c + dc`` is (arXiv 2507.07348, Section 5)
   ``r + dreward_dcontext . dc + dreward_dnextobs . (dobs_dcontext @ dc)`` and
   ``s' + dobs_dcontext @ dc``. ``reset`` returns zeros of the same shapes under the same keys.
   All three are float64 numpy arrays. With ``jacobians=False`` the keys are absent and nothing extra is

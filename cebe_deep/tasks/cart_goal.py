@@ -1,4 +1,4 @@
-"""CartGoal: balance the cart-pole while driving the cart to a goal position (PAPER.md section 5)."""
+"""CartGoal: balance the cart-pole while driving the cart to a goal position (arXiv 2507.07348, Section 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PendulumGoal: swing the pendulum to the angle a constant goal torque would hold (PAPER.md section 5)."""
+"""PendulumGoal: swing the pendulum to the angle a constant goal torque would hold (arXiv 2507.07348, Section 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SimpleDirection: move in the direction of the context (PAPER.md section 5, first row of the task table).
+"""SimpleDirection: move in the direction of the context (arXiv 2507.07348, Section 5, first row of the task table).
 
 Also the closed-form optimal return (:func:`simple_direction_optimal_return`) and the test contexts of the
 context-dimension question (:func:`dimension_test_contexts`), so that returns can be reported as a fraction
