@@ -381,7 +381,7 @@ def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "
 
     base_context, names = _base_context(table)
     summary = summarize(table)
-    comparison = compare_methods(summary, base_context, eps, candidate=candidate)
+    comparison = compare_methods(summary, base_context, eps, candidate=candidate, table=table)
     if results is not None:
         from cebe_deep.plots import plot_context_sweeps
 

@@ -182,6 +182,9 @@ def test_train_evaluate_summarize_plot(tmp_path, capsys):
     assert main(["summarize", str(csv), "--out", str(tmp_path / "comparison.csv")]) == 0
     comparison = pd.read_csv(tmp_path / "comparison.csv")
     assert {"relative_improvement", "cse_within_ldr_ci", "away_from_c0"} <= set(comparison.columns)
+    # the differences the verdicts rest on, with their intervals and signs
+    assert {f"cse_minus_{other}{suffix}" for other in ("baseline", "ldr") for suffix in ("", "_low", "_high", "_sign")} \
+        <= set(comparison.columns)
     assert main(["plot", str(csv), "--out", str(tmp_path / "sweep.png")]) == 0
     assert (tmp_path / "sweep.png").stat().st_size > 10_000
     capsys.readouterr()
