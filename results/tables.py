@@ -2,6 +2,7 @@
 
     python results/tables.py verdicts results/authors             # the verdict table that opens results/README.md
     python results/tables.py differences results/authors/PendulumGoal   # CSE - SAC, CSE - LDR per context, 95% CI
+    python results/tables.py readme                               # refresh every such table in results/README.md
     python results/tables.py markdown results/PendulumGoal        # headline + per-context tables (markdown)
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
     python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
@@ -15,7 +16,10 @@ The per-context numbers are those of ``summary.csv`` / ``comparison.csv`` / ``he
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,7 @@ import pandas as pd
 from cebe_deep.config import make_task_env
 from cebe_deep.evaluation import evaluate_policy_at_context
 from cebe_deep.statistics import per_seed_returns, verdict
+from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
 METHODS = ("baseline", "cse", "ldr")
 
@@ -170,7 +175,7 @@ def verdicts(root: Path) -> None:
         print("\nThe authors' test contexts (#0 is c0): " + "; ".join(footnotes) + ".")
 
 
-def differences(folder: Path, zero_episodes: int = 16) -> None:
+def differences(folder: Path, zero_episodes: int = 64) -> None:
     """Per context away from or at c0: CSE - SAC and CSE - LDR with their 95% intervals, the three methods'
     means, and the all-zero action's mean return there (a trained agent below it has learned less than nothing)."""
     comparison = pd.read_csv(folder / "comparison.csv")
@@ -179,19 +184,44 @@ def differences(folder: Path, zero_episodes: int = 16) -> None:
     context_columns = [c for c in evaluation.columns if c.startswith("context_")]
     full = pd.read_csv(folder / "evaluation.csv", usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
     comparison = comparison.merge(full, on=["sweep", "sweep_value"], how="left")
-    print(f"**{task}** ({folder}): returns are undiscounted episode sums; 'zero' is the all-zero action\n")
-    print("| sweep | value | context | SAC | CSE | LDR | zero | CSE - SAC [95% CI] | CSE - LDR [95% CI] |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    optimum = task == "SimpleDirection"  # closed form, cebe_deep.tasks.simple_direction_optimal_return
+    print(f"**{task}** ({folder}): returns are undiscounted episode sums; 'zero' is the all-zero action"
+          + ("; 'optimum' the optimal expected return (closed form)" if optimum else "") + "\n")
+    print("| sweep | value | context | SAC | CSE | LDR | zero |" + (" optimum |" if optimum else "")
+          + " CSE - SAC [95% CI] | CSE - LDR [95% CI] |")
+    print("|---|---|---|---|---|---|---|" + ("---|" if optimum else "") + "---|---|")
     for row in comparison.itertuples():
         context = tuple(round(float(getattr(row, c)), 3) for c in context_columns)
         zero = float(zero_action_returns(task, context, zero_episodes).mean())
         marks = {m: ("*" if mean < zero else "") for m, mean in
                  (("baseline", row.baseline_mean), ("cse", row.cse_mean), ("ldr", row.ldr_mean))}
         where = "c0" if row.distance_from_c0 == 0 else ("" if row.away_from_c0 else "(in ball)")
+        best = f" {simple_direction_optimal_return(np.array(context)):.1f} |" if optimum else ""
         print(f"| {row.sweep} {where} | {row.sweep_value:g} | {context} | {row.baseline_mean:.1f}{marks['baseline']} "
-              f"| {row.cse_mean:.1f}{marks['cse']} | {row.ldr_mean:.1f}{marks['ldr']} | {zero:.1f} "
-              f"| {_interval(row._asdict(), 'cse_minus_baseline')} | {_interval(row._asdict(), 'cse_minus_ldr')} |")
+              f"| {row.cse_mean:.1f}{marks['cse']} | {row.ldr_mean:.1f}{marks['ldr']} | {zero:.1f} |{best} "
+              f"{_interval(row._asdict(), 'cse_minus_baseline')} | {_interval(row._asdict(), 'cse_minus_ldr')} |")
     print("\n\\* below the all-zero action's return at that context")
+
+
+BLOCK = re.compile(r"(<!-- tables\.py (?P<command>[^>]*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+
+
+def refresh_readme(path: Path) -> None:
+    """Rewrite every block ``<!-- tables.py COMMAND ARGS -->`` ... ``<!-- end -->`` of ``path`` with this
+    script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs."""
+    commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)),
+                "differences": lambda folder: differences(Path(folder))}
+
+    def render(match) -> str:
+        name, *arguments = match.group("command").split()
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            commands[name](*arguments)
+        return match.group(1) + buffer.getvalue().rstrip() + "\n" + match.group(4)
+
+    text = path.read_text()
+    path.write_text(BLOCK.sub(render, text))
+    print(f"{path}: {len(BLOCK.findall(text))} blocks refreshed")
 
 
 def main() -> None:
@@ -205,6 +235,7 @@ def main() -> None:
     commands.add_parser("per-seed-above").add_argument("folder", type=Path)
     commands.add_parser("verdicts").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
     commands.add_parser("differences").add_argument("folder", type=Path)
+    commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
     zero = commands.add_parser("zero-action")
     zero.add_argument("task")
     zero.add_argument("values", type=float, nargs="*")
@@ -219,6 +250,8 @@ def main() -> None:
         verdicts(args.root)
     elif args.command == "differences":
         differences(args.folder)
+    elif args.command == "readme":
+        refresh_readme(args.path)
     else:
         zero_action(args.task, args.values)
 
