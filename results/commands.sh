@@ -11,33 +11,42 @@
 set -euo pipefail
 section=${1:-authors}
 
+# A sweep whose results folder already holds its evaluation.csv is skipped: its runs are committed there, and a
+# fresh machine (without runs/) would otherwise train them again.  Delete the folder's evaluation.csv to redo it.
+sweep_unless_done() {
+    local results=$1; shift
+    if [ -f "$results/evaluation.csv" ]; then echo "skip: $results/evaluation.csv is committed"; return 0; fi
+    nice -n 10 cebe-deep sweep "$@" --results "$results" --workers "${WORKERS:-2}"
+}
+
 if [ "$section" = authors ]; then
 # ------------------------------------------------------------------------------------------------------------
 # The paper's deep experiments under the authors' protocol (--profile authors: 8 envs, one update of 256 per
-# 8 env steps, per-network learning rates, prioritized replay, 256x256; budgets = the authors' iterations x 107
-# env steps).  Evaluated at the authors' test contexts and one-axis sweeps across the authors' context box,
-# 64 episodes per context.  Runs live under runs/authors (resumable); rerun a command to finish what is missing.
-nice -n 10 cebe-deep sweep --task SimpleDirection --profile authors --methods baseline,cse,ldr --seeds 10 \
-    --contexts authors+sweeps --points 11 --root runs/authors --results results/authors/SimpleDirection --workers 2
-nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods baseline,cse,ldr --seeds 10 \
-    --contexts authors+sweeps --points 11 --root runs/authors --results results/authors/PendulumGoal --workers 2
+# 8 env steps, per-network learning rates, prioritized replay, Huber critic loss, 256x256; budgets = the
+# authors' iterations x 107 env steps).  Evaluated at the authors' test contexts and one-axis sweeps across the
+# authors' context box, 64 episodes per context.  Runs live under runs/authors (resumable); rerunning finishes
+# what is missing.  Cheapest first.  WORKERS=15 bash results/commands.sh authors on a 16-core machine.
+sweep_unless_done results/authors/SimpleDirection --task SimpleDirection --profile authors --methods baseline,cse,ldr \
+    --seeds 10 --contexts authors+sweeps --points 11 --root runs/authors
+sweep_unless_done results/authors/PendulumGoal --task PendulumGoal --profile authors --methods baseline,cse,ldr \
+    --seeds 10 --contexts authors+sweeps --points 11 --root runs/authors
 
-# CartGoal (DQN; 200k env steps, not the authors' >= 2M: see README), then the MuJoCo tasks at the authors'
-# budgets (535k and 1.07M env steps per run: hours per run on 2 cores; more seeds on a many-core machine).
-nice -n 10 cebe-deep sweep --task CartGoal --profile authors --methods baseline,cse,ldr --seeds 5 \
-    --contexts authors+sweeps --points 11 --root runs/authors --results results/authors/CartGoal --workers 2
-nice -n 10 cebe-deep sweep --task CheetahVelocity --profile authors --methods baseline,cse,ldr --seeds 5 \
-    --contexts authors+sweeps --points 13 --root runs/authors --results results/authors/CheetahVelocity --workers 2
-nice -n 10 cebe-deep sweep --task AntDirection --profile authors --methods baseline,cse,ldr --seeds 3 \
-    --contexts authors+sweeps --points 16 --root runs/authors --results results/authors/AntDirection --workers 2
+# CartGoal (DQN; 200k env steps, not the authors' >= 2M: see README).
+sweep_unless_done results/authors/CartGoal --task CartGoal --profile authors --methods baseline,cse,ldr --seeds 5 \
+    --contexts authors+sweeps --points 11 --root runs/authors
 
 # PendulumGoal ablation (10 seeds x {baseline, CSE}, the authors' profile otherwise): which of task definition
 # and replay decides the verdict.  (1) our earlier Gymnasium-order dynamics; (2) uniform instead of prioritized replay.
-nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods baseline,cse --seeds 10 --dynamics gymnasium \
-    --contexts authors+sweeps --points 11 --root runs/authors-gymnasium --results results/authors/PendulumGoal-gymnasium --workers 2
-nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods baseline,cse --seeds 10 --replay uniform \
-    --contexts authors+sweeps --points 11 --root runs/authors-uniform --results results/authors/PendulumGoal-uniform --workers 2
+sweep_unless_done results/authors/PendulumGoal-gymnasium --task PendulumGoal --profile authors --methods baseline,cse \
+    --seeds 10 --dynamics gymnasium --contexts authors+sweeps --points 11 --root runs/authors-gymnasium
+sweep_unless_done results/authors/PendulumGoal-uniform --task PendulumGoal --profile authors --methods baseline,cse \
+    --seeds 10 --replay uniform --contexts authors+sweeps --points 11 --root runs/authors-uniform
 
+# The MuJoCo tasks at the authors' budgets (535k and 1.07M env steps per run: hours per run on 2 cores).
+sweep_unless_done results/authors/CheetahVelocity --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
+    --seeds 5 --contexts authors+sweeps --points 13 --root runs/authors
+sweep_unless_done results/authors/AntDirection --task AntDirection --profile authors --methods baseline,cse,ldr \
+    --seeds 3 --contexts authors+sweeps --points 16 --root runs/authors
 fi
 
 if [ "$section" = quick ]; then
