@@ -111,6 +111,8 @@ python results/tables.py zero-action AntDirection 0 1.5707963
 fi
 
 if [ "$section" = open ]; then
+# Open question 1, tabular side (exact, seconds): results/open/stochastic-tabular/
+python results/open/tabular.py
 # ------------------------------------------------------------------------------------------------------------
 # The open questions the paper names (issue 14; plan and answers in results/open/README.md).  NOT RUN YET.
 # --profile authors, 5 seeds per cell; each cell has its own --root under runs/open/<experiment>/ (run
