@@ -383,13 +383,15 @@ def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "
     summary = summarize(table)
     comparison = compare_methods(summary, base_context, eps, candidate=candidate, table=table)
     if results is not None:
-        from cebe_deep.plots import plot_context_sweeps
+        from cebe_deep.plots import plot_context_sweeps, plot_named_contexts
 
         _write(results / "evaluation.csv", "--results", lambda path: table.to_csv(path, index=False))
         _write(results / "summary.csv", "--results", lambda path: summary.to_csv(path, index=False))
         _write(results / "comparison.csv", "--results", lambda path: comparison.to_csv(path, index=False))
         _write(results / "headline.csv", "--results", lambda path: headline(comparison).to_csv(path, index=False))
         _write(results / "sweep.png", "--results", lambda path: plot_context_sweeps(table, base_context, eps, path, names))
+        if (table["sweep"] == "authors").any():
+            _write(results / "authors_contexts.png", "--results", lambda path: plot_named_contexts(table, "authors", path))
     return summary, comparison
 
 

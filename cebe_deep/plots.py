@@ -129,3 +129,45 @@ def _method_order(method: str) -> tuple[int, str]:
     """The fixed methods first, in :data:`METHOD_STYLE`'s order, then the others by name."""
     order = list(METHOD_STYLE)
     return (order.index(method), "") if method in order else (len(order), method)
+
+
+def plot_named_contexts(table: pd.DataFrame, sweep: str = "authors", path: str | Path | None = None,
+                        level: float = 0.95):
+    """The contexts of one named family (``sweep``, e.g. the authors' test contexts): per context, each
+    method's mean return and ``level`` interval over seeds, side by side, the context written under its group.
+    Returns the figure (``None`` when the table has no such contexts); with ``path`` it is written and closed."""
+    import matplotlib.pyplot as plt
+
+    summary = summarize(table, level)
+    summary = summary[summary["sweep"] == sweep]
+    if summary.empty:
+        return None
+    task = str(table["task"].iloc[0])
+    columns = [c for c in summary.columns if c.startswith("context_")]
+    values = sorted(summary["sweep_value"].unique())
+    methods = sorted(summary["method"].unique(), key=_method_order)
+    styles = method_styles(methods)
+    width = 0.8 / len(methods)
+    figure, axis = plt.subplots(figsize=(max(6.0, 1.6 * len(values) + 2), 5.0), layout="constrained")
+    for offset, method in enumerate(methods):
+        part = summary[summary["method"] == method].set_index("sweep_value").reindex(values)
+        x = np.arange(len(values)) + (offset - (len(methods) - 1) / 2) * width
+        style = dict(styles[method])
+        axis.errorbar(x, part["mean_return"], yerr=[part["mean_return"] - part["ci_low"], part["ci_high"] - part["mean_return"]],
+                      linestyle="none", markersize=8, capsize=4, elinewidth=1.5, **style)
+    first = summary.drop_duplicates("sweep_value").set_index("sweep_value").reindex(values)
+    names = [f"#{int(value)}\n" + ", ".join(f"{float(first.loc[value, c]):g}" for c in columns) for value in values]
+    axis.set_xticks(np.arange(len(values)), names, fontsize=FONT_SIZES["ticks"])
+    axis.tick_params(axis="y", labelsize=FONT_SIZES["ticks"])
+    axis.set_ylabel("mean episode return", fontsize=FONT_SIZES["label"])
+    axis.set_xlabel("the authors' test contexts (#0 is c0)" if sweep == "authors" else f"{sweep} contexts",
+                    fontsize=FONT_SIZES["label"])
+    axis.grid(alpha=0.3, axis="y")
+    axis.legend(fontsize=FONT_SIZES["legend"], frameon=False)
+    seeds = int(summary["seeds"].max())
+    axis.set_title(f"{task}: mean return and {level:.0%} CI over {seeds} seeds", fontsize=FONT_SIZES["title"])
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=130)
+        plt.close(figure)
+    return figure

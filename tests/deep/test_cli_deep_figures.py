@@ -59,3 +59,26 @@ def test_sweep_figure_fits_a_slide():
         assert sizes and min(sizes) >= 12
     finally:
         plt.close(figure)
+
+
+def test_named_contexts_figure_has_one_group_per_context(tmp_path):
+    """The authors' test contexts: one tick per context, named by its coordinates, one marker series per method."""
+    import pandas as pd
+
+    from cebe_deep.plots import plot_named_contexts
+
+    rows = []
+    for method in ("baseline", "cse"):
+        for seed in range(3):
+            for index, context in enumerate([(0.0, 0.0), (0.8, 0.8), (-0.8, 0.8)]):
+                rows.append(dict(task="SimpleDirection", method=method, seed=seed, sweep="authors", sweep_value=float(index),
+                                 context_0=context[0], context_1=context[1], episode=0, episode_return=index + seed))
+    table = pd.DataFrame(rows)
+    figure = plot_named_contexts(table)
+    axis = figure.axes[0]
+    labels = [tick.get_text() for tick in axis.get_xticklabels()]
+    assert labels == ["#0\n0, 0", "#1\n0.8, 0.8", "#2\n-0.8, 0.8"]
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == ["SAC (baseline)", "SAC + CSE"]
+    assert plot_named_contexts(table.assign(sweep="context_0")) is None  # no such family: no figure
+    plot_named_contexts(table, path=tmp_path / "named.png")
+    assert (tmp_path / "named.png").stat().st_size > 10_000
