@@ -7,6 +7,12 @@
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
     python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
     python results/tables.py per-seed-above results/AntDirection-100k   # (seed, context) pairs above the baseline
+    python results/tables.py open dimension --figure results/open/dimension/dimension.png   # issue 14's answers
+    python results/tables.py open all          # every open question (dimension jacobians stochastic extrapolation eps)
+    python results/tables.py open collect-logs # copy the runs' fd_cost.json / importance.json into results/open
+
+The ``open`` tables and figures are :mod:`results/open/report.py` (read from ``results/open/<experiment>/``;
+a folder not written yet prints "not run yet").
 
 The per-context numbers are those of ``summary.csv`` / ``comparison.csv`` / ``headline.csv`` (written by
 ``cebe-deep sweep`` or ``cebe-deep summarize``); per-seed numbers come from ``evaluation.csv`` through
@@ -17,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import math
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -224,6 +232,40 @@ def refresh_readme(path: Path) -> None:
     print(f"{path}: {len(BLOCK.findall(text))} blocks refreshed")
 
 
+def open_report():
+    """results/open/report.py as a module (results/ is not a package)."""
+    name = "results_open_report"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "open" / "report.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def open_questions(experiment: str, figure: Path | None = None, root: Path | None = None) -> None:
+    """Issue 14's answers: the markdown of one experiment (or ``all``) and, with ``figure``, its figure
+    (for ``all``, ``figure`` is a folder that gets ``<experiment>.png``); ``collect-logs`` copies the runs'
+    logs into the results folders."""
+    report = open_report()
+    root = report.ROOT if root is None else root
+    if experiment == "collect-logs":
+        written = report.collect_run_logs(root)
+        print("\n".join(str(path) for path in written) or f"no fd_cost.json / importance.json found for {root}")
+        return
+    names = list(report.EXPERIMENTS) if experiment == "all" else [experiment]
+    for index, name in enumerate(names):
+        if index:
+            print()
+        printer, plotter = report.EXPERIMENTS[name]
+        printer(root)
+        if figure is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")  # a script: no display needed
+            plotter(figure / f"{name}.png" if experiment == "all" else figure, root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +278,11 @@ def main() -> None:
     commands.add_parser("verdicts").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
     commands.add_parser("differences").add_argument("folder", type=Path)
     commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
+    opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
+    opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
+                                               "collect-logs"))
+    opened.add_argument("--figure", type=Path, help="also write the experiment's figure here (for all: a folder)")
+    opened.add_argument("--root", type=Path, help="the open questions' results folder (default results/open)")
     zero = commands.add_parser("zero-action")
     zero.add_argument("task")
     zero.add_argument("values", type=float, nargs="*")
@@ -252,6 +299,8 @@ def main() -> None:
         differences(args.folder)
     elif args.command == "readme":
         refresh_readme(args.path)
+    elif args.command == "open":
+        open_questions(args.experiment, args.figure, args.root)
     else:
         zero_action(args.task, args.values)
 

@@ -1,0 +1,290 @@
+"""The open questions' reporting (results/open/report.py through results/tables.py) and the first-order reward
+error tool (results/open/reward_error.py), on synthetic results folders whose per-seed means are known by
+construction: each seed's episodes are symmetric around a chosen value, so the per-seed mean is that value and the
+intervals over seeds are scipy's t-interval of the chosen values.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+report = _load("open_report_under_test", REPOSITORY / "results" / "open" / "report.py")
+reward_error = _load("reward_error_under_test", REPOSITORY / "results" / "open" / "reward_error.py")
+
+
+def t_cell(values, digits=1, signed=False) -> str:
+    """``mean [low, high]`` of scipy's 95% t-interval, as the report prints it."""
+    values = np.asarray(values, dtype=float)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    form = f"{'+' if signed else ''}.{digits}f"
+    return f"{values.mean():{form}} [{low:{form}}, {high:{form}}]"
+
+
+def welch_cell(first, second, digits=1, signed=True) -> str:
+    """CSE - other with scipy's Welch 95% interval."""
+    result = stats.ttest_ind(first, second, equal_var=False)
+    low, high = result.confidence_interval(0.95)
+    form = f"{'+' if signed else ''}.{digits}f"
+    return f"{np.mean(first) - np.mean(second):{form}} [{low:{form}}, {high:{form}}]"
+
+
+def rows_for(task, method, seed, sweep, value, context, mean, run="", spread=1.0, episodes=2):
+    """Evaluation rows whose episodes average to ``mean`` exactly (mean +- spread)."""
+    offsets = np.linspace(-spread, spread, episodes)
+    return [dict(task=task, method=method, seed=seed, run=run, sweep=sweep, sweep_value=float(value),
+                 **{f"context_{i}": float(v) for i, v in enumerate(context)}, episode=k, episode_return=mean + offset)
+            for k, offset in enumerate(offsets)]
+
+
+def write(folder: Path, rows) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(folder / "evaluation.csv", index=False)
+
+
+# ------------------------------------------------------------------------------------------- OQ2: dimension
+FRACTIONS = {  # (method, radius) -> per-seed fractions of the optimum (3 seeds)
+    ("baseline", 0.2): [0.5, 0.6, 0.55], ("cse", 0.2): [0.9, 0.95, 0.85], ("ldr", 0.2): [0.8, 0.82, 0.9],
+    ("baseline", 0.5): [0.4, 0.45, 0.5], ("cse", 0.5): [0.92, 0.91, 0.96], ("ldr", 0.5): [0.7, 0.75, 0.8],
+    ("baseline", 0.8): [0.3, 0.2, 0.25], ("cse", 0.8): [0.8, 0.7, 0.75], ("ldr", 0.8): [0.6, 0.65, 0.62]}
+
+
+def dimension_rows(dimension: int, fractions=FRACTIONS, scale: float = 1.0):
+    """Each episode's return is fraction x the closed-form optimum x (1 +- 0.1): the per-seed fraction, averaged
+    over the episodes and then over the 16 directions of a radius, is exactly ``fraction x scale``."""
+    contexts = dimension_test_contexts(dimension)
+    rows = []
+    for index, context in enumerate(contexts):
+        radius = (0.2, 0.5, 0.8)[index // 16]
+        optimum = simple_direction_optimal_return(context)
+        for (method, r), values in fractions.items():
+            if r != radius:
+                continue
+            for seed, fraction in enumerate(values):
+                rows += rows_for("SimpleDirection", method, seed, f"radius_{radius:g}", index % 16, context,
+                                 fraction * scale * optimum, spread=0.1 * fraction * scale * optimum)
+    return rows
+
+
+def test_dimension_fraction_of_optimum_and_intervals(tmp_path, capsys):
+    write(tmp_path / "dimension" / "d2", dimension_rows(2))
+    write(tmp_path / "dimension" / "d8", dimension_rows(8, scale=0.5))
+    by_dimension, missing, by_budget, missing_budgets = report.dimension_tables(tmp_path)
+    assert missing == [4, 16, 32] and by_budget.empty and len(missing_budgets) == 10
+    for (method, radius), values in FRACTIONS.items():
+        for dimension, scale in ((2, 1.0), (8, 0.5)):
+            row = by_dimension[(by_dimension["dimension"] == dimension) & (by_dimension["method"] == method)
+                               & np.isclose(by_dimension["radius"], radius)].iloc[0]
+            expected = np.array(values) * scale
+            low, high = stats.t.interval(0.95, 2, loc=expected.mean(), scale=stats.sem(expected))
+            assert row["mean"] == pytest.approx(expected.mean(), abs=1e-12)
+            assert (row.ci_low, row.ci_high) == pytest.approx((low, high), abs=1e-12)
+    report.print_dimension(tmp_path)
+    out = capsys.readouterr().out
+    cse, ldr = np.array(FRACTIONS["cse", 0.5]), np.array(FRACTIONS["ldr", 0.5])
+    assert f"| 2 | 3/3/3 | {t_cell(FRACTIONS['baseline', 0.5], 3)} | {t_cell(cse, 3)} | {t_cell(ldr, 3)} " \
+           f"| {welch_cell(cse, ldr, 3)} (above 0) |" in out
+    assert f"| 8 | 3/3/3 | {t_cell(np.array(FRACTIONS['baseline', 0.5]) / 2, 3)}" in out
+    assert "| 4 | not run yet |" in out and "d = 4, 16, 32: not run yet" in out
+    assert "results/open/dimension-budget: not run yet" in out
+
+
+def test_dimension_budget_to_reach(tmp_path, capsys):
+    # d = 8: CSE reaches 90% (mean 0.93) at 10000 steps, LDR never (its mean at 20000 is 0.75)
+    for steps, scale in ((5000, 0.6), (10000, 1.0), (20000, 1.0)):
+        fractions = {key: values for key, values in FRACTIONS.items() if key[1] == 0.5}
+        write(tmp_path / "dimension-budget" / f"d8-{steps}", dimension_rows(8, fractions, scale))
+    reach = report.budget_to_reach(report.dimension_tables(tmp_path)[2]).set_index(["dimension", "method"])
+    assert reach.loc[(8, "cse"), "mean_reaches"] == 10000
+    # the CSE interval at 10000 is 0.93 +- t(0.975, 2) sem = [0.866, 0.994]: not above 0.9 at any budget
+    assert math.isnan(reach.loc[(8, "cse"), "interval_reaches"])
+    assert math.isnan(reach.loc[(8, "ldr"), "mean_reaches"])
+    report.print_dimension(tmp_path)
+    out = capsys.readouterr().out
+    assert "| 8 | cse | 10000 | not reached by 20000 |" in out
+    assert "| 8 | ldr | not reached by 20000 | not reached by 20000 |" in out
+    assert "| 40000 | not run yet |" in out
+    assert f"| 10000 | {t_cell(FRACTIONS['baseline', 0.5], 3)} |" in out
+
+
+# ------------------------------------------------------------------------------------------- OQ3: Jacobians
+PENDULUM_CONTEXTS = ((2.0, 1.0, 1.0, 0.0), (2.0, 1.0, 1.0, 0.75), (2.0, 1.2, 1.0, -0.75))
+
+
+def named_rows(task, sweep, values_by_method, contexts=PENDULUM_CONTEXTS, run_root=None):
+    """``values_by_method[method][k]``: the per-seed means at context #k."""
+    rows = []
+    for method, per_context in values_by_method.items():
+        for k, seeds in enumerate(per_context):
+            for seed, mean in enumerate(seeds):
+                run = "" if run_root is None else str(run_root / task / method / f"seed{seed}")
+                rows += rows_for(task, method, seed, sweep, k, contexts[k], mean, run=run)
+    return rows
+
+
+def test_jacobians_returns_against_sigma(tmp_path, capsys):
+    noise = [[-100.0, -110.0, -90.0], [-300.0, -320.0, -340.0], [-400.0, -380.0, -390.0]]
+    write(tmp_path / "jacobians" / "noise-0.3", named_rows("PendulumGoal", "authors", {"cse": noise}))
+    per_context, pooled, missing, _ = report.jacobian_tables(tmp_path)
+    assert sorted(missing) == sorted(set(report.JACOBIAN_CELLS) - {"noise-0.3"})
+    report.print_jacobians(tmp_path)
+    out = capsys.readouterr().out
+    pooled_seeds = np.mean(noise, axis=0)  # a seed's mean over the three contexts
+    assert f"| noise sigma = 0.3 | 3 | {t_cell(noise[0])} | {t_cell(noise[1])} | {t_cell(noise[2])} | {t_cell(pooled_seeds)} |" in out
+    assert "| noise sigma = 0 | not run yet |" in out and "| finite differences h = 0.0001 | not run yet |" in out
+
+
+def test_jacobians_fd_cost_from_runs_then_collected(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    values = [[-100.0, -120.0], [-200.0, -220.0], [-300.0, -310.0]]
+    write(tmp_path / "open" / "jacobians" / "fd-1e-2", named_rows("PendulumGoal", "authors", {"cse": values}, run_root=runs))
+    for seed, (evaluations, seconds) in enumerate(((4.0, 2e-4), (4.0, 4e-4))):
+        run = runs / "PendulumGoal" / "cse" / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "fd_cost.json").write_text(json.dumps(dict(step_size=0.01, evaluations_per_step=evaluations,
+                                                          seconds_per_step=seconds, seconds_per_step_by_env=[seconds])))
+    report.print_jacobians(tmp_path / "open")
+    out = capsys.readouterr().out
+    assert "fd-1e-2: 4.00 simulator steps and 300.0 us per env step over 2 runs (read from the run directories" in out
+    assert report.collect_run_logs(tmp_path / "open") == [tmp_path / "open" / "jacobians" / "fd-1e-2" / "run_logs.csv"]
+    report.print_jacobians(tmp_path / "open")
+    assert "fd-1e-2: 4.00 simulator steps and 300.0 us per env step over 2 runs\n" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ OQ1: stochastic
+def test_stochastic_four_methods_and_effective_sample_size(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    methods = {"baseline": [[-200.0, -210.0, -190.0]] * 3, "cse": [[-150.0, -160.0, -140.0]] * 3,
+               "ldr": [[-170.0, -175.0, -180.0]] * 3}
+    importance = {"cse": [[-120.0, -125.0, -135.0]] * 3}
+    write(tmp_path / "open" / "stochastic" / "noise-0.05", named_rows("NoisyPendulumGoal", "listed", methods))
+    write(tmp_path / "open" / "stochastic" / "noise-0.05-importance",
+          named_rows("NoisyPendulumGoal", "listed", importance, run_root=runs))
+    fractions = (0.8, 0.9, 0.7)
+    for seed, fraction in enumerate(fractions):
+        run = runs / "NoisyPendulumGoal" / "cse" / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "importance.json").write_text(json.dumps(dict(max_weight=10.0, batches=100, mean_clipped_fraction=0.001,
+                                                             mean_effective_sample_size_fraction=fraction)))
+    report.print_stochastic(tmp_path / "open")
+    out = capsys.readouterr().out
+    assert f"| (c) SAC baseline | 3 | {t_cell(methods['baseline'][0])} |" in out
+    assert f"| (b) importance-weighted CSE | 3 | {t_cell(importance['cse'][0])} |" in out
+    assert f"| cse-importance - cse (Welch) | | {welch_cell(importance['cse'][0], methods['cse'][0])} (above 0) |" in out
+    assert f"ESS fraction {t_cell(fractions, 3)}" in out and "read from the run directories" in out
+    assert "**sigma_n = 0.2**\n\nnot run yet" in out
+
+
+# --------------------------------------------------------------------------------- far extrapolation, eps
+def test_extrapolation_sign_change_and_reward_error(tmp_path, capsys):
+    velocities = (-3.0, 0.0, 2.0, 4.0, 5.0)
+    differences = (-40.0, 30.0, 100.0, 20.0, -300.0)  # CSE - baseline per velocity
+    rows = []
+    for k, (velocity, difference) in enumerate(zip(velocities, differences)):
+        for seed, noise in enumerate((-5.0, 0.0, 5.0)):
+            rows += rows_for("CheetahVelocity", "baseline", seed, "listed", k, (velocity,), -500.0 + noise)
+            rows += rows_for("CheetahVelocity", "cse", seed, "listed", k, (velocity,), -500.0 + difference + 2 * noise)
+            rows += rows_for("CheetahVelocity", "ldr", seed, "listed", k, (velocity,), -450.0 + noise)
+    write(tmp_path / "extrapolation", rows)
+    per_velocity, errors = report.extrapolation_tables(tmp_path)
+    assert errors is None
+    assert per_velocity["cse_minus_baseline"].to_numpy() == pytest.approx(differences)
+    report.print_extrapolation(tmp_path)
+    out = capsys.readouterr().out
+    baseline = np.array([-505.0, -500.0, -495.0])
+    assert f"| -3 | -5 | {t_cell(baseline)} | {t_cell(baseline - 40 + np.array([-5.0, 0, 5]))} |" in out
+    assert welch_cell([-550.0, -540.0, -530.0], baseline) + " (below 0)" in out
+    assert "mean changes sign between v_goal = -3 and 0" in out
+    assert "mean changes sign between v_goal = 4 and 5" in out
+    assert "reward_error.csv: not run yet" in out
+
+
+def test_eps_table_and_missing_cells(tmp_path, capsys):
+    values = [[-50.0, -60.0, -55.0], [-200.0, -150.0, -100.0], [-300.0, -250.0, -320.0]]
+    write(tmp_path / "eps" / "0.2-ball", named_rows("PendulumGoal", "authors", {"cse": values}))
+    report.print_eps(tmp_path)
+    out = capsys.readouterr().out
+    away = np.mean(values[1:], axis=0)  # a seed's mean over #1 and #2
+    assert f"| 0.2 | ball | 3 | {t_cell(values[0])} | {t_cell(values[1])} | {t_cell(values[2])} | {t_cell(away)} |" in out
+    assert "| 0.05 | sphere | not run yet |" in out
+
+
+def test_nothing_run_prints_not_run_yet_and_writes_no_figure(tmp_path, capsys):
+    for name, (printer, plotter) in report.EXPERIMENTS.items():
+        printer(tmp_path)
+        plotter(tmp_path / f"{name}.png", tmp_path)
+    out = capsys.readouterr().out
+    assert out.count("not run yet") >= 5 and "Traceback" not in out
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_figures_and_the_tables_command(tmp_path):
+    root = tmp_path / "open"
+    write(root / "dimension" / "d2", dimension_rows(2))
+    write(root / "jacobians" / "noise-0", named_rows("PendulumGoal", "authors", {"cse": [[-1.0, -2.0, -3.0]] * 3}))
+    write(root / "jacobians" / "bias-0.5", named_rows("PendulumGoal", "authors", {"cse": [[-4.0, -2.0, -3.0]] * 3}))
+    write(root / "stochastic" / "noise-0.2", named_rows("NoisyPendulumGoal", "listed", {"cse": [[-1.0, -2.0, -3.0]] * 3}))
+    write(root / "eps" / "0.1-sphere", named_rows("PendulumGoal", "authors", {"cse": [[-1.0, -2.0, -3.0]] * 3}))
+    pd.DataFrame([dict(source="random actions", goal_velocity=v, dc=v - 2, transitions=10, episodes=1, mean_abs_error=0.1,
+                       max_abs_error=0.2, mean_error=0.1, mean_abs_reward_change=0.5, episode_sum_error=1.0,
+                       episode_sum_abs_error=1.0) for v in (1.0, 3.0)]).to_csv(
+        (root / "extrapolation").mkdir(parents=True) or root / "extrapolation" / "reward_error.csv", index=False)
+    figures = tmp_path / "figures"
+    result = subprocess.run([sys.executable, "results/tables.py", "open", "all", "--root", str(root), "--figure", str(figures)],
+                            cwd=REPOSITORY, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in figures.glob("*.png")) == sorted(f"{name}.png" for name in report.EXPERIMENTS)
+    assert "| 2 | 3/3/3 |" in result.stdout and "| random actions" not in result.stdout
+    assert "| 1 | -1 | 0.1000 | 0.2000 | 0.5000 | +1.0 | 1.0 |" in result.stdout
+
+
+# ------------------------------------------------------------------------------------ the first-order error
+def test_reward_error_against_the_closed_form():
+    """CheetahVelocity: r = 1 - sqrt(1 + (v - v_goal)^2) - 0.1 |a|^2 and the context acts on the reward only, so
+    with x = v - v_goal0 the first-order CSE reward misses exactly
+    sqrt(1 + (x - dc)^2) - sqrt(1 + x^2) + x dc / sqrt(1 + x^2)."""
+    action = np.array([0.5, -0.3, 0.2, 0.9, -1.0, 0.1])
+    goal_velocities = (-3.0, 1.5, 2.0, 5.0)
+    errors = reward_error.transition_errors(lambda observations: action[None], goal_velocities, episodes=1, steps=3)
+    assert len(errors) == 3 * len(goal_velocities)
+    x = errors["next_velocity"].to_numpy() - 2.0
+    dc = errors["dc"].to_numpy()
+    control = 0.1 * float(action @ action)
+    assert errors["reward"].to_numpy() == pytest.approx(1 - np.sqrt(1 + x**2) - control, abs=1e-10)
+    assert errors["resimulated_reward"].to_numpy() == pytest.approx(1 - np.sqrt(1 + (x - dc) ** 2) - control, abs=1e-10)
+    expected = np.sqrt(1 + (x - dc) ** 2) - np.sqrt(1 + x**2) + x * dc / np.sqrt(1 + x**2)
+    assert errors["error"].to_numpy() == pytest.approx(expected, abs=1e-10)
+    assert (errors.loc[errors["dc"] == 0, "error"] == 0).all() and (errors["error"] >= -1e-12).all()
+
+
+def test_reward_error_summary_by_hand():
+    errors = pd.DataFrame(dict(episode=[0, 0, 1, 1], step=[0, 1, 0, 1], goal_velocity=[5.0] * 4, dc=[3.0] * 4,
+                               reward=[0.0] * 4, first_order_reward=[0.0] * 4, resimulated_reward=[-1.0, 1.0, 2.0, 2.0],
+                               error=[1.0, -1.0, -2.0, -2.0], next_velocity=[0.0] * 4))
+    row = reward_error.summarize_errors(errors, "hand").iloc[0]
+    assert (row.transitions, row.episodes) == (4, 2)
+    assert (row.mean_abs_error, row.max_abs_error, row.mean_error) == (1.5, 2.0, -1.0)
+    assert row.mean_abs_reward_change == 1.5 and row.mean_velocity == 0.0
+    assert (row.episode_sum_error, row.episode_sum_abs_error) == (-2.0, 3.0)  # episodes: (0, 2) and (-4, 4)
