@@ -179,4 +179,8 @@ for eps in 0.05 0.1 0.2 0.4; do for shape in sphere ball; do
       --perturbation $shape --contexts authors+sweeps --points 11 --root runs/open/eps/$eps-$shape \
       --results results/open/eps/$eps-$shape --workers 2
 done; done
+# Copy each cell's run logs (importance-weight ESS, finite-difference cost) into its results folder, then
+# print every answer and draw the figures (results/open/README.md quotes these).
+python results/tables.py open collect-logs
+python results/tables.py open all --figure results/open/figures
 fi
