@@ -135,6 +135,8 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
     if table is not None and not comparison.empty:
         differences = method_differences(table, candidate, (baseline, reference))
         for other, name in ((baseline, "cse_minus_baseline"), (reference, "cse_minus_ldr")):
+            if differences.empty:  # the table lacks the candidate or both others: no differences to add
+                break
             part = differences[differences["comparison"] == f"{candidate} - {other}"]
             part = part[["task", "sweep", "sweep_value", "difference", "ci_low", "ci_high", "sign"]].rename(columns=dict(
                 difference=name, ci_low=f"{name}_low", ci_high=f"{name}_high", sign=f"{name}_sign"))
@@ -164,7 +166,7 @@ def verdict(comparison: pd.DataFrame) -> dict:
         result[f"{name}_below"] = int((signs == -1).sum())
         result[f"{name}_unclear"] = int((signs == 0).sum())
     above, below = result["cse_minus_baseline_above"], result["cse_minus_baseline_below"]
-    if n == 0:
+    if n == 0 or "cse_minus_baseline_sign" not in away or "cse_minus_ldr_sign" not in away:
         result["beats_baseline"] = result["matches_ldr"] = "no data"
         return result
     result["beats_baseline"] = ("reproduced" if above >= n / 2 and below == 0

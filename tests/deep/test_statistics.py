@@ -52,3 +52,10 @@ def test_verdict_rule(cse, expected):
     result = verdict(comparison)
     assert result["contexts"] == 3  # c0 itself is inside the training ball
     assert (result["beats_baseline"], result["matches_ldr"]) == expected
+
+
+def test_comparison_of_a_table_without_the_candidate_has_no_differences():
+    table = _table({"baseline": {0.0: -10.0, 0.5: -10.0}})  # a sweep of the baseline alone
+    comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
+    assert len(comparison) == 2 and "cse_minus_baseline" not in comparison.columns
+    assert verdict(comparison)["beats_baseline"] == "no data"  # no differences: no verdict, not a negative one
