@@ -31,6 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cli_support import finite_number as _finite
 from cebe_theory.cli_support import write_user_file as _write
 
 from cebe_deep.cli_checks import (_check_eps, _check_evaluation_arguments, _checked_configs,
@@ -57,16 +58,6 @@ def _floats(text: str) -> tuple[float, ...]:
     if not all(math.isfinite(value) for value in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
     return values
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
 
 
 def _ints(text: str) -> tuple[int, ...]:

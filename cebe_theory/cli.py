@@ -32,6 +32,7 @@ import numpy as np
 from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import TRANSITION_VARIANTS
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cli_support import finite_number as _finite
 from cebe_theory.cli_support import write_user_file as _write
 from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
 from cebe_theory.figures import reproduce
@@ -60,16 +61,6 @@ def _grid(text: str) -> tuple[int, int]:
     if rows < 1 or cols < 3:
         raise argparse.ArgumentTypeError(f"grid needs at least 1 row and 3 columns, got {text!r}")
     return rows, cols
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,10 +16,11 @@ argument --n: invalid int value: 'x'
 """
 
 import argparse
+import math
 
 from cebe_theory.errors import InputError
 
-__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file"]
+__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file", "finite_number"]
 
 
 class UsageError(InputError):
@@ -40,3 +41,14 @@ def write_user_file(path, flag: str, write) -> None:
         write(path)
     except OSError as error:
         raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
+
+
+def finite_number(text: str) -> float:
+    """An argparse ``type``: a finite float, else argparse's one-line error naming the text."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
