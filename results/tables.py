@@ -183,6 +183,45 @@ def verdicts(root: Path) -> None:
         print("\nThe authors' test contexts (#0 is c0): " + "; ".join(footnotes) + ".")
 
 
+ABLATION = (("results/quick/PendulumGoal", "Gymnasium-order", "quick: 64x64, 1 update per env step, 30k steps"),
+            ("results/authors/PendulumGoal-gymnasium", "Gymnasium-order", "authors' protocol"),
+            ("results/authors/PendulumGoal-uniform", "authors'", "authors' protocol, uniform replay"),
+            ("results/authors/PendulumGoal", "authors'", "authors' protocol"))
+
+
+def ablation() -> None:
+    """The PendulumGoal ablation: CSE - SAC under each (task definition, protocol), at the authors' test contexts
+    away from c0 (where evaluated) and counted over every context away from c0, from each folder's comparison.csv
+    (recomputed from evaluation.csv when an older comparison.csv lacks the differences)."""
+    from cebe_deep.statistics import compare_methods, summarize
+
+    print("| dynamics | protocol | seeds | CSE - SAC at the authors' test contexts #1 / #2 | CSE - SAC on goal torque "
+          "tau >= 0.6: CI above / inside / below 0 | all contexts away from c0: above / inside / below |")
+    print("|---|---|---|---|---|---|")
+    for folder, dynamics, protocol in ABLATION:
+        folder = Path(folder)
+        if not (folder / "evaluation.csv").exists():
+            print(f"| {dynamics} | {protocol} | - | not run yet | | |")
+            continue
+        comparison = pd.read_csv(folder / "comparison.csv")
+        if "cse_minus_baseline_sign" not in comparison:
+            table = pd.read_csv(folder / "evaluation.csv")
+            context0 = make_task_env("PendulumGoal").unwrapped.default_context
+            comparison = compare_methods(summarize(table), context0, 0.1, table=table)
+        summary = pd.read_csv(folder / "summary.csv")
+        seeds = "/".join(str(int(summary.loc[summary["method"] == m, "seeds"].max())) for m in ("baseline", "cse"))
+        away = comparison[comparison["away_from_c0"]]
+        authors = away[away["sweep"] == "authors"]
+        cells = " / ".join(_interval(row._asdict(), "cse_minus_baseline") for row in authors.itertuples()) or "not evaluated"
+        torque = away[(away["sweep"] == "context_3") & (away["sweep_value"] >= 0.6 - 1e-9)]
+
+        def counts(part):
+            signs = part["cse_minus_baseline_sign"]
+            return f"{(signs == 1).sum()} / {(signs == 0).sum()} / {(signs == -1).sum()} of {len(part)}"
+
+        print(f"| {dynamics} | {protocol} | {seeds} | {cells} | {counts(torque)} | {counts(away)} |")
+
+
 def differences(folder: Path, zero_episodes: int = 64) -> None:
     """Per context away from or at c0: CSE - SAC and CSE - LDR with their 95% intervals, the three methods'
     means, and the all-zero action's mean return there (a trained agent below it has learned less than nothing)."""
@@ -217,7 +256,7 @@ BLOCK = re.compile(r"(<!-- tables\.py (?P<command>[^>]*?) -->\n)(?P<body>.*?)(<!
 def refresh_readme(path: Path) -> None:
     """Rewrite every block ``<!-- tables.py COMMAND ARGS -->`` ... ``<!-- end -->`` of ``path`` with this
     script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs."""
-    commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)),
+    commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)), "ablation": ablation,
                 "differences": lambda folder: differences(Path(folder))}
 
     def render(match) -> str:
@@ -277,6 +316,7 @@ def main() -> None:
     commands.add_parser("per-seed-above").add_argument("folder", type=Path)
     commands.add_parser("verdicts").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
     commands.add_parser("differences").add_argument("folder", type=Path)
+    commands.add_parser("ablation")
     commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
     opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
     opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
@@ -297,6 +337,8 @@ def main() -> None:
         verdicts(args.root)
     elif args.command == "differences":
         differences(args.folder)
+    elif args.command == "ablation":
+        ablation()
     elif args.command == "readme":
         refresh_readme(args.path)
     elif args.command == "open":
