@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 from pathlib import Path
 
 from cebe_theory.cli_support import InputError, UsageError
+from cebe_theory.cli_support import output_folder as _output_folder
 
 #: Columns every evaluation CSV must have (``context_0`` ... as many as the task has; ``run`` is optional).
 CSV_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "episode", "episode_return")
@@ -28,17 +28,6 @@ def _config_overrides(args: argparse.Namespace) -> dict:
 
 
 # Everything a command needs is checked here, before any work; output folders are created last.
-def _output_folder(path: Path, flag: str) -> Path:
-    """Create ``path`` (with parents) and check that it is a writable folder."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"{flag} {path}: this folder is not writable")
-    return path
-
-
 def _output_folders(*folders: tuple[Path | None, str]) -> list[Path | None]:
     """:func:`_output_folder` for each ``(path, flag)`` (None: not asked for); if one fails, the folders made
     here for the others are removed again, so that a refused command leaves nothing behind."""

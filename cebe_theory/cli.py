@@ -33,6 +33,7 @@ from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import TRANSITION_VARIANTS
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
 from cebe_theory.cli_support import finite_number as _finite
+from cebe_theory.cli_support import output_folder as _output_folder
 from cebe_theory.cli_support import write_user_file as _write
 from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
 from cebe_theory.figures import reproduce
@@ -97,18 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------------------- paths
-def _output_folder(path: str, flag: str) -> Path:
-    """Create ``path`` (with parents) now, before any work, and check that it is a writable folder."""
-    folder = Path(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{flag} {path}: this folder is not writable")
-    return folder
-
-
 def _output_file(path: str, flag: str) -> Path:
     """Check that ``path``'s folder exists and is writable, and that ``path`` is not a folder."""
     file = Path(path)

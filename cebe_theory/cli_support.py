@@ -17,10 +17,12 @@ argument --n: invalid int value: 'x'
 
 import argparse
 import math
+import os
+from pathlib import Path
 
 from cebe_theory.errors import InputError
 
-__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file", "finite_number"]
+__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file", "finite_number", "output_folder"]
 
 
 class UsageError(InputError):
@@ -52,3 +54,16 @@ def finite_number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def output_folder(path, flag: str) -> Path:
+    """Create the folder the user named with ``flag`` (with parents), before any work, and check that it is
+    writable; otherwise one :class:`UsageError` line naming the flag and the path."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: this folder is not writable")
+    return folder
