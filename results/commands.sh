@@ -111,76 +111,118 @@ python results/tables.py zero-action AntDirection 0 1.5707963
 fi
 
 if [ "$section" = open ]; then
-# Open question 1, tabular side (exact, seconds): results/open/stochastic-tabular/
-python results/open/tabular.py
-# ------------------------------------------------------------------------------------------------------------
-# The open questions the paper names (issue 14; plan and answers in results/open/README.md).  NOT RUN YET.
-# --profile authors, 5 seeds per cell; each cell has its own --root under runs/open/<experiment>/ (run
-# directories are runs/open/<experiment>/<cell>/<Task>/<method>/seed<k>) and its own --results folder.
+# The open questions the paper names (issue 14; answers in results/open/README.md).  --profile authors, 5 seeds
+# per cell; each cell has its own --root under runs/open/<experiment>/ (run directories are
+# runs/open/<experiment>/<cell>/<Task>/<method>/seed<k>) and its own --results folder.  A cell whose results
+# folder holds its evaluation.csv is skipped (committed); the others train what is missing and resume the rest.
+#   bash results/commands.sh open [all|tabular|jacobians|stochastic|eps|dimension|budget|extrapolation|report]
+part=${2:-all}
+want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
-# 1. Context dimension (OQ2): SimpleDirection in d = 2..32, the same env-step budget (the authors' 53,500) for
-# every d, evaluated at dimension_test_contexts(d) (radii 0.2, 0.5, 0.8 x 16 directions; sweep column radius_<r>).
-# Returns as a fraction of the closed-form optimum: cebe_deep.evaluation.with_fraction_of_optimum.
-for d in 2 4 8 16 32; do
-  nice -n 10 cebe-deep sweep --task SimpleDirection --dimension $d --profile authors --methods baseline,cse,ldr --seeds 5 \
-      --contexts dimension-test --root runs/open/dimension/d$d --results results/open/dimension/d$d --workers 2
-done
-# Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
-# finished runs (their final checkpoint is kept), one results folder per budget.
-for d in 8 32; do for steps in 5000 10000 20000 40000 80000; do
-  nice -n 10 cebe-deep sweep --task SimpleDirection --dimension $d --profile authors --methods baseline,cse,ldr --seeds 5 \
-      --steps $steps --contexts dimension-test --root runs/open/dimension-budget/d$d \
-      --results results/open/dimension-budget/d$d-$steps --workers 2
-done; done
+# A cell whose configuration equals a run already trained elsewhere (sigma = 0 is plain CSE; eps 0.1 on the
+# sphere is the authors' setting; d = 2 is SimpleDirection as in results/authors) takes that run's final model
+# instead of training it again: config.json, model.zip, train_summary.json and the Monitor logs are copied, so the
+# sweep finds the run trained (it checks the config) and only evaluates it.  A source run not trained on this
+# machine is skipped, and the sweep then trains that run itself.
+reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS
+    local from=$1 to=$2 task=$3 method seed
+    for method in ${4//,/ }; do for seed in $(seq 0 $(($5 - 1))); do
+        local src=$from/$task/$method/seed$seed dst=$to/$task/$method/seed$seed
+        if [ -f "$src/model.zip" ] && [ -f "$src/train_summary.json" ] && [ ! -f "$dst/model.zip" ]; then
+            mkdir -p "$dst"
+            cp -r "$src/config.json" "$src/model.zip" "$src/train_summary.json" "$src/monitor" "$dst/"
+        fi
+    done; done
+}
+
+# Open question 1, tabular side (exact, seconds): results/open/stochastic-tabular/
+if want tabular; then python results/open/tabular.py; fi
 
 # 2. Inexact Jacobians (OQ3): PendulumGoal CSE with each stored partial times (1 + sigma N(0, 1)), times a bias,
 # or central finite differences of step h (cost per step in each run's fd_cost.json); at the authors' test
 # contexts.  Baseline and LDR for reference: results/authors/PendulumGoal.
+if want jacobians; then
+reuse_runs runs/authors runs/open/jacobians/noise-0 PendulumGoal cse 5
 for sigma in 0 0.1 0.3 1.0; do
-  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --jacobian-noise $sigma \
-      --contexts authors --root runs/open/jacobians/noise-$sigma --results results/open/jacobians/noise-$sigma --workers 2
+  sweep_unless_done results/open/jacobians/noise-$sigma --task PendulumGoal --profile authors --methods cse --seeds 5 \
+      --jacobian-noise $sigma --contexts authors --episodes 64 --root runs/open/jacobians/noise-$sigma
 done
 for bias in 0.5 1.5; do
-  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --jacobian-bias $bias \
-      --contexts authors --root runs/open/jacobians/bias-$bias --results results/open/jacobians/bias-$bias --workers 2
+  sweep_unless_done results/open/jacobians/bias-$bias --task PendulumGoal --profile authors --methods cse --seeds 5 \
+      --jacobian-bias $bias --contexts authors --episodes 64 --root runs/open/jacobians/bias-$bias
 done
 for h in 1e-2 1e-4; do
-  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --fd-jacobians $h \
-      --contexts authors --root runs/open/jacobians/fd-$h --results results/open/jacobians/fd-$h --workers 2
+  sweep_unless_done results/open/jacobians/fd-$h --task PendulumGoal --profile authors --methods cse --seeds 5 \
+      --fd-jacobians $h --contexts authors --episodes 64 --root runs/open/jacobians/fd-$h
 done
+fi
 
 # 3. Stochastic transitions (OQ1): NoisyPendulumGoal (PendulumGoal's profile), noise sigma_n on the next speed;
 # (a) first-order CSE with the reparameterized Jacobians, (c) baseline, (d) LDR in one sweep, (b) importance-
 # weighted CSE (weights clipped at 10; ESS and clipped fraction in each run's importance.json) in another;
 # evaluated at PendulumGoal's authors' test contexts (the noisy task has none of its own).
+if want stochastic; then
 C="2,1,1,0;2,1,1,0.75;2,1.2,1,-0.75"
 for s in 0.05 0.2; do
-  nice -n 10 cebe-deep sweep --task NoisyPendulumGoal --task-noise $s --profile authors --methods baseline,cse,ldr \
-      --seeds 5 --contexts "$C" --root runs/open/stochastic/noise-$s --results results/open/stochastic/noise-$s --workers 2
-  nice -n 10 cebe-deep sweep --task NoisyPendulumGoal --task-noise $s --profile authors --methods cse \
-      --cse-variant importance --max-weight 10 --seeds 5 --contexts "$C" --root runs/open/stochastic/noise-$s-importance \
-      --results results/open/stochastic/noise-$s-importance --workers 2
+  sweep_unless_done results/open/stochastic/noise-$s --task NoisyPendulumGoal --task-noise $s --profile authors \
+      --methods baseline,cse,ldr --seeds 5 --contexts "$C" --episodes 64 --root runs/open/stochastic/noise-$s
+  sweep_unless_done results/open/stochastic/noise-$s-importance --task NoisyPendulumGoal --task-noise $s \
+      --profile authors --methods cse --cse-variant importance --max-weight 10 --seeds 5 --contexts "$C" --episodes 64 \
+      --root runs/open/stochastic/noise-$s-importance
 done
+fi
+
+# 5. eps and the perturbation shape: PendulumGoal CSE, eps x {sphere, ball}, at the authors' contexts and sweeps.
+if want eps; then
+reuse_runs runs/authors runs/open/eps/0.1-sphere PendulumGoal cse 5
+for eps in 0.05 0.1 0.2 0.4; do for shape in sphere ball; do
+  sweep_unless_done results/open/eps/$eps-$shape --task PendulumGoal --profile authors --methods cse --seeds 5 \
+      --eps $eps --perturbation $shape --contexts authors+sweeps --points 11 --episodes 64 \
+      --root runs/open/eps/$eps-$shape
+done; done
+fi
+
+# 1. Context dimension (OQ2): SimpleDirection in d = 2..32, the same env-step budget (the authors' 53,500) for
+# every d, evaluated at dimension_test_contexts(d) (radii 0.2, 0.5, 0.8 x 16 directions; sweep column radius_<r>).
+# Returns as a fraction of the closed-form optimum: cebe_deep.evaluation.with_fraction_of_optimum.  d = 2 is the
+# task's default dimension: no --dimension flag, so its runs are those of results/authors/SimpleDirection.
+if want dimension; then
+reuse_runs runs/authors runs/open/dimension/d2 SimpleDirection baseline,cse,ldr 5
+for d in 2 4 8 16 32; do
+  if [ $d = 2 ]; then dim=(); else dim=(--dimension $d); fi
+  sweep_unless_done results/open/dimension/d$d --task SimpleDirection "${dim[@]}" --profile authors \
+      --methods baseline,cse,ldr --seeds 5 --contexts dimension-test --episodes 64 --root runs/open/dimension/d$d
+done
+fi
+# Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
+# finished runs (their final checkpoint is kept), one results folder per budget.
+if want budget; then
+for d in 8 32; do for steps in 5000 10000 20000 40000 80000; do
+  sweep_unless_done results/open/dimension-budget/d$d-$steps --task SimpleDirection --dimension $d --profile authors \
+      --methods baseline,cse,ldr --seeds 5 --steps $steps --contexts dimension-test --episodes 64 \
+      --root runs/open/dimension-budget/d$d
+done; done
+fi
 
 # 4. Far extrapolation: the finished CheetahVelocity runs of the authors' protocol (runs/authors, trained by
 # the authors section above) re-evaluated at goal velocities -3 to 5.  Their final models are copied into
 # runs/open/extrapolation first (cp fails, and the script stops, if a run has not finished), so that nothing
-# under runs/authors is rewritten; the sweep finds every run trained and only evaluates.
+# under runs/authors is rewritten; the sweep finds every run trained and only evaluates.  Then the first-order
+# reward error on sampled transitions (results/open/reward_error.py).
+if want extrapolation; then
 for run in runs/authors/CheetahVelocity/{baseline,cse,ldr}/seed{0,1,2,3,4}; do
   mkdir -p runs/open/extrapolation/${run#runs/authors/}
   cp $run/config.json $run/model.zip $run/train_summary.json runs/open/extrapolation/${run#runs/authors/}/
 done
-nice -n 10 cebe-deep sweep --task CheetahVelocity --profile authors --methods baseline,cse,ldr --seeds 5 \
-    --contexts="-3;-2;-1;0;1;2;3;3.5;4;4.5;5" --root runs/open/extrapolation --results results/open/extrapolation --workers 2
+sweep_unless_done results/open/extrapolation --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
+    --seeds 5 --contexts="-3;-2;-1;0;1;2;3;3.5;4;4.5;5" --episodes 64 --root runs/open/extrapolation
+python results/open/reward_error.py
+fi
 
-# 5. eps and the perturbation shape: PendulumGoal CSE, eps x {sphere, ball}, at the authors' contexts and sweeps.
-for eps in 0.05 0.1 0.2 0.4; do for shape in sphere ball; do
-  nice -n 10 cebe-deep sweep --task PendulumGoal --profile authors --methods cse --seeds 5 --eps $eps \
-      --perturbation $shape --contexts authors+sweeps --points 11 --root runs/open/eps/$eps-$shape \
-      --results results/open/eps/$eps-$shape --workers 2
-done; done
 # Copy each cell's run logs (importance-weight ESS, finite-difference cost) into its results folder, then
 # print every answer and draw the figures (results/open/README.md quotes these).
+if want report; then
 python results/tables.py open collect-logs
 python results/tables.py open all --figure results/open/figures
+fi
 fi
