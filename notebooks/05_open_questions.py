@@ -1,0 +1,388 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Beyond the paper: the questions it leaves open
+#
+# The paper (arXiv 2507.07348, §7) names what CSE does not yet answer. This notebook teaches what we found, with
+# the experiments' evidence, and lets you check the mechanisms yourself on single transitions.
+#
+# **What you will learn**
+#
+# 1. **Stochastic transitions.** CSE moves a sample $(s, a, r, s')$ as if the step were deterministic. With noise
+#    there are two ways to move it: hold the noise fixed and move $s'$ along the *transport map* (the
+#    reparameterization, or pathwise, gradient), or keep $s'$ and *reweight* it by the density ratio
+#    $p_{c+dc}(s'|s,a)/p_c(s'|s,a)$. On a finite CMDP both are compared exactly; on a noisy pendulum the transport
+#    map's Jacobians are checked against finite differences with the noise held fixed, and you will see how
+#    much the importance weights spread.
+# 2. **Inexact Jacobians.** What a noisy, biased or finite-difference Jacobian does to one enhanced sample, and
+#    what finite differences cost.
+# 3. **The committed experiments** (`results/open/`): the answers to all five questions, with 95% intervals over
+#    seeds, where they have been run.
+#
+# Notebook 03 derives CSE; here we only use it. Everything calls the `cebe_theory` and `cebe_deep` packages.
+
+# %%
+import contextlib
+import importlib.util
+import io
+import os
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Image, Markdown, display
+
+from cebe_deep.cse import context_sample_enhancement, sample_context_perturbation
+from cebe_deep.inexact import FiniteDifferenceJacobians, degrade_partials
+from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
+from cebe_deep.tasks.pendulum_goal import PendulumGoal
+from cebe_theory.stochastic_cse import ESTIMATORS, estimator_sweep, stochastic_cliffwalking
+
+# CI sets CEBE_NOTEBOOK_BUDGET=small to run every notebook in seconds; a student runs the full budget.
+SMALL = os.environ.get("CEBE_NOTEBOOK_BUDGET", "full") == "small"
+RESULTS = Path.cwd().parent / "results"  # the committed results (the notebook runs from notebooks/)
+TRANSITIONS = 400 if SMALL else 4000  # sampled transitions for the single-sample studies
+
+# %% [markdown]
+# ## 1. Stochastic transitions on a finite CMDP, where the answers are exact
+#
+# Take the stochastic Cliffwalking of `cebe_theory.stochastic_cse`: a 5 x 6 grid whose slip probability $p$ moves
+# the transitions and whose parameter $b$ moves the rewards, at $c_0 = (p, b) = (0.1, 0)$, $\gamma = 0.9$, under the
+# uniform policy. For every $dc$ we compare four models of the MDP at $c_0 + dc$ with the true one, by the largest
+# error of their Q-functions:
+#
+# | estimator | what it does with a sample $(s, a, s')$ drawn at $c_0$ |
+# |---|---|
+# | CEBE | the projected first-order kernel $T_{c_0} + \partial_c T\,dc$ (the paper's model) |
+# | pathwise | keeps $s'$, moves only the reward: what deterministic-style CSE can do when $s'$ is a grid cell |
+# | importance | keeps $s'$ and weights it by the exact ratio $T_{c_0+dc}(s'|s,a) / T_{c_0}(s'|s,a)$ |
+# | importance, first order | the same with the ratio to first order, $1 + \partial_c T\,dc / T_{c_0}$ |
+#
+# A finite state space has no transport map: a cell cannot move by $dc$. So here the pathwise estimator is the
+# *wrong* tool along $p$, and reweighting is the right one.
+
+# %%
+cliff = stochastic_cliffwalking()
+dc_grid = np.geomspace(1e-3, 5e-2, 10 if SMALL else 30)
+directions = {"slip p": (1.0, 0.0), "reward b": (0.0, 1.0)}
+styles = {"cebe": ("tab:blue", "o", "-"), "pathwise": ("tab:red", "s", "--"),
+          "importance": ("tab:green", "^", ":"), "importance_first_order": ("tab:purple", "D", "-.")}
+figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+for axis, (name, direction) in zip(axes, directions.items()):
+    sweep = estimator_sweep(cliff, [0.1, 0.0], dc_grid, direction=direction, gamma=0.9)
+    for estimator in ESTIMATORS:
+        color, marker, line = styles[estimator]
+        errors = np.maximum(sweep.sup_error[estimator], 1e-12)  # exact ones drawn at the floor
+        axis.loglog(dc_grid, errors, color=color, marker=marker, linestyle=line, label=estimator)
+    axis.set_title(f"dc along {name}", fontsize=14)
+    axis.set_xlabel("|dc| (dimensionless)", fontsize=13)
+    axis.grid(alpha=0.3)
+    slopes = {k: ("exact" if sweep.sup_error[k].max() < 1e-10 else f"slope {v:.2f}") for k, v in sweep.slopes.items()}
+    print(f"{name}: {slopes}; smallest ESS fraction of the exact weights {sweep.min_ess_fraction.min():.3f}")
+axes[0].set_ylabel("max |Q_model - Q_true| (reward units)", fontsize=13)
+axes[0].legend(fontsize=11)
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **What the numbers say.** Along $p$ the transitions are linear in the context, so CEBE and both importance
+# estimators are exact (error at round-off), while the pathwise estimator, which cannot move $s'$, is off at
+# first order (slope 1). Along $b$ only the rewards move, and every estimator that moves the reward agrees.
+# On a finite CMDP the answer to "transport map or importance weights?" is therefore: importance weights,
+# because there is no transport map. `results/open/stochastic-tabular/` has the full sweep, with clipped weights.
+
+# %% [markdown]
+# ## 2. Stochastic transitions on a continuous task: the transport map
+#
+# `NoisyPendulumGoal` adds Gaussian noise $\xi \sim N(0, \sigma_n^2)$ to the next angular speed of the authors'
+# PendulumGoal. Write the step as $s' = f(c; s, a) + \xi e_3$. Holding $\xi$ fixed, $\partial s'/\partial c =
+# \partial f/\partial c$: additive noise drops out of the Jacobian, and first-order CSE with these partials moves
+# the sample along the map $c \mapsto f(c; s, a) + \xi e_3$, which carries the law of $s'$ at $c$ to its law at
+# $c + dc$ up to $O(|dc|^2)$. The task reports these partials in `info`; we check them against central
+# differences of `simulate(..., noise=env.last_noise)`, the same step replayed with the same noise.
+
+# %%
+def noisy_transitions(noise, count, seed=0):
+    """``count`` random-action transitions of NoisyPendulumGoal: states, actions, next states, rewards, the noise
+    of each step, and the partials the task reports."""
+    env = NoisyPendulumGoal(noise=noise)
+    rng = np.random.default_rng(seed)
+    observation, _ = env.reset(seed=seed)
+    rows = []
+    for _ in range(count):
+        action = rng.uniform(-2, 2, size=1)
+        next_observation, reward, _, _, info = env.step(action)
+        rows.append((observation[:3].copy(), action, next_observation[:3].copy(), reward, env.last_noise,
+                     info["dobs_dcontext"], info["dreward_dcontext"], info["dreward_dnextobs"]))
+        observation = next_observation
+    names = ("state", "action", "next_state", "reward", "xi", "dobs_dc", "dreward_dc", "dreward_dnext")
+    return env, {name: np.array([row[i] for row in rows]) for i, name in enumerate(names)}
+
+
+env, sample = noisy_transitions(noise=0.2, count=50)
+h = 1e-5
+context = env.context
+worst_state, worst_reward = 0.0, 0.0
+for i in range(len(sample["reward"])):
+    offsets = np.concatenate([np.eye(4) * h, -np.eye(4) * h])
+    states = np.repeat(sample["state"][i][None], 8, axis=0)
+    actions = np.repeat(sample["action"][i][None], 8, axis=0)
+    next_states, rewards = env.simulate(states, actions, context + offsets, noise=sample["xi"][i])
+    fd_state = ((next_states[:4] - next_states[4:]) / (2 * h)).T  # (3, 4)
+    fd_reward = (rewards[:4] - rewards[4:]) / (2 * h)  # the total derivative dR/dc, through s'
+    total_reward = sample["dreward_dc"][i] + sample["dreward_dnext"][i] @ sample["dobs_dc"][i]
+    worst_state = max(worst_state, np.abs(fd_state - sample["dobs_dc"][i]).max())
+    worst_reward = max(worst_reward, np.abs(fd_reward - total_reward).max())
+print(f"50 noisy steps (sigma_n = 0.2): largest |d s'/dc - FD| = {worst_state:.1e}, "
+      f"largest |dR/dc (total) - FD| = {worst_reward:.1e}")
+
+# %% [markdown]
+# The reported partials agree with finite differences to round-off (central differences with $h = 10^{-5}$ carry
+# an error of about $h^2$ plus $10^{-16}/h$): the transport-map Jacobians are the noiseless task's, evaluated at the
+# noisy $s'$.
+#
+# ### The other way: keep $s'$, reweight
+#
+# Importance-weighted CSE keeps $s'$, moves the context and the explicit $\partial_c R$, and weights the sample's
+# TD loss by $w = p_{c+dc}(s'|s,a) / p_c(s'|s,a)$. Only $\dot\theta'$ is random, so $w$ is a ratio of two Gaussian
+# densities whose means differ by $\Delta = \partial_c f_3\,dc$. The weights cost nothing to compute; what matters is
+# their spread, measured by the effective sample size $\mathrm{ESS} = (\sum w)^2 / \sum w^2$ as a fraction of the
+# batch. We draw $dc$ as the authors do (uniform on the sphere of radius $\varepsilon$).
+
+# %%
+rows = []
+for noise in (0.05, 0.2):
+    env, sample = noisy_transitions(noise=noise, count=TRANSITIONS, seed=1)
+    for eps in (0.1, 0.4):
+        dc = sample_context_perturbation(TRANSITIONS, 4, eps, generator=torch.Generator().manual_seed(0)).double().numpy()
+        log_new = env.transition_log_density(sample["next_state"], sample["state"], sample["action"], env.context + dc)
+        log_old = env.transition_log_density(sample["next_state"], sample["state"], sample["action"], env.context)
+        weights = np.exp(log_new - log_old)
+        shift = np.einsum("bj,bj->b", sample["dobs_dc"][:, 2, :], dc)  # Delta, the mean shift of theta_dot'
+        rows.append(dict(sigma_n=noise, eps=eps, mean_weight=weights.mean(), largest_weight=weights.max(),
+                         ess_fraction=weights.sum() ** 2 / (weights**2).sum() / len(weights),
+                         rms_shift_over_sigma=np.sqrt(np.mean((shift / noise) ** 2))))
+display(pd.DataFrame(rows).round(3))
+
+# %% [markdown]
+# At the authors' $\varepsilon = 0.1$ the mean shift $\Delta$ is below $\sigma_n$ for most samples and the
+# ESS stays at most of the batch; it falls when $\varepsilon$ grows or the noise shrinks (exercise 1 gives the
+# law). Weights near 1 have a flip side: they also *change* little, so importance-weighted CSE then behaves
+# almost like "keep $s'$, move only the reward", which ignores the context's effect on the dynamics in each
+# sample and recovers it only on average over many samples. The transport map moves every sample. Section 4
+# shows which of the two trained better.
+
+# %% [markdown]
+# ## 3. Inexact Jacobians on one batch
+#
+# Open question 3 asks how CSE degrades when the Jacobians are wrong. The first-order correction of a sample is
+# $J\,dc$ with $J$ the stacked partials; replacing each partial by $b(1 + \sigma Z)\,J$ (`degrade_partials`, the
+# option `--jacobian-noise` / `--jacobian-bias`) changes the enhanced sample by $(b(1 + \sigma Z) - 1) J\,dc$. We
+# measure, on random-action transitions of the authors' PendulumGoal at $\varepsilon = 0.1$, how far the
+# enhanced reward lands from the reward re-simulated at $c + dc$ (`simulate`).
+
+# %%
+env, sample = noisy_transitions(noise=0.0, count=TRANSITIONS, seed=2)  # noise 0: the authors' PendulumGoal
+dc = sample_context_perturbation(TRANSITIONS, 4, 0.1, generator=torch.Generator().manual_seed(1)).double().numpy()
+_, exact_reward = env.simulate(sample["state"], sample["action"], env.context + dc)
+generator = np.random.default_rng(3)
+rows = []
+for label, noise, bias in [("exact partials", 0.0, 1.0), ("sigma 0.1", 0.1, 1.0), ("sigma 0.3", 0.3, 1.0),
+                           ("sigma 1.0", 1.0, 1.0), ("bias 0.5", 0.0, 0.5), ("bias 1.5", 0.0, 1.5)]:
+    partials = [degrade_partials(sample[key], noise, bias, generator) for key in ("dobs_dc", "dreward_dc", "dreward_dnext")]
+    _, cse_reward = context_sample_enhancement(sample["next_state"], sample["reward"], dc, *partials)
+    error = cse_reward - exact_reward
+    rows.append(dict(jacobians=label, mean_abs_error=np.abs(error).mean(), rms_error=np.sqrt(np.mean(error**2))))
+table = pd.DataFrame(rows)
+table["mean_abs_reward_change"] = np.abs(exact_reward - sample["reward"]).mean()
+display(table.round(4))
+
+# %% [markdown]
+# With exact partials the remaining error is CSE's own second-order term, $O(\varepsilon^2)$. Noise and bias add
+# an error proportional to the correction itself, so it is small wherever the reward barely moves with the
+# context and grows with $\varepsilon$. Whether a *learner* notices is the deep experiment's question (§4):
+# errors of this size, spread over a replay buffer, may average out.
+#
+# **Finite differences** replace the closed form by $2 d$ extra simulator steps per env step (here $d = 4$). The
+# wrapper `FiniteDifferenceJacobians` counts them and their time.
+
+# %%
+for h in (1e-2, 1e-4):
+    wrapped = FiniteDifferenceJacobians(PendulumGoal(), h)
+    exact_env = PendulumGoal()
+    observation, _ = wrapped.reset(seed=4)
+    exact_env.reset(seed=4)
+    worst = 0.0
+    for _ in range(200):
+        action = wrapped.action_space.sample()
+        _, _, _, _, info = wrapped.step(action)
+        _, _, _, _, exact = exact_env.step(action)
+        total = exact["dreward_dcontext"] + exact["dreward_dnextobs"] @ exact["dobs_dcontext"]
+        worst = max(worst, np.abs(info["dobs_dcontext"] - exact["dobs_dcontext"]).max(),
+                    np.abs(info["dreward_dcontext"] - total).max())
+    print(f"h = {h:g}: largest |FD - closed form| over 200 steps = {worst:.1e}; "
+          f"{wrapped.evaluations // wrapped.steps} simulator steps and {1e6 * wrapped.seconds_per_step:.0f} us per env step")
+
+# %% [markdown]
+# ## 4. What the experiments found
+#
+# Each question has one command in `results/commands.sh` (`bash results/commands.sh open <part>`), 5 seeds per
+# cell under the authors' protocol, and its answer printed from the committed CSVs by `results/tables.py open`.
+# The cells below print the same tables (from `results/open/report.py`) and show the figures. A question whose
+# runs have not been committed yet says "not run yet"; `results/open/README.md` says what was run and what was not.
+#
+# Read every difference by its 95% interval over seeds: an interval that holds 0 is "no detectable effect at this
+# number of seeds", not "no effect".
+
+# %%
+def open_report():
+    """results/open/report.py as a module (results/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("open_report", RESULTS / "open" / "report.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["open_report"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+report = open_report()
+
+
+def show_answer(experiment):
+    """The markdown table of one experiment, as results/tables.py prints it, and its committed figure."""
+    printer, _ = report.EXPERIMENTS[experiment]
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        printer(RESULTS / "open")
+    display(Markdown(text.getvalue()))
+    picture = RESULTS / "open" / "figures" / f"{experiment}.png"
+    if picture.exists():
+        display(Image(filename=str(picture), width=800))
+
+
+show_answer("stochastic")
+
+# %%
+show_answer("jacobians")
+
+# %%
+show_answer("eps")
+
+# %%
+show_answer("dimension")
+
+# %%
+show_answer("extrapolation")
+
+# %% [markdown]
+# ## Exercises
+#
+# Three exercises. Each solution follows its exercise, folded away (on the course site: click to open; in
+# JupyterLab: click the collapsed cells). Try first.
+#
+# :::{exercise} The spread of Gaussian importance weights
+# :label: nb05-ess
+#
+# Let $x = \mu + \sigma z$ with $z \sim N(0, 1)$ and $w(x) = N(x; \mu + \Delta, \sigma^2) / N(x; \mu, \sigma^2)$.
+# Show that $E[w] = 1$ and $E[w^2] = e^{\Delta^2/\sigma^2}$, so that the ESS fraction of many such weights tends to
+# $e^{-\Delta^2/\sigma^2}$. Check it by sampling for $\Delta/\sigma = 0.5$ and $2$, then explain the table of §2.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb05-ess
+# :class: dropdown
+# :::
+#
+# $\log w = (z\Delta/\sigma) - \Delta^2/(2\sigma^2)$, a Gaussian with mean $-\Delta^2/(2\sigma^2)$ and variance
+# $\Delta^2/\sigma^2$; the log-normal mean gives $E[w] = 1$ and $E[w^2] = E[e^{2\log w}] = e^{\Delta^2/\sigma^2}$.
+# The ESS fraction $(\sum w)^2/(n\sum w^2) \to E[w]^2/E[w^2] = e^{-\Delta^2/\sigma^2}$. In §2, $\Delta$ varies
+# from sample to sample; where its root-mean-square over $\sigma_n$ is below 1 the ESS keeps most of the batch,
+# and it drops as that ratio passes 1 (larger $\varepsilon$, smaller noise).
+
+# %% jupyter={"source_hidden": true}
+z = np.random.default_rng(5).standard_normal(200_000)
+for ratio in (0.5, 2.0):
+    w = np.exp(z * ratio - ratio**2 / 2)
+    print(f"Delta/sigma = {ratio}: mean w = {w.mean():.3f}, ESS fraction = {w.sum()**2 / (w**2).sum() / w.size:.3f}, "
+          f"closed form {np.exp(-ratio**2):.3f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Bias or noise?
+# :label: nb05-bias
+#
+# A Jacobian off by a fixed factor 1.5, or one with relative noise $\sigma = 0.5$: which moves one enhanced sample
+# further from the first-order sample on average? Predict it from $E|b(1 + \sigma Z) - 1|$, then check with
+# `degrade_partials` on the transitions of §3.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb05-bias
+# :class: dropdown
+# :::
+#
+# The change of the correction is $(b(1+\sigma Z) - 1)\,J\,dc$. Bias 1.5: $|0.5|$ every time. Noise 0.5:
+# $E|0.5 Z| = 0.5\sqrt{2/\pi} \approx 0.40$. So the bias moves a sample further on average (by about 25%), but
+# always in the same direction, while the noise averages out over a buffer: a learner should mind the bias more.
+
+# %% jupyter={"source_hidden": true}
+generator = np.random.default_rng(6)
+exact_correction = context_sample_enhancement(sample["next_state"], sample["reward"], dc, sample["dobs_dc"],
+                                              sample["dreward_dc"], sample["dreward_dnext"])[1] - sample["reward"]
+for label, noise, bias in [("bias 1.5", 0.0, 1.5), ("noise 0.5", 0.5, 1.0)]:
+    partials = [degrade_partials(sample[key], noise, bias, generator) for key in ("dobs_dc", "dreward_dc", "dreward_dnext")]
+    degraded = context_sample_enhancement(sample["next_state"], sample["reward"], dc, *partials)[1] - sample["reward"]
+    print(f"{label}: mean |change of the correction| / mean |correction| = "
+          f"{np.abs(degraded - exact_correction).mean() / np.abs(exact_correction).mean():.3f}")
+
+# %% [markdown] jupyter={"source_hidden": true}
+# (The reward's correction mixes three partials, each with its own draw, so the ratios are near, not exactly at,
+# 0.5 and 0.40.)
+#
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} Clipping the weights
+# :label: nb05-clip
+#
+# Importance weights are clipped in practice to bound their variance. Rerun the sweep of §1 along $p$ with
+# `max_weight=1.2`. From which $|dc|$ on is the clipped estimator worse than CEBE, and why does the clip bias it?
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb05-clip
+# :class: dropdown
+# :::
+#
+# A clipped weight no longer has mean 1 under $T_{c_0}$: once some ratio exceeds 1.2 the reweighted kernel loses
+# mass toward those cells, a first-order bias in $dc$. CEBE stays exact along $p$.
+
+# %% jupyter={"source_hidden": true}
+clipped = estimator_sweep(cliff, [0.1, 0.0], dc_grid, direction=(1.0, 0.0), gamma=0.9, max_weight=1.2)
+binding = dc_grid[clipped.sup_error["importance"] > 1e-10]
+print("clipped importance weights err from |dc| =", f"{binding.min():.3g}" if binding.size else "never (in this grid)")
+print(pd.DataFrame({"dc": dc_grid, "cebe": clipped.sup_error["cebe"], "importance (clip 1.2)": clipped.sup_error["importance"]})
+      .round(5).to_string(index=False))
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
