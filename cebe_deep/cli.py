@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--results", type=Path, help="write evaluation.csv, summary.csv and sweep.png here")
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
+    sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
+                                                              "(train, resume, evaluate, extend, conflict); write nothing")
     _add_evaluation_arguments(sweep)
 
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")
@@ -264,6 +266,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     configs = _checked_configs(args, methods, args.seeds)
     _check_evaluation_arguments(args, [(args.task, args.dimension)])
+    if args.dry_run:
+        return _plan_sweep(args, configs)
     root, results = _output_folders((args.root, "--root"), (args.results, "--results"))
     executor = make_executor(args.backend, args.workers)
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
@@ -279,6 +283,27 @@ def _run_sweep(args: argparse.Namespace) -> int:
     _, comparison = _summary_outputs(table, configs[0].eps, results)
     print(comparison.to_string(index=False))
     print(headline(comparison).to_string(index=False))
+    return 0
+
+
+def _plan_sweep(args: argparse.Namespace, configs) -> int:
+    """``sweep --dry-run``: one line per run (what the sweep would do with it), nothing written; exit 2 when a
+    run directory holds another config (the sweep would fail that run)."""
+    from cebe_deep.sweeps import plan_run, run_dir_for
+
+    for path, flag in ((args.root, "--root"), (args.results, "--results")):
+        if path is not None and path.exists() and not path.is_dir():
+            raise UsageError(f"{flag} {path}: exists and is not a folder")
+    plans = [(config, run_dir_for(args.root, config), *plan_run(config, run_dir_for(args.root, config))) for config in configs]
+    for config, run_dir, action, detail in plans:
+        print(f"{action:9s} {run_dir}  ({detail})")
+    counts = {action: sum(plan[2] == action for plan in plans) for action in dict.fromkeys(plan[2] for plan in plans)}
+    print(f"{len(plans)} runs: " + ", ".join(f"{count} {action}" for action, count in counts.items())
+          + (f"; results to {args.results}" if args.results else ""))
+    conflicts = [str(plan[1]) for plan in plans if plan[2] == "conflict"]
+    if conflicts:
+        raise UsageError(f"{len(conflicts)} run directories hold another config (first: {conflicts[0]}); "
+                         "use another --root")
     return 0
 
 

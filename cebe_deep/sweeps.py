@@ -20,9 +20,9 @@ from tqdm.auto import tqdm
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
 from cebe_deep.executors import LocalExecutor
-from cebe_deep.training import train
+from cebe_deep.training import STATE_FILE, is_trained, train
 
-__all__ = ["Job", "JobResult", "run_job", "run_dir_for", "sweep", "collect"]
+__all__ = ["Job", "JobResult", "run_job", "run_dir_for", "plan_run", "sweep", "collect"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,35 @@ def run_job(job: Job) -> JobResult:
 
 def run_dir_for(root: str | Path, config: TrainConfig) -> Path:
     return Path(root) / config.task / config.method / f"seed{config.seed}"
+
+
+def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
+    """What a sweep would do with ``run_dir`` for ``config``, touching nothing: ``(action, detail)`` with action
+    ``train`` (nothing there yet, or a config but no checkpoint), ``resume`` (from its checkpoint), ``evaluate``
+    (trained: evaluated only), ``extend`` (trained or checkpointed at a smaller ``total_steps``) or ``conflict``
+    (another config is there: the sweep would fail this run; the detail names the fields)."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        return "train", "new run"
+    try:
+        existing = TrainConfig.from_json(json.loads(config_path.read_text()))
+    except (ValueError, TypeError) as error:
+        return "conflict", f"unreadable config.json ({error})"
+    changed = [name for name in existing.to_json() if getattr(existing, name) != getattr(config, name)]
+    checkpointed = (run_dir / "checkpoint" / "model.zip").exists()
+    if changed == ["total_steps"] and config.total_steps > existing.total_steps:
+        if is_trained(run_dir) and not (run_dir / "checkpoint" / STATE_FILE).exists():
+            return "conflict", f"finished at {existing.total_steps} steps without its final state: cannot be extended"
+        return "extend", f"{existing.total_steps} -> {config.total_steps} steps"
+    if changed:
+        return "conflict", "; ".join(f"{name}: {getattr(existing, name)!r} there, {getattr(config, name)!r} now"
+                                     for name in changed)
+    if is_trained(run_dir):
+        return "evaluate", "trained"
+    if checkpointed:
+        return "resume", "from its last checkpoint"
+    return "train", "config written, no checkpoint yet: starts over"
 
 
 def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, points: int = 11, episodes: int = 32,

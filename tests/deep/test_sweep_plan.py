@@ -1,0 +1,118 @@
+"""``cebe-deep sweep --dry-run``: what each run would do, nothing written; and every sweep of
+results/commands.sh passes it, so a mistyped flag there fails here, not hours into a queue."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cebe_deep.cli import main
+from cebe_deep.config import make_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8"]
+
+
+def _plan(capsys, *argv):
+    status = main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *argv, "--dry-run"])
+    return status, capsys.readouterr()
+
+
+def test_dry_run_says_what_each_run_would_do_and_writes_nothing(tmp_path, capsys):
+    root, results = tmp_path / "runs", tmp_path / "results"
+    status, out = _plan(capsys, *TINY, "--root", str(root), "--results", str(results))
+    assert status == 0 and out.out.startswith("train ") and "1 runs: 1 train" in out.out
+    assert not root.exists() and not results.exists()
+
+    run = root / "SimpleDirection" / "cse" / "seed0"
+    assert main(["train", "--task", "SimpleDirection", "--method", "cse", "--out", str(run), "--no-progress", *TINY]) == 0
+    capsys.readouterr()
+    assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("evaluate ")
+    # a larger budget extends the finished run (its final state is kept: a tiny buffer)
+    status, out = _plan(capsys, *TINY[2:], "--steps", "400", "--root", str(root))
+    assert status == 0 and out.out.startswith("extend ") and "200 -> 400 steps" in out.out
+    # another config in the same directory: the sweep would fail the run; the plan names the field, exit 2
+    status, out = _plan(capsys, *TINY, "--eps", "0.2", "--root", str(root))
+    assert status == 2 and out.out.startswith("conflict ") and "eps: 0.1 there, 0.2 now" in out.out
+    assert "use another --root" in out.err
+    # a run with a config but no checkpoint starts over; one with a checkpoint resumes
+    (run / "model.zip").unlink()
+    shutil.rmtree(run / "checkpoint")
+    assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("train ")
+    (run / "checkpoint").mkdir()
+    (run / "checkpoint" / "model.zip").write_bytes(b"")
+    assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("resume ")
+    assert json.loads((run / "config.json").read_text())["total_steps"] == 200  # the plan changed nothing
+
+
+def test_dry_run_still_refuses_bad_flags(tmp_path, capsys):
+    status, out = _plan(capsys, "--eps", "-1", "--root", str(tmp_path))
+    assert status == 2 and "--eps" in out.err and "Traceback" not in out.err
+
+
+# ------------------------------------------------------------------------- results/commands.sh
+SHIM = """#!{python}
+import json, os, sys
+with open(os.environ["CEBE_RECORD"], "a") as record:
+    record.write(json.dumps([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
+"""
+
+
+def _recorded_commands(tmp_path: Path, section: str, part: str = "") -> list[list[str]]:
+    """Run results/commands.sh SECTION [PART] in an empty copy of the repository layout, with ``cebe-deep`` and
+    ``python`` replaced by a shim that records their arguments; returns the recorded command lines."""
+    work = tmp_path / "work"
+    (work / "results").mkdir(parents=True, exist_ok=True)
+    shims = tmp_path / "bin"
+    shims.mkdir(exist_ok=True)
+    for name in ("cebe-deep", "python"):
+        (shims / name).write_text(SHIM.format(python=sys.executable))
+        (shims / name).chmod(0o755)
+    # the open section's extrapolation part copies the finished CheetahVelocity runs of the authors' section:
+    # give it stand-ins with those runs' configs, so that its sweep must find them trained with the same config
+    for method in ("baseline", "cse", "ldr") if section == "open" else ():
+        for seed in range(5):
+            run = work / "runs" / "authors" / "CheetahVelocity" / method / f"seed{seed}"
+            run.mkdir(parents=True, exist_ok=True)
+            config = make_config("CheetahVelocity", method, "authors", seed=seed)
+            (run / "config.json").write_text(json.dumps(config.to_json()))
+            (run / "model.zip").write_text("")
+            (run / "train_summary.json").write_text("{}")
+    record = tmp_path / f"record-{section}-{part or 'all'}.jsonl"
+    environment = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}", CEBE_RECORD=str(record))
+    completed = subprocess.run(["bash", str(ROOT / "results" / "commands.sh"), section, *([part] if part else [])],
+                               cwd=work, env=environment, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+
+@pytest.mark.parametrize("section", ["authors", "open"])
+def test_every_sweep_of_commands_sh_passes_its_dry_run(section, tmp_path, capsys, monkeypatch):
+    commands = _recorded_commands(tmp_path, section)
+    sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
+    assert len(sweeps) >= (7 if section == "authors" else 30)  # every cell of the section was reached
+    monkeypatch.chdir(tmp_path / "work")  # the commands' relative --root / --results land in the copy
+    for arguments in sweeps:
+        status = main(["sweep", *arguments, "--dry-run"])
+        output = capsys.readouterr()
+        assert status == 0, f"cebe-deep sweep {' '.join(arguments)}: {output.err.strip()}"
+        if "runs/open/extrapolation" in arguments:  # the copied CheetahVelocity runs are only evaluated
+            assert "15 runs: 15 evaluate" in output.out, output.out
+    scripts = [command[1] for command in commands if command[0] == "python"]
+    for script in scripts:  # the scripts the section runs exist
+        assert (ROOT / script).exists(), script
+
+
+def test_a_committed_cell_is_skipped(tmp_path):
+    folder = tmp_path / "work" / "results" / "authors" / "SimpleDirection"
+    folder.mkdir(parents=True)
+    (folder / "evaluation.csv").write_text("")
+    commands = _recorded_commands(tmp_path, "authors")
+    assert not any("results/authors/SimpleDirection" in command for command in commands)
+    assert any("results/authors/PendulumGoal" in command for command in commands)
