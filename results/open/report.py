@@ -57,6 +57,7 @@ EXTRAPOLATION_C0 = 2.0
 EPS_VALUES = ("0.05", "0.1", "0.2", "0.4")
 SHAPES = ("sphere", "ball")
 FONT = dict(title=15, label=14, ticks=12, legend=13)  # slide-sized: nothing under 12 pt
+REFERENCE_TASK = "PendulumGoal"  # results/authors/<task>: SAC and LDR under the authors' protocol (10 seeds)
 METHOD_LABELS = {"baseline": "SAC (baseline)", "cse": "SAC + CSE", "ldr": "SAC + LDR"}
 METHOD_COLORS = {"baseline": "tab:gray", "cse": "tab:blue", "ldr": "tab:orange", "cse-importance": "tab:purple"}
 
@@ -265,6 +266,53 @@ def _named_context_means(table: pd.DataFrame, sweep: str) -> pd.DataFrame:
     return means[means["sweep"] == sweep]
 
 
+def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool = False,
+                    radius: float = 0.1) -> np.ndarray:
+    """One number per seed: its mean return over the contexts away from c0.  ``sweeps=False``: the authors' test
+    contexts #1 onwards (#0 is c0); ``sweeps=True``: every point of the one-axis sweeps farther than ``radius``
+    from c0 (the training ball of the authors' eps)."""
+    means = seed_means(table)
+    if method is not None:
+        means = means[means["method"] == method]
+    if not sweeps:
+        means = means[(means["sweep"] == "authors") & (means["sweep_value"] > 0)]
+    else:
+        means = means[means["sweep"].str.startswith("context_")]
+        columns = sorted((c for c in means.columns if c.startswith("context_")), key=lambda c: int(c.split("_")[1]))
+        from cebe_deep.config import make_task_env
+
+        env = make_task_env(str(table["task"].iloc[0]))
+        c0 = np.asarray(env.unwrapped.default_context, dtype=np.float64)
+        env.close()
+        distance = np.linalg.norm(means[columns].to_numpy(np.float64) - c0[: len(columns)], axis=1)
+        means = means[distance > radius + 1e-9]
+    return means.groupby("seed")["episode_return"].mean().to_numpy()
+
+
+def reference_table(root: Path) -> pd.DataFrame | None:
+    """results/authors/PendulumGoal/evaluation.csv beside ``root`` (results/open): SAC and LDR under the authors'
+    protocol, the reference of the Jacobian and eps cells; None where it is not there."""
+    return read_evaluation(Path(root).parent / "authors" / REFERENCE_TASK)
+
+
+def _difference_row(label: str, candidate: np.ndarray, others: dict[str, np.ndarray | None]) -> dict:
+    row = dict(cell=label, seeds=len(candidate))
+    for name, other in others.items():
+        if other is None or len(other) == 0 or len(candidate) == 0:
+            row[name] = (math.nan, math.nan, math.nan)
+        else:
+            row[name] = welch_interval(candidate, other, LEVEL)
+    return row
+
+
+def _print_differences(rows: list[dict], names: list[str]) -> None:
+    print("| cell | seeds | " + " | ".join(names) + " |\n|---|---|" + "---|" * len(names))
+    for row in rows:
+        cells = [_cell(*row[name], signed=True) + (f" ({_sign(row[name][1], row[name][2])})"
+                                                   if not math.isnan(row[name][0]) else "") for name in names]
+        print(f"| {row['cell']} | {row['seeds']} | {' | '.join(cells)} |")
+
+
 def read_run_logs(folder: Path, name: str) -> tuple[pd.DataFrame, str]:
     """The ``name`` (``fd_cost`` or ``importance``) logs of a cell's runs: from ``folder/run_logs.csv`` if present,
     else from the run directories named in ``folder/evaluation.csv`` (with a note saying so); an empty frame and
@@ -340,6 +388,27 @@ def jacobian_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list
     return pd.DataFrame(per_context), pd.DataFrame(pooled), missing, cost
 
 
+def jacobian_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
+    """Per cell, Welch differences of the seeds' mean return over the authors' contexts away from c0: the cell
+    minus CSE with exact Jacobians (noise-0), minus SAC and minus LDR (results/authors/PendulumGoal); the
+    comparisons' names."""
+    names = ["- exact CSE", "- SAC", "- LDR"]
+    exact_table = read_evaluation(root / "jacobians" / "noise-0")
+    exact = away_seed_means(exact_table, "cse") if exact_table is not None else None
+    reference = reference_table(root)
+    baseline = away_seed_means(reference, "baseline") if reference is not None else None
+    ldr = away_seed_means(reference, "ldr") if reference is not None else None
+    rows = []
+    for name in JACOBIAN_CELLS:
+        table = read_evaluation(root / "jacobians" / name)
+        if table is None:
+            continue
+        candidate = away_seed_means(table, "cse")
+        rows.append(_difference_row(name, candidate, {"- exact CSE": None if name == "noise-0" else exact,
+                                                      "- SAC": baseline, "- LDR": ldr}))
+    return rows, names
+
+
 def print_jacobians(root: Path = ROOT) -> None:
     per_context, pooled, missing, cost = jacobian_tables(root)
     print("### OQ3: CSE with inexact Jacobians (PendulumGoal, authors' test contexts)\n")
@@ -360,6 +429,12 @@ def print_jacobians(root: Path = ROOT) -> None:
         whole = pooled[pooled["cell"] == name].iloc[0]
         cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
         print(f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
+    rows, names = jacobian_differences(root)
+    print(f"\nDifferences of a seed's mean return over the authors' contexts away from c0 (#1 onwards), Welch "
+          f"{LEVEL:.0%} intervals; SAC and LDR: results/authors/{REFERENCE_TASK} (the authors' protocol, all its seeds)"
+          + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
+          + ".\n")
+    _print_differences(rows, names)
     if cost:
         print("\nFinite-difference cost (fd_cost.json, mean over runs):\n")
         for name, (logs, note) in cost.items():
@@ -639,6 +714,33 @@ def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]
     return pd.DataFrame(per_context), pd.DataFrame(pooled), missing
 
 
+def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
+    """Per (eps, shape) cell, Welch differences of a seed's mean return away from c0, at the authors' test
+    contexts and over the one-axis sweeps outside the 0.1 ball: minus CSE at the authors' setting (0.1, sphere)
+    and minus LDR (results/authors/PendulumGoal)."""
+    names = ["authors' contexts: - CSE 0.1 sphere", "- LDR", "sweeps: - CSE 0.1 sphere", "sweeps: - LDR"]
+    reference = reference_table(root)
+    authors_table = read_evaluation(root / "eps" / "0.1-sphere")
+    base = {sweeps: away_seed_means(authors_table, "cse", sweeps) if authors_table is not None else None
+            for sweeps in (False, True)}
+    ldr = {sweeps: away_seed_means(reference, "ldr", sweeps) if reference is not None else None for sweeps in (False, True)}
+    rows = []
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            name = f"{eps}-{shape}"
+            table = read_evaluation(root / "eps" / name)
+            if table is None:
+                continue
+            authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
+            row = _difference_row(name, authors, {names[0]: None if name == "0.1-sphere" else base[False],
+                                                  names[1]: ldr[False]})
+            row.update({key: value for key, value in _difference_row(
+                name, sweeps, {names[2]: None if name == "0.1-sphere" else base[True], names[3]: ldr[True]}).items()
+                        if key in names[2:]})
+            rows.append(row)
+    return rows, names
+
+
 def print_eps(root: Path = ROOT) -> None:
     per_context, pooled, missing = eps_tables(root)
     print("### eps and the perturbation shape (PendulumGoal, CSE)\n")
@@ -659,6 +761,13 @@ def print_eps(root: Path = ROOT) -> None:
             cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
             print(f"| {eps} | {shape} | {int(rows['seeds'].max())} | {' | '.join(cells)} "
                   f"| {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
+    rows, names = eps_differences(root)
+    print(f"\nDifferences of a seed's mean return away from c0, Welch {LEVEL:.0%} intervals: at the authors' "
+          "contexts #1 onwards, and over the one-axis sweeps' points outside the 0.1 ball around c0; LDR: "
+          f"results/authors/{REFERENCE_TASK} (all its seeds)"
+          + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
+          + ".\n")
+    _print_differences(rows, names)
 
 
 def plot_eps(path, root: Path = ROOT) -> None:

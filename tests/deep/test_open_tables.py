@@ -156,6 +156,31 @@ def test_jacobians_returns_against_sigma(tmp_path, capsys):
     assert "| noise sigma = 0 | not run yet |" in out and "| finite differences h = 0.0001 | not run yet |" in out
 
 
+def test_jacobians_differences_against_exact_cse_and_the_reference(tmp_path, capsys):
+    exact = [[-60.0, -62.0, -58.0], [-100.0, -110.0, -90.0], [-150.0, -140.0, -160.0]]
+    noisy = [[-70.0, -65.0, -75.0], [-200.0, -180.0, -190.0], [-260.0, -240.0, -250.0]]
+    reference = {"baseline": [[-60.0, -61.0, -59.0, -60.5], [-300.0, -320.0, -310.0, -305.0], [-400.0, -390.0, -410.0, -420.0]],
+                 "ldr": [[-65.0, -66.0, -64.0, -63.0], [-90.0, -95.0, -85.0, -92.0], [-120.0, -130.0, -125.0, -110.0]]}
+    write(tmp_path / "open" / "jacobians" / "noise-0", named_rows("PendulumGoal", "authors", {"cse": exact}))
+    write(tmp_path / "open" / "jacobians" / "noise-1.0", named_rows("PendulumGoal", "authors", {"cse": noisy}))
+    write(tmp_path / "authors" / "PendulumGoal", named_rows("PendulumGoal", "authors", reference))
+    report.print_jacobians(tmp_path / "open")
+    out = capsys.readouterr().out
+
+    def away(values):  # a seed's mean over #1 and #2
+        return np.mean(values[1:], axis=0)
+
+    assert (f"| noise-1.0 | 3 | {welch_cell(away(noisy), away(exact))} (below 0) | "
+            f"{welch_cell(away(noisy), away(reference['baseline']))} (above 0) | "
+            f"{welch_cell(away(noisy), away(reference['ldr']))} (below 0) |") in out
+    assert f"| noise-0 | 3 | - | {welch_cell(away(exact), away(reference['baseline']))}" in out
+    # without the reference folder the comparisons with SAC and LDR say so, and print no number
+    (tmp_path / "authors" / "PendulumGoal" / "evaluation.csv").unlink()
+    report.print_jacobians(tmp_path / "open")
+    out = capsys.readouterr().out
+    assert "(not found:" in out and f"| noise-1.0 | 3 | {welch_cell(away(noisy), away(exact))} (below 0) | - | - |" in out
+
+
 def test_jacobians_fd_cost_from_runs_then_collected(tmp_path, capsys):
     runs = tmp_path / "runs"
     values = [[-100.0, -120.0], [-200.0, -220.0], [-300.0, -310.0]]
@@ -229,6 +254,42 @@ def test_eps_table_and_missing_cells(tmp_path, capsys):
     away = np.mean(values[1:], axis=0)  # a seed's mean over #1 and #2
     assert f"| 0.2 | ball | 3 | {t_cell(values[0])} | {t_cell(values[1])} | {t_cell(values[2])} | {t_cell(away)} |" in out
     assert "| 0.05 | sphere | not run yet |" in out
+
+
+def test_eps_differences_at_the_authors_contexts_and_over_the_sweeps(tmp_path, capsys):
+    # sweep rows along the goal torque (context_3); c0 = (2, 1, 1, 0): the points 0.05 and 0 are inside the
+    # 0.1 ball, 0.5 and -0.5 outside; each seed's mean over the outside points is the mean of its two values
+    def sweep_rows(method, per_point):
+        rows = []
+        for tau, seeds in per_point.items():
+            for seed, mean in enumerate(seeds):
+                rows += rows_for("PendulumGoal", method, seed, "context_3", tau, (2.0, 1.0, 1.0, tau), mean)
+        return rows
+
+    authors = [[-50.0, -52.0, -51.0], [-100.0, -90.0, -95.0], [-120.0, -110.0, -130.0]]
+    wide = [[-55.0, -57.0, -56.0], [-80.0, -85.0, -70.0], [-100.0, -105.0, -95.0]]
+    sweeps_authors = {0.0: [-50.0, -51.0, -49.0], 0.05: [0.0, 0.0, 0.0], 0.5: [-80.0, -82.0, -84.0], -0.5: [-90.0, -86.0, -88.0]}
+    sweeps_wide = {0.0: [-55.0, -56.0, -54.0], 0.05: [9.0, 9.0, 9.0], 0.5: [-70.0, -74.0, -72.0], -0.5: [-76.0, -70.0, -73.0]}
+    ldr = [[-60.0, -61.0, -62.0, -63.0], [-85.0, -80.0, -90.0, -88.0], [-100.0, -98.0, -97.0, -104.0]]
+    sweeps_ldr = {0.0: [-60.0] * 4, 0.5: [-70.0, -71.0, -69.0, -72.0], -0.5: [-75.0, -74.0, -76.0, -73.0]}
+    write(tmp_path / "open" / "eps" / "0.1-sphere",
+          named_rows("PendulumGoal", "authors", {"cse": authors}) + sweep_rows("cse", sweeps_authors))
+    write(tmp_path / "open" / "eps" / "0.4-ball", named_rows("PendulumGoal", "authors", {"cse": wide}) + sweep_rows("cse", sweeps_wide))
+    write(tmp_path / "authors" / "PendulumGoal", named_rows("PendulumGoal", "authors", {"ldr": ldr}) + sweep_rows("ldr", sweeps_ldr))
+    report.print_eps(tmp_path / "open")
+    out = capsys.readouterr().out
+
+    def away(values):
+        return np.mean(values[1:], axis=0)
+
+    def outside(per_point):
+        return np.mean([per_point[0.5], per_point[-0.5]], axis=0)
+
+    assert (f"| 0.4-ball | 3 | {welch_cell(away(wide), away(authors))} (above 0) | {welch_cell(away(wide), away(ldr))}"
+            in out)
+    assert (f"| {welch_cell(outside(sweeps_wide), outside(sweeps_authors))} (above 0) | "
+            f"{welch_cell(outside(sweeps_wide), outside(sweeps_ldr))}") in out
+    assert f"| 0.1-sphere | 3 | - | {welch_cell(away(authors), away(ldr))}" in out
 
 
 def test_nothing_run_prints_not_run_yet_and_writes_no_figure(tmp_path, capsys):
