@@ -146,6 +146,9 @@ CLAIMS = {
 
 
 def _interval(row, name: str) -> str:
+    """``mean [low, high]`` of a difference; ``-`` where it was not computed (a method not in the sweep)."""
+    if pd.isna(row[name]):
+        return "-"
     return f"{row[name]:+.1f} [{row[name + '_low']:+.1f}, {row[name + '_high']:+.1f}]"
 
 
@@ -244,8 +247,9 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
                  (("baseline", row.baseline_mean), ("cse", row.cse_mean), ("ldr", row.ldr_mean))}
         where = "c0" if row.distance_from_c0 == 0 else ("" if row.away_from_c0 else "(in ball)")
         best = f" {simple_direction_optimal_return(np.array(context)):.1f} |" if optimum else ""
+        ldr = "-" if pd.isna(row.ldr_mean) else f"{row.ldr_mean:.1f}{marks['ldr']}"
         print(f"| {row.sweep} {where} | {row.sweep_value:g} | {context} | {row.baseline_mean:.1f}{marks['baseline']} "
-              f"| {row.cse_mean:.1f}{marks['cse']} | {row.ldr_mean:.1f}{marks['ldr']} | {zero:.1f} |{best} "
+              f"| {row.cse_mean:.1f}{marks['cse']} | {ldr} | {zero:.1f} |{best} "
               f"{_interval(row._asdict(), 'cse_minus_baseline')} | {_interval(row._asdict(), 'cse_minus_ldr')} |")
     print("\n\\* below the all-zero action's return at that context")
 
