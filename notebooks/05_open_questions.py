@@ -71,7 +71,7 @@ TRANSITIONS = 400 if SMALL else 4000  # sampled transitions for the single-sampl
 # |---|---|
 # | CEBE | the projected first-order kernel $T_{c_0} + \partial_c T\,dc$ (the paper's model) |
 # | pathwise | keeps $s'$, moves only the reward: what deterministic-style CSE can do when $s'$ is a grid cell |
-# | importance | keeps $s'$ and weights it by the exact ratio $T_{c_0+dc}(s'|s,a) / T_{c_0}(s'|s,a)$ |
+# | importance | keeps $s'$ and weights it by the exact ratio $T_{c_0+dc}(s' \mid s,a) / T_{c_0}(s' \mid s,a)$ |
 # | importance, first order | the same with the ratio to first order, $1 + \partial_c T\,dc / T_{c_0}$ |
 #
 # A finite state space has no transport map: a cell cannot move by $dc$. So here the pathwise estimator is the
