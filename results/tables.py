@@ -261,7 +261,13 @@ def refresh_readme(path: Path) -> None:
     """Rewrite every block ``<!-- tables.py COMMAND ARGS -->`` ... ``<!-- end -->`` of ``path`` with this
     script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs."""
     commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)), "ablation": ablation,
-                "differences": lambda folder: differences(Path(folder))}
+                "differences": lambda folder: differences(Path(folder)),
+                "open": lambda experiment: open_questions(experiment)}
+    text = path.read_text()
+    unknown = [match.group("command") for match in BLOCK.finditer(text) if match.group("command").split()[0] not in commands]
+    if unknown:
+        print(f"tables.py readme: {path}: unknown block command {unknown[0]!r}; known: {', '.join(commands)}", file=sys.stderr)
+        sys.exit(2)
 
     def render(match) -> str:
         name, *arguments = match.group("command").split()
@@ -270,7 +276,6 @@ def refresh_readme(path: Path) -> None:
             commands[name](*arguments)
         return match.group(1) + buffer.getvalue().rstrip() + "\n" + match.group(4)
 
-    text = path.read_text()
     path.write_text(BLOCK.sub(render, text))
     print(f"{path}: {len(BLOCK.findall(text))} blocks refreshed")
 

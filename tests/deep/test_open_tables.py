@@ -349,3 +349,26 @@ def test_reward_error_summary_by_hand():
     assert (row.mean_abs_error, row.max_abs_error, row.mean_error) == (1.5, 2.0, -1.0)
     assert row.mean_abs_reward_change == 1.5 and row.mean_velocity == 0.0
     assert (row.episode_sum_error, row.episode_sum_abs_error) == (-2.0, 3.0)  # episodes: (0, 2) and (-4, 4)
+
+
+def test_readme_blocks_are_printed_by_tables_py(tmp_path):
+    """``tables.py readme FILE`` rewrites each ``<!-- tables.py open ... -->`` block with what the command prints
+    (from the CSVs under the working directory's results/open), leaves the text around it, and refuses an
+    unknown block command in one line before writing anything."""
+    values = [[-50.0, -60.0, -55.0], [-200.0, -150.0, -100.0], [-300.0, -250.0, -320.0]]
+    write(tmp_path / "results" / "open" / "eps" / "0.2-ball", named_rows("PendulumGoal", "authors", {"cse": values}))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- tables.py open eps -->\nstale numbers\n<!-- end -->\noutro\n")
+    script = str(REPOSITORY / "results" / "tables.py")
+    result = subprocess.run([sys.executable, script, "readme", str(readme)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- tables.py open eps -->\n### eps and the perturbation shape") and text.endswith("<!-- end -->\noutro\n")
+    assert "stale numbers" not in text and f"| 0.2 | ball | 3 | {t_cell(values[0])} |" in text
+
+    readme.write_text("<!-- tables.py nonsense x -->\nkeep\n<!-- end -->\n")
+    result = subprocess.run([sys.executable, script, "readme", str(readme)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "unknown block command 'nonsense x'" in result.stderr
+    assert "Traceback" not in result.stderr and "keep" in readme.read_text()
