@@ -277,6 +277,12 @@ def _run_sweep(args: argparse.Namespace) -> int:
         executor.shutdown(wait=True, cancel_futures=True)  # running workers checkpoint; queued runs do not start
         raise
     executor.shutdown(wait=True)
+    failures = table.attrs.get("failures", [])
+    if failures:  # a results folder missing runs would look complete: write none
+        print(f"{PROGRAM}: {len(failures)} of {len(configs)} runs did not finish (first: {failures[0]}); finished runs "
+              f"and checkpoints are kept under {root}, nothing written to --results; rerun the same command to "
+              "resume", file=sys.stderr)
+        return 130 if table.attrs.get("interrupted") else 1
     if table.empty:
         raise UsageError("no run finished (see the failures above)")
     table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
 from cebe_deep.executors import LocalExecutor
-from cebe_deep.training import STATE_FILE, is_trained, train
+from cebe_deep.training import STATE_FILE, TrainingInterrupted, is_trained, train
 
 __all__ = ["Job", "JobResult", "run_job", "run_dir_for", "plan_run", "sweep", "collect"]
 
@@ -98,7 +98,9 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
 def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, points: int = 11, episodes: int = 32,
           span: float | None = None, progress: bool = True, contexts: str | None = None) -> pd.DataFrame:
     """Train and evaluate every config (finished runs are kept, interrupted ones resume); returns and writes
-    ``root/<task>/evaluation.csv`` (all runs of the task, tidy).  A failed run is reported, not fatal.
+    ``root/<task>/evaluation.csv`` (all runs of the task, tidy).  A failed run is reported, not fatal: the
+    returned table's ``attrs["failures"]`` lists ``task/method/seed<k>: Error: message`` for each, and
+    ``attrs["interrupted"]`` says whether one of them was a run stopped by SIGINT / SIGTERM (checkpointed).
     ``contexts`` chooses the evaluation contexts (see :func:`cebe_deep.evaluation.evaluation_grid`); a run
     evaluated earlier with other settings is evaluated again.
     """
@@ -115,7 +117,7 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
     executor = LocalExecutor() if owned else executor
     futures = {executor.submit(run_job, Job(config, str(run_dir_for(root, config)), points, episodes, span, contexts)): config
                for config in configs}
-    failures = []
+    failures, interrupted = [], False
     with tqdm(total=len(futures), disable=not progress, desc="runs", unit="run") as bar:
         for future in concurrent.futures.as_completed(futures):
             config = futures[future]
@@ -124,12 +126,15 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
                 bar.set_postfix_str(f"{config.method}/seed{config.seed}: {result.steps_per_second:.0f} steps/s")
             except Exception as error:  # noqa: BLE001 - one failed run must not lose the others
                 failures.append(f"{config.task}/{config.method}/seed{config.seed}: {type(error).__name__}: {error}")
+                interrupted |= isinstance(error, TrainingInterrupted)
             bar.update(1)
     if owned:
         executor.shutdown(wait=True)
     for failure in failures:
         print(f"run failed: {failure}")
-    return collect(root, sorted({config.task for config in configs}))
+    table = collect(root, sorted({config.task for config in configs}))
+    table.attrs.update(failures=failures, interrupted=interrupted)
+    return table
 
 
 def collect(root: str | Path, tasks: Sequence[str]) -> pd.DataFrame:

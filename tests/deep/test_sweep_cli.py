@@ -1,5 +1,6 @@
-"""``cebe-deep sweep --dry-run``: what each run would do, nothing written; and every sweep of
-results/commands.sh passes it, so a mistyped flag there fails here, not hours into a queue."""
+"""``cebe-deep sweep`` as a queue uses it: ``--dry-run`` says what each run would do and writes nothing; every
+sweep of results/commands.sh passes it (a mistyped flag fails here, not hours into a queue); a sweep with a run
+that did not finish writes no results folder (it would look complete) and exits non-zero."""
 
 from __future__ import annotations
 
@@ -49,6 +50,36 @@ def test_dry_run_says_what_each_run_would_do_and_writes_nothing(tmp_path, capsys
     (run / "checkpoint" / "model.zip").write_bytes(b"")
     assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("resume ")
     assert json.loads((run / "config.json").read_text())["total_steps"] == 200  # the plan changed nothing
+
+
+def test_a_sweep_with_a_failed_run_writes_no_results(tmp_path, capsys):
+    root, results = tmp_path / "runs", tmp_path / "results"
+    conflicting = root / "SimpleDirection" / "cse" / "seed1"
+    conflicting.mkdir(parents=True)
+    (conflicting / "config.json").write_text(json.dumps(make_config("SimpleDirection", "cse", seed=1, eps=0.3).to_json()))
+    status = main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "2", *TINY, "--points", "2",
+                   "--episodes", "1", "--root", str(root), "--results", str(results), "--backend", "serial"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "1 of 2 runs did not finish (first: SimpleDirection/cse/seed1: ConfigError" in captured.err
+    assert "nothing written to --results" in captured.err and "Traceback" not in captured.err
+    assert not (results / "evaluation.csv").exists()
+    assert (root / "SimpleDirection" / "cse" / "seed0" / "model.zip").exists()  # the finished run is kept
+
+
+def test_an_interrupted_run_makes_the_sweep_exit_130(tmp_path, capsys, monkeypatch):
+    from cebe_deep import sweeps
+    from cebe_deep.training import TrainingInterrupted
+
+    def interrupted(config, run_dir, progress=False):
+        raise TrainingInterrupted(run_dir, 100, "SIGINT")
+
+    monkeypatch.setattr(sweeps, "train", interrupted)
+    status = main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *TINY, "--points", "2",
+                   "--episodes", "1", "--root", str(tmp_path / "runs"), "--results", str(tmp_path / "results"),
+                   "--backend", "serial"])
+    assert status == 130 and "rerun the same command to resume" in capsys.readouterr().err
+    assert not (tmp_path / "results" / "evaluation.csv").exists()
 
 
 def test_dry_run_still_refuses_bad_flags(tmp_path, capsys):
