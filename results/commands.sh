@@ -7,7 +7,9 @@
 #
 #   bash results/commands.sh authors     # the paper's experiments under the authors' protocol (results/authors/)
 #   bash results/commands.sh quick       # the earlier quick-profile runs
-#   bash results/commands.sh open        # the open questions of issue 14 (results/open/; not run yet)
+#   bash results/commands.sh open [PART] # the open questions of issue 14 (results/open/)
+# Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
+# (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it).
 set -euo pipefail
 section=${1:-authors}
 
