@@ -10,11 +10,12 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import signal
 from typing import Any, Callable
 
 from cebe_deep.config import ConfigError
 
-__all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "BACKENDS", "make_executor"]
+__all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "BACKENDS", "make_executor", "stop_requested"]
 
 
 class SerialExecutor:
@@ -32,11 +33,24 @@ class SerialExecutor:
         pass
 
 
-def _init_worker() -> None:
+_STOP_EVENT = None  # in a LocalExecutor's worker: the executor's "stop the sweep" event
+
+
+def _init_worker(stop_event=None) -> None:
     import torch
 
+    global _STOP_EVENT
+    _STOP_EVENT = stop_event
+    # SIGTERM outside training (idle, evaluating) must not kill the worker: a dead worker breaks the whole pool,
+    # and its siblings' runs would end without a checkpoint.  While training, train() handles it (checkpoint, stop).
+    signal.signal(signal.SIGTERM, lambda number, frame: None)
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def stop_requested() -> bool:
+    """True in a worker of a :class:`LocalExecutor` whose sweep is stopping (:meth:`LocalExecutor.stop_runs`)."""
+    return _STOP_EVENT is not None and _STOP_EVENT.is_set()
 
 
 class LocalExecutor(concurrent.futures.ProcessPoolExecutor):
@@ -45,7 +59,18 @@ class LocalExecutor(concurrent.futures.ProcessPoolExecutor):
     def __init__(self, max_workers: int = 2):
         if not (isinstance(max_workers, int) and max_workers >= 1):
             raise ConfigError(f"--workers (max_workers) must be an integer >= 1, got {max_workers!r}")
-        super().__init__(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+        context = multiprocessing.get_context("spawn")
+        self._stop_event = context.Event()
+        super().__init__(max_workers=max_workers, mp_context=context, initializer=_init_worker,
+                         initargs=(self._stop_event,))
+
+    def stop_runs(self) -> None:
+        """Stop the sweep: no worker starts another run (:func:`stop_requested`), and each running run gets
+        SIGTERM, so it checkpoints and stops (see :func:`cebe_deep.training.train`)."""
+        self._stop_event.set()
+        for process in list((self._processes or {}).values()):
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
 
 
 class RayExecutor:

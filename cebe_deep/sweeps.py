@@ -9,7 +9,10 @@ interruption (or on a fresh machine with the run directories copied over) redoes
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -19,7 +22,7 @@ from tqdm.auto import tqdm
 
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
-from cebe_deep.executors import LocalExecutor
+from cebe_deep.executors import LocalExecutor, stop_requested
 from cebe_deep.training import STATE_FILE, TrainingInterrupted, is_trained, train
 
 __all__ = ["Job", "JobResult", "run_job", "run_dir_for", "plan_run", "sweep", "collect"]
@@ -49,8 +52,14 @@ class JobResult:
     error: str | None = None
 
 
+class RunNotStarted(Exception):
+    """A run not started because its sweep was stopping (SIGTERM)."""
+
+
 def run_job(job: Job) -> JobResult:
     """The unit of work an executor runs (module level, so it pickles for processes and Ray)."""
+    if stop_requested():
+        raise RunNotStarted(f"{job.run_dir}: not started, the sweep is stopping")
     result = train(job.config, job.run_dir, progress=False)
     run_dir = Path(job.run_dir)
     spec_path = run_dir / "evaluation.json"
@@ -95,6 +104,33 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
     return "train", "config written, no checkpoint yet: starts over"
 
 
+@contextlib.contextmanager
+def _forward_sigterm(executor, futures):
+    """While a sweep waits for its runs: SIGTERM (``kill``, a batch system's stop) cancels the runs not started and
+    is passed on to the worker processes, whose runs checkpoint and stop (their futures then fail with
+    :class:`~cebe_deep.training.TrainingInterrupted`, and the sweep reports itself interrupted); a second SIGTERM
+    stops at once (a worker between two runs may then end abruptly; checkpoints are atomic).  Ctrl-C needs no forwarding: the terminal sends SIGINT to the workers too.  Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+
+    def handler(number, frame):
+        if received:
+            raise KeyboardInterrupt
+        received.append(number)
+        for future in futures:
+            future.cancel()  # runs not handed to a worker yet
+        if hasattr(executor, "stop_runs"):
+            executor.stop_runs()  # the workers start no other run; running ones checkpoint and stop
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, points: int = 11, episodes: int = 32,
           span: float | None = None, progress: bool = True, contexts: str | None = None) -> pd.DataFrame:
     """Train and evaluate every config (finished runs are kept, interrupted ones resume); returns and writes
@@ -118,7 +154,8 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
     futures = {executor.submit(run_job, Job(config, str(run_dir_for(root, config)), points, episodes, span, contexts)): config
                for config in configs}
     failures, interrupted = [], False
-    with tqdm(total=len(futures), disable=not progress, desc="runs", unit="run") as bar:
+    with tqdm(total=len(futures), disable=not progress, desc="runs", unit="run") as bar, \
+            _forward_sigterm(executor, futures):
         for future in concurrent.futures.as_completed(futures):
             config = futures[future]
             try:
@@ -126,7 +163,7 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
                 bar.set_postfix_str(f"{config.method}/seed{config.seed}: {result.steps_per_second:.0f} steps/s")
             except Exception as error:  # noqa: BLE001 - one failed run must not lose the others
                 failures.append(f"{config.task}/{config.method}/seed{config.seed}: {type(error).__name__}: {error}")
-                interrupted |= isinstance(error, TrainingInterrupted)
+                interrupted |= isinstance(error, (TrainingInterrupted, RunNotStarted, concurrent.futures.CancelledError))
             bar.update(1)
     if owned:
         executor.shutdown(wait=True)

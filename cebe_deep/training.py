@@ -211,6 +211,9 @@ class TrainingInterrupted(Exception):
         super().__init__(f"{signal_name}: checkpoint of {run_dir} written at step {num_timesteps}; rerun to resume")
         self.run_dir, self.num_timesteps, self.signal_name = run_dir, num_timesteps, signal_name
 
+    def __reduce__(self):  # pickled from a worker process back to its sweep: rebuild from the fields
+        return type(self), (self.run_dir, self.num_timesteps, self.signal_name)
+
 
 class AtomicCheckpointCallback(BaseCallback):
     """Checkpoints through :func:`save_checkpoint` every ``checkpoint_every`` env steps, and at once when

@@ -147,3 +147,42 @@ def test_a_committed_cell_is_skipped(tmp_path):
     commands = _recorded_commands(tmp_path, "authors")
     assert not any("results/authors/SimpleDirection" in command for command in commands)
     assert any("results/authors/PendulumGoal" in command for command in commands)
+
+
+def test_sigterm_to_a_sweep_checkpoints_its_running_runs_and_starts_no_other(tmp_path):
+    """``kill PID`` of a sweep (a batch system's stop, or a queue stopped by hand) is passed on to its workers:
+    the running runs checkpoint and stop, the queued run does not start, no results are written, exit 130."""
+    import signal
+    import time
+
+    root, results = tmp_path / "runs", tmp_path / "results"
+    command = [sys.executable, "-m", "cebe_deep", "sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "3",
+               "--steps", "400000", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8",
+               "--checkpoint-every", "1000000", "--workers", "2", "--root", str(root), "--results", str(results)]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = [root / "SimpleDirection" / "cse" / f"seed{seed}" for seed in range(3)]
+    deadline = time.monotonic() + 120
+    while not all(any((run / "monitor").glob("*.monitor.csv")) for run in runs[:2]):  # both workers are training
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-2000:]
+        time.sleep(0.5)
+    time.sleep(2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "3 runs did not finish" in err and "Traceback" not in err
+    for run in runs[:2]:  # checkpointed on the signal (the periodic checkpoint is beyond the budget)
+        assert (run / "checkpoint" / "model.zip").exists() and not (run / "model.zip").exists()
+    assert not (runs[2] / "config.json").exists()  # the queued run never started
+    assert not (results / "evaluation.csv").exists()
+
+
+def test_an_interruption_crosses_the_process_boundary_intact():
+    """A worker's TrainingInterrupted is pickled back to its sweep; unpicklable, it used to break the whole process
+    pool (and with it the sibling runs, killed without a checkpoint)."""
+    import pickle
+
+    from cebe_deep.training import TrainingInterrupted
+
+    error = pickle.loads(pickle.dumps(TrainingInterrupted(Path("runs/x/seed0"), 1234, "SIGTERM")))
+    assert (error.run_dir, error.num_timesteps, error.signal_name) == (Path("runs/x/seed0"), 1234, "SIGTERM")
+    assert "checkpoint of runs/x/seed0 written at step 1234" in str(error)
