@@ -244,7 +244,7 @@ for h in (1e-2, 1e-4):
 #
 # Each question has one command in `results/commands.sh` (`bash results/commands.sh open <part>`), 5 seeds per
 # cell under the authors' protocol, and its answer printed from the committed CSVs by `results/tables.py open`.
-# The cells below print the same tables (from `results/open/report.py`) and show the figures. A question whose
+# The cells below print the same tables (from `results/open/report/`) and show the figures. A question whose
 # runs have not been committed yet says "not run yet"; `results/open/README.md` says what was run and what was not.
 #
 # Read every difference by its 95% interval over seeds: an interval that holds 0 is "no detectable effect at this
@@ -252,8 +252,9 @@ for h in (1e-2, 1e-4):
 
 # %%
 def open_report():
-    """results/open/report.py as a module (results/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("open_report", RESULTS / "open" / "report.py")
+    """results/open/report/ as a package (results/ is not an installed package)."""
+    folder = RESULTS / "open" / "report"
+    spec = importlib.util.spec_from_file_location("open_report", folder / "__init__.py", submodule_search_locations=[str(folder)])
     module = importlib.util.module_from_spec(spec)
     sys.modules["open_report"] = module
     spec.loader.exec_module(module)

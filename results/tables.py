@@ -11,8 +11,8 @@
     python results/tables.py open all          # every open question (dimension jacobians stochastic extrapolation eps)
     python results/tables.py open collect-logs # copy the runs' fd_cost.json / importance.json into results/open
 
-The ``open`` tables and figures are :mod:`results/open/report.py` (read from ``results/open/<experiment>/``;
-a folder not written yet prints "not run yet").
+The ``open`` tables and figures come from the package ``results/open/report/``, one module per experiment; they
+read ``results/open/<experiment>/``, and a folder not written yet prints "not run yet".
 
 The per-context numbers are those of ``summary.csv`` / ``comparison.csv`` / ``headline.csv`` (written by
 ``cebe-deep sweep`` or ``cebe-deep summarize``); per-seed numbers come from ``evaluation.csv`` through
@@ -281,10 +281,11 @@ def refresh_readme(path: Path) -> None:
 
 
 def open_report():
-    """results/open/report.py as a module (results/ is not a package)."""
+    """results/open/report/ as a package (results/ is not an installed package)."""
     name = "results_open_report"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "open" / "report.py")
+        folder = Path(__file__).resolve().parent / "open" / "report"
+        spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

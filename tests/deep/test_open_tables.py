@@ -1,4 +1,4 @@
-"""The open questions' reporting (results/open/report.py through results/tables.py) and the first-order reward
+"""The open questions' reporting (results/open/report/ through results/tables.py) and the first-order reward
 error tool (results/open/reward_error.py), on synthetic results folders whose per-seed means are known by
 construction: each seed's episodes are symmetric around a chosen value, so the per-seed mean is that value and the
 intervals over seeds are scipy's t-interval of the chosen values.
@@ -24,14 +24,18 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
+    """A module (or, for a folder, a package) of results/ by path: results/ is not an installed package."""
+    if path.is_dir():
+        spec = importlib.util.spec_from_file_location(name, path / "__init__.py", submodule_search_locations=[str(path)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-report = _load("open_report_under_test", REPOSITORY / "results" / "open" / "report.py")
+report = _load("open_report_under_test", REPOSITORY / "results" / "open" / "report")
 reward_error = _load("reward_error_under_test", REPOSITORY / "results" / "open" / "reward_error.py")
 
 

@@ -1,0 +1,108 @@
+"""The radius eps and the shape (sphere or ball) of CSE's perturbation: PendulumGoal CSE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+from .common import EPS_VALUES, FONT, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, SHAPES, _cell, _difference_row, _figure_not_written, _interval, _named_context_means, _print_differences, _save, away_seed_means, read_evaluation, reference_table
+
+
+def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """``(per context, pooled, missing)``: CSE's return at each authors' test context per (eps, shape), and pooled
+    over the authors' contexts away from c0 (#1 onwards; a seed's mean over them)."""
+    per_context, pooled, missing = [], [], []
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            table = read_evaluation(root / "eps" / f"{eps}-{shape}")
+            if table is None:
+                missing.append(f"{eps}-{shape}")
+                continue
+            means = _named_context_means(table, "authors")
+            for context, group in means.groupby("sweep_value"):
+                per_context.append(dict(eps=float(eps), shape=shape, context=int(context),
+                                        **_interval(group["episode_return"].to_numpy())))
+            away = means[means["sweep_value"] > 0].groupby("seed")["episode_return"].mean()
+            pooled.append(dict(eps=float(eps), shape=shape, **_interval(away.to_numpy())))
+    return pd.DataFrame(per_context), pd.DataFrame(pooled), missing
+
+
+def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
+    """Per (eps, shape) cell, Welch differences of a seed's mean return away from c0, at the authors' test
+    contexts and over the one-axis sweeps outside the 0.1 ball: minus CSE at the authors' setting (0.1, sphere)
+    and minus LDR (results/authors/PendulumGoal)."""
+    names = ["authors' contexts: - CSE 0.1 sphere", "- LDR", "sweeps: - CSE 0.1 sphere", "sweeps: - LDR"]
+    reference = reference_table(root)
+    authors_table = read_evaluation(root / "eps" / "0.1-sphere")
+    base = {sweeps: away_seed_means(authors_table, "cse", sweeps) if authors_table is not None else None
+            for sweeps in (False, True)}
+    ldr = {sweeps: away_seed_means(reference, "ldr", sweeps) if reference is not None else None for sweeps in (False, True)}
+    rows = []
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            name = f"{eps}-{shape}"
+            table = read_evaluation(root / "eps" / name)
+            if table is None:
+                continue
+            authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
+            row = _difference_row(name, authors, {names[0]: None if name == "0.1-sphere" else base[False],
+                                                  names[1]: ldr[False]})
+            row.update({key: value for key, value in _difference_row(
+                name, sweeps, {names[2]: None if name == "0.1-sphere" else base[True], names[3]: ldr[True]}).items()
+                        if key in names[2:]})
+            rows.append(row)
+    return rows, names
+
+
+def print_eps(root: Path = ROOT) -> None:
+    per_context, pooled, missing = eps_tables(root)
+    print("### eps and the perturbation shape (PendulumGoal, CSE)\n")
+    if per_context.empty:
+        print(f"results/open/eps: {NOT_RUN}")
+        return
+    print(f"Return at the authors' test contexts (#0 = c0), mean [{LEVEL:.0%} t-interval over seeds]; 'away' pools "
+          "#1 onwards (a seed's mean over them). LDR for reference: results/authors/PendulumGoal.\n")
+    contexts = sorted(per_context["context"].unique())
+    print("| eps | shape | seeds | " + " | ".join(f"#{k}" for k in contexts) + " | away |\n|---|---|---|" + "---|" * (len(contexts) + 1))
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            rows = per_context[(per_context["eps"] == float(eps)) & (per_context["shape"] == shape)].set_index("context")
+            if rows.empty:
+                print(f"| {eps} | {shape} | {NOT_RUN} |" + " |" * (len(contexts) + 1))
+                continue
+            whole = pooled[(pooled["eps"] == float(eps)) & (pooled["shape"] == shape)].iloc[0]
+            cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
+            print(f"| {eps} | {shape} | {int(rows['seeds'].max())} | {' | '.join(cells)} "
+                  f"| {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
+    rows, names = eps_differences(root)
+    print(f"\nDifferences of a seed's mean return away from c0, Welch {LEVEL:.0%} intervals: at the authors' "
+          "contexts #1 onwards, and over the one-axis sweeps' points outside the 0.1 ball around c0; LDR: "
+          f"results/authors/{REFERENCE_TASK} (all its seeds)"
+          + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
+          + ".\n")
+    _print_differences(rows, names)
+
+
+def plot_eps(path, root: Path = ROOT) -> None:
+    """Return pooled over the authors' contexts away from c0 against eps, one line per perturbation shape."""
+    _, pooled, _ = eps_tables(root)
+    if pooled.empty:
+        return _figure_not_written(path)
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 5.6), layout="constrained")
+    for shape, color, marker in zip(SHAPES, ("tab:blue", "tab:green"), ("s", "D")):
+        rows = pooled[pooled["shape"] == shape].sort_values("eps")
+        axis.errorbar(rows["eps"], rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
+                      marker=marker, color=color, capsize=4, linewidth=2, label=f"dc on the {shape}")
+    axis.set_xscale("log")
+    axis.set_xticks([float(e) for e in EPS_VALUES], EPS_VALUES)
+    axis.set_xlabel(r"CSE radius $\epsilon$ (context units)", fontsize=FONT["label"])
+    axis.set_ylabel("mean episode return, authors' contexts\naway from $c_0$", fontsize=FONT["label"])
+    axis.tick_params(labelsize=FONT["ticks"])
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=FONT["legend"], frameon=False)
+    figure.suptitle(f"PendulumGoal, CSE: eps and the perturbation shape, mean and {LEVEL:.0%} CI", fontsize=FONT["title"])
+    _save(figure, path)
