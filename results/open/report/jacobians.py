@@ -94,14 +94,14 @@ def print_jacobians(root: Path = ROOT) -> None:
 
 
 def plot_jacobians(path, root: Path = ROOT) -> None:
-    """Return against sigma (one line per authors' context, and pooled), with the bias and finite-difference cells
-    as labelled points in a second panel."""
+    """Return against sigma (one line per authors' context), with the bias and finite-difference cells as labelled
+    points in a second panel, and SAC's and LDR's returns at each context as horizontal lines (reference runs)."""
     per_context, pooled, _, _ = jacobian_tables(root)
     if per_context.empty:
         return _figure_not_written(path)
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.4), sharey=True, layout="constrained",
+    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 6.0), sharey=True, layout="constrained",
                                          gridspec_kw=dict(width_ratios=(3, 2)))
     colors = plt.get_cmap("tab10")
     contexts = sorted(per_context["context"].unique())
@@ -115,12 +115,24 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
         right.errorbar(np.arange(len(others)) + 0.08 * (index - len(contexts) / 2), rest["mean"],
                        yerr=[rest["mean"] - rest["ci_low"], rest["ci_high"] - rest["mean"]], fmt="o", capsize=4,
                        color=colors(index))
+    reference = reference_table(root)
+    if reference is not None:  # SAC (dashed) and LDR (dotted) at each context, in the context's colour
+        means = _named_context_means(reference, "authors").groupby(["method", "sweep_value"])["episode_return"].mean()
+        for index, context in enumerate(contexts):
+            for method, style in (("baseline", "--"), ("ldr", ":")):
+                if (method, context) in means.index:
+                    for axis in (left, right):
+                        axis.axhline(means[method, context], color=colors(index), linestyle=style, linewidth=1.3)
+        left.plot([], [], color="black", linestyle="--", label=f"SAC (results/authors/{REFERENCE_TASK})")
+        left.plot([], [], color="black", linestyle=":", label="LDR (same)")
     left.set_xscale("symlog", linthresh=0.1)
     left.set_xticks([0, 0.1, 0.3, 1.0], ["0", "0.1", "0.3", "1"])
     left.set_xlabel(r"Jacobian noise $\sigma$ (relative, dimensionless)", fontsize=FONT["label"])
     left.set_ylabel("mean episode return", fontsize=FONT["label"])
-    left.legend(fontsize=FONT["legend"], frameon=False)
+    handles, labels = left.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False, fontsize=FONT["legend"])
     right.set_xticks(range(len(others)), [name.replace("bias-", "bias x").replace("fd-", "FD h=") for name in others])
+    right.set_xlim(-0.5, len(others) - 0.5)
     right.set_xlabel("biased or finite-difference Jacobians", fontsize=FONT["label"])
     for axis in (left, right):
         axis.tick_params(labelsize=FONT["ticks"])
