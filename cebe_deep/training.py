@@ -60,6 +60,7 @@ from stable_baselines3.common.monitor import load_results
 from cebe_deep.checkpoint import grow_replay_buffer, restore_training_state, training_state
 from cebe_deep.config import ConfigError, TrainConfig, make_task_env, validate_config
 from cebe_deep.cse import ContextSampleEnhancementBuffer
+from cebe_deep.executors import stop_requested
 from cebe_deep.importance import ImportanceWeightedCSEBuffer, PrioritizedImportanceCSEBuffer
 from cebe_deep.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
 from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandomization
@@ -238,6 +239,8 @@ class AtomicCheckpointCallback(BaseCallback):
 
     def _on_rollout_start(self) -> None:
         steps = self.model.num_timesteps
+        if self.stop_signal is None and stop_requested():  # a SIGTERM from the sweep before the handler was set
+            self.stop_signal = "SIGTERM"
         if self.stop_signal is not None:
             save_checkpoint(self.model, self.run_dir, self.elapsed_before + time.perf_counter() - self.began)
             raise TrainingInterrupted(self.run_dir, steps, self.stop_signal)

@@ -161,13 +161,13 @@ def test_sigterm_to_a_sweep_checkpoints_its_running_runs_and_starts_no_other(tmp
                "--checkpoint-every", "1000000", "--workers", "2", "--root", str(root), "--results", str(results)]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     runs = [root / "SimpleDirection" / "cse" / f"seed{seed}" for seed in range(3)]
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while not all(any((run / "monitor").glob("*.monitor.csv")) for run in runs[:2]):  # both workers are training
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-2000:]
         time.sleep(0.5)
     time.sleep(2)
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=120)
+    _, err = process.communicate(timeout=300)
     assert process.returncode == 130, err[-2000:]
     assert "3 runs did not finish" in err and "Traceback" not in err
     for run in runs[:2]:  # checkpointed on the signal (the periodic checkpoint is beyond the budget)

@@ -69,12 +69,14 @@ def test_error_is_second_order_in_dc(spec, data):
     # Small dc: the slope is asymptotic, and a third-order term can bend it on a coarser grid when the
     # second-order coefficient is small (e.g. RandomCMDPSpec(seed=114, n_states=1, n_actions=1, ...) on
     # [e^-6, e^-3]: slope 1.41 from cancellation of a dc^2 (a = 0.0047) against b dc^3, b / a ~ 20).
-    sweep = error_sweep(cmdp, cmdp.context0, log_grid(-10.0, -6.0, 10), gamma=0.9, direction=direction)
+    # The statement is asymptotic: the slope is fitted on the 5 smallest dc of the grid (a CI run drew a CMDP whose
+    # slope over all of [e^-10, e^-6] bent to 1.85 by the same cancellation, while it was 1.97 on the lower half).
+    sweep = error_sweep(cmdp, cmdp.context0, log_grid(-10.0, -6.0, 10), gamma=0.9, direction=direction, fit_points=5)
     # Errors at the round-off level (~1e-13 for |Q| ~ 10) carry no slope.
     assume(sweep.sup_error.min() > 1e-11)
     assert sweep.fitted_slope >= 1.9, (sweep.sup_error, sweep.fitted_slope)
-    # |Q_CE - Q_BE| / |dc|^2 stays bounded: the ratio changes by less than a factor 2 over the grid.
-    ratio = sweep.sup_error / sweep.dc**2
+    # |Q_CE - Q_BE| / |dc|^2 stays bounded: the ratio changes by less than a factor 2 over the same 5 smallest dc.
+    ratio = (sweep.sup_error / sweep.dc**2)[np.argsort(sweep.dc)[:5]]
     assert ratio.max() <= 2 * ratio.min()
 
 
