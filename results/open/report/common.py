@@ -78,6 +78,17 @@ def _figure_not_written(path) -> None:
     print(f"\n(figure {path} not written: nothing has run yet)")
 
 
+def _new_figure(empty: bool, path, *subplots, **options):
+    """``(figure, axes)`` of ``plt.subplots(*subplots, layout="constrained", **options)``, or None (saying the
+    figure at ``path`` is not written) where there is nothing to plot."""
+    if empty:
+        _figure_not_written(path)
+        return None
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*subplots, layout="constrained", **options)
+
+
 def _save(figure, path) -> None:
     import matplotlib.pyplot as plt
 
@@ -121,14 +132,35 @@ def reference_table(root: Path) -> pd.DataFrame | None:
     return read_evaluation(Path(root).parent / "authors" / REFERENCE_TASK)
 
 
-def _difference_row(label: str, candidate: np.ndarray, others: dict[str, np.ndarray | None]) -> dict:
-    row = dict(cell=label, seeds=len(candidate))
-    for name, other in others.items():
+def _difference_row(label: str, comparisons: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> dict:
+    """One row of :func:`_print_differences`: per comparison name, the Welch interval of candidate - other (nan
+    where either side is missing); ``seeds`` counts the first comparison's candidate."""
+    row = dict(cell=label, seeds=len(next(iter(comparisons.values()))[0]))
+    for name, (candidate, other) in comparisons.items():
         if other is None or len(other) == 0 or len(candidate) == 0:
             row[name] = (math.nan, math.nan, math.nan)
         else:
             row[name] = welch_interval(candidate, other, LEVEL)
     return row
+
+
+def _interval_cells(rows: pd.DataFrame, keys, digits: int = 1, signed=(), sign=()) -> list[str]:
+    """Formatted ``mean [low, high]`` of ``rows`` (indexed by key) for each key, ``-`` where a key is absent; keys in
+    ``signed`` get a sign, keys in ``sign`` also say whether the interval is above, below or around 0."""
+    cells = []
+    for key in keys:
+        if key not in rows.index:
+            cells.append("-")
+            continue
+        mean, low, high = rows.loc[key, ["mean", "ci_low", "ci_high"]]
+        cells.append(_cell(mean, low, high, digits=digits, signed=key in signed or key in sign)
+                     + (f" ({_sign(low, high)})" if key in sign else ""))
+    return cells
+
+
+def _not_run_row(label, blanks: int) -> str:
+    """A markdown table row: ``label`` (one or more cells), "not run yet", then ``blanks`` empty cells."""
+    return f"| {label} | {NOT_RUN} |" + " |" * blanks
 
 
 def _print_differences(rows: list[dict], names: list[str]) -> None:

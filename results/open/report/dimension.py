@@ -11,7 +11,9 @@ import pandas as pd
 from cebe_deep.evaluation import with_fraction_of_optimum
 from cebe_deep.statistics import welch_interval
 
-from .common import BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS, NOT_RUN, RADII, ROOT, TARGET_FRACTION, _cell, _figure_not_written, _interval, _save, _sign, read_evaluation, seed_means
+from .common import (BUDGET_DIMENSIONS, BUDGET_RADIUS, BUDGETS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS,
+                     METHOD_LABELS, NOT_RUN, RADII, read_evaluation, ROOT, seed_means, TARGET_FRACTION, _interval,
+                     _interval_cells, _new_figure, _not_run_row, _save)
 
 
 def fraction_by_radius(table: pd.DataFrame) -> pd.DataFrame:
@@ -95,15 +97,12 @@ def print_dimension(root: Path = ROOT) -> None:
             for dimension in DIMENSIONS:
                 rows = part[part["dimension"] == dimension].set_index("method")
                 if rows.empty:
-                    print(f"| {dimension} | {NOT_RUN} | | | | | |")
+                    print(_not_run_row(dimension, 5))
                     continue
-                cells = [_cell(*rows.loc[m, ["mean", "ci_low", "ci_high"]], digits=3) if m in rows.index else "-"
-                         for m in ("baseline", "cse", "ldr")]
-                differences = [_cell(*rows.loc[m, ["mean", "ci_low", "ci_high"]], digits=3, signed=True)
-                               + f" ({_sign(rows.loc[m, 'ci_low'], rows.loc[m, 'ci_high'])})" if m in rows.index else "-"
-                               for m in ("cse - ldr", "cse - baseline")]
+                differences = ("cse - ldr", "cse - baseline")
+                cells = _interval_cells(rows, ("baseline", "cse", "ldr") + differences, digits=3, sign=differences)
                 seeds = "/".join(str(int(rows.loc[m, "seeds"])) for m in ("baseline", "cse", "ldr") if m in rows.index)
-                print(f"| {dimension} | {seeds} | {' | '.join(cells)} | {' | '.join(differences)} |")
+                print(f"| {dimension} | {seeds} | {' | '.join(cells)} |")
         if missing:
             print(f"\nd = {', '.join(map(str, missing))}: {NOT_RUN}")
     print(f"\n### OQ2: budget to reach {TARGET_FRACTION:.0%} of the optimum at r = {BUDGET_RADIUS:g}\n")
@@ -117,10 +116,9 @@ def print_dimension(root: Path = ROOT) -> None:
         for steps in BUDGETS:
             rows = part[part["steps"] == steps].set_index("method")
             if rows.empty:
-                print(f"| {steps} | {NOT_RUN} | | | |")
+                print(_not_run_row(steps, 3))
                 continue
-            cells = [_cell(*rows.loc[m, ["mean", "ci_low", "ci_high"]], digits=3, signed=m == "cse - ldr")
-                     if m in rows.index else "-" for m in ("baseline", "cse", "ldr", "cse - ldr")]
+            cells = _interval_cells(rows, ("baseline", "cse", "ldr", "cse - ldr"), digits=3, signed=("cse - ldr",))
             print(f"| {steps} | {' | '.join(cells)} |")
     reach = budget_to_reach(by_budget)
     print(f"\n| d | method | first budget with mean >= {TARGET_FRACTION:g} | first budget with the interval above "
@@ -136,11 +134,9 @@ def print_dimension(root: Path = ROOT) -> None:
 def plot_dimension(path, root: Path = ROOT) -> None:
     """Fraction of the optimum against d (log2 axis), one line per method with its interval, one panel per radius."""
     by_dimension = dimension_tables(root)[0]
-    if by_dimension.empty:
-        return _figure_not_written(path)
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(RADII), figsize=(15, 5.2), sharey=True, layout="constrained")
+    if (made := _new_figure(by_dimension.empty, path, 1, len(RADII), figsize=(15, 5.2), sharey=True)) is None:
+        return
+    figure, axes = made
     for axis, radius in zip(axes, RADII):
         part = by_dimension[np.isclose(by_dimension["radius"], radius)]
         for method in ("baseline", "cse", "ldr"):

@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 
-from .common import EPS_VALUES, FONT, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, SHAPES, _cell, _difference_row, _figure_not_written, _interval, _named_context_means, _print_differences, _save, away_seed_means, read_evaluation, reference_table
+from .common import (away_seed_means, EPS_VALUES, FONT, LEVEL, NOT_RUN, read_evaluation, reference_table,
+                     REFERENCE_TASK, ROOT, SHAPES, _cell, _difference_row, _interval, _interval_cells,
+                     _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
 
 
 def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -47,12 +49,11 @@ def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
             if table is None:
                 continue
             authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
-            row = _difference_row(name, authors, {names[0]: None if name == "0.1-sphere" else base[False],
-                                                  names[1]: ldr[False]})
-            row.update({key: value for key, value in _difference_row(
-                name, sweeps, {names[2]: None if name == "0.1-sphere" else base[True], names[3]: ldr[True]}).items()
-                        if key in names[2:]})
-            rows.append(row)
+            own = name == "0.1-sphere"  # the reference cell itself: no difference with itself
+            rows.append(_difference_row(name, {names[0]: (authors, None if own else base[False]),
+                                               names[1]: (authors, ldr[False]),
+                                               names[2]: (sweeps, None if own else base[True]),
+                                               names[3]: (sweeps, ldr[True])}))
     return rows, names
 
 
@@ -70,10 +71,10 @@ def print_eps(root: Path = ROOT) -> None:
         for shape in SHAPES:
             rows = per_context[(per_context["eps"] == float(eps)) & (per_context["shape"] == shape)].set_index("context")
             if rows.empty:
-                print(f"| {eps} | {shape} | {NOT_RUN} |" + " |" * (len(contexts) + 1))
+                print(_not_run_row(f"{eps} | {shape}", len(contexts) + 1))
                 continue
             whole = pooled[(pooled["eps"] == float(eps)) & (pooled["shape"] == shape)].iloc[0]
-            cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
+            cells = _interval_cells(rows, contexts)
             print(f"| {eps} | {shape} | {int(rows['seeds'].max())} | {' | '.join(cells)} "
                   f"| {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
     rows, names = eps_differences(root)
@@ -88,11 +89,9 @@ def print_eps(root: Path = ROOT) -> None:
 def plot_eps(path, root: Path = ROOT) -> None:
     """Return pooled over the authors' contexts away from c0 against eps, one line per perturbation shape."""
     _, pooled, _ = eps_tables(root)
-    if pooled.empty:
-        return _figure_not_written(path)
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(9, 5.6), layout="constrained")
+    if (made := _new_figure(pooled.empty, path, figsize=(9, 5.6))) is None:
+        return
+    figure, axis = made
     for shape, color, marker in zip(SHAPES, ("tab:blue", "tab:green"), ("s", "D")):
         rows = pooled[pooled["shape"] == shape].sort_values("eps")
         axis.errorbar(rows["eps"], rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],

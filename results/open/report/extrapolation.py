@@ -9,7 +9,8 @@ import pandas as pd
 
 from cebe_deep.statistics import welch_interval
 
-from .common import EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, _cell, _figure_not_written, _interval, _save, _sign, read_evaluation, seed_means
+from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, read_evaluation, ROOT, seed_means, _cell,
+                     _interval, _new_figure, _save, _sign)
 
 
 def extrapolation_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -86,11 +87,9 @@ def plot_extrapolation(path, root: Path = ROOT) -> None:
     """CSE - baseline against the goal velocity with its interval band; the measured first-order reward error
     (episode sum of |error|) on a second axis where reward_error.csv exists."""
     per_velocity, errors = extrapolation_tables(root)
-    if per_velocity.empty and errors is None:
-        return _figure_not_written(path)
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(11, 5.6), layout="constrained")
+    if (made := _new_figure(per_velocity.empty and errors is None, path, figsize=(11, 5.6))) is None:
+        return
+    figure, axis = made
     handles = []
     if not per_velocity.empty and "cse_minus_baseline" in per_velocity:
         rows = per_velocity.dropna(subset=["cse_minus_baseline"])

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 
-from .common import FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, _cell, _difference_row, _figure_not_written, _interval, _named_context_means, _print_differences, _save, away_seed_means, read_evaluation, read_run_logs, reference_table
+from .common import (away_seed_means, FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, read_evaluation, read_run_logs,
+                     reference_table, REFERENCE_TASK, ROOT, _cell, _difference_row, _interval, _interval_cells,
+                     _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
 
 
 
@@ -51,8 +53,8 @@ def jacobian_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
         if table is None:
             continue
         candidate = away_seed_means(table, "cse")
-        rows.append(_difference_row(name, candidate, {"- exact CSE": None if name == "noise-0" else exact,
-                                                      "- SAC": baseline, "- LDR": ldr}))
+        rows.append(_difference_row(name, {"- exact CSE": (candidate, None if name == "noise-0" else exact),
+                                           "- SAC": (candidate, baseline), "- LDR": (candidate, ldr)}))
     return rows, names
 
 
@@ -70,11 +72,11 @@ def print_jacobians(root: Path = ROOT) -> None:
     for name, (kind, value) in JACOBIAN_CELLS.items():
         label = {"sigma": f"noise sigma = {value:g}", "bias": f"bias x {value:g}", "fd step h": f"finite differences h = {value:g}"}[kind]
         if name in missing:
-            print(f"| {label} | {NOT_RUN} |" + " |" * (len(contexts) + 1))
+            print(_not_run_row(label, len(contexts) + 1))
             continue
         rows = per_context[per_context["cell"] == name].set_index("context")
         whole = pooled[pooled["cell"] == name].iloc[0]
-        cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
+        cells = _interval_cells(rows, contexts)
         print(f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
     rows, names = jacobian_differences(root)
     print(f"\nDifferences of a seed's mean return over the authors' contexts away from c0 (#1 onwards), Welch "
@@ -97,12 +99,12 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
     """Return against sigma (one line per authors' context), with the bias and finite-difference cells as labelled
     points in a second panel, and SAC's and LDR's returns at each context as horizontal lines (reference runs)."""
     per_context, pooled, _, _ = jacobian_tables(root)
-    if per_context.empty:
-        return _figure_not_written(path)
+    if (made := _new_figure(per_context.empty, path, 1, 2, figsize=(14, 6.0), sharey=True,
+                            gridspec_kw=dict(width_ratios=(3, 2)))) is None:
+        return
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 6.0), sharey=True, layout="constrained",
-                                         gridspec_kw=dict(width_ratios=(3, 2)))
+    figure, (left, right) = made
     colors = plt.get_cmap("tab10")
     contexts = sorted(per_context["context"].unique())
     others = [name for name, (kind, _) in JACOBIAN_CELLS.items() if kind != "sigma"]

@@ -8,7 +8,9 @@ import pandas as pd
 
 from cebe_deep.statistics import welch_interval
 
-from .common import FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, ROOT, STOCHASTIC_METHODS, _cell, _figure_not_written, _interval, _named_context_means, _save, _sign, read_evaluation, read_run_logs
+from .common import (FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, read_evaluation, read_run_logs, ROOT,
+                     STOCHASTIC_METHODS, _cell, _interval, _interval_cells, _named_context_means, _new_figure,
+                     _not_run_row, _save)
 
 
 def stochastic_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
@@ -58,15 +60,14 @@ def print_stochastic(root: Path = ROOT) -> None:
         for method, label in STOCHASTIC_METHODS.items():
             rows = part[part["method"] == method].set_index("context")
             if rows.empty:
-                print(f"| {label} | {NOT_RUN} |" + " |" * len(contexts))
+                print(_not_run_row(label, len(contexts)))
                 continue
-            cells = [_cell(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) if k in rows.index else "-" for k in contexts]
+            cells = _interval_cells(rows, contexts)
             print(f"| {label} | {int(rows['seeds'].max())} | {' | '.join(cells)} |")
         diff = differences[differences["noise"] == noise] if not differences.empty else differences
         for comparison, group in (diff.groupby("comparison", sort=False) if not diff.empty else []):
             group = group.set_index("context")
-            cells = [_cell(*group.loc[k, ["mean", "ci_low", "ci_high"]], signed=True) + f" ({_sign(group.loc[k, 'ci_low'], group.loc[k, 'ci_high'])})"
-                     if k in group.index else "-" for k in contexts]
+            cells = _interval_cells(group, contexts, sign=contexts)
             print(f"| {comparison} (Welch) | | {' | '.join(cells)} |")
         if noise in ess:
             logs, note = ess[noise]
@@ -85,11 +86,9 @@ def print_stochastic(root: Path = ROOT) -> None:
 def plot_stochastic(path, root: Path = ROOT) -> None:
     """The four methods' returns at each listed context, one panel per noise level (mean and interval)."""
     returns = stochastic_tables(root)[0]
-    if returns.empty:
-        return _figure_not_written(path)
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(NOISE_LEVELS), figsize=(14, 5.6), sharey=True, layout="constrained")
+    if (made := _new_figure(returns.empty, path, 1, len(NOISE_LEVELS), figsize=(14, 5.6), sharey=True)) is None:
+        return
+    figure, axes = made
     for axis, noise in zip(axes, NOISE_LEVELS):
         part = returns[returns["noise"] == noise]
         for offset, (method, label) in enumerate(STOCHASTIC_METHODS.items()):
