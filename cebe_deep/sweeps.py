@@ -13,6 +13,7 @@ import contextlib
 import json
 import signal
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -100,8 +101,19 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
     if is_trained(run_dir):
         return "evaluate", "trained"
     if checkpointed:
-        return "resume", "from its last checkpoint"
+        return "resume", f"from its last checkpoint{_checkpoint_progress(run_dir / 'checkpoint' / 'model.zip', config)}"
     return "train", "config written, no checkpoint yet: starts over"
+
+
+def _checkpoint_progress(model_zip: Path, config: TrainConfig) -> str:
+    """`` at step N of total, p%`` from the ``num_timesteps`` SB3 saves in the ``data`` JSON of ``model_zip``
+    (read without loading the networks); ``(step not readable)`` where the file is not such an archive."""
+    try:
+        with zipfile.ZipFile(model_zip) as archive:
+            steps = int(json.loads(archive.read("data"))["num_timesteps"])
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError):
+        return " (step not readable)"
+    return f" at step {steps} of {config.total_steps}, {steps / config.total_steps:.0%}"
 
 
 @contextlib.contextmanager

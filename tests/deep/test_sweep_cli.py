@@ -42,13 +42,18 @@ def test_dry_run_says_what_each_run_would_do_and_writes_nothing(tmp_path, capsys
     status, out = _plan(capsys, *TINY, "--eps", "0.2", "--root", str(root))
     assert status == 2 and out.out.startswith("conflict ") and "eps: 0.1 there, 0.2 now" in out.out
     assert "use another --root" in out.err
-    # a run with a config but no checkpoint starts over; one with a checkpoint resumes
+    # without its final model, a run with a checkpoint resumes, and the plan says from which step (SB3's
+    # num_timesteps in the checkpoint: the finished run's last checkpoint is at its total, 200 steps)
     (run / "model.zip").unlink()
+    out = _plan(capsys, *TINY, "--root", str(root))[1].out
+    assert out.startswith("resume ") and "at step 200 of 200, 100%" in out
+    # a run with a config but no checkpoint starts over; an unreadable checkpoint still resumes (training says why)
     shutil.rmtree(run / "checkpoint")
     assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("train ")
     (run / "checkpoint").mkdir()
     (run / "checkpoint" / "model.zip").write_bytes(b"")
-    assert _plan(capsys, *TINY, "--root", str(root))[1].out.startswith("resume ")
+    out = _plan(capsys, *TINY, "--root", str(root))[1].out
+    assert out.startswith("resume ") and "(step not readable)" in out
     assert json.loads((run / "config.json").read_text())["total_steps"] == 200  # the plan changed nothing
 
 
