@@ -90,7 +90,7 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
     except (ValueError, TypeError) as error:
         return "conflict", f"unreadable config.json ({error})"
     changed = [name for name in existing.to_json() if getattr(existing, name) != getattr(config, name)]
-    checkpointed = (run_dir / "checkpoint" / "model.zip").exists()
+    checkpointed = any((run_dir / name / "model.zip").exists() for name in ("checkpoint", "checkpoint.old"))
     if changed == ["total_steps"] and config.total_steps > existing.total_steps:
         if is_trained(run_dir) and not (run_dir / "checkpoint" / STATE_FILE).exists():
             return "conflict", f"finished at {existing.total_steps} steps without its final state: cannot be extended"
@@ -101,7 +101,8 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
     if is_trained(run_dir):
         return "evaluate", "trained"
     if checkpointed:
-        return "resume", f"from its last checkpoint{_checkpoint_progress(run_dir / 'checkpoint' / 'model.zip', config)}"
+        folder = run_dir / "checkpoint" if (run_dir / "checkpoint" / "model.zip").exists() else run_dir / "checkpoint.old"
+        return "resume", f"from its last checkpoint{_checkpoint_progress(folder / 'model.zip', config)}"
     return "train", "config written, no checkpoint yet: starts over"
 
 

@@ -67,7 +67,7 @@ from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandom
 from cebe_deep.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
 from cebe_deep.sac import ContextSAC
 
-__all__ = ["TrainResult", "TrainingInterrupted", "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
+__all__ = ["TrainResult", "TrainingInterrupted", "latest_checkpoint", "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
            "save_checkpoint", "load_model", "is_trained", "episode_log", "KEEP_REPLAY_BYTES"]
 
 #: A finished run keeps its final checkpoint (replay buffer included) when the buffer's arrays are at most this
@@ -203,6 +203,18 @@ def save_checkpoint(model, run_dir: Path, elapsed: float = 0.0) -> None:
         final.rename(old)
     tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """``run_dir/checkpoint`` if it holds a checkpoint, else None.  A process killed between the two renames of
+    :func:`save_checkpoint` leaves the previous, complete checkpoint as ``checkpoint.old`` and no ``checkpoint``:
+    it is renamed back, so that the run resumes from it instead of starting over.  (``checkpoint.tmp`` may be
+    half written and is never used.)"""
+    run_dir = Path(run_dir)
+    final, old = run_dir / "checkpoint", run_dir / "checkpoint.old"
+    if not (final / "model.zip").exists() and (old / "model.zip").exists() and not final.exists():
+        old.rename(final)
+    return final if (final / "model.zip").exists() else None
 
 
 class TrainingInterrupted(Exception):
@@ -368,7 +380,7 @@ def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callb
         torch.set_num_threads(int(os.environ["CEBE_TORCH_THREADS"]))
 
     elapsed = 0.0
-    if (run_dir / "checkpoint" / "model.zip").exists():
+    if latest_checkpoint(run_dir) is not None:
         model, env, elapsed = _load_checkpoint(config, run_dir)
     else:
         shutil.rmtree(run_dir / "monitor", ignore_errors=True)
@@ -389,16 +401,17 @@ def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callb
         raise
     seconds = elapsed + time.perf_counter() - began
     model.save(run_dir / "model.zip")
-    if _replay_bytes(model.replay_buffer) <= KEEP_REPLAY_BYTES:
+    keep_final_state = _replay_bytes(model.replay_buffer) <= KEEP_REPLAY_BYTES
+    if keep_final_state:
         save_checkpoint(model, run_dir, seconds)  # the final state: a larger budget extends the run
-    else:
-        shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     _write_open_question_logs(config, model, env, run_dir)
     env.close()
     episodes = len(episode_log(run_dir))
     summary = dict(num_timesteps=int(model.num_timesteps), seconds=seconds, resumed_from=start, episodes=episodes,
                    n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9))
-    (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))  # from here on the run is trained
+    if not keep_final_state:  # only now: a process killed before the summary still resumes from the checkpoint
+        shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     return TrainResult(run_dir, config, int(model.num_timesteps), seconds, start, episodes)
 
 

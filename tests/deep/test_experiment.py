@@ -60,6 +60,48 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     assert experiment.train(config, tmp_path, progress=False).seconds == pytest.approx(result.seconds)
 
 
+def test_a_run_killed_between_the_checkpoint_renames_resumes_from_the_previous_checkpoint(tmp_path, monkeypatch):
+    # save_checkpoint renames checkpoint -> checkpoint.old, then checkpoint.tmp -> checkpoint: a kill in between
+    # leaves the previous (complete) checkpoint as checkpoint.old and a new one that may be half written
+    from cebe_deep.sweeps import plan_run
+
+    config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
+    real_save = training.save_checkpoint
+
+    def save_then_crash(model, run_dir, elapsed=0.0):
+        real_save(model, run_dir, elapsed)
+        raise RuntimeError("simulated kill")
+
+    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError, match="simulated"):
+        experiment.train(config, tmp_path, progress=False)
+    monkeypatch.setattr(training, "save_checkpoint", real_save)
+    (tmp_path / "checkpoint").rename(tmp_path / "checkpoint.old")
+    (tmp_path / "checkpoint.tmp").mkdir()
+    (tmp_path / "checkpoint.tmp" / "model.zip").write_bytes(b"half")
+    assert plan_run(config, tmp_path) == ("resume", "from its last checkpoint at step 100 of 240, 42%")
+    assert not (tmp_path / "checkpoint").exists()  # the plan touches nothing
+    result = experiment.train(config, tmp_path, progress=False)
+    assert (result.resumed_from, result.num_timesteps) == (100, 240)
+    assert len(experiment.episode_log(tmp_path)) == 24 and not (tmp_path / "checkpoint.old").exists()
+
+
+def test_a_run_killed_while_finishing_keeps_its_checkpoint_until_it_is_trained(tmp_path, monkeypatch):
+    # a large replay buffer: the final state is not kept, the last checkpoint is removed, but only once the run
+    # counts as trained (train_summary.json written); a kill before that resumes from the last checkpoint
+    config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
+    monkeypatch.setattr(training, "KEEP_REPLAY_BYTES", 0)
+    real_log = training.episode_log
+    monkeypatch.setattr(training, "episode_log", lambda run_dir: (_ for _ in ()).throw(RuntimeError("simulated kill")))
+    with pytest.raises(RuntimeError, match="simulated"):
+        experiment.train(config, tmp_path, progress=False)
+    assert (tmp_path / "model.zip").exists() and not training.is_trained(tmp_path)
+    monkeypatch.setattr(training, "episode_log", real_log)
+    result = experiment.train(config, tmp_path, progress=False)
+    assert (result.resumed_from, result.num_timesteps) == (200, 240)
+    assert training.is_trained(tmp_path) and training.latest_checkpoint(tmp_path) is None
+
+
 def test_run_directory_refuses_a_different_config(tmp_path):
     experiment.train(make_config("SimpleDirection", "baseline", **TINY), tmp_path, progress=False)
     with pytest.raises(ConfigError, match="different config"):
