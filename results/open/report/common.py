@@ -89,6 +89,11 @@ def _new_figure(empty: bool, path, *subplots, **options):
     return plt.subplots(*subplots, layout="constrained", **options)
 
 
+def _interval_errorbar(axis, x, rows: pd.DataFrame, **style):
+    """``axis.errorbar`` of ``rows``' mean at ``x`` with its interval (columns mean, ci_low, ci_high) as the bar."""
+    return axis.errorbar(x, rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]], **style)
+
+
 def _save(figure, path) -> None:
     import matplotlib.pyplot as plt
 

@@ -11,9 +11,9 @@ import pandas as pd
 from cebe_deep.evaluation import with_fraction_of_optimum
 from cebe_deep.statistics import welch_interval
 
-from .common import (BUDGET_DIMENSIONS, BUDGET_RADIUS, BUDGETS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS,
-                     METHOD_LABELS, NOT_RUN, RADII, read_evaluation, ROOT, seed_means, TARGET_FRACTION, _interval,
-                     _interval_cells, _new_figure, _not_run_row, _save)
+from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
+                     NOT_RUN, RADII, ROOT, TARGET_FRACTION, read_evaluation, seed_means, _interval, _interval_cells,
+                     _interval_errorbar, _new_figure, _not_run_row, _save)
 
 
 def fraction_by_radius(table: pd.DataFrame) -> pd.DataFrame:
@@ -143,8 +143,8 @@ def plot_dimension(path, root: Path = ROOT) -> None:
             rows = part[part["method"] == method].sort_values("dimension")
             if rows.empty:
                 continue
-            axis.errorbar(rows["dimension"], rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                          color=METHOD_COLORS[method], marker="o", linewidth=2, capsize=4, label=METHOD_LABELS[method])
+            _interval_errorbar(axis, rows["dimension"], rows,
+                               color=METHOD_COLORS[method], marker="o", linewidth=2, capsize=4, label=METHOD_LABELS[method])
         axis.set_xscale("log", base=2)
         axis.set_xticks(DIMENSIONS, [str(d) for d in DIMENSIONS])
         axis.axhline(1.0, color="black", linestyle=":", linewidth=1)

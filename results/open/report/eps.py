@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 
-from .common import (away_seed_means, EPS_VALUES, FONT, LEVEL, NOT_RUN, read_evaluation, reference_table,
-                     REFERENCE_TASK, ROOT, SHAPES, _cell, _difference_row, _interval, _interval_cells,
+from .common import (EPS_VALUES, FONT, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, SHAPES, away_seed_means, read_evaluation,
+                     reference_table, _cell, _difference_row, _interval, _interval_cells, _interval_errorbar,
                      _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
 
 
@@ -94,8 +94,8 @@ def plot_eps(path, root: Path = ROOT) -> None:
     figure, axis = made
     for shape, color, marker in zip(SHAPES, ("tab:blue", "tab:green"), ("s", "D")):
         rows = pooled[pooled["shape"] == shape].sort_values("eps")
-        axis.errorbar(rows["eps"], rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                      marker=marker, color=color, capsize=4, linewidth=2, label=f"dc on the {shape}")
+        _interval_errorbar(axis, rows["eps"], rows,
+                           marker=marker, color=color, capsize=4, linewidth=2, label=f"dc on the {shape}")
     axis.set_xscale("log")
     axis.set_xticks([float(e) for e in EPS_VALUES], EPS_VALUES)
     axis.set_xlabel(r"CSE radius $\epsilon$ (context units)", fontsize=FONT["label"])

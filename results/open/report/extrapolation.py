@@ -9,7 +9,7 @@ import pandas as pd
 
 from cebe_deep.statistics import welch_interval
 
-from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, read_evaluation, ROOT, seed_means, _cell,
+from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, read_evaluation, seed_means, _cell,
                      _interval, _new_figure, _save, _sign)
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 
-from .common import (away_seed_means, FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, read_evaluation, read_run_logs,
-                     reference_table, REFERENCE_TASK, ROOT, _cell, _difference_row, _interval, _interval_cells,
-                     _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
+from .common import (FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, away_seed_means, read_evaluation,
+                     read_run_logs, reference_table, _cell, _difference_row, _interval, _interval_cells,
+                     _interval_errorbar, _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
 
 
 
@@ -111,12 +111,11 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
     for index, context in enumerate(contexts):
         rows = per_context[(per_context["context"] == context)]
         noise = rows[rows["kind"] == "sigma"].sort_values("value")
-        left.errorbar(noise["value"], noise["mean"], yerr=[noise["mean"] - noise["ci_low"], noise["ci_high"] - noise["mean"]],
-                      marker="o", capsize=4, linewidth=2, color=colors(index), label=f"context #{context}" + (" (c0)" if context == 0 else ""))
+        _interval_errorbar(left, noise["value"], noise, marker="o", capsize=4, linewidth=2, color=colors(index),
+                           label=f"context #{context}" + (" (c0)" if context == 0 else ""))
         rest = rows.set_index("cell").reindex(others)
-        right.errorbar(np.arange(len(others)) + 0.08 * (index - len(contexts) / 2), rest["mean"],
-                       yerr=[rest["mean"] - rest["ci_low"], rest["ci_high"] - rest["mean"]], fmt="o", capsize=4,
-                       color=colors(index))
+        _interval_errorbar(right, np.arange(len(others)) + 0.08 * (index - len(contexts) / 2), rest, fmt="o", capsize=4,
+                           color=colors(index))
     reference = reference_table(root)
     if reference is not None:  # SAC (dashed) and LDR (dotted) at each context, in the context's colour
         means = _named_context_means(reference, "authors").groupby(["method", "sweep_value"])["episode_return"].mean()

@@ -8,9 +8,9 @@ import pandas as pd
 
 from cebe_deep.statistics import welch_interval
 
-from .common import (FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, read_evaluation, read_run_logs, ROOT,
-                     STOCHASTIC_METHODS, _cell, _interval, _interval_cells, _named_context_means, _new_figure,
-                     _not_run_row, _save)
+from .common import (FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, ROOT, STOCHASTIC_METHODS, read_evaluation,
+                     read_run_logs, _cell, _interval, _interval_cells, _interval_errorbar, _named_context_means,
+                     _new_figure, _not_run_row, _save)
 
 
 def stochastic_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
@@ -95,9 +95,8 @@ def plot_stochastic(path, root: Path = ROOT) -> None:
             rows = part[part["method"] == method].sort_values("context")
             if rows.empty:
                 continue
-            axis.errorbar(rows["context"] + 0.12 * (offset - 1.5), rows["mean"], fmt="o", capsize=4,
-                          yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                          color=METHOD_COLORS[method], label=label)
+            _interval_errorbar(axis, rows["context"] + 0.12 * (offset - 1.5), rows, fmt="o", capsize=4,
+                               color=METHOD_COLORS[method], label=label)
         contexts = sorted(part["context"].unique())
         axis.set_xticks(contexts, [f"#{k}" + (" (c0)" if k == 0 else "") for k in contexts])
         axis.set_title(rf"noise $\sigma_n$ = {noise} rad/s" + ("" if len(part) else f": {NOT_RUN}"), fontsize=FONT["title"])
