@@ -36,19 +36,24 @@ def test_training_smoke_pendulum_cse(tmp_path, mode):
     assert experiment.train(config, tmp_path, progress=False).num_timesteps == 200
 
 
-def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
+def _crash_after_first_checkpoint(config, run_dir, monkeypatch) -> None:
+    """Train ``config`` into ``run_dir`` until its first checkpoint is written, then fail (a simulated kill)."""
     real_save = training.save_checkpoint
 
     def save_then_crash(model, run_dir, elapsed=0.0):
         real_save(model, run_dir, elapsed)
         raise RuntimeError("simulated interruption")
 
-    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
-    with pytest.raises(RuntimeError, match="simulated"):
-        experiment.train(config, tmp_path, progress=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "save_checkpoint", save_then_crash)
+        with pytest.raises(RuntimeError, match="simulated"):
+            experiment.train(config, run_dir, progress=False)
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
+    _crash_after_first_checkpoint(config, tmp_path, monkeypatch)
     assert not (tmp_path / "model.zip").exists()
-    monkeypatch.setattr(training, "save_checkpoint", real_save)
     result = experiment.train(config, tmp_path, progress=False)
     assert (result.resumed_from, result.num_timesteps) == (100, 240)
     # the episodes of the checkpoint (10 ended by step 100) and of the resumed segment (14 from step 100 to
@@ -66,16 +71,7 @@ def test_a_run_killed_between_the_checkpoint_renames_resumes_from_the_previous_c
     from cebe_deep.sweeps import plan_run
 
     config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
-    real_save = training.save_checkpoint
-
-    def save_then_crash(model, run_dir, elapsed=0.0):
-        real_save(model, run_dir, elapsed)
-        raise RuntimeError("simulated kill")
-
-    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
-    with pytest.raises(RuntimeError, match="simulated"):
-        experiment.train(config, tmp_path, progress=False)
-    monkeypatch.setattr(training, "save_checkpoint", real_save)
+    _crash_after_first_checkpoint(config, tmp_path, monkeypatch)
     (tmp_path / "checkpoint").rename(tmp_path / "checkpoint.old")
     (tmp_path / "checkpoint.tmp").mkdir()
     (tmp_path / "checkpoint.tmp" / "model.zip").write_bytes(b"half")
