@@ -7,6 +7,9 @@ Both subclass Gymnasium's ``HalfCheetahEnv`` (HalfCheetah-v5) and only post-proc
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import mujoco
 import numpy as np
 from gymnasium import utils
@@ -22,6 +25,34 @@ __all__ = ["CheetahVelocity", "CheetahMassVelocity", "FD_RELATIVE_STEP"]
 #:   h/|c| = 1e-7: 7e-8 / 6e-7    1e-6: 1e-8 / 4e-8    1e-5: 1e-9 / 1.4e-8    1e-4: 3e-9 / 6e-7
 #:   h/|c| = 1e-3: 3e-7 / 6e-5    1e-2: 3e-5 / 6e-3    (round-off ~eps/h below, truncation ~h^2 above)
 FD_RELATIVE_STEP = 1e-5
+
+
+#: The one MuJoCo warning :func:`quiet_settotalmass_deprecation` drops.
+SETTOTALMASS_DEPRECATION = "compiler attribute 'settotalmass' is deprecated"
+
+
+def _forward_mujoco_warning(message: str) -> None:
+    """MuJoCo warning handler while HalfCheetah compiles: the settotalmass deprecation is dropped, any other warning
+    becomes a Python ``RuntimeWarning`` naming MuJoCo."""
+    if SETTOTALMASS_DEPRECATION not in message:
+        warnings.warn(f"MuJoCo: {message}", RuntimeWarning, stacklevel=2)
+
+
+@contextlib.contextmanager
+def quiet_settotalmass_deprecation():
+    """While HalfCheetah's model compiles, drop MuJoCo's deprecation warning about ``settotalmass``.
+
+    Gymnasium's ``half_cheetah.xml`` sets ``<compiler settotalmass="14">``; MuJoCo 4 warns about the attribute
+    on every compile, on stderr and appended to ``MUJOCO_LOG.TXT`` in the working directory: over a thousand
+    times per evaluated run (64 environments per context), and on the course site's notebook pages. The model
+    is compiled exactly as before (the attribute still applies); only that message is dropped, other MuJoCo
+    warnings are passed on (:func:`_forward_mujoco_warning`), and the previous handler is restored after."""
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(_forward_mujoco_warning)
+    try:
+        yield
+    finally:
+        mujoco.set_mju_user_warning(previous)
 
 
 def velocity_reward_terms(x_velocity: float, goal_velocity: float):
@@ -78,7 +109,8 @@ class CheetahVelocity(ContextualEnv, HalfCheetahEnv):
     max_episode_steps = 1000
 
     def __init__(self, context=None, jacobians: bool = True, **kwargs):
-        HalfCheetahEnv.__init__(self, **kwargs)
+        with quiet_settotalmass_deprecation():
+            HalfCheetahEnv.__init__(self, **kwargs)
         utils.EzPickle.__init__(self, context, jacobians, **kwargs)
         self.state_dim = self.observation_space.shape[0] + 1
         self._velocity_index = self.state_dim - 1

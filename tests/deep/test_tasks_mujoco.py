@@ -232,3 +232,30 @@ def test_ant_reward_gradient_covers_contact_forces(name):
         if terminated or contact_steps == 3:
             break
     assert contact_steps == 3
+
+
+def test_cheetah_compiles_quietly_and_unchanged(tmp_path, monkeypatch, capfd):
+    # Gymnasium's half_cheetah.xml sets settotalmass="14", deprecated by MuJoCo 4 with a warning on stderr and in
+    # MUJOCO_LOG.TXT at every compile; the tasks drop that one message and compile the same model
+    import mujoco
+    from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
+
+    from cebe_deep.tasks import CheetahVelocity
+    from cebe_deep.tasks.cheetah import _forward_mujoco_warning
+
+    monkeypatch.chdir(tmp_path)
+    previous = mujoco.get_mju_user_warning()
+    task = CheetahVelocity()
+    assert "settotalmass" not in capfd.readouterr().err and not (tmp_path / "MUJOCO_LOG.TXT").exists()
+    assert mujoco.get_mju_user_warning() is previous  # the handler is restored
+    plain = HalfCheetahEnv()  # Gymnasium's own build (it may warn: not ours to silence)
+    np.testing.assert_array_equal(task.model.body_mass, plain.model.body_mass)
+    np.testing.assert_array_equal(task.model.body_inertia, plain.model.body_inertia)
+    assert task.model.body_mass.sum() == pytest.approx(14.0)  # the attribute still applies
+    task.close(), plain.close()
+    # any other MuJoCo warning is passed on, as a Python warning
+    with pytest.warns(RuntimeWarning, match="MuJoCo: something else"):
+        _forward_mujoco_warning("something else")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _forward_mujoco_warning("compiler attribute 'settotalmass' is deprecated and will be removed")
