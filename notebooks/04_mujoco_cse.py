@@ -289,41 +289,52 @@ plt.tight_layout()
 EPS = 0.1  # the training ball the figures mark (the paper's eps; see the command's --eps if it sets another)
 
 
-def commands_for(task_name, folder):
-    """The blocks of results/commands.sh (comments and command) that run ``--task <task_name>`` into
-    ``results/<folder>``; failing that, every block that mentions the task."""
+def command_for(folder):
+    """The command of results/commands.sh that writes ``results/<folder>`` (its comment lines above it, its
+    continuation lines) and the section of the script it is in, or ``(None, None)``."""
     path = RESULTS / "commands.sh"
-    blocks = [block.strip() for block in path.read_text().split("\n\n")] if path.exists() else []
-    mentions = [block for block in blocks if f"--task {task_name} " in block or block.endswith(f"--task {task_name}")]
-    return [block for block in mentions if f"results/{folder} " in block or block.endswith(f"results/{folder}")] or mentions
+    lines = path.read_text().splitlines() if path.exists() else []
+    target = f"results/{folder}"
+    for index, line in enumerate(lines):
+        if not line.lstrip().startswith("#") and (f"{target} " in line or line.rstrip().endswith(target)):
+            first = index
+            while first > 0 and lines[first - 1].rstrip().endswith("\\"):
+                first -= 1
+            while first > 0 and lines[first - 1].lstrip().startswith("#"):
+                first -= 1
+            last = index
+            while lines[last].rstrip().endswith("\\"):
+                last += 1
+            sections = [l.split('"$section" = ')[1].split(" ")[0] for l in lines[:first]
+                        if '"$section" = ' in l]
+            return "\n".join(lines[first:last + 1]), (sections[-1] if sections else None)
+    return None, None
 
 
 for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntDirection", "authors/AntDirection"),
                           ("CheetahVelocity", "quick/CheetahVelocity"), ("AntDirection", "quick/AntDirection"),
                           ("CheetahVelocity", "quick/CheetahVelocity-100k"), ("AntDirection", "quick/AntDirection-100k")]:
     evaluation = RESULTS / folder / "evaluation.csv"
-    mentions = commands_for(task_name, folder)
-    commands_run = [block for block in mentions  # blocks with a command line that is not commented out
-                    if any(line.strip() and not line.lstrip().startswith("#") for line in block.splitlines())]
+    command, section = command_for(folder)
+    wrapper = "; `sweep_unless_done` there is `cebe-deep sweep ... --results <folder>`, skipped once committed"
+    how = "" if command is None else (
+        f"results/commands.sh (`bash results/commands.sh {section}` runs its section"
+        f"{wrapper if 'sweep_unless_done' in command else ''}):\n\n" + command)
     print(f"=== {task_name} (results/{folder}) ===")
     if evaluation.exists():
-        print("produced by (results/commands.sh):\n\n" + "\n\n".join(commands_run or mentions or ["(no command for it there)"]))
+        print("produced by " + (how or "(no command for it in results/commands.sh)"))
         table = pd.read_csv(evaluation)
         base = make_task(task_name).unwrapped
         plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
         plt.show()
         if (RESULTS / folder / "headline.csv").exists():
             display(pd.read_csv(RESULTS / folder / "headline.csv").round(2))
-    elif commands_run:
-        print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist. results/commands.sh produces it "
-              "with (run from the repository root; it resumes if interrupted):\n\n" + "\n\n".join(commands_run))
     else:
-        print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist.")
-        if mentions:
-            print("results/commands.sh mentions the task only in comments:\n\n" + "\n\n".join(mentions))
-        print(f"\nTo produce it, run a sweep from the repository root (hours on a CPU; it resumes if interrupted):\n"
-              f"  cebe-deep sweep --task {task_name} --methods baseline,cse,ldr --seeds 5 --episodes 32 --points 11 \\\n"
-              f"      --root runs --results results/{folder} --workers 2")
+        print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist. "
+              + (f"It is produced, from the repository root and resuming if interrupted (hours on a CPU), by {how}"
+                 if how else f"To produce it (hours on a CPU; it resumes if interrupted):\n"
+                 f"  cebe-deep sweep --task {task_name} --methods baseline,cse,ldr --seeds 5 --root runs --results results/{folder}"))
+    print()
 
 # %% [markdown]
 # **How to read these figures.** Only the authors'-protocol runs (`results/authors/`) test the paper's claim;
