@@ -38,6 +38,7 @@ extensions = [
     "myst_nb",
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 served from the site's own _static: the pages typeset math offline
     "sphinx_proof",
     "sphinx_exercise",
     "sphinx_togglebutton",

@@ -29,7 +29,7 @@ class _Page(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.ids, self.links, self.images = set(), [], []
+        self.ids, self.links, self.images, self.scripts = set(), [], [], []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -39,6 +39,8 @@ class _Page(HTMLParser):
             self.links.append(attrs["href"])
         if tag == "img" and attrs.get("src"):
             self.images.append(attrs["src"])
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,24 @@ def test_no_page_shows_a_traceback_or_an_error_output(site):
         if "Traceback" in text or "highlight-ipythontb" in text or 'class="output traceback' in text:
             bad.append(path.name)
     assert not bad, f"pages with a traceback or an error output: {bad}"
+
+
+def test_no_notebook_page_shows_stderr(site):
+    # warnings printed by libraries (MuJoCo's settotalmass deprecation was one) are noise on a student's page
+    _, pages = site
+    bad = [path.name for path, (text, _) in pages.items() if 'class="output stderr' in text]
+    assert not bad, f"pages with a stderr output: {bad}"
+
+
+def test_math_is_typeset_without_the_network(site):
+    # MathJax comes from the site's own _static (sphinx-mathjax-offline), and no page loads a script from elsewhere
+    html, pages = site
+    text, page = _page(site, "theory")
+    mathjax = [source for source in page.scripts if "mathjax" in source.lower()]
+    assert mathjax and all((html / "theory.html").parent.joinpath(source).resolve().exists() for source in mathjax), mathjax
+    remote = sorted({f"{path.name}: {source}" for path, (_, parsed) in pages.items() for source in parsed.scripts
+                     if urlsplit(source).scheme in ("http", "https") or source.startswith("//")})
+    assert not remote, f"scripts loaded from the network: {remote[:10]}"
 
 
 def test_theory_page_has_every_definition_and_theorem_with_its_check(site):

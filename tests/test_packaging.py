@@ -26,7 +26,9 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
         requirements += extra
     pip_names = {CONDA_NAMES.get(_name(r), _name(r)) for r in requirements}
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda_names = {_name(d) for d in environment["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    pip_section = [r for d in environment["dependencies"] if isinstance(d, dict) for r in d.get("pip", [])]
+    conda_names = ({_name(d) for d in environment["dependencies"] if isinstance(d, str)}
+                   | {_name(r) for r in pip_section if not r.startswith("-e")}) - {"python", "pip"}
     assert conda_names == pip_names, (
         f"only in environment.yml: {sorted(conda_names - pip_names)}; only in pyproject.toml: {sorted(pip_names - conda_names)}"
     )
