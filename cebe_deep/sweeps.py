@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
 from cebe_deep.executors import LocalExecutor, stop_requested
-from cebe_deep.training import STATE_FILE, TrainingInterrupted, is_trained, train
+from cebe_deep.training import STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, train
 
 __all__ = ["Job", "JobResult", "run_job", "run_dir_for", "plan_run", "sweep", "collect"]
 
@@ -90,7 +90,7 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
     except (ValueError, TypeError) as error:
         return "conflict", f"unreadable config.json ({error})"
     changed = [name for name in existing.to_json() if getattr(existing, name) != getattr(config, name)]
-    checkpointed = any((run_dir / name / "model.zip").exists() for name in ("checkpoint", "checkpoint.old"))
+    checkpoint = checkpoint_folder(run_dir)
     if changed == ["total_steps"] and config.total_steps > existing.total_steps:
         if is_trained(run_dir) and not (run_dir / "checkpoint" / STATE_FILE).exists():
             return "conflict", f"finished at {existing.total_steps} steps without its final state: cannot be extended"
@@ -100,9 +100,8 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
                                      for name in changed)
     if is_trained(run_dir):
         return "evaluate", "trained"
-    if checkpointed:
-        folder = run_dir / "checkpoint" if (run_dir / "checkpoint" / "model.zip").exists() else run_dir / "checkpoint.old"
-        return "resume", f"from its last checkpoint{_checkpoint_progress(folder / 'model.zip', config)}"
+    if checkpoint is not None:
+        return "resume", f"from its last checkpoint{_checkpoint_progress(checkpoint / 'model.zip', config)}"
     return "train", "config written, no checkpoint yet: starts over"
 
 

@@ -67,7 +67,8 @@ from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandom
 from cebe_deep.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
 from cebe_deep.sac import ContextSAC
 
-__all__ = ["TrainResult", "TrainingInterrupted", "latest_checkpoint", "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
+__all__ = ["TrainResult", "TrainingInterrupted", "checkpoint_folder", "latest_checkpoint",
+           "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
            "save_checkpoint", "load_model", "is_trained", "episode_log", "KEEP_REPLAY_BYTES"]
 
 #: A finished run keeps its final checkpoint (replay buffer included) when the buffer's arrays are at most this
@@ -205,16 +206,25 @@ def save_checkpoint(model, run_dir: Path, elapsed: float = 0.0) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """``run_dir/checkpoint`` if it holds a checkpoint, else None.  A process killed between the two renames of
-    :func:`save_checkpoint` leaves the previous, complete checkpoint as ``checkpoint.old`` and no ``checkpoint``:
-    it is renamed back, so that the run resumes from it instead of starting over.  (``checkpoint.tmp`` may be
-    half written and is never used.)"""
+def checkpoint_folder(run_dir: str | Path) -> Path | None:
+    """The folder of ``run_dir``'s last complete checkpoint, touching nothing: ``run_dir/checkpoint``, or
+    ``checkpoint.old`` where a process was killed between the two renames of :func:`save_checkpoint` (the
+    previous checkpoint, complete, and no ``checkpoint``); None where there is none.  ``checkpoint.tmp`` may be
+    half written and is never used."""
     run_dir = Path(run_dir)
     final, old = run_dir / "checkpoint", run_dir / "checkpoint.old"
-    if not (final / "model.zip").exists() and (old / "model.zip").exists() and not final.exists():
-        old.rename(final)
-    return final if (final / "model.zip").exists() else None
+    if (final / "model.zip").exists():
+        return final
+    return old if (old / "model.zip").exists() and not final.exists() else None
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """``run_dir/checkpoint`` holding the last complete checkpoint (:func:`checkpoint_folder`; a left-over
+    ``checkpoint.old`` is renamed back, so that the run resumes from it instead of starting over), or None."""
+    folder = checkpoint_folder(run_dir)
+    if folder is not None and folder.name == "checkpoint.old":
+        folder = folder.rename(folder.with_name("checkpoint"))
+    return folder
 
 
 class TrainingInterrupted(Exception):
