@@ -155,25 +155,22 @@ def verdict(comparison: pd.DataFrame) -> dict:
       ``not reproduced`` if below 0 at half or more; ``inconclusive`` otherwise.
 
     The intervals are per context, not corrected for the number of contexts; the counts are reported with
-    the verdict so a reader can judge."""
+    the verdict so a reader can judge.  Each part is judged on the contexts where its difference exists; a part
+    with none (no candidate, or a sweep without LDR runs) is ``no data``, never a verdict on zero contexts."""
     away = distinct_contexts(comparison)
     away = away[away["away_from_c0"]]
-    n = len(away)
-    result = dict(contexts=n)
-    for name in ("cse_minus_baseline", "cse_minus_ldr"):
-        signs = away[f"{name}_sign"].to_numpy() if f"{name}_sign" in away else np.array([])
-        result[f"{name}_above"] = int((signs == 1).sum())
-        result[f"{name}_below"] = int((signs == -1).sum())
-        result[f"{name}_unclear"] = int((signs == 0).sum())
-    above, below = result["cse_minus_baseline_above"], result["cse_minus_baseline_below"]
-    if n == 0 or "cse_minus_baseline_sign" not in away or "cse_minus_ldr_sign" not in away:
-        result["beats_baseline"] = result["matches_ldr"] = "no data"
-        return result
-    result["beats_baseline"] = ("reproduced" if above >= n / 2 and below == 0
-                                else "not reproduced" if above == 0 else "inconclusive")
-    below_ldr = result["cse_minus_ldr_below"]
-    result["matches_ldr"] = ("reproduced" if below_ldr <= n / 10
-                             else "not reproduced" if below_ldr >= n / 2 else "inconclusive")
+    result = dict(contexts=len(away))
+    for name, part in (("cse_minus_baseline", "beats_baseline"), ("cse_minus_ldr", "matches_ldr")):
+        signs = away[f"{name}_sign"].to_numpy(dtype=np.float64) if f"{name}_sign" in away else np.array([])
+        signs = signs[~np.isnan(signs)]
+        n, above, below = len(signs), int((signs == 1).sum()), int((signs == -1).sum())
+        result.update({f"{name}_above": above, f"{name}_below": below, f"{name}_unclear": int((signs == 0).sum())})
+        if n == 0:
+            result[part] = "no data"
+        elif part == "beats_baseline":
+            result[part] = "reproduced" if above >= n / 2 and below == 0 else "not reproduced" if above == 0 else "inconclusive"
+        else:
+            result[part] = "reproduced" if below <= n / 10 else "not reproduced" if below >= n / 2 else "inconclusive"
     return result
 
 

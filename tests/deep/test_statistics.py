@@ -54,6 +54,17 @@ def test_verdict_rule(cse, expected):
     assert (result["beats_baseline"], result["matches_ldr"]) == expected
 
 
+def test_a_sweep_without_ldr_gets_no_ldr_verdict():
+    # an ablation of baseline and CSE only: "CSE matches LDR" has no context to be judged on, so no verdict
+    # (counting "below 0 at none of 0 contexts" as reproduced was the bug), while "CSE beats SAC" is judged
+    values = (0.0, 0.5, 1.0, 1.5)
+    table = _table({"baseline": {v: -10.0 for v in values}, "cse": {0.0: -10.0, 0.5: -5.0, 1.0: -5.0, 1.5: -5.0}})
+    comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
+    result = verdict(comparison)
+    assert (result["beats_baseline"], result["matches_ldr"]) == ("reproduced", "no data")
+    assert (result["cse_minus_ldr_above"], result["cse_minus_ldr_below"], result["cse_minus_ldr_unclear"]) == (0, 0, 0)
+
+
 def test_comparison_of_a_table_without_the_candidate_has_no_differences():
     table = _table({"baseline": {0.0: -10.0, 0.5: -10.0}})  # a sweep of the baseline alone
     comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
