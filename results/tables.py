@@ -171,8 +171,10 @@ def verdicts(root: Path) -> None:
                          if (summary["method"] == m).any())
         result = verdict(comparison)
         authors = comparison[(comparison["sweep"] == "authors") & comparison["away_from_c0"]]
-        cells = "; ".join(f"#{int(row.sweep_value)}: {_interval(row._asdict(), 'cse_minus_baseline')} / "
-                          f"{_interval(row._asdict(), 'cse_minus_ldr')}" for row in authors.itertuples())
+        # one line per context (<br>), each kept whole (no-break spaces): a narrow column would break the intervals
+        cells = "<br>".join(f"#{int(row.sweep_value)}: {_interval(row._asdict(), 'cse_minus_baseline')} / "
+                            f"{_interval(row._asdict(), 'cse_minus_ldr')}".replace(" ", "\u00a0")
+                            for row in authors.itertuples())
         counts = [f"{result[name + '_above']} / {result[name + '_unclear']} / {result[name + '_below']} of {result['contexts']}"
                   for name in ("cse_minus_baseline", "cse_minus_ldr")]
         print(f"| {task} | {claim} | {seeds} | {cells or '-'} | {counts[0]} | {counts[1]} | {result['beats_baseline']} "
