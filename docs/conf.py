@@ -62,6 +62,7 @@ nb_execution_raise_on_error = True  # an exception in any cell stops the build, 
 nb_execution_show_tb = True
 nb_merge_streams = True
 nb_output_stderr = "show"
+nb_render_markdown_format = "gfm"  # markdown outputs (display(Markdown(...))) with tables, as JupyterLab shows them
 # tqdm draws an ipywidget in Jupyter; a static page can only show its text form.
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 suppress_warnings = ["mystnb.unknown_mime_type"]

@@ -91,6 +91,18 @@ def test_no_notebook_page_shows_stderr(site):
     assert not bad, f"pages with a stderr output: {bad}"
 
 
+def test_markdown_tables_are_rendered_as_tables(site):
+    # a markdown table (notebook 05 displays the committed answers with Markdown(...)) shown as its raw pipes
+    # and dashes means the output was parsed without table support
+    _, pages = site
+    bad = []
+    for path, (text, _) in pages.items():
+        prose = re.sub(r"<pre.*?</pre>", "", text, flags=re.S)
+        if re.search(r"\|\s*(---|—|–)+\s*\|", prose):
+            bad.append(path.name)
+    assert not bad, f"pages with a raw markdown table: {bad}"
+
+
 def test_math_is_typeset_without_the_network(site):
     # MathJax comes from the site's own _static (sphinx-mathjax-offline), and no page loads a script from elsewhere
     html, pages = site
