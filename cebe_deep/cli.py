@@ -266,11 +266,11 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     configs = _checked_configs(args, methods, args.seeds)
     _check_evaluation_arguments(args, [(args.task, args.dimension)])
+    episodes = args.episodes or (64 if args.profile == "authors" else 32)
     if args.dry_run:
-        return _plan_sweep(args, configs)
+        return _plan_sweep(args, configs, episodes)
     root, results = _output_folders((args.root, "--root"), (args.results, "--results"))
     executor = make_executor(args.backend, args.workers)
-    episodes = args.episodes or (64 if args.profile == "authors" else 32)
     try:
         table = sweep(configs, root, executor, args.points, episodes, args.span, contexts=args.contexts)
     except KeyboardInterrupt:
@@ -292,15 +292,17 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_sweep(args: argparse.Namespace, configs) -> int:
+def _plan_sweep(args: argparse.Namespace, configs, episodes: int) -> int:
     """``sweep --dry-run``: one line per run (what the sweep would do with it), nothing written; exit 2 when a
     run directory holds another config (the sweep would fail that run)."""
-    from cebe_deep.sweeps import plan_run, run_dir_for
+    from cebe_deep.sweeps import Job, plan_run, run_dir_for
 
     for path, flag in ((args.root, "--root"), (args.results, "--results")):
         if path is not None and path.exists() and not path.is_dir():
             raise UsageError(f"{flag} {path}: exists and is not a folder")
-    plans = [(config, run_dir_for(args.root, config), *plan_run(config, run_dir_for(args.root, config))) for config in configs]
+    spec = Job(configs[0], "", args.points, episodes, args.span, args.contexts).evaluation_spec()
+    plans = [(config, run_dir_for(args.root, config), *plan_run(config, run_dir_for(args.root, config), spec))
+             for config in configs]
     for config, run_dir, action, detail in plans:
         print(f"{action:9s} {run_dir}  ({detail})")
     counts = {action: sum(plan[2] == action for plan in plans) for action in dict.fromkeys(plan[2] for plan in plans)}

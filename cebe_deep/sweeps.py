@@ -24,9 +24,10 @@ from tqdm.auto import tqdm
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
 from cebe_deep.executors import LocalExecutor, stop_requested
-from cebe_deep.training import STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, train
+from cebe_deep.training import (STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy, run_lock,
+                                train)
 
-__all__ = ["Job", "JobResult", "run_job", "run_dir_for", "plan_run", "sweep", "collect"]
+__all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "sweep", "collect"]
 
 
 @dataclass(frozen=True)
@@ -61,27 +62,42 @@ def run_job(job: Job) -> JobResult:
     """The unit of work an executor runs (module level, so it pickles for processes and Ray)."""
     if stop_requested():
         raise RunNotStarted(f"{job.run_dir}: not started, the sweep is stopping")
-    result = train(job.config, job.run_dir, progress=False)
     run_dir = Path(job.run_dir)
-    spec_path = run_dir / "evaluation.json"
-    current = json.loads(spec_path.read_text()) if spec_path.exists() else None
-    if not (run_dir / "evaluation.csv").exists() or current != job.evaluation_spec():
-        evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
-        spec_path.write_text(json.dumps(job.evaluation_spec()))
+    with run_lock(run_dir):  # held across training and evaluation: a second sweep over this root skips the run
+        result = train(job.config, run_dir, progress=False)
+        if not is_evaluated(run_dir, job.evaluation_spec()):
+            evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
+            (run_dir / "evaluation.json").write_text(json.dumps(job.evaluation_spec()))
     summary = json.loads((run_dir / "train_summary.json").read_text())
     return JobResult(job.run_dir, job.config, result.seconds, summary.get("steps_per_second", float("nan")))
+
+
+def is_evaluated(run_dir: str | Path, evaluation_spec: dict) -> bool:
+    """Whether ``run_dir/evaluation.csv`` exists and was written with these evaluation settings."""
+    run_dir = Path(run_dir)
+    spec_path = run_dir / "evaluation.json"
+    current = json.loads(spec_path.read_text()) if spec_path.exists() else None
+    return (run_dir / "evaluation.csv").exists() and current == evaluation_spec
 
 
 def run_dir_for(root: str | Path, config: TrainConfig) -> Path:
     return Path(root) / config.task / config.method / f"seed{config.seed}"
 
 
-def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
+def plan_run(config: TrainConfig, run_dir: str | Path, evaluation_spec: dict | None = None) -> tuple[str, str]:
     """What a sweep would do with ``run_dir`` for ``config``, touching nothing: ``(action, detail)`` with action
     ``train`` (nothing there yet, or a config but no checkpoint), ``resume`` (from its checkpoint), ``evaluate``
-    (trained: evaluated only), ``extend`` (trained or checkpointed at a smaller ``total_steps``) or ``conflict``
-    (another config is there: the sweep would fail this run; the detail names the fields)."""
-    run_dir = Path(run_dir)
+    (trained: evaluated only), ``done`` (trained, and evaluated with ``evaluation_spec``, :meth:`Job.evaluation_spec`),
+    ``extend`` (trained or checkpointed at a smaller ``total_steps``), ``conflict`` (another config is there: the
+    sweep would fail this run; the detail names the fields) or ``busy`` (another process is training or evaluating
+    it now: this sweep would fail it; the detail says how far its checkpoint is)."""
+    action, detail = _plan_run(config, Path(run_dir), evaluation_spec)
+    if action != "conflict" and run_is_busy(run_dir):
+        return "busy", f"another process holds it; {action}: {detail}"
+    return action, detail
+
+
+def _plan_run(config: TrainConfig, run_dir: Path, evaluation_spec: dict | None) -> tuple[str, str]:
     config_path = run_dir / "config.json"
     if not config_path.exists():
         return "train", "new run"
@@ -99,6 +115,8 @@ def plan_run(config: TrainConfig, run_dir: str | Path) -> tuple[str, str]:
         return "conflict", "; ".join(f"{name}: {getattr(existing, name)!r} there, {getattr(config, name)!r} now"
                                      for name in changed)
     if is_trained(run_dir):
+        if evaluation_spec is not None and is_evaluated(run_dir, evaluation_spec):
+            return "done", "trained and evaluated"
         return "evaluate", "trained"
     if checkpoint is not None:
         return "resume", f"from its last checkpoint{_checkpoint_progress(checkpoint / 'model.zip', config)}"

@@ -18,6 +18,7 @@ Run directory layout (everything a resumed or later evaluation needs)::
     run_dir/evaluation.csv       tidy: one row per (context, episode) of the deterministic policy
     run_dir/fd_cost.json         (``fd_jacobians`` runs) finite-difference cost: simulator steps and seconds per env step
     run_dir/importance.json      (``cse_variant="importance"``) mean ESS fraction and clipped fraction over the batches
+    run_dir/.lock                :func:`run_lock`'s file: locked while a process trains or evaluates the run
 
 A checkpoint is written atomically (a temporary directory, then a rename) every ``checkpoint_every`` env
 steps, and when the process gets SIGINT or SIGTERM (then training stops with :class:`TrainingInterrupted`).
@@ -50,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from filelock import FileLock, Timeout
 from gymnasium import spaces
 from stable_baselines3 import DQN
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
@@ -67,7 +69,7 @@ from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandom
 from cebe_deep.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
 from cebe_deep.sac import ContextSAC
 
-__all__ = ["TrainResult", "TrainingInterrupted", "checkpoint_folder", "latest_checkpoint",
+__all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpoint_folder", "latest_checkpoint",
            "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
            "save_checkpoint", "load_model", "is_trained", "episode_log", "KEEP_REPLAY_BYTES"]
 
@@ -75,6 +77,43 @@ __all__ = ["TrainResult", "TrainingInterrupted", "checkpoint_folder", "latest_ch
 #: large, so that a larger budget can extend it; larger buffers are deleted (a finished run cannot be extended).
 KEEP_REPLAY_BYTES = 256 * 2**20
 STATE_FILE = "state.pkl"
+LOCK_FILE = ".lock"
+
+
+class RunBusy(ConfigError):
+    """Another process holds the run directory's lock: it is training or evaluating that run right now."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: str | Path):
+    """Hold ``run_dir/.lock`` (an OS file lock, released when the process ends, however it ends) while training
+    or evaluating a run, so that two processes never write one run: a second sweep started over the same root,
+    or the same command run twice, fails the runs the first one holds with :class:`RunBusy` (the sweep reports
+    them and writes no results) instead of training them twice into one checkpoint.  Reentrant in a process
+    (a sweep's job holds it across training and evaluation, and :func:`train` takes it again)."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(run_dir / LOCK_FILE, timeout=0, is_singleton=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RunBusy(f"{run_dir}: another process is training or evaluating this run (it holds {run_dir / LOCK_FILE}); "
+                      "wait for it or stop it, then rerun") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run_is_busy(run_dir: str | Path) -> bool:
+    """Whether another process holds ``run_dir``'s lock now (a look: the lock is taken and released at once)."""
+    if not (Path(run_dir) / LOCK_FILE).exists():
+        return False
+    try:
+        with run_lock(run_dir):
+            return False
+    except RunBusy:
+        return True
 
 
 @dataclass(frozen=True)
@@ -372,11 +411,16 @@ def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callb
     A finished run is not retrained; with a larger ``total_steps`` it is extended (when its final checkpoint
     was kept).  A run directory holding another config is an error (naming the fields that differ), so that
     resumed runs never mix settings.  SIGINT or SIGTERM writes a checkpoint and raises
-    :class:`TrainingInterrupted`.  ``callback``: an extra SB3 callback (tests use one to interrupt).
+    :class:`TrainingInterrupted`.  A run another process is training raises :class:`RunBusy` (:func:`run_lock`).
+    ``callback``: an extra SB3 callback (tests use one to interrupt).
     """
     validate_config(config)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):
+        return _train(config, run_dir, progress, callback)
+
+
+def _train(config: TrainConfig, run_dir: Path, progress: bool, callback: BaseCallback | None) -> TrainResult:
     extending = _check_run_dir(config, run_dir)
     if is_trained(run_dir) and not extending:
         summary = json.loads((run_dir / "train_summary.json").read_text())

@@ -87,6 +87,58 @@ def test_an_interrupted_run_makes_the_sweep_exit_130(tmp_path, capsys, monkeypat
     assert not (tmp_path / "results" / "evaluation.csv").exists()
 
 
+def test_dry_run_says_done_only_for_runs_evaluated_with_the_same_settings(tmp_path, capsys):
+    root = str(tmp_path / "runs")
+    evaluation = ["--points", "2", "--episodes", "1", "--root", root]
+    assert main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *TINY, *evaluation,
+                 "--backend", "serial"]) == 0
+    capsys.readouterr()
+    status, out = _plan(capsys, *TINY, *evaluation)
+    assert status == 0 and out.out.startswith("done ") and "1 runs: 1 done" in out.out
+    # other evaluation settings: the sweep would evaluate the run again, and the plan says so
+    assert _plan(capsys, *TINY, "--points", "2", "--episodes", "2", "--root", root)[1].out.startswith("evaluate ")
+
+
+HOLD_LOCK = """
+import sys, time
+from cebe_deep.training import run_lock
+with run_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.readline()  # until the test closes our stdin
+"""
+
+
+def test_a_run_another_process_holds_is_not_trained_twice(tmp_path, capsys):
+    # one sweep (or `cebe-deep train`) is training root/SimpleDirection/cse/seed0; the same command started again
+    root, results = tmp_path / "runs", tmp_path / "results"
+    run = root / "SimpleDirection" / "cse" / "seed0"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        status, out = _plan(capsys, *TINY, "--root", str(root))
+        assert status == 0 and out.out.startswith("busy ") and "another process holds it; train: new run" in out.out
+        argv = ["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "2", *TINY, "--points", "2",
+                "--episodes", "1", "--root", str(root), "--results", str(results), "--backend", "serial"]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "1 of 2 runs did not finish (first: SimpleDirection/cse/seed0: RunBusy: " in err
+        assert "another process is training or evaluating this run" in err and "Traceback" not in err
+        assert not (run / "model.zip").exists() and not (results / "evaluation.csv").exists()
+        assert (root / "SimpleDirection" / "cse" / "seed1" / "model.zip").exists()  # the free run was trained
+        # `cebe-deep train` into the held run: one line, exit 2
+        assert main(["train", "--task", "SimpleDirection", "--method", "cse", "--out", str(run), "--no-progress",
+                     *TINY]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "another process is training or evaluating this run" in err
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    # the holder is gone (its OS lock with it): the same command now trains the run and writes the results
+    assert main(argv) == 0
+    assert (run / "model.zip").exists() and (results / "evaluation.csv").exists()
+
+
 def test_dry_run_still_refuses_bad_flags(tmp_path, capsys):
     status, out = _plan(capsys, "--eps", "-1", "--root", str(tmp_path))
     assert status == 2 and "--eps" in out.err and "Traceback" not in out.err
