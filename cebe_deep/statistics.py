@@ -107,8 +107,8 @@ def distance_from_c0(summary: pd.DataFrame, base_context: Sequence[float]) -> np
 def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: float,
                     baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr",
                     table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per evaluated context: the means of ``baseline``, ``candidate`` and ``reference``, the distance from
-    c0 and whether it lies outside the training ball of radius eps, whether ``candidate``'s mean lies inside
+    """Per evaluated context: its coordinates ``context_i``, the means of ``baseline``, ``candidate`` and
+    ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps, whether ``candidate``'s mean lies inside
     ``reference``'s confidence interval, and (only descriptive; unreliable near a zero baseline) the
     relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
     ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
@@ -132,6 +132,10 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                          cse_within_ldr_ci=get("ci_low", reference) <= cand_mean <= get("ci_high", reference),
                          cse_at_least_ldr_low=cand_mean >= get("ci_low", reference)))
     comparison = pd.DataFrame(rows)
+    context = _context_columns(summary)
+    if context and not comparison.empty:  # the coordinates: one context can be on two sweeps (distinct_contexts)
+        coordinates = summary[["task", "sweep", "sweep_value", *context]].drop_duplicates(["task", "sweep", "sweep_value"])
+        comparison = comparison.merge(coordinates, on=["task", "sweep", "sweep_value"], how="left")
     if table is not None and not comparison.empty:
         differences = method_differences(table, candidate, (baseline, reference))
         for other, name in ((baseline, "cse_minus_baseline"), (reference, "cse_minus_ldr")):
@@ -175,11 +179,16 @@ def verdict(comparison: pd.DataFrame) -> dict:
 
 
 def distinct_contexts(comparison: pd.DataFrame) -> pd.DataFrame:
-    """``comparison`` without repeated contexts: an angle sweep that holds both -pi and pi (older grids) keeps
-    -pi only, since the two are one direction."""
+    """``comparison`` with each context once, so that no context is counted twice in a verdict: a context on two
+    sweeps (an authors' test context that is also a point of a one-axis sweep, c0 on every sweep) keeps its
+    first row (by the coordinates ``context_i``, where the table has them); an angle sweep that holds both -pi
+    and pi (older grids) keeps -pi only, since the two are one direction."""
     angle = comparison["sweep"] == "angle"
     has_minus_pi = np.isclose(comparison.loc[angle, "sweep_value"], -math.pi).any()
     repeated = angle & np.isclose(comparison["sweep_value"], math.pi) & has_minus_pi
+    context = _context_columns(comparison)
+    if context:
+        repeated |= comparison[["task", *context]].round(9).duplicated()
     return comparison[~repeated]
 
 

@@ -54,6 +54,23 @@ def test_verdict_rule(cse, expected):
     assert (result["beats_baseline"], result["matches_ldr"]) == expected
 
 
+def test_a_context_on_two_sweeps_is_counted_once():
+    # CheetahVelocity's authors' test context v = -1 is also a point of its one-axis sweep: same coordinates,
+    # same evaluation; the verdict counts it once (it counted 18 contexts where there are 17)
+    values = (0.0, 0.5, 1.0, 1.5)
+    means = {"baseline": {v: -10.0 for v in values}, "cse": {0.0: -10.0, 0.5: -5.0, 1.0: -10.0, 1.5: -10.0},
+             "ldr": {v: -10.0 for v in values}}
+    table = _table(means)
+    authors = table[table["sweep_value"] == 0.5].assign(sweep="authors", sweep_value=1.0)  # test context #1
+    table = pd.concat([table, authors], ignore_index=True)
+    comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
+    assert len(comparison[comparison["away_from_c0"]]) == 4  # both rows are reported
+    result = verdict(comparison)
+    assert result["contexts"] == 3
+    assert (result["cse_minus_baseline_above"], result["cse_minus_baseline_unclear"]) == (1, 2)
+    assert result["beats_baseline"] == "inconclusive"  # 1 of 3 above (it was 2 of 4: "reproduced")
+
+
 def test_a_sweep_without_ldr_gets_no_ldr_verdict():
     # an ablation of baseline and CSE only: "CSE matches LDR" has no context to be judged on, so no verdict
     # (counting "below 0 at none of 0 contexts" as reproduced was the bug), while "CSE beats SAC" is judged
