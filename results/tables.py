@@ -234,8 +234,9 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
     evaluation = pd.read_csv(folder / "evaluation.csv", nrows=1)
     task = str(evaluation["task"].iloc[0])
     context_columns = [c for c in evaluation.columns if c.startswith("context_")]
-    full = pd.read_csv(folder / "evaluation.csv", usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
-    comparison = comparison.merge(full, on=["sweep", "sweep_value"], how="left")
+    if not set(context_columns) <= set(comparison.columns):  # a comparison.csv written before it held them
+        full = pd.read_csv(folder / "evaluation.csv", usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
+        comparison = comparison.merge(full, on=["sweep", "sweep_value"], how="left")
     optimum = task == "SimpleDirection"  # closed form, cebe_deep.tasks.simple_direction_optimal_return
     print(f"**{task}** ({folder}): returns are undiscounted episode sums; 'zero' is the all-zero action"
           + ("; 'optimum' the optimal expected return (closed form)" if optimum else "") + "\n")
