@@ -290,6 +290,7 @@ class AtomicCheckpointCallback(BaseCallback):
         self.checkpoint_every, self.run_dir, self.total_steps = checkpoint_every, run_dir, total_steps
         self.elapsed_before, self.began = elapsed_before, time.perf_counter()
         self.stop_signal: str | None = None
+        self.signalled = False  # a signal reached this process's handler (a second one interrupts at once)
         self.next_checkpoint: int | None = None
 
     def request_stop(self, signal_name: str) -> None:
@@ -323,8 +324,11 @@ def _checkpoint_on_signals(callback: AtomicCheckpointCallback):
         return
 
     def handler(number, frame):
-        if callback.stop_signal is not None:
+        # a second signal: stop at once.  Not merely a stop already requested: a sweep's stop sets its event before
+        # it sends SIGTERM, and a run that saw the event first is writing its checkpoint when the signal comes
+        if callback.signalled:
             raise KeyboardInterrupt
+        callback.signalled = True
         callback.request_stop(signal.Signals(number).name)
 
     previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}

@@ -107,6 +107,36 @@ def test_sigterm_checkpoints_too_and_training_time_adds_up(tmp_path):
     assert summary["seconds"] == pytest.approx(result.seconds) and result.seconds > first_segment
 
 
+def test_the_sweeps_sigterm_during_the_checkpoint_it_asked_for_does_not_abort_it(tmp_path, monkeypatch):
+    """A sweep's stop sets its event, then sends SIGTERM to each worker.  A run that sees the event first starts
+    its checkpoint; the SIGTERM arriving during that checkpoint is the same stop, not a second one: it used to
+    raise KeyboardInterrupt mid-checkpoint (the run lost its progress since the last periodic checkpoint, and the
+    sweep ended as 'interrupted' instead of listing its checkpointed runs)."""
+    config = make_config("SimpleDirection", "cse", **TINY)
+    monkeypatch.setattr(training, "stop_requested", lambda: training_started.get("yes", False))
+    training_started = {}
+    real_save = training.save_checkpoint
+
+    def save_then_signal(model, run_dir, seconds):
+        os.kill(os.getpid(), signal.SIGTERM)  # the sweep's SIGTERM, just behind its event
+        real_save(model, run_dir, seconds)
+
+    class StartThenStop(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.model.num_timesteps == 150:
+                training_started["yes"] = True
+            return True
+
+    monkeypatch.setattr(training, "save_checkpoint", save_then_signal)
+    try:
+        with pytest.raises(training.TrainingInterrupted, match="SIGTERM") as raised:
+            training.train(config, tmp_path, progress=False, callback=StartThenStop())
+    except KeyboardInterrupt:  # the bug: fail this test, not the whole session
+        pytest.fail("the SIGTERM behind the sweep's stop event raised KeyboardInterrupt during the checkpoint")
+    assert raised.value.num_timesteps >= 150
+    assert (tmp_path / "checkpoint" / "model.zip").exists() and not (tmp_path / "model.zip").exists()
+
+
 def test_checkpoint_of_an_earlier_version_resumes_from_a_reset(tmp_path):
     """Checkpoints written before exact resume (no state.pkl, e.g. runs in progress when it came) still
     resume: the running episodes restart from a reset, as they did then."""
