@@ -27,7 +27,8 @@ from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_dir
 from cebe_deep.training import load_model
 
 __all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "dimension_test_grid",
-           "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "evaluate", "with_fraction_of_optimum"]
+           "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "zero_action_returns", "evaluate",
+           "with_fraction_of_optimum"]
 
 # Tasks whose context is a unit direction: sweep the angle instead of each coordinate.
 ANGLE_SWEEP_TASKS = ("AntDirection",)
@@ -221,6 +222,17 @@ def with_fraction_of_optimum(table: pd.DataFrame) -> pd.DataFrame:
         fraction = np.where(optimum != 0, table["episode_return"].to_numpy(dtype=np.float64) / optimum, np.nan)
     return table.assign(optimal_return=optimum, fraction_of_optimum=fraction)
 
+
+
+def zero_action_returns(task: str, context: Sequence[float], episodes: int = 64, seed: int = 10_000,
+                        dynamics: str | None = None) -> np.ndarray:
+    """Returns of the all-zero action at ``context``, with the evaluation's reset seeds ``seed + k``: the return of
+    doing nothing, below which a trained agent has learned less than nothing (continuous actions only)."""
+    env = make_task_env(task)
+    shape = env.action_space.shape
+    env.close()
+    return evaluate_policy_at_context(lambda observations: np.zeros((len(observations), *shape)), task, context,
+                                      episodes, seed, dynamics)
 
 def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None, span: float | None = None, seed: int = 10_000,
              grid: pd.DataFrame | None = None, contexts: str | None = None, write: bool = True) -> pd.DataFrame:

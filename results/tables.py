@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cebe_deep.config import make_task_env
-from cebe_deep.evaluation import evaluate_policy_at_context
+from cebe_deep.evaluation import zero_action_returns
 from cebe_deep.statistics import per_seed_returns, verdict
 from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
@@ -108,16 +108,6 @@ def per_seed_above(folder: Path) -> None:
         above += int((seeds > row.baseline_mean).sum())
         total += len(seeds)
     print(f"{folder.name}: CSE seed above the baseline's mean in {above} of {total} (seed, context) pairs away from c0")
-
-
-def zero_action_returns(task: str, context, episodes: int = 64, seed: int = 10_000, dynamics=None) -> np.ndarray:
-    """Returns of the all-zero action at ``context`` through the package's own evaluation loop (the same reset
-    seeds ``seed + k`` as every policy's evaluation)."""
-    env = make_task_env(task)
-    shape = env.action_space.shape
-    env.close()
-    return evaluate_policy_at_context(lambda observations: np.zeros((len(observations), *shape)), task, context,
-                                      episodes, seed, dynamics)
 
 
 def zero_action(task: str, values: list[float], episodes: int = 3, seed: int = 10_000) -> None:

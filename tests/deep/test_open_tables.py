@@ -240,10 +240,18 @@ def test_extrapolation_sign_change_and_reward_error(tmp_path, capsys):
     per_velocity, errors = report.extrapolation_tables(tmp_path)
     assert errors is None
     assert per_velocity["cse_minus_baseline"].to_numpy() == pytest.approx(differences)
-    report.print_extrapolation(tmp_path)
+    report.print_extrapolation(tmp_path, zero_episodes=2)
     out = capsys.readouterr().out
     baseline = np.array([-505.0, -500.0, -495.0])
     assert f"| -3 | -5 | {t_cell(baseline)} | {t_cell(baseline - 40 + np.array([-5.0, 0, 5]))} |" in out
+    # the all-zero action: the cheetah stays put, so 1000 steps of 1 - sqrt(1 + v_goal^2) (no control cost); the
+    # methods (about -500) are below it only at v_goal = 0 (about 0; -1236 at 2, -2162 at -3)
+    zero = {float(line.split("|")[1]): (line.split("|")[3:6], float(line.split("|")[6]))
+            for line in out.splitlines() if line.startswith("| ") and line.split("|")[2].strip()[:1] in "+-"}
+    for velocity, (cells, value) in zero.items():
+        assert value == pytest.approx(1000 * (1 - np.sqrt(1 + velocity**2)), abs=1.0)
+        assert all(cell.strip().endswith("\\*") == (velocity == 0.0) for cell in cells), (velocity, cells)
+    assert len(zero) == len(velocities)
     assert welch_cell([-550.0, -540.0, -530.0], baseline) + " (below 0)" in out
     assert "mean changes sign between v_goal = -3 and 0" in out
     assert "mean changes sign between v_goal = 4 and 5" in out

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cebe_deep.evaluation import zero_action_returns
 from cebe_deep.statistics import welch_interval
 
 from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, read_evaluation, seed_means, _cell,
@@ -52,21 +53,27 @@ def sign_changes(per_velocity: pd.DataFrame, column: str = "cse_minus_baseline")
     return changes
 
 
-def print_extrapolation(root: Path = ROOT) -> None:
+def print_extrapolation(root: Path = ROOT, zero_episodes: int = 64) -> None:
+    """The table per goal velocity (with the all-zero action's return there: a method below it is marked *),
+    where CSE - baseline changes sign, and the first-order reward error."""
     per_velocity, errors = extrapolation_tables(root)
     print(f"### Far extrapolation (CheetahVelocity, c0 = {EXTRAPOLATION_C0:g})\n")
     if per_velocity.empty:
         print(f"results/open/extrapolation/evaluation.csv: {NOT_RUN}")
     else:
-        print(f"Return per goal velocity, mean [{LEVEL:.0%} t-interval over seeds]; differences: Welch {LEVEL:.0%} interval.\n")
-        print("| v_goal (m/s) | dc | baseline | CSE | LDR | CSE - baseline | CSE - LDR |\n|---|---|---|---|---|---|---|")
+        print(f"Return per goal velocity, mean [{LEVEL:.0%} t-interval over seeds]; differences: Welch {LEVEL:.0%} interval; "
+              f"'zero': the all-zero action's mean return ({zero_episodes} episodes, the evaluation's reset seeds), "
+              "\\* a method whose mean is below it.\n")
+        print("| v_goal (m/s) | dc | baseline | CSE | LDR | zero | CSE - baseline | CSE - LDR |\n|---|---|---|---|---|---|---|---|")
         for row in per_velocity.to_dict("records"):
+            zero = float(zero_action_returns("CheetahVelocity", (row["goal_velocity"],), zero_episodes).mean())
             cells = [_cell(row.get(f"{m}_mean", float("nan")), row.get(f"{m}_ci_low", float("nan")),
-                           row.get(f"{m}_ci_high", float("nan"))) for m in ("baseline", "cse", "ldr")]
+                           row.get(f"{m}_ci_high", float("nan"))) + ("\\*" if row.get(f"{m}_mean", np.inf) < zero else "")
+                     for m in ("baseline", "cse", "ldr")]
             diffs = [_cell(row.get(c, float("nan")), row.get(f"{c}_low", float("nan")), row.get(f"{c}_high", float("nan")), signed=True)
                      + (f" ({_sign(row[c + '_low'], row[c + '_high'])})" if c in row else "")
                      for c in ("cse_minus_baseline", "cse_minus_ldr")]
-            print(f"| {row['goal_velocity']:g} | {row['dc']:+g} | {' | '.join(cells)} | {' | '.join(diffs)} |")
+            print(f"| {row['goal_velocity']:g} | {row['dc']:+g} | {' | '.join(cells)} | {zero:.1f} | {' | '.join(diffs)} |")
         changes = sign_changes(per_velocity) if "cse_minus_baseline" in per_velocity else []
         print("\nCSE - baseline: " + ("; ".join(changes) if changes else "no sign change over the goal velocities run"))
     print("\n**First-order reward error** (results/open/extrapolation/reward_error.csv, results/open/reward_error.py)\n")
