@@ -142,14 +142,16 @@ def _interval(row, name: str) -> str:
     return f"{row[name]:+.1f} [{row[name + '_low']:+.1f}, {row[name + '_high']:+.1f}]"
 
 
-def verdicts(root: Path) -> None:
+def verdicts(root: Path, zero_episodes: int = 64) -> None:
     """The opening table of results/README.md: per task, the paper's claim, our result (the differences at the
     authors' test contexts away from c0, and the sign counts over every context away from c0) and the verdict
-    of :func:`cebe_deep.statistics.verdict`."""
+    of :func:`cebe_deep.statistics.verdict`.  A test context where every method's mean is below the all-zero
+    action's (``zero_episodes`` episodes) is marked ``#k*``: a difference there is between agents that do worse
+    than doing nothing."""
     print("| task | the paper's claim | seeds | CSE - SAC / CSE - LDR at the authors' test contexts (#k), mean [95% CI] "
           "| CSE - SAC: CI above / inside / below 0 | CSE - LDR: same | CSE beats SAC | CSE matches LDR |")
     print("|---|---|---|---|---|---|---|---|")
-    footnotes = []
+    footnotes, marked = [], False
     for task, claim in CLAIMS.items():
         folder = root / task
         if not (folder / "comparison.csv").exists():
@@ -161,21 +163,33 @@ def verdicts(root: Path) -> None:
                          if (summary["method"] == m).any())
         result = verdict(comparison)
         authors = comparison[(comparison["sweep"] == "authors") & comparison["away_from_c0"]]
+        summary_authors = summary[summary["sweep"] == "authors"]
+        columns = [c for c in summary_authors.columns if c.startswith("context_")]
+        named = {int(row.sweep_value): tuple(round(float(getattr(row, c)), 3) for c in columns)
+                 for row in summary_authors.drop_duplicates("sweep_value").itertuples()}
+
+        def below_zero(row) -> bool:  # every method evaluated there scores below the all-zero action
+            means = [getattr(row, f"{m}_mean") for m in ("baseline", "cse", "ldr") if not pd.isna(getattr(row, f"{m}_mean"))]
+            zero = float(zero_action_returns(task, named[int(row.sweep_value)], zero_episodes).mean())
+            return bool(means) and max(means) < zero
+
+        below = {int(row.sweep_value) for row in authors.itertuples() if below_zero(row)}
+        marked |= bool(below)
         # one line per context (<br>), each kept whole (no-break spaces): a narrow column would break the intervals
-        cells = "<br>".join(f"#{int(row.sweep_value)}: {_interval(row._asdict(), 'cse_minus_baseline')} / "
+        cells = "<br>".join(f"#{int(row.sweep_value)}{'*' if int(row.sweep_value) in below else ''}: "
+                            f"{_interval(row._asdict(), 'cse_minus_baseline')} / "
                             f"{_interval(row._asdict(), 'cse_minus_ldr')}".replace(" ", "\u00a0")
                             for row in authors.itertuples())
         counts = [f"{result[name + '_above']} / {result[name + '_unclear']} / {result[name + '_below']} of {result['contexts']}"
                   for name in ("cse_minus_baseline", "cse_minus_ldr")]
         print(f"| {task} | {claim} | {seeds} | {cells or '-'} | {counts[0]} | {counts[1]} | {result['beats_baseline']} "
               f"| {result['matches_ldr']} |")
-        summary_authors = summary[summary["sweep"] == "authors"]
-        columns = [c for c in summary_authors.columns if c.startswith("context_")]
-        named = {int(row.sweep_value): tuple(round(float(getattr(row, c)), 3) for c in columns)
-                 for row in summary_authors.drop_duplicates("sweep_value").itertuples()}
         footnotes.append(f"{task}: " + ", ".join(f"#{k} = {context}" for k, context in sorted(named.items())))
     if footnotes:
         print("\nThe authors' test contexts (#0 is c0): " + "; ".join(footnotes) + ".")
+    if marked:
+        print(f"\n\\* every method's mean return there is below the all-zero action's ({zero_episodes} episodes, the "
+              "evaluation's reset seeds)")
 
 
 ABLATION = (("results/quick/PendulumGoal", "Gymnasium-order", "quick: 64x64, 1 update per env step, 30k steps"),
@@ -317,7 +331,9 @@ def main() -> None:
     seeds.add_argument("sweep")
     seeds.add_argument("values", type=float, nargs="+")
     commands.add_parser("per-seed-above").add_argument("folder", type=Path)
-    commands.add_parser("verdicts").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
+    verdict_table = commands.add_parser("verdicts")
+    verdict_table.add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
+    verdict_table.add_argument("--zero-episodes", type=int, default=64, help="episodes of the all-zero action per context")
     commands.add_parser("differences").add_argument("folder", type=Path)
     commands.add_parser("ablation")
     commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
@@ -337,7 +353,7 @@ def main() -> None:
     elif args.command == "per-seed-above":
         per_seed_above(args.folder)
     elif args.command == "verdicts":
-        verdicts(args.root)
+        verdicts(args.root, args.zero_episodes)
     elif args.command == "differences":
         differences(args.folder)
     elif args.command == "ablation":

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cebe_deep.cli import main
 from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -361,6 +362,26 @@ def test_reward_error_summary_by_hand():
     assert (row.mean_abs_error, row.max_abs_error, row.mean_error) == (1.5, 2.0, -1.0)
     assert row.mean_abs_reward_change == 1.5 and row.mean_velocity == 0.0
     assert (row.episode_sum_error, row.episode_sum_abs_error) == (-2.0, 3.0)  # episodes: (0, 2) and (-4, 4)
+
+
+def test_verdict_table_marks_test_contexts_where_every_method_is_below_doing_nothing(tmp_path):
+    """CheetahVelocity's all-zero action scores about 1000 (1 - sqrt(1 + v_goal^2)): -250 at 0.75, -414 at -1.
+    Agents at -100 (0.75) are above it; agents at -500 (-1) are below it: #6 is marked, #1 is not."""
+    rows = []
+    for method in ("baseline", "cse", "ldr"):
+        for seed in range(3):
+            for k, (velocity, mean) in enumerate(((2.0, -60.0), (0.75, -100.0), (-1.0, -500.0))):
+                number = (0, 1, 6)[k]
+                rows += rows_for("CheetahVelocity", method, seed, "authors", number, (velocity,), mean + seed)
+    folder = tmp_path / "authors" / "CheetahVelocity"
+    write(folder, rows)
+    assert main(["summarize", str(folder / "evaluation.csv"), "--results", str(folder)]) == 0
+    script = str(REPOSITORY / "results" / "tables.py")
+    out = subprocess.run([sys.executable, script, "verdicts", str(tmp_path / "authors"), "--zero-episodes", "2"],
+                         capture_output=True, text=True, check=True, cwd=REPOSITORY).stdout
+    row = next(line for line in out.splitlines() if line.startswith("| CheetahVelocity"))
+    assert "#1:\u00a0" in row and "#6*:\u00a0" in row and "#1*" not in row
+    assert "below the all-zero action's (2 episodes" in out
 
 
 def test_readme_blocks_are_printed_by_tables_py(tmp_path):
