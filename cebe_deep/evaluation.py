@@ -223,16 +223,17 @@ def with_fraction_of_optimum(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(optimal_return=optimum, fraction_of_optimum=fraction)
 
 
-
 def zero_action_returns(task: str, context: Sequence[float], episodes: int = 64, seed: int = 10_000,
                         dynamics: str | None = None) -> np.ndarray:
-    """Returns of the all-zero action at ``context``, with the evaluation's reset seeds ``seed + k``: the return of
-    doing nothing, below which a trained agent has learned less than nothing (continuous actions only)."""
+    """Returns of the all-zero action at ``context`` (for a discrete action space, action 0), with the evaluation's
+    reset seeds ``seed + k``: the return of doing nothing, below which a trained agent has learned less than
+    nothing."""
     env = make_task_env(task)
     shape = env.action_space.shape
     env.close()
     return evaluate_policy_at_context(lambda observations: np.zeros((len(observations), *shape)), task, context,
                                       episodes, seed, dynamics)
+
 
 def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None, span: float | None = None, seed: int = 10_000,
              grid: pd.DataFrame | None = None, contexts: str | None = None, write: bool = True) -> pd.DataFrame:

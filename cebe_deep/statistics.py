@@ -108,9 +108,9 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                     baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr",
                     table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per evaluated context: its coordinates ``context_i``, the means of ``baseline``, ``candidate`` and
-    ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps, whether ``candidate``'s mean lies inside
-    ``reference``'s confidence interval, and (only descriptive; unreliable near a zero baseline) the
-    relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
+    ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps, whether
+    ``candidate``'s mean lies inside ``reference``'s confidence interval, and (only descriptive; unreliable near
+    a zero baseline) the relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
     ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
     ``candidate - baseline`` and ``candidate - reference`` and their Welch 95% intervals over seeds
     (:func:`method_differences`) are added as ``cse_minus_baseline``, ``cse_minus_baseline_low``, ``..._high``,
