@@ -155,7 +155,7 @@ def verdicts(root: Path, zero_episodes: int = 64) -> None:
     for task, claim in CLAIMS.items():
         folder = root / task
         if not (folder / "comparison.csv").exists():
-            print(f"| {task} | {claim} | - | not run yet | | | | |")
+            print(f"| {task} | {claim} | - | no committed results yet | | | | |")
             continue
         comparison = pd.read_csv(folder / "comparison.csv")
         summary = pd.read_csv(folder / "summary.csv")
