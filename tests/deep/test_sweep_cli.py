@@ -139,6 +139,27 @@ def test_a_run_another_process_holds_is_not_trained_twice(tmp_path, capsys):
     assert (run / "model.zip").exists() and (results / "evaluation.csv").exists()
 
 
+def test_a_lock_held_for_a_moment_is_waited_for(tmp_path):
+    # a `sweep --dry-run` looks at each run by taking and releasing its lock: a sweep starting the run at that
+    # moment waits for it instead of failing the run
+    import threading
+
+    from cebe_deep.training import RunBusy, run_is_busy, run_lock
+
+    run = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    assert run_is_busy(run)
+    with pytest.raises(RunBusy):
+        with run_lock(run, wait=0.2):
+            pass
+    threading.Timer(0.5, holder.stdin.close).start()  # the holder lets go after half a second
+    with run_lock(run, wait=30):
+        assert holder.wait(timeout=30) == 0
+    assert not run_is_busy(run)
+
+
 def test_dry_run_still_refuses_bad_flags(tmp_path, capsys):
     status, out = _plan(capsys, "--eps", "-1", "--root", str(tmp_path))
     assert status == 2 and "--eps" in out.err and "Traceback" not in out.err
