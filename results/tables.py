@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import io
 import math
@@ -110,6 +111,13 @@ def per_seed_above(folder: Path) -> None:
     print(f"{folder.name}: CSE seed above the baseline's mean in {above} of {total} (seed, context) pairs away from c0")
 
 
+@functools.lru_cache(maxsize=None)
+def zero_action_mean(task: str, context: tuple[float, ...], episodes: int) -> float:
+    """Mean return of the all-zero action at ``context``, simulated once per process: ``readme`` prints the
+    verdict table and the per-task tables, which ask for the same contexts."""
+    return float(zero_action_returns(task, context, episodes).mean())
+
+
 def zero_action(task: str, values: list[float], episodes: int = 3, seed: int = 10_000) -> None:
     """Return of the all-zero action with the evaluation's reset seeds (seed + k); ``values`` set the
     first context coordinate (for AntDirection: the direction angle), the others stay at c0."""
@@ -170,7 +178,7 @@ def verdicts(root: Path, zero_episodes: int = 64) -> None:
 
         def below_zero(row) -> bool:  # every method evaluated there scores below the all-zero action
             means = [getattr(row, f"{m}_mean") for m in ("baseline", "cse", "ldr") if not pd.isna(getattr(row, f"{m}_mean"))]
-            zero = float(zero_action_returns(task, named[int(row.sweep_value)], zero_episodes).mean())
+            zero = zero_action_mean(task, named[int(row.sweep_value)], zero_episodes)
             return bool(means) and max(means) < zero
 
         below = {int(row.sweep_value) for row in authors.itertuples() if below_zero(row)}
@@ -249,7 +257,7 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
     print("|---|---|---|---|---|---|---|" + ("---|" if optimum else "") + "---|---|")
     for row in comparison.itertuples():
         context = tuple(round(float(getattr(row, c)), 3) for c in context_columns)
-        zero = float(zero_action_returns(task, context, zero_episodes).mean())
+        zero = zero_action_mean(task, context, zero_episodes)
         marks = {m: ("*" if mean < zero else "") for m, mean in
                  (("baseline", row.baseline_mean), ("cse", row.cse_mean), ("ldr", row.ldr_mean))}
         where = "c0" if row.distance_from_c0 == 0 else ("" if row.away_from_c0 else "(in ball)")

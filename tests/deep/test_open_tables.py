@@ -370,8 +370,7 @@ def test_verdict_table_marks_test_contexts_where_every_method_is_below_doing_not
     rows = []
     for method in ("baseline", "cse", "ldr"):
         for seed in range(3):
-            for k, (velocity, mean) in enumerate(((2.0, -60.0), (0.75, -100.0), (-1.0, -500.0))):
-                number = (0, 1, 6)[k]
+            for number, velocity, mean in ((0, 2.0, -60.0), (1, 0.75, -100.0), (6, -1.0, -500.0)):
                 rows += rows_for("CheetahVelocity", method, seed, "authors", number, (velocity,), mean + seed)
     folder = tmp_path / "authors" / "CheetahVelocity"
     write(folder, rows)

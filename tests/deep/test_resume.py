@@ -113,8 +113,8 @@ def test_the_sweeps_sigterm_during_the_checkpoint_it_asked_for_does_not_abort_it
     raise KeyboardInterrupt mid-checkpoint (the run lost its progress since the last periodic checkpoint, and the
     sweep ended as 'interrupted' instead of listing its checkpointed runs)."""
     config = make_config("SimpleDirection", "cse", **TINY)
-    monkeypatch.setattr(training, "stop_requested", lambda: training_started.get("yes", False))
     training_started = {}
+    monkeypatch.setattr(training, "stop_requested", lambda: training_started.get("yes", False))
     real_save = training.save_checkpoint
 
     def save_then_signal(model, run_dir, seconds):

@@ -100,7 +100,7 @@ def test_dry_run_says_done_only_for_runs_evaluated_with_the_same_settings(tmp_pa
 
 
 HOLD_LOCK = """
-import sys, time
+import sys
 from cebe_deep.training import run_lock
 with run_lock(sys.argv[1]):
     print("held", flush=True)
