@@ -10,6 +10,9 @@ Subcommands:
 ``summarize``  the per-context table (mean, CI, CSE vs baseline and LDR) from one or more evaluation CSVs;
                ``LABEL=PATH`` names the runs of PATH as method LABEL (e.g. a CSE variant trained under another
                ``--root``) and ``--candidate LABEL`` compares that method instead of ``cse``.
+``curves``     training curves (return of the training episodes against env steps, mean and CI over seeds per
+               method) from run directories' Monitor files, finished or still training; or redrawn from a
+               curves CSV.
 
 Bad input prints one line ``cebe-deep: error: ...`` naming the flag (or file), the value and what is allowed,
 and exits with status 2.  Everything is checked before any file is written or any step trained (the
@@ -167,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--eps", type=_finite, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
     summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
+
+    curves = commands.add_parser("curves", help="training curves from run directories (or a curves CSV)")
+    curves.add_argument("sources", nargs="+", help="run directories (finished or training; LABEL=RUN_DIR names the "
+                                                   "method LABEL), or one CSV written by --out")
+    curves.add_argument("--bins", type=int, default=50, help="bins along each run's env-step budget, >= 1 (default 50)")
+    curves.add_argument("--windows", type=int, default=4,
+                        help="the printed table's parts of each run's budget, 1..bins (default 4: quarters)")
+    curves.add_argument("--out", type=Path, help="write the tidy binned curves as CSV")
+    curves.add_argument("--figure", type=Path, help="draw the curves into this image file")
     return parser
 
 
@@ -368,8 +380,75 @@ def _run_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_curves(args: argparse.Namespace) -> int:
+    from cebe_deep.curves import plot_training_curves, training_curves, window_summary
+
+    if not (1 <= args.bins <= 10_000):
+        raise UsageError(f"--bins must be between 1 and 10000, got {args.bins}")
+    if not (1 <= args.windows <= args.bins):
+        raise UsageError(f"--windows must be between 1 and --bins ({args.bins}), got {args.windows}")
+    if args.out is not None:
+        _output_file(args.out, "--out")
+    if args.figure is not None:
+        _output_file(args.figure, "--figure", _image_types())
+    curves = _curve_sources(args.sources, args.bins, training_curves)
+    if args.out is not None:
+        _write(args.out, "--out", lambda path: curves.to_csv(path, index=False))
+    if args.figure is not None:
+        _write(args.figure, "--figure", lambda path: plot_training_curves(curves, path))
+    table = window_summary(curves, args.windows)
+    cells = [f"{row.mean:.1f} [{row.ci_low:.1f}, {row.ci_high:.1f}]" if row.seeds > 1 else f"{row.mean:.1f}"
+             for row in table.itertuples()]
+    print(table.drop(columns=["window", "mean", "ci_low", "ci_high"]).assign(**{"return, mean [95% CI]": cells})
+          .to_string(index=False))
+    return 0
+
+
+def _curve_sources(sources: list[str], bins: int, training_curves):
+    """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed), or one curves CSV."""
+    import pandas as pd
+
+    from cebe_deep.curves import CURVE_COLUMNS
+
+    if len(sources) == 1 and sources[0].endswith(".csv"):
+        path = Path(sources[0])
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        try:
+            curves = pd.read_csv(path)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{path}: not a readable CSV ({type(error).__name__}: {error})") from None
+        missing = [column for column in CURVE_COLUMNS if column not in curves.columns]
+        if missing or curves.empty:
+            raise UsageError(f"{path}: not a curves CSV of `cebe-deep curves --out` "
+                             f"({'no rows' if not missing else 'missing columns ' + ', '.join(missing)})")
+        return curves
+    runs = []
+    for spec in sources:
+        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        run = Path(path)
+        if not run.is_dir():
+            raise UsageError(f"run directory {run}: no such folder")
+        if not (run / "config.json").is_file():
+            raise UsageError(f"run directory {run}: no config.json in it")
+        if not any((run / "monitor").glob("*.monitor.csv")):
+            raise UsageError(f"run directory {run}: no training episodes yet (no monitor/*.monitor.csv)")
+        runs.append((run, label or None))
+    if len({str(run.resolve()) for run, _ in runs}) != len(runs):
+        raise UsageError("a run directory is given twice")
+    try:
+        curves = training_curves(runs, bins)
+    except (ValueError, KeyError) as error:
+        raise UsageError(f"unreadable run directory: {type(error).__name__}: {error}") from None
+    if curves.empty:
+        raise UsageError("no finished training episode in these run directories")
+    if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
+        raise UsageError("two run directories have the same method and seed; name a variant with LABEL=RUN_DIR")
+    return curves
+
+
 _COMMANDS = {"train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,
-             "figures": _run_figures, "summarize": _run_summarize}
+             "figures": _run_figures, "summarize": _run_summarize, "curves": _run_curves}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ then the Student-t interval over seeds).
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Sequence
@@ -33,11 +34,30 @@ FONT_SIZES = dict(title=15, label=14, ticks=12, legend=13)
 ANGLE_LABEL = r"direction angle $\theta$ (rad)"
 
 
-def method_styles(methods) -> dict[str, dict]:
-    """Line style per method: the fixed ones of :data:`METHOD_STYLE`, then distinct colours and markers for the
-    others (in sorted order, so a method keeps its style from figure to figure)."""
+@functools.lru_cache(maxsize=None)
+def learner_name(task: str) -> str:
+    """The SB3 learner a task trains with, as the figures name it: ``"DQN"`` for discrete actions (CartGoal),
+    ``"SAC"`` otherwise (the choice of :func:`cebe_deep.training.make_model`); ``"SAC"`` for an unknown task."""
+    from gymnasium import spaces
+
+    from cebe_deep import tasks
+
+    if task not in tasks.TASKS:
+        return "SAC"
+    env = tasks.make_task(task)
+    try:
+        return "DQN" if isinstance(env.action_space, spaces.Discrete) else "SAC"
+    finally:
+        env.close()
+
+
+def method_styles(methods, learner: str = "SAC") -> dict[str, dict]:
+    """Line style per method: the fixed ones of :data:`METHOD_STYLE` (their labels naming ``learner``, e.g.
+    "DQN + CSE"), then distinct colours and markers for the others (in sorted order, so a method keeps its style
+    from figure to figure)."""
     others = sorted(set(methods) - set(METHOD_STYLE))
-    styles = {method: METHOD_STYLE[method] for method in methods if method in METHOD_STYLE}
+    styles = {method: dict(METHOD_STYLE[method], label=METHOD_STYLE[method]["label"].replace("SAC", learner))
+              for method in methods if method in METHOD_STYLE}
     for index, method in enumerate(others):
         styles[method] = dict(color=EXTRA_COLORS[index % len(EXTRA_COLORS)],
                               marker=EXTRA_MARKERS[index % len(EXTRA_MARKERS)], label=method)
@@ -77,8 +97,8 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
     # One-axis and angle sweeps only: named context lists (the authors' test contexts) are tables, not curves.
     summary = summary[summary["sweep"].str.startswith("context_") | (summary["sweep"] == "angle")]
     sweeps = list(dict.fromkeys(summary["sweep"]))
-    styles = method_styles(summary["method"].unique())
     task = str(table["task"].iloc[0]) if len(table) else ""
+    styles = method_styles(summary["method"].unique(), learner_name(task))
     if context_labels is None:
         context_labels = context_axis_labels(task, len(base_context), context_names)
     columns = max(min(len(sweeps), 2), 1)
@@ -146,7 +166,7 @@ def plot_named_contexts(table: pd.DataFrame, sweep: str = "authors", path: str |
     columns = [c for c in summary.columns if c.startswith("context_")]
     values = sorted(summary["sweep_value"].unique())
     methods = sorted(summary["method"].unique(), key=_method_order)
-    styles = method_styles(methods)
+    styles = method_styles(methods, learner_name(task))
     width = 0.8 / len(methods)
     figure, axis = plt.subplots(figsize=(max(6.0, 1.6 * len(values) + 2), 5.0), layout="constrained")
     for offset, method in enumerate(methods):

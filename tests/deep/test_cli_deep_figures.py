@@ -82,3 +82,34 @@ def test_named_contexts_figure_has_one_group_per_context(tmp_path):
     assert plot_named_contexts(table.assign(sweep="context_0")) is None  # no such family: no figure
     plot_named_contexts(table, path=tmp_path / "named.png")
     assert (tmp_path / "named.png").stat().st_size > 10_000
+
+
+def test_figures_name_the_learner_the_task_trains_with():
+    """CartGoal's actions are discrete, so training trains DQN there: its figures must not say SAC."""
+    import pandas as pd
+    from stable_baselines3 import DQN
+
+    from cebe_deep import training
+    from cebe_deep.config import make_config
+    from cebe_deep.curves import plot_training_curves
+    from cebe_deep.plots import plot_context_sweeps, plot_named_contexts
+
+    assert training._algorithm(make_config("CartGoal", "cse")) is DQN
+    assert training._algorithm(make_config("PendulumGoal", "cse")) is not DQN
+    rows = [dict(task="CartGoal", method=method, seed=seed, sweep=sweep, sweep_value=value, context_0=value,
+                 context_1=0.1, episode=0, episode_return=value + seed)
+            for method in ("baseline", "cse") for seed in range(2) for sweep in ("authors", "context_0")
+            for value in (0.0, 1.0)]
+    table = pd.DataFrame(rows)
+    named = plot_named_contexts(table)
+    assert [text.get_text() for text in named.axes[0].get_legend().get_texts()] == ["DQN (baseline)", "DQN + CSE"]
+    sweeps = plot_context_sweeps(table, [10.0, 0.1, 1.0, 0.5, 0.0], 0.1)
+    legend = [text.get_text() for text in sweeps.legends[0].get_texts()]
+    assert {"DQN (baseline)", "DQN + CSE"} <= set(legend) and not any("SAC" in text for text in legend)
+    curves = pd.DataFrame([dict(task="CartGoal", method=method, seed=seed, run=f"{method}{seed}", budget=10, bin=0,
+                                env_steps=10, episodes=1, **{"return": 1.0 + seed}) for method in ("baseline", "cse")
+                           for seed in range(2)])
+    labels = [text.get_text() for text in plot_training_curves(curves).axes[0].get_legend().get_texts()]
+    assert labels == ["DQN (baseline), 2 seeds", "DQN + CSE, 2 seeds"]
+    assert plot_training_curves(curves.assign(task="PendulumGoal")).axes[0].get_legend().get_texts()[0].get_text() \
+        == "SAC (baseline), 2 seeds"
