@@ -3,6 +3,7 @@
     python results/tables.py verdicts results/authors             # the verdict table that opens results/README.md
     python results/tables.py differences results/authors/PendulumGoal   # CSE - SAC, CSE - LDR per context, 95% CI
     python results/tables.py readme                               # refresh every such table in results/README.md
+    python results/tables.py training results/authors             # training-episode return per quarter of the budget
     python results/tables.py markdown results/PendulumGoal        # headline + per-context tables (markdown)
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
     python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
@@ -269,6 +270,38 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
     print("\n\\* below the all-zero action's return at that context")
 
 
+def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
+    """Did the agents learn?  Per task and method, the training-episode return in each quarter of the budget
+    (``cebe_deep.curves.window_summary`` of the committed ``training_curves.csv``), and the all-zero action's
+    return at c0 for scale."""
+    from cebe_deep.curves import window_summary
+
+    paths = sorted(Path(root).glob("*/training_curves.csv"))
+    if not paths:
+        print(f"{root}: no */training_curves.csv (written by `cebe-deep curves ... --out`)")
+        return
+    print("Return of the training episodes (the stochastic policy while it learned; at c0 for SAC/DQN and CSE, at "
+          "the randomized contexts for LDR), a seed's episode mean per part of the budget, mean [95% t-interval over "
+          "seeds]; 'zero': the all-zero action's mean return at c0 (64 episodes, the evaluation's reset seeds).\n")
+    parts = [f"{index / windows:.0%}-{(index + 1) / windows:.0%}" for index in range(windows)]
+    print(f"| task | method | seeds | env steps | {' | '.join(parts)} | zero |")
+    print("|---" * (len(parts) + 5) + "|")
+    for path in paths:
+        curves = pd.read_csv(path)
+        task = str(curves["task"].iloc[0])
+        base = tuple(float(value) for value in make_task_env(task).unwrapped.default_context)
+        zero = zero_action_mean(task, base, zero_episodes)
+        table = window_summary(curves, windows)
+        for method in sorted(table["method"].unique(), key=lambda name: ("baseline", "cse", "ldr").index(name)
+                             if name in ("baseline", "cse", "ldr") else 3):
+            rows = table[table["method"] == method].set_index("window")
+            cells = [f"{rows.loc[index, 'mean']:.1f} [{rows.loc[index, 'ci_low']:.1f}, {rows.loc[index, 'ci_high']:.1f}]"
+                     if index in rows.index else "" for index in range(windows)]
+            budget = int(curves.loc[curves["method"] == method, "budget"].max())
+            print(f"| {path.parent.name} | {method} | {int(rows['seeds'].max())} | {budget:,} | {' | '.join(cells)} | "
+                  f"{zero:.1f} |")
+
+
 BLOCK = re.compile(r"(<!-- tables\.py (?P<command>[^>]*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 
 
@@ -277,7 +310,8 @@ def refresh_readme(path: Path) -> None:
     script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs."""
     commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)), "ablation": ablation,
                 "differences": lambda folder: differences(Path(folder)),
-                "open": lambda experiment: open_questions(experiment)}
+                "open": lambda experiment: open_questions(experiment),
+                "training": lambda root="results/authors": training(Path(root))}
     text = path.read_text()
     unknown = [match.group("command") for match in BLOCK.finditer(text) if match.group("command").split()[0] not in commands]
     if unknown:
@@ -344,6 +378,7 @@ def main() -> None:
     verdict_table.add_argument("--zero-episodes", type=int, default=64, help="episodes of the all-zero action per context")
     commands.add_parser("differences").add_argument("folder", type=Path)
     commands.add_parser("ablation")
+    commands.add_parser("training").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
     commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
     opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
     opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
@@ -366,6 +401,8 @@ def main() -> None:
         differences(args.folder)
     elif args.command == "ablation":
         ablation()
+    elif args.command == "training":
+        training(args.root)
     elif args.command == "readme":
         refresh_readme(args.path)
     elif args.command == "open":

@@ -404,3 +404,28 @@ def test_readme_blocks_are_printed_by_tables_py(tmp_path):
                             timeout=120)
     assert result.returncode == 2 and "unknown block command 'nonsense x'" in result.stderr
     assert "Traceback" not in result.stderr and "keep" in readme.read_text()
+
+
+def test_training_table_per_quarter_with_the_zero_action(tmp_path):
+    """``tables.py training``: a seed's episode-weighted mean per quarter, the t-interval over seeds, and the
+    all-zero action at c0 (SimpleDirection's reward c . a is 0 at c0 = 0 for every action)."""
+    rows = []
+    for seed, level in enumerate((1.0, 3.0, 8.0)):
+        for number in range(8):  # 8 bins of 10 env steps: quarter q holds bins 2q and 2q + 1
+            episodes = 1 + number % 2  # bin 2q + 1 weighs twice as much as bin 2q
+            rows.append(dict(task="SimpleDirection", method="ldr", seed=seed, run=f"r{seed}", budget=80, bin=number,
+                             env_steps=10 * (number + 1), episodes=episodes, **{"return": level + number}))
+    folder = tmp_path / "authors" / "SimpleDirection"
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(folder / "training_curves.csv", index=False)
+    script = str(REPOSITORY / "results" / "tables.py")
+    out = subprocess.run([sys.executable, script, "training", str(tmp_path / "authors")], capture_output=True,
+                         text=True, check=True, cwd=REPOSITORY).stdout
+    row = next(line for line in out.splitlines() if line.startswith("| SimpleDirection"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:4] == ["SimpleDirection", "ldr", "3", "80"]
+    for quarter in range(4):
+        per_seed = [level + (2 * quarter * 1 + (2 * quarter + 1) * 2) / 3 for level in (1.0, 3.0, 8.0)]
+        low, high = stats.t.interval(0.95, 2, loc=np.mean(per_seed), scale=stats.sem(per_seed))
+        assert cells[4 + quarter] == f"{np.mean(per_seed):.1f} [{low:.1f}, {high:.1f}]"
+    assert cells[8] == "0.0"
