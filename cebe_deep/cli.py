@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--methods", default="baseline,cse,ldr", help="comma-separated methods")
     sweep.add_argument("--seeds", type=_seeds, default=tuple(range(5)), help="N (0..N-1), A-B, or a,b,c")
     sweep.add_argument("--root", type=Path, default=Path("runs"), help="where run directories go")
-    sweep.add_argument("--results", type=Path, help="write evaluation.csv, summary.csv and sweep.png here")
+    sweep.add_argument("--results", type=Path, help="write evaluation.csv, summary.csv, sweep.png and the training "
+                                                    "curves (training_curves.csv, training.png) here")
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
     sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
@@ -263,7 +264,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace) -> int:
     from cebe_deep.executors import BACKENDS, make_executor
     from cebe_deep.statistics import headline
-    from cebe_deep.sweeps import sweep
+    from cebe_deep.sweeps import run_dir_for, sweep
 
     methods = [method.strip() for method in args.methods.split(",") if method.strip()]
     from cebe_deep.config import METHODS
@@ -299,6 +300,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError("no run finished (see the failures above)")
     table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
     _, comparison = _summary_outputs(table, configs[0].eps, results)
+    if results is not None:
+        _write_training_curves([run_dir_for(root, config) for config in configs], results)
     print(comparison.to_string(index=False))
     print(headline(comparison).to_string(index=False))
     return 0
@@ -402,6 +405,17 @@ def _run_curves(args: argparse.Namespace) -> int:
     print(table.drop(columns=["window", "mean", "ci_low", "ci_high"]).assign(**{"return, mean [95% CI]": cells})
           .to_string(index=False))
     return 0
+
+
+def _write_training_curves(runs: list[Path], results: Path) -> None:
+    """A sweep's training curves into its results folder: ``training_curves.csv`` and ``training.png``."""
+    from cebe_deep.curves import plot_training_curves, training_curves
+
+    curves = training_curves([(run, None) for run in runs])
+    if curves.empty:  # runs trained elsewhere and copied in without their Monitor files
+        return
+    _write(results / "training_curves.csv", "--results", lambda path: curves.to_csv(path, index=False))
+    _write(results / "training.png", "--results", lambda path: plot_training_curves(curves, path))
 
 
 def _curve_sources(sources: list[str], bins: int, training_curves):

@@ -125,3 +125,17 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, arguments, message):
     done = subprocess.run([sys.executable, "-m", "cebe_deep", "curves", *argv], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_sweep_writes_its_training_curves_into_results(tmp_path, capsys):
+    root, results = tmp_path / "runs", tmp_path / "results"
+    assert main(["sweep", "--task", "SimpleDirection", "--methods", "baseline,ldr", "--seeds", "2", "--steps", "120",
+                 "--learning-starts", "40", "--batch-size", "16", "--net", "8,8", "--points", "2", "--episodes", "1",
+                 "--root", str(root), "--results", str(results), "--backend", "serial"]) == 0
+    capsys.readouterr()
+    written = pd.read_csv(results / "training_curves.csv")
+    assert sorted(set(zip(written["method"], written["seed"]))) == [("baseline", 0), ("baseline", 1), ("ldr", 0),
+                                                                    ("ldr", 1)]
+    for (method, seed), part in written.groupby(["method", "seed"]):  # every episode of each run, once
+        assert part["episodes"].sum() == len(experiment.episode_log(root / "SimpleDirection" / method / f"seed{seed}"))
+    assert (results / "training.png").stat().st_size > 10_000
