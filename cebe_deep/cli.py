@@ -458,6 +458,10 @@ def _curve_sources(sources: list[str], bins: int, training_curves):
         raise UsageError("no finished training episode in these run directories")
     if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
         raise UsageError("two run directories have the same method and seed; name a variant with LABEL=RUN_DIR")
+    for column, what in (("task", "tasks"), ("budget", "env-step budgets")):
+        if curves[column].nunique() > 1:
+            raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
+                             "give each its own `cebe-deep curves`")
     return curves
 
 

@@ -83,7 +83,12 @@ def training_curves(runs: Sequence[tuple[str | Path, str | None]], bins: int = 5
 
 def curve_summary(curves: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per method and bin: the seeds with an episode there, the mean over seeds of their mean return, and its
-    Student-t interval (NaN with one seed)."""
+    Student-t interval (NaN with one seed).  The runs of a method must share their budget (else bin k would be a
+    different stretch of env steps in each)."""
+    budgets = curves.groupby("method")["budget"].nunique()
+    if (budgets > 1).any():
+        raise ValueError(f"method {budgets[budgets > 1].index[0]!r} has runs of different budgets: bins cannot be "
+                         "averaged across them")
     rows = []
     for (method, number), part in curves.groupby(["method", "bin"], sort=True):
         mean, low, high = t_interval(part["return"].to_numpy(), level)

@@ -64,6 +64,13 @@ def test_seed_statistics_against_scipy(tmp_path):
     assert window[["mean", "ci_low", "ci_high"]].iloc[0].tolist() == pytest.approx([np.mean(returns), low, high])
 
 
+def test_runs_of_different_budgets_are_not_averaged_bin_by_bin(tmp_path):
+    short = _run(tmp_path / "short", "cse", 0, 1, 20, [[(1.0, 10)]])
+    long = _run(tmp_path / "long", "cse", 1, 1, 40, [[(1.0, 10)]])
+    with pytest.raises(ValueError, match="different budgets"):
+        curves.curve_summary(curves.training_curves([(short, None), (long, None)], bins=2))
+
+
 def test_a_run_still_training_has_no_rows_past_its_progress(tmp_path):
     run = _run(tmp_path / "r", "cse", 0, 1, 100, [[(1.0, 10), (2.0, 10)]])  # 20 of 100 steps done
     table = curves.training_curves([(run, None)], bins=10)
@@ -110,17 +117,23 @@ def test_cli_writes_reads_back_and_draws(tmp_path, capsys):
     (["{a}", "--bins", "3", "--windows", "4"], "--windows must be between 1 and --bins (3), got 4"),
     (["{a}", "--figure", "{root}/x.unknown"], "unknown image type"),
     (["{root}/nothing.csv"], "no such file"),
+    (["{a}", "{longer}"], "different env-step budgets (20, 40)"),
+    (["{a}", "{pendulum}"], "different tasks (PendulumGoal, SimpleDirection)"),
     (["{badcsv}"], "not a curves CSV"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, arguments, message):
     a = _run(tmp_path / "a", "cse", 0, 1, 20, [[(1.0, 10)]])
     b = _run(tmp_path / "b", "cse", 0, 1, 20, [[(2.0, 10)]])
+    longer = _run(tmp_path / "longer", "cse", 1, 1, 40, [[(1.0, 10)]])
+    pendulum = _run(tmp_path / "pendulum", "cse", 2, 1, 20, [[(1.0, 10)]])
+    config = json.loads((pendulum / "config.json").read_text())
+    (pendulum / "config.json").write_text(json.dumps(dict(config, task="PendulumGoal")))
     (tmp_path / "empty").mkdir()
     (tmp_path / "nomonitor").mkdir()
     (tmp_path / "nomonitor" / "config.json").write_text("{}")
     (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
     names = dict(missing=tmp_path / "missing", empty=tmp_path / "empty", nomonitor=tmp_path / "nomonitor", a=a,
-                 b=b, root=tmp_path, badcsv=tmp_path / "bad.csv")
+                 b=b, root=tmp_path, badcsv=tmp_path / "bad.csv", longer=longer, pendulum=pendulum)
     argv = [part.format(**names) for part in arguments]
     done = subprocess.run([sys.executable, "-m", "cebe_deep", "curves", *argv], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
