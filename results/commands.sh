@@ -24,9 +24,10 @@ sweep_unless_done() {
 # The training curves of a sweep's runs (their Monitor files, under runs/): training_curves.csv and training.png
 # in the results folder; skipped once committed (a fresh machine has no runs/ to read them from).
 curves_unless_done() {  # curves_unless_done RESULTS ROOT/TASK METHODS
-    local results=$1 runs=$2 method dirs=()
+    local results=$1 runs=$2 method run dirs=()
     if [ -f "$results/training_curves.csv" ]; then echo "skip: $results/training_curves.csv is committed"; return 0; fi
-    for method in ${3//,/ }; do dirs+=("$runs/$method"/seed*); done
+    for method in ${3//,/ }; do for run in "$runs/$method"/seed*; do [ -d "$run" ] && dirs+=("$run"); done; done
+    if [ ${#dirs[@]} = 0 ]; then echo "skip: no runs under $runs to read training curves from"; return 0; fi
     cebe-deep curves "${dirs[@]}" --out "$results/training_curves.csv" --figure "$results/training.png"
 }
 
@@ -142,10 +143,11 @@ want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 # instead of training it again: config.json, model.zip, train_summary.json and the Monitor logs are copied, so the
 # sweep finds the run trained (it checks the config) and only evaluates it.  A source run not trained on this
 # machine is skipped, and the sweep then trains that run itself.
-reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS
-    local from=$1 to=$2 task=$3 method seed
+reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS [STEPS: only runs whose config says this budget]
+    local from=$1 to=$2 task=$3 steps=${6:-} method seed
     for method in ${4//,/ }; do for seed in $(seq 0 $(($5 - 1))); do
         local src=$from/$task/$method/seed$seed dst=$to/$task/$method/seed$seed
+        if [ -n "$steps" ] && ! grep -Eq "\"total_steps\": $steps[,}[:space:]]" "$src/config.json" 2>/dev/null; then continue; fi
         if [ -f "$src/model.zip" ] && [ -f "$src/train_summary.json" ] && [ ! -f "$dst/model.zip" ]; then
             mkdir -p "$dst"
             cp -r "$src/config.json" "$src/model.zip" "$src/train_summary.json" "$src/monitor" "$dst/"
@@ -204,6 +206,22 @@ fi
 # every d, evaluated at dimension_test_contexts(d) (radii 0.2, 0.5, 0.8 x 16 directions; sweep column radius_<r>).
 # Returns as a fraction of the closed-form optimum: cebe_deep.evaluation.with_fraction_of_optimum.  d = 2 is the
 # task's default dimension: no --dimension flag, so its runs are those of results/authors/SimpleDirection.
+# Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
+# finished runs (their final checkpoint is kept), one results folder per budget.  Its 53,500 stage is the
+# dimension experiment's configuration exactly (an extended run continues bit for bit): at d = 8 and 32 the
+# dimension cells take those runs (copied when the stage is trained, and only while their config says 53500), so
+# they are trained once.  `open dimension` alone trains the budget stages up to 53,500; `open budget` all of them.
+if want dimension || want budget; then
+for d in 8 32; do for steps in 5000 10000 20000 40000 53500 80000; do
+  if [ $steps = 80000 ] && ! want budget; then continue; fi
+  sweep_unless_done results/open/dimension-budget/d$d-$steps --task SimpleDirection --dimension $d --profile authors \
+      --methods baseline,cse,ldr --seeds 5 --steps $steps --contexts dimension-test --episodes 64 \
+      --root runs/open/dimension-budget/d$d
+  if [ $steps = 53500 ] && want dimension; then
+    reuse_runs runs/open/dimension-budget/d$d runs/open/dimension/d$d SimpleDirection baseline,cse,ldr 5 53500
+  fi
+done; done
+fi
 if want dimension; then
 reuse_runs runs/authors runs/open/dimension/d2 SimpleDirection baseline,cse,ldr 5
 for d in 2 4 8 16 32; do
@@ -211,15 +229,6 @@ for d in 2 4 8 16 32; do
   sweep_unless_done results/open/dimension/d$d --task SimpleDirection "${dim[@]}" --profile authors \
       --methods baseline,cse,ldr --seeds 5 --contexts dimension-test --episodes 64 --root runs/open/dimension/d$d
 done
-fi
-# Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
-# finished runs (their final checkpoint is kept), one results folder per budget.
-if want budget; then
-for d in 8 32; do for steps in 5000 10000 20000 40000 80000; do
-  sweep_unless_done results/open/dimension-budget/d$d-$steps --task SimpleDirection --dimension $d --profile authors \
-      --methods baseline,cse,ldr --seeds 5 --steps $steps --contexts dimension-test --episodes 64 \
-      --root runs/open/dimension-budget/d$d
-done; done
 fi
 
 # 4. Far extrapolation: the finished CheetahVelocity runs of the authors' protocol (runs/authors, trained by

@@ -264,3 +264,51 @@ def test_an_interruption_crosses_the_process_boundary_intact():
     error = pickle.loads(pickle.dumps(TrainingInterrupted(Path("runs/x/seed0"), 1234, "SIGTERM")))
     assert (error.run_dir, error.num_timesteps, error.signal_name) == (Path("runs/x/seed0"), 1234, "SIGTERM")
     assert "checkpoint of runs/x/seed0 written at step 1234" in str(error)
+
+
+def test_training_curves_are_skipped_without_runs_and_drawn_from_the_runs_there(tmp_path):
+    """A fresh machine has the committed results but no runs/: the curves step says so instead of failing the
+    queue; where the runs are, it reads every seed directory of each method."""
+    commands = _recorded_commands(tmp_path, "authors")
+    assert not any(command[:2] == ["cebe-deep", "curves"] for command in commands)
+    for method in ("baseline", "cse", "ldr"):
+        for seed in range(2):
+            (tmp_path / "work" / "runs" / "authors" / "CartGoal" / method / f"seed{seed}").mkdir(parents=True)
+    curves = [command for command in _recorded_commands(tmp_path, "authors") if command[:2] == ["cebe-deep", "curves"]]
+    assert len(curves) == 1
+    assert curves[0][2:8] == [f"runs/authors/CartGoal/{method}/seed{seed}" for method in ("baseline", "cse", "ldr")
+                              for seed in range(2)]
+    assert curves[0][8:] == ["--out", "results/authors/CartGoal/training_curves.csv", "--figure",
+                             "results/authors/CartGoal/training.png"]
+
+
+def test_the_dimension_cells_at_d_8_and_32_take_the_budget_runs_at_53500(tmp_path, capsys, monkeypatch):
+    """`open dimension` trains the budget stages up to 53,500 env steps (the dimension experiment's budget, the
+    same configuration) and copies those runs into the dimension cells, which then only evaluate them; a run
+    already extended past 53,500 is not copied (its cell would train its own)."""
+    work = tmp_path / "work"
+    for dimension, steps in ((8, 53_500), (32, 80_000)):
+        for method in ("baseline", "cse", "ldr"):
+            for seed in range(5):
+                run = work / "runs" / "open" / "dimension-budget" / f"d{dimension}" / "SimpleDirection" / method / f"seed{seed}"
+                (run / "monitor").mkdir(parents=True)
+                config = make_config("SimpleDirection", method, "authors", seed=seed, dimension=dimension,
+                                     total_steps=steps)
+                (run / "config.json").write_text(json.dumps(config.to_json(), indent=2))
+                (run / "model.zip").write_text("")
+                (run / "train_summary.json").write_text("{}")
+    commands = _recorded_commands(tmp_path, "open", "dimension")
+    budgets = [command[command.index("--steps") + 1] for command in commands
+               if command[:2] == ["cebe-deep", "sweep"] and "--steps" in command]
+    assert budgets == ["5000", "10000", "20000", "40000", "53500"] * 2  # 80,000 belongs to `open budget`
+    copied = sorted((work / "runs" / "open" / "dimension" / "d8" / "SimpleDirection").glob("*/seed*/model.zip"))
+    assert len(copied) == 15
+    assert not (work / "runs" / "open" / "dimension" / "d32").exists()
+    monkeypatch.chdir(work)
+    for dimension, expected in ((8, "15 runs: 15 evaluate"), (32, "15 runs: 15 train")):
+        sweep = next(command for command in commands if f"runs/open/dimension/d{dimension}" in command)
+        assert main(["sweep", *sweep[2:], "--dry-run"]) == 0
+        assert expected in capsys.readouterr().out
+    commands = _recorded_commands(tmp_path, "open", "budget")
+    assert [command[command.index("--steps") + 1] for command in commands if "--steps" in command] == \
+        ["5000", "10000", "20000", "40000", "53500", "80000"] * 2

@@ -9,7 +9,7 @@ submodule_search_locations=[".../report"])``), as results/tables.py does.  The f
 ``results/commands.sh`` writes (one ``cebe-deep sweep --results`` folder per cell)::
 
     dimension/d<d>/evaluation.csv               OQ2, d in 2 4 8 16 32, baseline / cse / ldr, dimension-test contexts
-    dimension-budget/d<d>-<steps>/evaluation.csv OQ2, d in 8 32, steps in 5000 .. 80000
+    dimension-budget/d<d>-<steps>/evaluation.csv OQ2, d in 8 32, steps in 5000 .. 80000 (53500 too)
     jacobians/{noise-<s>,bias-<b>,fd-<h>}/      OQ3, PendulumGoal cse, authors' contexts
     stochastic/noise-<s>[-importance]/          OQ1, NoisyPendulumGoal, listed contexts (sweep "listed")
     extrapolation/evaluation.csv                far extrapolation, CheetahVelocity, listed goal velocities
