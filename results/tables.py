@@ -284,8 +284,8 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
           "the randomized contexts for LDR), a seed's episode mean per part of the budget, mean [95% t-interval over "
           "seeds]; 'zero': the all-zero action's mean return at c0 (64 episodes, the evaluation's reset seeds).\n")
     parts = [f"{index / windows:.0%}-{(index + 1) / windows:.0%}" for index in range(windows)]
-    print(f"| task | method | seeds | env steps | {' | '.join(parts)} | zero |")
-    print("|---" * (len(parts) + 5) + "|")
+    print(f"| task (env steps per run) | method | seeds | {' | '.join(parts)} | zero |")
+    print("|---" * (len(parts) + 4) + "|")
     for path in paths:
         curves = pd.read_csv(path)
         task = str(curves["task"].iloc[0])
@@ -298,7 +298,7 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
             cells = [f"{rows.loc[index, 'mean']:.1f} [{rows.loc[index, 'ci_low']:.1f}, {rows.loc[index, 'ci_high']:.1f}]"
                      if index in rows.index else "" for index in range(windows)]
             budget = int(curves.loc[curves["method"] == method, "budget"].max())
-            print(f"| {path.parent.name} | {method} | {int(rows['seeds'].max())} | {budget:,} | {' | '.join(cells)} | "
+            print(f"| {path.parent.name} ({budget:,}) | {method} | {int(rows['seeds'].max())} | {' | '.join(cells)} | "
                   f"{zero:.1f} |")
 
 

@@ -423,9 +423,9 @@ def test_training_table_per_quarter_with_the_zero_action(tmp_path):
                          text=True, check=True, cwd=REPOSITORY).stdout
     row = next(line for line in out.splitlines() if line.startswith("| SimpleDirection"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[:4] == ["SimpleDirection", "ldr", "3", "80"]
+    assert cells[:3] == ["SimpleDirection (80)", "ldr", "3"]
     for quarter in range(4):
         per_seed = [level + (2 * quarter * 1 + (2 * quarter + 1) * 2) / 3 for level in (1.0, 3.0, 8.0)]
         low, high = stats.t.interval(0.95, 2, loc=np.mean(per_seed), scale=stats.sem(per_seed))
-        assert cells[4 + quarter] == f"{np.mean(per_seed):.1f} [{low:.1f}, {high:.1f}]"
-    assert cells[8] == "0.0"
+        assert cells[3 + quarter] == f"{np.mean(per_seed):.1f} [{low:.1f}, {high:.1f}]"
+    assert cells[7] == "0.0"
