@@ -124,7 +124,9 @@ def window_summary(curves: pd.DataFrame, windows: int = 4, level: float = 0.95) 
 
 def plot_training_curves(curves: pd.DataFrame, path: str | Path | None = None, title: str | None = None):
     """Training return against env steps: mean over seeds per method with its 95% interval as a band (matplotlib
-    picks a non-interactive backend by itself where there is no display)."""
+    picks a non-interactive backend by itself where there is no display).  The y-axis spans the seeds' own bin
+    values (with a margin): with two or three seeds the t-interval can reach far beyond any seed and would
+    otherwise flatten the curves; such a band runs off the axis."""
     import matplotlib.pyplot as plt
 
     from cebe_deep.plots import FONT_SIZES, _method_order, learner_name, method_styles
@@ -138,9 +140,13 @@ def plot_training_curves(curves: pd.DataFrame, path: str | Path | None = None, t
         part = summary[summary["method"] == method]
         style = styles[method]
         seeds = int(curves.loc[curves["method"] == method, "seed"].nunique())
-        axis.plot(part["env_steps"], part["mean"], color=style["color"], label=f"{style['label']}, {seeds} seeds")
+        axis.plot(part["env_steps"], part["mean"], color=style["color"],
+                  label=f"{style['label']}, {seeds} seed{'s' if seeds != 1 else ''}")
         axis.fill_between(part["env_steps"], part["ci_low"], part["ci_high"], color=style["color"], alpha=0.2,
                           linewidth=0)
+    low, high = float(curves["return"].min()), float(curves["return"].max())
+    margin = 0.05 * (high - low) or 1.0
+    axis.set_ylim(low - margin, high + margin)
     axis.set_title(title or f"{', '.join(tasks)}: return of the training episodes (mean, 95% CI over seeds)",
                    fontsize=FONT_SIZES["title"])
     axis.set_xlabel("env steps", fontsize=FONT_SIZES["label"])

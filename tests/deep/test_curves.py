@@ -152,3 +152,16 @@ def test_a_sweep_writes_its_training_curves_into_results(tmp_path, capsys):
     for (method, seed), part in written.groupby(["method", "seed"]):  # every episode of each run, once
         assert part["episodes"].sum() == len(experiment.episode_log(root / "SimpleDirection" / method / f"seed{seed}"))
     assert (results / "training.png").stat().st_size > 10_000
+
+
+def test_the_figure_spans_the_seeds_values_not_a_two_seed_interval(tmp_path):
+    # two seeds, 0 and 10: the t-interval (t = 12.7 with one degree of freedom) reaches -58.5 .. 68.5
+    runs = [(_run(tmp_path / f"s{seed}", "cse", seed, 1, 10, [[(value, 10)]]), None) for seed, value in enumerate((0, 10))]
+    table = curves.training_curves(runs, bins=1)
+    summary = curves.curve_summary(table)
+    assert summary["ci_low"].iloc[0] < -50 and summary["ci_high"].iloc[0] > 60
+    figure = curves.plot_training_curves(table)
+    assert figure.axes[0].get_ylim() == pytest.approx((-0.5, 10.5))
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["SAC + CSE, 2 seeds"]
+    one = curves.plot_training_curves(table[table["seed"] == 0])
+    assert one.axes[0].get_legend().get_texts()[0].get_text() == "SAC + CSE, 1 seed"
