@@ -9,15 +9,27 @@
 #   bash results/commands.sh quick       # the earlier quick-profile runs
 #   bash results/commands.sh open [PART] # the open questions of issue 14 (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
-# (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it).
+# (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
+#   DRY_RUN=1 bash results/commands.sh open     # the plan of a whole section: one line per cell, nothing written
+# (copies, curves and scripts are only named; a run that a reuse step would copy in shows as "train").
 set -euo pipefail
 section=${1:-authors}
+DRY_RUN=${DRY_RUN:-}
+
+# run_step CMD...: run CMD, or under DRY_RUN only name it.
+run_step() {
+    if [ -n "$DRY_RUN" ]; then echo "would run: $*"; else "$@"; fi
+}
 
 # A sweep whose results folder already holds its evaluation.csv is skipped: its runs are committed there, and a
 # fresh machine (without runs/) would otherwise train them again.  Delete the folder's evaluation.csv to redo it.
 sweep_unless_done() {
     local results=$1; shift
     if [ -f "$results/evaluation.csv" ]; then echo "skip: $results/evaluation.csv is committed"; return 0; fi
+    if [ -n "$DRY_RUN" ]; then
+        echo "$results: $(cebe-deep sweep "$@" --results "$results" --dry-run 2>&1 | tail -n 1)"
+        return 0
+    fi
     nice -n 10 cebe-deep sweep "$@" --results "$results" --workers "${WORKERS:-2}"
 }
 
@@ -28,7 +40,7 @@ curves_unless_done() {  # curves_unless_done RESULTS ROOT/TASK METHODS
     if [ -f "$results/training_curves.csv" ]; then echo "skip: $results/training_curves.csv is committed"; return 0; fi
     for method in ${3//,/ }; do for run in "$runs/$method"/seed*; do [ -d "$run" ] && dirs+=("$run"); done; done
     if [ ${#dirs[@]} = 0 ]; then echo "skip: no runs under $runs to read training curves from"; return 0; fi
-    cebe-deep curves "${dirs[@]}" --out "$results/training_curves.csv" --figure "$results/training.png"
+    run_step cebe-deep curves "${dirs[@]}" --out "$results/training_curves.csv" --figure "$results/training.png"
 }
 
 if [ "$section" = authors ]; then
@@ -149,6 +161,7 @@ reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS [STEPS: only r
         local src=$from/$task/$method/seed$seed dst=$to/$task/$method/seed$seed
         if [ -n "$steps" ] && ! grep -Eq "\"total_steps\": $steps[,}[:space:]]" "$src/config.json" 2>/dev/null; then continue; fi
         if [ -f "$src/model.zip" ] && [ -f "$src/train_summary.json" ] && [ ! -f "$dst/model.zip" ]; then
+            if [ -n "$DRY_RUN" ]; then echo "would reuse: $src -> $dst"; continue; fi
             mkdir -p "$dst"
             cp -r "$src/config.json" "$src/model.zip" "$src/train_summary.json" "$src/monitor" "$dst/"
         fi
@@ -156,7 +169,7 @@ reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS [STEPS: only r
 }
 
 # Open question 1, tabular side (exact, seconds): results/open/stochastic-tabular/
-if want tabular; then python results/open/tabular.py; fi
+if want tabular; then run_step python results/open/tabular.py; fi
 
 # 2. Inexact Jacobians (OQ3): PendulumGoal CSE with each stored partial times (1 + sigma N(0, 1)), times a bias,
 # or central finite differences of step h (cost per step in each run's fd_cost.json); at the authors' test
@@ -236,20 +249,28 @@ fi
 # runs/open/extrapolation first (cp fails, and the script stops, if a run has not finished), so that nothing
 # under runs/authors is rewritten; the sweep finds every run trained and only evaluates.  Then the first-order
 # reward error on sampled transitions (results/open/reward_error.py).
+# Once committed (a fresh machine has no runs/authors to copy), the part is skipped; the reward error is measured
+# again only while reward_error.csv has no policy-sampled rows.
 if want extrapolation; then
-for run in runs/authors/CheetahVelocity/{baseline,cse,ldr}/seed{0,1,2,3,4}; do
-  mkdir -p runs/open/extrapolation/${run#runs/authors/}
-  cp $run/config.json $run/model.zip $run/train_summary.json runs/open/extrapolation/${run#runs/authors/}/
-done
+if [ ! -f results/open/extrapolation/evaluation.csv ] && [ -z "$DRY_RUN" ]; then
+  for run in runs/authors/CheetahVelocity/{baseline,cse,ldr}/seed{0,1,2,3,4}; do
+    mkdir -p runs/open/extrapolation/${run#runs/authors/}
+    cp $run/config.json $run/model.zip $run/train_summary.json runs/open/extrapolation/${run#runs/authors/}/
+  done
+fi
 sweep_unless_done results/open/extrapolation --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
     --seeds 5 --contexts="-3;-2;-1;0;1;2;3;3.5;4;4.5;5" --episodes 64 --root runs/open/extrapolation
-python results/open/reward_error.py
+if ! grep -q "policies of" results/open/extrapolation/reward_error.csv 2>/dev/null; then
+  run_step python results/open/reward_error.py
+else
+  echo "skip: results/open/extrapolation/reward_error.csv has its policy-sampled rows"
+fi
 fi
 
 # Copy each cell's run logs (importance-weight ESS, finite-difference cost) into its results folder, then
 # print every answer and draw the figures (results/open/README.md quotes these).
 if want report; then
-python results/tables.py open collect-logs
-python results/tables.py open all --figure results/open/figures
+run_step python results/tables.py open collect-logs
+run_step python results/tables.py open all --figure results/open/figures
 fi
 fi

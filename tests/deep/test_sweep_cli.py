@@ -173,7 +173,7 @@ with open(os.environ["CEBE_RECORD"], "a") as record:
 """
 
 
-def _recorded_commands(tmp_path: Path, section: str, part: str = "") -> list[list[str]]:
+def _recorded_commands(tmp_path: Path, section: str, part: str = "", **variables: str) -> list[list[str]]:
     """Run results/commands.sh SECTION [PART] in an empty copy of the repository layout, with ``cebe-deep`` and
     ``python`` replaced by a shim that records their arguments; returns the recorded command lines."""
     work = tmp_path / "work"
@@ -194,7 +194,7 @@ def _recorded_commands(tmp_path: Path, section: str, part: str = "") -> list[lis
             (run / "model.zip").write_text("")
             (run / "train_summary.json").write_text("{}")
     record = tmp_path / f"record-{section}-{part or 'all'}.jsonl"
-    environment = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}", CEBE_RECORD=str(record))
+    environment = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}", CEBE_RECORD=str(record), **variables)
     completed = subprocess.run(["bash", str(ROOT / "results" / "commands.sh"), section, *([part] if part else [])],
                                cwd=work, env=environment, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -312,3 +312,25 @@ def test_the_dimension_cells_at_d_8_and_32_take_the_budget_runs_at_53500(tmp_pat
     commands = _recorded_commands(tmp_path, "open", "budget")
     assert [command[command.index("--steps") + 1] for command in commands if "--steps" in command] == \
         ["5000", "10000", "20000", "40000", "53500", "80000"] * 2
+
+
+@pytest.mark.parametrize("section", ["authors", "open"])
+def test_dry_run_of_a_whole_section_writes_nothing(section, tmp_path):
+    """DRY_RUN=1 bash results/commands.sh SECTION: every sweep only plans (--dry-run), no script, copy or curves
+    step runs, and nothing appears under runs/ or results/ (the open section's CheetahVelocity stand-ins and a
+    budget run that a reuse step would copy are there before, and stay alone)."""
+    work = tmp_path / "work"
+    source = work / "runs" / "open" / "dimension-budget" / "d8" / "SimpleDirection" / "cse" / "seed0"
+    source.mkdir(parents=True)
+    config = make_config("SimpleDirection", "cse", "authors", seed=0, dimension=8, total_steps=53_500)
+    (source / "config.json").write_text(json.dumps(config.to_json(), indent=2))
+    (source / "model.zip").write_text("")
+    (source / "train_summary.json").write_text("{}")
+    before = set(tmp_path.rglob("*"))
+    commands = _recorded_commands(tmp_path, section, DRY_RUN="1")
+    after = {path for path in tmp_path.rglob("*") if "record-" not in path.name}
+    assert commands and all(command[:2] == ["cebe-deep", "sweep"] and "--dry-run" in command for command in commands)
+    stand_ins = work / "runs" / "authors" / "CheetahVelocity"  # made by _recorded_commands for the open section
+    new = {path for path in after - before if tmp_path / "bin" not in (path, *path.parents)
+           and stand_ins not in (path, *path.parents) and path not in (work / "runs", work / "runs" / "authors")}
+    assert new <= {work / "results"}, sorted(map(str, new))[:5]  # the layout's empty results/ folder only
