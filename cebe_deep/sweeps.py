@@ -27,7 +27,8 @@ from cebe_deep.executors import LocalExecutor, stop_requested
 from cebe_deep.training import (STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy, run_lock,
                                 train)
 
-__all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "sweep", "collect"]
+__all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "steps_to_train",
+           "measured_steps_per_second", "makespan", "sweep", "collect"]
 
 
 @dataclass(frozen=True)
@@ -123,15 +124,60 @@ def _plan_run(config: TrainConfig, run_dir: Path, evaluation_spec: dict | None) 
     return "train", "config written, no checkpoint yet: starts over"
 
 
-def _checkpoint_progress(model_zip: Path, config: TrainConfig) -> str:
-    """`` at step N of total, p%`` from the ``num_timesteps`` SB3 saves in the ``data`` JSON of ``model_zip``
-    (read without loading the networks); ``(step not readable)`` where the file is not such an archive."""
+def _checkpoint_step(model_zip: Path) -> int | None:
+    """The ``num_timesteps`` SB3 saves in the ``data`` JSON of ``model_zip`` (read without loading the networks);
+    None where the file is not such an archive."""
     try:
         with zipfile.ZipFile(model_zip) as archive:
-            steps = int(json.loads(archive.read("data"))["num_timesteps"])
+            return int(json.loads(archive.read("data"))["num_timesteps"])
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError):
+        return None
+
+
+def _checkpoint_progress(model_zip: Path, config: TrainConfig) -> str:
+    """`` at step N of total, p%`` of a checkpoint; ``(step not readable)`` where it is not an SB3 archive."""
+    steps = _checkpoint_step(model_zip)
+    if steps is None:
         return " (step not readable)"
     return f" at step {steps} of {config.total_steps}, {steps / config.total_steps:.0%}"
+
+
+def steps_to_train(config: TrainConfig, run_dir: str | Path) -> int:
+    """Env steps a sweep would still train for ``config`` in ``run_dir``: all of them for a new run, the rest after
+    its last checkpoint for one to resume (a run another process is training counts from that checkpoint too, so
+    this overestimates it), the added budget for one to extend, 0 for a trained or conflicting one."""
+    run_dir = Path(run_dir)
+    action, _ = _plan_run(config, run_dir, None)
+    if action == "train":
+        return config.total_steps
+    if action == "resume":
+        step = _checkpoint_step(checkpoint_folder(run_dir) / "model.zip")
+        return config.total_steps - (step or 0)
+    if action == "extend":
+        existing = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text()))
+        return config.total_steps - existing.total_steps
+    return 0
+
+
+def measured_steps_per_second(run_dirs: Iterable[str | Path]) -> tuple[float, int]:
+    """Median training speed (env steps per second, ``train_summary.json``) of the finished runs among
+    ``run_dirs``, and how many there are; ``(nan, 0)`` when none is finished."""
+    rates = []
+    for run_dir in run_dirs:
+        path = Path(run_dir) / "train_summary.json"
+        if path.exists():
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                rates.append(float(json.loads(path.read_text())["steps_per_second"]))
+    return (float(pd.Series(rates).median()), len(rates)) if rates else (float("nan"), 0)
+
+
+def makespan(work: Sequence[float], workers: int) -> float:
+    """Wall time of ``work`` (one item per run) on ``workers`` parallel workers, each item to the least busy worker,
+    longest first (the greedy LPT schedule: within 4/3 of the best possible)."""
+    loads = [0.0] * max(1, workers)
+    for item in sorted(work, reverse=True):
+        loads[loads.index(min(loads))] += item
+    return max(loads)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,46 @@ def test_dry_run_of_a_whole_section_writes_nothing(section, tmp_path):
     new = {path for path in after - before if tmp_path / "bin" not in (path, *path.parents)
            and stand_ins not in (path, *path.parents) and path not in (work / "runs", work / "runs" / "authors")}
     assert new <= {work / "results"}, sorted(map(str, new))[:5]  # the layout's empty results/ folder only
+
+
+def test_the_plan_says_how_long_the_training_left_takes(tmp_path, capsys):
+    """The dry-run's last line: env steps left (new runs: their budget; a finished run: none) and the time they
+    take at the finished runs' measured speed, scheduled on the workers (the greedy longest-first schedule)."""
+    from cebe_deep.cli import _time_to_train
+    from cebe_deep.sweeps import makespan, measured_steps_per_second, steps_to_train
+
+    assert makespan([5, 4, 3, 3], 2) == 8 and makespan([5, 4, 3, 3], 1) == 15 and makespan([], 3) == 0
+    assert makespan([2, 2, 2], 8) == 2
+    assert _time_to_train([0, 0], (100.0, 2), 2, makespan) == ""
+    assert _time_to_train([400, 0], (float("nan"), 0), 2, makespan) == "; 400 env steps to train (no finished run here to time them)"
+    # two runs of 7,200 and one of 3,600 steps at 1 step/s on 2 workers: 7,200 s = 2.0 h
+    assert _time_to_train([7200, 7200, 3600], (1.0, 3), 2, makespan) == (
+        "; 18,000 env steps to train, about 3.0 h with 2 workers at 1 env steps/s per run (the median of the 3 "
+        "finished runs here; evaluation not included)")
+    assert "about 30 min with 1 worker" in _time_to_train([1800], (1.0, 1), 4, makespan)  # one run: one worker
+    assert "(the one finished run here;" in _time_to_train([1800], (1.0, 1), 4, makespan)
+
+    root = tmp_path / "runs"
+    assert main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *TINY, "--points", "2",
+                 "--episodes", "1", "--root", str(root), "--backend", "serial"]) == 0
+    capsys.readouterr()
+    finished = root / "SimpleDirection" / "cse" / "seed0"
+    rate = json.loads((finished / "train_summary.json").read_text())["steps_per_second"]
+    assert measured_steps_per_second([finished, root / "nothing"]) == (pytest.approx(rate), 1)
+    status, out = _plan(capsys, *TINY, "--seeds", "3", "--root", str(root))
+    assert status == 0  # seed 0 done, seeds 1 and 2 new: 2 x 200 steps, one per worker
+    assert f"; 400 env steps to train, about {200 / rate:.0f} s with 2 workers" in out.out.splitlines()[-1]
+
+    def config(steps, seed=0):
+        return make_config("SimpleDirection", "cse", total_steps=steps, learning_starts=50, batch_size=16,
+                           net_arch=(8, 8), seed=seed)
+
+    assert steps_to_train(config(200), finished) == 0  # trained
+    assert steps_to_train(config(300), finished) == 100  # extended by the added budget
+    assert steps_to_train(config(300, seed=1), root / "new") == 300
+    stopped = tmp_path / "stopped"  # a checkpoint at step 120: SB3's num_timesteps in the zip's data JSON
+    (stopped / "checkpoint").mkdir(parents=True)
+    (stopped / "config.json").write_text(json.dumps(config(200, seed=1).to_json()))
+    with zipfile.ZipFile(stopped / "checkpoint" / "model.zip", "w") as archive:
+        archive.writestr("data", json.dumps({"num_timesteps": 120}))
+    assert steps_to_train(config(200, seed=1), stopped) == 80
