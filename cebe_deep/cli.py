@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=Path, required=True, help="image file (.png, .pdf)")
     plot.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
-    figures = commands.add_parser("figures", help="redraw every <results>/[<group>/]<Task>/sweep.png from its committed evaluation.csv")
+    figures = commands.add_parser("figures", help="redraw every <results>/[<group>/]<Task>/sweep.png from its committed "
+                                                  "evaluation.csv, and training.png from training_curves.csv")
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
     figures.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
 
@@ -369,17 +370,23 @@ def _run_plot(args: argparse.Namespace) -> int:
 
 
 def _run_figures(args: argparse.Namespace) -> int:
+    from cebe_deep.curves import plot_training_curves
     from cebe_deep.plots import plot_context_sweeps
 
     _check_eps(args.eps)
     if not args.results.is_dir():
         raise UsageError(f"--results {args.results}: no such folder")
+
     # <results>/<Task>/ and one level of grouping (<results>/authors/<Task>/, <results>/quick/<Task>/)
-    paths = sorted([*args.results.glob("*/evaluation.csv"), *args.results.glob("*/*/evaluation.csv")])
-    if not paths:
-        raise UsageError(f"--results {args.results}: no */evaluation.csv or */*/evaluation.csv in it")
-    tables = [(path, _read_csv(path)) for path in paths]
-    for path, table in tables:
+    def found(name: str) -> list[Path]:
+        return sorted([*args.results.glob(f"*/{name}"), *args.results.glob(f"*/*/{name}")])
+
+    paths, curve_paths = found("evaluation.csv"), found("training_curves.csv")
+    if not paths and not curve_paths:
+        raise UsageError(f"--results {args.results}: no */evaluation.csv, */*/evaluation.csv or training_curves.csv in it")
+    tables = [(path, _read_csv(path)) for path in paths]  # every input checked before anything is written
+    curves = [(path, _curve_sources([str(path)], 1, None)) for path in curve_paths]
+    for path in [*paths, *curve_paths]:
         if not os.access(path.parent, os.W_OK):
             raise UsageError(f"--results {args.results}: the folder {path.parent} is not writable")
     for path, table in tables:
@@ -387,6 +394,9 @@ def _run_figures(args: argparse.Namespace) -> int:
         _write(path.parent / "sweep.png", "--results",
                lambda out: plot_context_sweeps(table, base_context, args.eps, out, names))
         print(path.parent / "sweep.png")
+    for path, curve in curves:
+        _write(path.parent / "training.png", "--results", lambda out: plot_training_curves(curve, out))
+        print(path.parent / "training.png")
     return 0
 
 

@@ -19,6 +19,19 @@ def test_figures_redraws_each_task_folder(tmp_path):
     result = _run("figures", "--results", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "SimpleDirection" / "sweep.png").stat().st_size > 10_000
+    assert not (tmp_path / "SimpleDirection" / "training.png").exists()  # no training_curves.csv there
+
+
+def test_figures_redraws_the_training_curves_too(tmp_path):
+    folder = tmp_path / "authors" / "CartGoal"
+    folder.mkdir(parents=True)
+    shutil.copy(RESULTS / "authors" / "CartGoal" / "training_curves.csv", folder)
+    result = _run("figures", "--results", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (folder / "training.png").stat().st_size > 10_000 and str(folder / "training.png") in result.stdout
+    (folder / "training_curves.csv").write_text("x,y\n1,2\n")
+    result = _run("figures", "--results", str(tmp_path))
+    assert result.returncode == 2 and "not a curves CSV" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_figures_without_results_is_a_one_line_error(tmp_path):
