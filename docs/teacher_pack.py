@@ -6,7 +6,8 @@
 Every figure has one panel, fonts of 16 pt (ticks 14 pt), and axes named with their units; each is written
 as PNG (1600 x 1000 px) and PDF. ``handout.pdf`` is one A4 page: the two equations, Theorems 1-4 in words,
 and the headline numbers, computed in the same run (Figure 1 slopes, bound / measured ratios, Theorem 4)
-or read from ``results/authors/<Task>/`` (else ``results/quick/<Task>/``) (``handout.png`` is its preview). The site build (``docs/conf.py``) calls :func:`build`.
+or read from ``results/authors/<Task>/`` (a task without committed results there is left out; ``handout.png`` is
+the handout's preview). The site build (``docs/conf.py``) calls :func:`build`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from cebe_theory import (  # noqa: E402
     windy_cliffwalking,
 )
 from cebe_theory.lqr import DEFAULT_CONTEXT0  # noqa: E402
+from cebe_deep.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
 from cebe_deep.statistics import verdict  # noqa: E402
+from cebe_deep.tasks import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -60,16 +63,8 @@ METHOD_STYLE = {  # colour-blind safe (Okabe-Ito), with distinct markers so a gr
     "cse": dict(color="#D55E00", marker="s", label="SAC + CSE"),
     "ldr": dict(color="#0072B2", marker="^", label="SAC + LDR"),
 }
-# Context coordinates of the committed deep results: axis label with unit.
-CONTEXT_AXES = {
-    ("SimpleDirection", "context_0"): "first coordinate of the direction $c$ (dimensionless)",
-    ("SimpleDirection", "context_1"): "second coordinate of the direction $c$ (dimensionless)",
-    ("PendulumGoal", "context_0"): "gravity $g$ (m/s$^2$)",
-    ("PendulumGoal", "context_1"): "pendulum mass $m$ (kg)",
-    ("PendulumGoal", "context_2"): "pendulum length $l$ (m)",
-    ("PendulumGoal", "context_3"): r"goal torque $\tau$ (N m)",
-}
-C0 = {"SimpleDirection": [0.0, 0.0], "PendulumGoal": [2.0, 1.0, 1.0, 0.0]}
+# The deep tasks whose committed results the pack draws (where results/ has them), in the paper's order.
+DEEP_TASKS = ("SimpleDirection", "PendulumGoal", "CartGoal", "CheetahVelocity", "AntDirection")
 EPS = 0.1
 Q_ERROR = r"$\max_{s,a}\,|Q_{CE} - Q_{BE}|$ (reward units)"
 SLIP_DC = r"change of slip probability $dc$ (probability)"
@@ -176,34 +171,38 @@ def lqr(out: Path, points: int, facts: dict) -> list[Path]:
 
 
 def deep_results(out: Path, facts: dict) -> list[Path]:
-    """One figure per swept context coordinate of each committed task: mean return and 95% CI per method."""
+    """One figure per swept context coordinate (or direction angle) of each committed task: mean return and 95% CI
+    per method, the training ball shaded; the legend names the task's learner (DQN for CartGoal)."""
     paths = []
-    for task in C0:
-        # the authors'-protocol results where they exist, else the earlier quick-profile ones
-        folders = [folder for folder in (RESULTS / "authors" / task, RESULTS / "quick" / task)
-                   if (folder / "summary.csv").exists()]
-        if not folders:
+    for task in DEEP_TASKS:
+        # the authors'-protocol results only: the earlier quick-profile MuJoCo agents did not learn their tasks
+        folder = RESULTS / "authors" / task
+        if not (folder / "summary.csv").exists() or not (folder / "comparison.csv").exists():
             continue
-        folder = folders[0]
         summary = pd.read_csv(folder / "summary.csv")
-        headline = pd.read_csv(folder / "headline.csv").set_index("sweep")
-        facts[f"headline_{task}"] = dict(headline.loc["all"].to_dict(), profile=folder.parent.name)
-        if (folder / "comparison.csv").exists() and folder.parent.name == "authors":
-            facts[f"verdict_{task}"] = verdict(pd.read_csv(folder / "comparison.csv"))
-        summary = summary[summary["sweep"].str.startswith("context_")]  # one-axis sweeps only
-        for index, (sweep, group) in enumerate(summary.groupby("sweep", sort=True)):
+        facts[f"verdict_{task}"] = verdict(pd.read_csv(folder / "comparison.csv"))
+        env = make_task(task)
+        c0 = np.asarray(env.unwrapped.default_context, dtype=float)
+        env.close()
+        labels = context_axis_labels(task, len(c0))
+        learner = learner_name(task)
+        summary = summary[summary["sweep"].str.startswith("context_") | (summary["sweep"] == "angle")]
+        for sweep, group in summary.groupby("sweep", sort=True):
             fig, ax = plt.subplots()
-            center = C0[task][int(sweep.split("_")[1])]
+            if sweep == "angle":
+                center, xlabel = float(np.arctan2(c0[1], c0[0])), ANGLE_LABEL
+            else:
+                index = int(sweep.split("_")[1])
+                center, xlabel = float(c0[index]), labels[index]
             ax.axvspan(center - EPS, center + EPS, color="grey", alpha=0.2, linewidth=0, label="training ball")
             for method, style in METHOD_STYLE.items():
                 rows = group[group["method"] == method].sort_values("sweep_value")
                 if rows.empty:
                     continue
-                ax.plot(rows["sweep_value"], rows["mean_return"], **style)
+                ax.plot(rows["sweep_value"], rows["mean_return"], **dict(style, label=style["label"].replace("SAC", learner)))
                 ax.fill_between(rows["sweep_value"], rows["ci_low"], rows["ci_high"], color=style["color"], alpha=0.15)
             seeds = int(group["seeds"].max())
-            ax.set(xlabel=CONTEXT_AXES.get((task, sweep), sweep), ylabel="mean episode return",
-                   title=f"{task}: mean and 95% CI over {seeds} seeds")
+            ax.set(xlabel=xlabel, ylabel="mean episode return", title=f"{task}: mean and 95% CI over {seeds} seeds")
             ax.legend()
             paths += _save(fig, out, f"{task}_{sweep}")
     return paths
@@ -269,24 +268,23 @@ def handout(out: Path, facts: dict) -> Path:
             f"times the measured error; contextual LQR (Theorem 2): slope {facts['slope_lqr']:.3f}.",
             f"Theorem 4 on Cliffwalking, p in [0.02, 0.3]: largest gap / (2δ + 2ε) = {facts['theorem4_ratio']:.2f} (≤ 1).",
         ]
-        for task in C0:
-            numbers = facts.get(f"headline_{task}")
-            if not numbers:
-                continue
-            judged = facts.get(f"verdict_{task}")
-            where = ("the authors' protocol" if numbers["profile"] == "authors"
-                     else "quick profile, far below the paper's budget")
-            text = (f"{task} ({where}), trained at c₀ only: CSE's mean above plain SAC's in "
-                    f"{numbers['cse_beats_baseline']:.0%} of {int(numbers['contexts'])} contexts away from c₀")
-            if judged:
-                text += (f"; 95% intervals of CSE − SAC above 0 at {judged['cse_minus_baseline_above']}, below 0 at "
-                         f"{judged['cse_minus_baseline_below']}: {judged['beats_baseline']}")
-            bullets.append(text + ".")
+        deep = [task for task in DEEP_TASKS if f"verdict_{task}" in facts]
+        if deep:
+            bullets.append("Deep RL trained at c₀ only: CSE − baseline (SAC; DQN for CartGoal) and CSE − LDR, 95% intervals "
+                           "over seeds, at the contexts away from c₀ (k/n: at k of n; verdicts: results/README.md):")
+        for task in deep:
+            judged = facts[f"verdict_{task}"]
+            text = (f"{task}: CSE − baseline > 0 at {judged['cse_minus_baseline_above']}/{judged['contexts']}, "
+                    f"< 0 at {judged['cse_minus_baseline_below']}: {judged['beats_baseline']}")
+            if judged["matches_ldr"] != "no data":
+                text += f"; matches LDR: {judged['matches_ldr']}"
+            bullets.append("\t" + text + ".")  # a tab: a sub-item of the line above
         for bullet in bullets:
-            wrapped = textwrap.wrap(bullet, 100)
-            line("-  " + wrapped[0], dy=0.0185)
+            sub = bullet.startswith("\t")
+            wrapped = textwrap.wrap(bullet.lstrip("\t"), 96 if sub else 100)
+            line(("      · " if sub else "-  ") + wrapped[0], dy=0.0172)
             for part in wrapped[1:]:
-                line("   " + part, dy=0.0185)
+                line(("         " if sub else "   ") + part, dy=0.0172)
         fig.savefig(path)
         fig.savefig(path.with_suffix(".png"), dpi=110)  # a preview for the site
         plt.close(fig)
