@@ -47,6 +47,8 @@ def run_episodes(run_dir: str | Path, n_envs: int) -> pd.DataFrame:
     frames = []
     for path in files:
         log = pd.read_csv(path, skiprows=1)  # first line: the Monitor's JSON header
+        # a run training now may be writing its last line: a row cut short has no length yet, and is left out
+        log = log.dropna(subset=["r", "l"])
         frames.append(pd.DataFrame({"env": int(path.name.split(".")[0]), "episode": np.arange(len(log)),
                                     "r": log["r"].to_numpy(dtype=np.float64),
                                     "l": log["l"].to_numpy(dtype=np.int64),

@@ -51,6 +51,13 @@ def test_env_steps_and_bins_by_hand(tmp_path):
         curves.window_summary(table, 6)
 
 
+def test_a_monitor_line_being_written_is_left_out(tmp_path):
+    run = _run(tmp_path / "a", "cse", 0, 1, 100, [[(1.0, 10), (2.0, 10)]])
+    with open(run / "monitor" / "0.monitor.csv", "a") as log:
+        log.write("3.5")  # the training process has written the return, not yet the length
+    assert curves.run_episodes(run, 1)["r"].tolist() == [1.0, 2.0]
+
+
 def test_seed_statistics_against_scipy(tmp_path):
     returns = [5.0, 7.0, 12.0]
     runs = [(_run(tmp_path / f"s{seed}", "baseline", seed, 1, 10, [[(value, 10)]]), None)
