@@ -305,6 +305,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         _write_training_curves([run_dir_for(root, config) for config in configs], results)
     print(comparison.to_string(index=False))
     print(headline(comparison).to_string(index=False))
+    print(_verdict_lines(comparison, "cse", configs[0].eps))
     return 0
 
 
@@ -416,7 +417,27 @@ def _run_summarize(args: argparse.Namespace) -> int:
         _write(args.out, "--out", lambda path: comparison.to_csv(path, index=False))
     print(comparison.to_string(index=False))
     print(headline(comparison).to_string(index=False))
+    print(_verdict_lines(comparison, args.candidate, args.eps))
     return 0
+
+
+def _verdict_lines(comparison, candidate: str = "cse", eps: float = 0.1) -> str:
+    """The verdict of :func:`cebe_deep.statistics.verdict` in words: per difference, at how many distinct contexts
+    away from c0 its 95% Welch interval is above, around or below 0, and what the rule says of the paper's claim."""
+    from cebe_deep.statistics import verdict
+
+    judged = verdict(comparison)
+    lines = [f"Verdict over the {judged['contexts']} distinct contexts farther than eps = {eps:g} from c0 "
+             "(95% Welch interval of each difference over seeds; cebe_deep.statistics.verdict):"]
+    for name, other, part, claim in (("cse_minus_baseline", "baseline", "beats_baseline", "beats the baseline"),
+                                     ("cse_minus_ldr", "ldr", "matches_ldr", "matches LDR")):
+        if judged[part] == "no data":
+            lines.append(f"  {candidate} - {other}: no data")
+            continue
+        lines.append(f"  {candidate} - {other}: above 0 at {judged[f'{name}_above']}, contains 0 at "
+                     f"{judged[f'{name}_unclear']}, below 0 at {judged[f'{name}_below']}: '{candidate} {claim}' "
+                     f"{judged[part]}")
+    return "\n".join(lines)
 
 
 def _run_curves(args: argparse.Namespace) -> int:

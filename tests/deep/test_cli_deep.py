@@ -212,7 +212,13 @@ def test_summarize_compares_a_relabelled_variant(tmp_path, capsys):
     results = tmp_path / "results"
     assert main(["summarize", str(main_csv), f"cse_exact={variant_csv}", "--candidate", "cse_exact",
                  "--results", str(results)]) == 0
-    capsys.readouterr()
+    # per-seed means -7, -6, -5 against -10, -9, -8 (baseline) and -4, -3, -2 (LDR): differences +3 and -3, Welch
+    # half-width t(0.975, 4) sqrt(2 / 3) = 2.27, so above 0 and below 0 at both contexts away from c0
+    printed = capsys.readouterr().out.splitlines()[-2:]
+    assert printed == ["  cse_exact - baseline: above 0 at 2, contains 0 at 0, below 0 at 0: 'cse_exact beats the "
+                       "baseline' reproduced",
+                       "  cse_exact - ldr: above 0 at 0, contains 0 at 0, below 0 at 2: 'cse_exact matches LDR' not "
+                       "reproduced"]
     comparison = pd.read_csv(results / "comparison.csv")
     # means over seeds 0, 1, 2: baseline -9, variant -6, ldr -3 at every context
     assert comparison["baseline_mean"].tolist() == pytest.approx([-9.0] * 3)
