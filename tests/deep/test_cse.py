@@ -266,3 +266,23 @@ def test_buffer_keeps_each_transitions_partials_from_infos():
     _, _, _, _, info = env.step(low + 0.5 * (scaled + 1) * (high - low))  # the same first step as the buffer's
     for stored, key in zip(buffer.partials(0), ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs")):
         np.testing.assert_array_equal(stored, info[key])
+
+
+def test_any_sb3_off_policy_learner_trains_on_enhanced_samples():
+    """The buffer is the learner's only contact with CSE (an SB3 extension point, like HerReplayBuffer): TD3, which
+    the package never trains itself, learns with it, and every batch TD3 samples sits at c0 + dc with |dc| = eps
+    while the environment only ever ran at c0."""
+    from stable_baselines3 import TD3
+
+    from cebe_deep.tasks import make_task
+
+    env = make_task("SimpleDirection", context=[0.5, -0.5])
+    model = TD3("MlpPolicy", env, replay_buffer_class=ContextSampleEnhancementBuffer,
+                replay_buffer_kwargs=dict(state_dim=2, context_dim=2, eps=0.1), learning_starts=20, batch_size=8,
+                policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0)
+    model.learn(60)
+    assert model._n_updates > 0
+    stored = model.replay_buffer.observations[: model.replay_buffer.pos, 0, 2:]
+    np.testing.assert_allclose(stored, [[0.5, -0.5]] * len(stored))  # the env ran at c0 only
+    batch = model.replay_buffer.sample(32)
+    np.testing.assert_allclose(np.linalg.norm(batch.observations[:, 2:].numpy() - [0.5, -0.5], axis=1), 0.1, rtol=1e-5)
