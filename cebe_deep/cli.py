@@ -437,6 +437,9 @@ def _verdict_lines(comparison, candidate: str = "cse", eps: float = 0.1) -> str:
         lines.append(f"  {candidate} - {other}: above 0 at {judged[f'{name}_above']}, contains 0 at "
                      f"{judged[f'{name}_unclear']}, below 0 at {judged[f'{name}_below']}: '{candidate} {claim}' "
                      f"{judged[part]}")
+    if judged["matches_ldr"] == "reproduced" and judged["cse_minus_ldr_unclear"] > judged["contexts"] / 2:
+        lines.append("  (at most of these contexts the interval of CSE - LDR holds 0: no difference detectable with "
+                     "these seeds, which is not evidence that the two are equal)")
     return "\n".join(lines)
 
 

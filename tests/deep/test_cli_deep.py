@@ -214,7 +214,7 @@ def test_summarize_compares_a_relabelled_variant(tmp_path, capsys):
                  "--results", str(results)]) == 0
     # per-seed means -7, -6, -5 against -10, -9, -8 (baseline) and -4, -3, -2 (LDR): differences +3 and -3, Welch
     # half-width t(0.975, 4) sqrt(2 / 3) = 2.27, so above 0 and below 0 at both contexts away from c0
-    printed = capsys.readouterr().out.splitlines()[-2:]
+    printed = capsys.readouterr().out.splitlines()[-2:]  # no caveat line: CSE - LDR is resolved at both contexts
     assert printed == ["  cse_exact - baseline: above 0 at 2, contains 0 at 0, below 0 at 0: 'cse_exact beats the "
                        "baseline' reproduced",
                        "  cse_exact - ldr: above 0 at 0, contains 0 at 0, below 0 at 2: 'cse_exact matches LDR' not "
@@ -261,3 +261,12 @@ def test_unknown_methods_get_distinct_colours():
     colours = [style["color"] for style in styles.values()]
     assert len(set(colours)) == 4 and styles["cse"] == METHOD_STYLE["cse"]
     assert styles["cse_exact"]["label"] == "cse_exact"
+
+
+def test_the_verdict_says_when_matching_ldr_only_means_no_detectable_difference(tmp_path, capsys):
+    # CSE and LDR with the same per-seed means: every interval of CSE - LDR holds 0, the rule says "reproduced"
+    csv = _synthetic_evaluation(tmp_path / "same.csv", {"baseline": -10.0, "cse": -4.0, "ldr": -4.0})
+    assert main(["summarize", str(csv)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2] == "  cse - ldr: above 0 at 0, contains 0 at 2, below 0 at 0: 'cse matches LDR' reproduced"
+    assert out[-1].startswith("  (at most of these contexts the interval of CSE - LDR holds 0: no difference detectable")
