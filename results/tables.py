@@ -11,6 +11,7 @@
     python results/tables.py open dimension --figure results/open/dimension/dimension.png   # issue 14's answers
     python results/tables.py open all          # every open question (dimension jacobians stochastic extrapolation eps)
     python results/tables.py open collect-logs # copy the runs' fd_cost.json / importance.json into results/open
+    python results/tables.py open status       # which cells of the open questions are committed
 
 The ``open`` tables and figures come from the package ``results/open/report/``, one module per experiment; they
 read ``results/open/<experiment>/``, and a folder not written yet prints "not run yet".
@@ -351,6 +352,9 @@ def open_questions(experiment: str, figure: Path | None = None, root: Path | Non
         written = report.collect_run_logs(root)
         print("\n".join(str(path) for path in written) or f"no fd_cost.json / importance.json found for {root}")
         return
+    if experiment == "status":
+        report.print_status(root)
+        return
     names = list(report.EXPERIMENTS) if experiment == "all" else [experiment]
     for index, name in enumerate(names):
         if index:
@@ -382,7 +386,7 @@ def main() -> None:
     commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
     opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
     opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
-                                               "collect-logs"))
+                                               "collect-logs", "status"))
     opened.add_argument("--figure", type=Path, help="also write the experiment's figure here (for all: a folder)")
     opened.add_argument("--root", type=Path, help="the open questions' results folder (default results/open)")
     zero = commands.add_parser("zero-action")

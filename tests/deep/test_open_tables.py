@@ -429,3 +429,26 @@ def test_training_table_per_quarter_with_the_zero_action(tmp_path):
         low, high = stats.t.interval(0.95, 2, loc=np.mean(per_seed), scale=stats.sem(per_seed))
         assert cells[3 + quarter] == f"{np.mean(per_seed):.1f} [{low:.1f}, {high:.1f}]"
     assert cells[7] == "0.0"
+
+
+def test_status_counts_the_committed_cells_of_each_part(tmp_path, capsys):
+    """A cell counts once its folder holds evaluation.csv (the tabular part: slopes.csv); an empty folder, or a
+    folder with only a figure, is not a committed cell."""
+    for folder in ("stochastic-tabular",):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "slopes.csv").write_text("x\n")
+    for cell in ("eps/0.05-sphere", "eps/0.4-ball", "dimension/d2"):
+        (tmp_path / cell).mkdir(parents=True)
+        (tmp_path / cell / "evaluation.csv").write_text("x\n")
+    (tmp_path / "eps" / "0.1-ball").mkdir(parents=True)
+    (tmp_path / "eps" / "0.1-ball" / "sweep.png").write_text("")
+    report.print_status(tmp_path)
+    lines = {line.split(" | ")[1].strip("`"): line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("| ") and "`" in line}
+    assert lines["tabular"].endswith("| done |")
+    assert lines["eps"].endswith("| 2 of 8 cells committed; not yet: 0.05-ball, 0.1-sphere, 0.1-ball, 0.2-sphere, "
+                                 "0.2-ball, 0.4-sphere |")
+    assert lines["dimension"].endswith("| 1 of 5 cells committed; not yet: d4, d8, d16, d32 |")
+    assert lines["budget"].endswith("| not run yet (12 cells) |")  # 2 dimensions x 6 budgets
+    assert lines["stochastic"].endswith("| not run yet (4 cells) |")
+    assert lines["extrapolation"].endswith("| not run yet (2 cells) |")

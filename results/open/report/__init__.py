@@ -34,14 +34,15 @@ from .dimension import budget_to_reach, dimension_tables, fraction_by_radius, fr
 from .eps import eps_differences, eps_tables, plot_eps, print_eps
 from .extrapolation import extrapolation_tables, plot_extrapolation, print_extrapolation, sign_changes
 from .jacobians import jacobian_differences, jacobian_tables, plot_jacobians, print_jacobians
+from .status import print_status, status_table
 from .stochastic import plot_stochastic, print_stochastic, stochastic_tables
 
 __all__ = ["EPS_VALUES", "EXPERIMENTS", "JACOBIAN_CELLS", "LEVEL", "NOISE_LEVELS", "NOT_RUN", "ROOT", "SHAPES",
            "away_seed_means", "budget_to_reach", "collect_run_logs", "dimension_tables", "eps_differences", "eps_tables",
            "extrapolation_tables", "fraction_by_radius", "fraction_intervals", "jacobian_differences", "jacobian_tables",
            "plot_dimension", "plot_eps", "plot_extrapolation", "plot_jacobians", "plot_stochastic", "print_dimension",
-           "print_eps", "print_extrapolation", "print_jacobians", "print_stochastic", "read_evaluation", "read_run_logs",
-           "reference_table", "seed_means", "sign_changes", "stochastic_tables"]
+           "print_eps", "print_extrapolation", "print_jacobians", "print_status", "print_stochastic", "read_evaluation", "read_run_logs",
+           "reference_table", "seed_means", "sign_changes", "status_table", "stochastic_tables"]
 
 EXPERIMENTS = {
     "dimension": (print_dimension, plot_dimension),
