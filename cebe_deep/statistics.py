@@ -72,7 +72,9 @@ def welch_interval(first: np.ndarray, second: np.ndarray, level: float = 0.95) -
 def method_differences(table: pd.DataFrame, candidate: str = "cse", others: Sequence[str] = ("baseline", "ldr"),
                        level: float = 0.95) -> pd.DataFrame:
     """Per evaluated context and per method in ``others``: ``candidate - other`` of the per-seed mean returns,
-    with its Welch ``level`` interval over seeds and a sign: +1 (interval above 0), -1 (below), 0 (contains 0)."""
+    with its Welch ``level`` interval over seeds and a sign: +1 (interval above 0), -1 (below), 0 (contains 0);
+    NaN where there is no interval (fewer than two seeds of a method), so that a verdict never counts such a
+    context as judged."""
     per_seed = per_seed_returns(table)
     context = _context_columns(per_seed)
     rows = []
@@ -83,7 +85,7 @@ def method_differences(table: pd.DataFrame, candidate: str = "cse", others: Sequ
             if mine.size == 0 or theirs.size == 0:
                 continue
             difference, low, high = welch_interval(mine, theirs, level)
-            sign = 1 if low > 0 else (-1 if high < 0 else 0)
+            sign = float("nan") if math.isnan(low) else 1 if low > 0 else (-1 if high < 0 else 0)
             rows.append(dict(task=task, sweep=sweep_name, sweep_value=value,
                              **{column: group[column].iloc[0] for column in context},
                              comparison=f"{candidate} - {other}", difference=difference, ci_low=low, ci_high=high,

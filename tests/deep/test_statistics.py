@@ -40,6 +40,19 @@ def test_differences_carry_intervals_and_signs():
     assert differences.loc[("cse - ldr", 1.0), "sign"] == -1
 
 
+def test_one_seed_gives_no_interval_and_no_verdict():
+    # one seed per method: no Welch interval, so no sign; the verdict must say "no data", not count "contains 0"
+    # (it said CSE "not reproduced" against the baseline and "reproduced" against LDR from one seed each)
+    values = (0.0, 0.5, 1.0)
+    table = _table({"baseline": {v: -10.0 for v in values}, "cse": {v: -5.0 for v in values},
+                    "ldr": {v: -5.0 for v in values}}, seeds=1)
+    differences = method_differences(table)
+    assert differences["ci_low"].isna().all() and differences["sign"].isna().all()
+    assert differences["difference"].tolist() == pytest.approx([5.0, 0.0] * 3)
+    comparison = compare_methods(summarize(table), (0.0, 0.0), eps=0.1, table=table)
+    assert (verdict(comparison)["beats_baseline"], verdict(comparison)["matches_ldr"]) == ("no data", "no data")
+
+
 @pytest.mark.parametrize("cse, expected", [
     ({0.5: -5.0, 1.0: -5.0, 1.5: -5.0}, ("reproduced", "reproduced")),       # above baseline everywhere, = LDR
     ({0.5: -10.0, 1.0: -10.0, 1.5: -10.0}, ("not reproduced", "not reproduced")),  # = baseline, below LDR
