@@ -43,6 +43,7 @@ from IPython.display import display
 from cebe_deep.cse import context_sample_enhancement
 from cebe_deep.curves import plot_training_curves
 from cebe_deep.plots import plot_context_sweeps
+from cebe_deep.statistics import verdict
 from cebe_deep.tasks import make_task
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP
 
@@ -328,7 +329,10 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
         base = make_task(task_name).unwrapped
         plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
         plt.show()
-        if (RESULTS / folder / "headline.csv").exists():
+        comparison = pd.read_csv(RESULTS / folder / "comparison.csv")
+        if "cse_minus_baseline_sign" in comparison:  # the verdict rule of results/README.md, on the 95% intervals
+            display(pd.Series(verdict(comparison), name="verdict over the contexts away from c0").to_frame())
+        elif (RESULTS / folder / "headline.csv").exists():  # older quick-profile folders: means only, no intervals
             display(pd.read_csv(RESULTS / folder / "headline.csv").round(2))
         if (RESULTS / folder / "training_curves.csv").exists():  # did the agents learn at c0?
             plot_training_curves(pd.read_csv(RESULTS / folder / "training_curves.csv"))
