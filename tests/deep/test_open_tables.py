@@ -97,7 +97,7 @@ def test_dimension_fraction_of_optimum_and_intervals(tmp_path, capsys):
     write(tmp_path / "dimension" / "d2", dimension_rows(2))
     write(tmp_path / "dimension" / "d8", dimension_rows(8, scale=0.5))
     by_dimension, missing, by_budget, missing_budgets = report.dimension_tables(tmp_path)
-    assert missing == [4, 16, 32] and by_budget.empty and len(missing_budgets) == 10
+    assert missing == [4, 16, 32] and by_budget.empty and len(missing_budgets) == 12  # 2 dimensions x 6 budgets
     for (method, radius), values in FRACTIONS.items():
         for dimension, scale in ((2, 1.0), (8, 0.5)):
             row = by_dimension[(by_dimension["dimension"] == dimension) & (by_dimension["method"] == method)
