@@ -386,7 +386,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     if not paths and not curve_paths:
         raise UsageError(f"--results {args.results}: no */evaluation.csv, */*/evaluation.csv or training_curves.csv in it")
     tables = [(path, _read_csv(path)) for path in paths]  # every input checked before anything is written
-    curves = [(path, _curve_sources([str(path)], 1, None)) for path in curve_paths]
+    curves = [(path, _curve_sources([str(path)], 1)) for path in curve_paths]
     for path in [*paths, *curve_paths]:
         if not os.access(path.parent, os.W_OK):
             raise UsageError(f"--results {args.results}: the folder {path.parent} is not writable")
@@ -444,7 +444,7 @@ def _verdict_lines(comparison, candidate: str = "cse", eps: float = 0.1) -> str:
 
 
 def _run_curves(args: argparse.Namespace) -> int:
-    from cebe_deep.curves import plot_training_curves, training_curves, window_summary
+    from cebe_deep.curves import plot_training_curves, window_summary
 
     if not (1 <= args.bins <= 10_000):
         raise UsageError(f"--bins must be between 1 and 10000, got {args.bins}")
@@ -454,12 +454,15 @@ def _run_curves(args: argparse.Namespace) -> int:
         _output_file(args.out, "--out")
     if args.figure is not None:
         _output_file(args.figure, "--figure", _image_types())
-    curves = _curve_sources(args.sources, args.bins, training_curves)
+    curves = _curve_sources(args.sources, args.bins)
+    try:
+        table = window_summary(curves, args.windows)
+    except ValueError as error:  # a curves CSV binned more coarsely than --windows asks
+        raise UsageError(f"--windows {args.windows}: {error}") from None
     if args.out is not None:
         _write(args.out, "--out", lambda path: curves.to_csv(path, index=False))
     if args.figure is not None:
         _write(args.figure, "--figure", lambda path: plot_training_curves(curves, path))
-    table = window_summary(curves, args.windows)
     cells = [f"{row.mean:.1f} [{row.ci_low:.1f}, {row.ci_high:.1f}]" if row.seeds > 1 else f"{row.mean:.1f}"
              for row in table.itertuples()]
     print(table.drop(columns=["window", "mean", "ci_low", "ci_high"]).assign(**{"return, mean [95% CI]": cells})
@@ -478,11 +481,11 @@ def _write_training_curves(runs: list[Path], results: Path) -> None:
     _write(results / "training.png", "--results", lambda path: plot_training_curves(curves, path))
 
 
-def _curve_sources(sources: list[str], bins: int, training_curves):
+def _curve_sources(sources: list[str], bins: int):
     """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed), or one curves CSV."""
     import pandas as pd
 
-    from cebe_deep.curves import CURVE_COLUMNS
+    from cebe_deep.curves import CURVE_COLUMNS, training_curves
 
     if len(sources) == 1 and sources[0].endswith(".csv"):
         path = Path(sources[0])

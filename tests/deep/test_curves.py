@@ -127,6 +127,7 @@ def test_cli_writes_reads_back_and_draws(tmp_path, capsys):
     (["{a}", "{longer}"], "different env-step budgets (20, 40)"),
     (["{a}", "{pendulum}"], "different tasks (PendulumGoal, SimpleDirection)"),
     (["{badcsv}"], "not a curves CSV"),
+    (["{curvescsv}", "--windows", "3"], "--windows 3: windows (3) cannot exceed the bins of the curves (2)"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, arguments, message):
     a = _run(tmp_path / "a", "cse", 0, 1, 20, [[(1.0, 10)]])
@@ -139,8 +140,10 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, arguments, message):
     (tmp_path / "nomonitor").mkdir()
     (tmp_path / "nomonitor" / "config.json").write_text("{}")
     (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
+    curves.training_curves([(a, None)], bins=2).to_csv(tmp_path / "two-bins.csv", index=False)
     names = dict(missing=tmp_path / "missing", empty=tmp_path / "empty", nomonitor=tmp_path / "nomonitor", a=a,
-                 b=b, root=tmp_path, badcsv=tmp_path / "bad.csv", longer=longer, pendulum=pendulum)
+                 b=b, root=tmp_path, badcsv=tmp_path / "bad.csv", longer=longer, pendulum=pendulum,
+                 curvescsv=tmp_path / "two-bins.csv")
     argv = [part.format(**names) for part in arguments]
     done = subprocess.run([sys.executable, "-m", "cebe_deep", "curves", *argv], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
