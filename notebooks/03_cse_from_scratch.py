@@ -281,7 +281,7 @@ comparison = compare_methods(summarize(table), c0, eps, table=table)
 columns = ["sweep", "sweep_value", "cse_minus_baseline", "cse_minus_baseline_low", "cse_minus_baseline_high",
            "cse_minus_ldr", "cse_minus_ldr_low", "cse_minus_ldr_high"]
 display(comparison.loc[comparison["away_from_c0"], columns].round(2))
-verdict(comparison)
+pd.Series(verdict(comparison), name="verdict over the contexts away from c0").to_frame()
 
 # %% [markdown]
 # ## 5. The committed run
@@ -294,7 +294,7 @@ verdict(comparison)
 committed = RESULTS / "quick" / "SimpleDirection" / "evaluation.csv"
 if committed.exists():
     commands = (RESULTS / "commands.sh").read_text().split("\n\n")
-    print("\n\n".join(block.strip() for block in commands if "--task SimpleDirection" in block))
+    print("\n\n".join(block.strip() for block in commands if "--results results/quick/SimpleDirection" in block))
     committed_table = pd.read_csv(committed)
     plot_context_sweeps(committed_table, c0, eps, context_names=task.context_names)
 else:
