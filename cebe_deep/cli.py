@@ -39,7 +39,7 @@ from cebe_theory.cli_support import write_user_file as _write
 
 from cebe_deep.cli_checks import (_check_eps, _check_evaluation_arguments, _checked_configs,
                                   _image_types, _output_file, _output_folder, _output_folders, _read_csv,
-                                  _read_labelled_tables, _run_config)
+                                  _read_labelled_tables, _run_config, _split_label)
 
 __all__ = ["main", "build_parser"]
 
@@ -502,7 +502,7 @@ def _curve_sources(sources: list[str], bins: int):
         return curves
     runs = []
     for spec in sources:
-        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        label, path = _split_label(spec)
         run = Path(path)
         if not run.is_dir():
             raise UsageError(f"run directory {run}: no such folder")

@@ -152,13 +152,20 @@ def _check_runs_apart(table, where: str) -> None:
                          "summarize each in its own CSV, or name one with LABEL=PATH")
 
 
+def _split_label(spec: str) -> tuple[str, str]:
+    """``LABEL=PATH`` -> ``(LABEL, PATH)``; a plain PATH (one that exists even with an ``=`` in its name) ->
+    ``("", PATH)``."""
+    label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+    return label, path
+
+
 def _read_labelled_tables(specs: list[str]):
     """Concatenate evaluation CSVs given as ``PATH`` or ``LABEL=PATH`` (every run of PATH becomes method LABEL)."""
     import pandas as pd
 
     tables = []
     for spec in specs:
-        label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+        label, path = _split_label(spec)
         table = _read_csv(Path(path))
         if label:
             methods = sorted(table["method"].unique())

@@ -276,6 +276,7 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
     (``cebe_deep.curves.window_summary`` of the committed ``training_curves.csv``), and the all-zero action's
     return at c0 for scale."""
     from cebe_deep.curves import window_summary
+    from cebe_deep.plots import _method_order
 
     paths = sorted(Path(root).glob("*/training_curves.csv"))
     if not paths:
@@ -290,11 +291,12 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
     for path in paths:
         curves = pd.read_csv(path)
         task = str(curves["task"].iloc[0])
-        base = tuple(float(value) for value in make_task_env(task).unwrapped.default_context)
+        env = make_task_env(task)
+        base = tuple(float(value) for value in env.unwrapped.default_context)
+        env.close()
         zero = zero_action_mean(task, base, zero_episodes)
         table = window_summary(curves, windows)
-        for method in sorted(table["method"].unique(), key=lambda name: ("baseline", "cse", "ldr").index(name)
-                             if name in ("baseline", "cse", "ldr") else 3):
+        for method in sorted(table["method"].unique(), key=_method_order):
             rows = table[table["method"] == method].set_index("window")
             cells = [f"{rows.loc[index, 'mean']:.1f} [{rows.loc[index, 'ci_low']:.1f}, {rows.loc[index, 'ci_high']:.1f}]"
                      if index in rows.index else "" for index in range(windows)]

@@ -33,11 +33,11 @@ def status_table(root: Path = ROOT) -> list[tuple[str, str, str, list[str], list
     """Per part: question, part, what a cell holds, the committed cells and the missing ones (folder names)."""
     rows = []
     for question, part, cell, cells in PARTS:
-        done = [f"{folder}/{name}" if part == "extrapolation" else folder for folder, name in cells
-                if (Path(root) / folder / name).exists()]
-        missing = [f"{folder}/{name}" if part == "extrapolation" else folder for folder, name in cells
-                   if not (Path(root) / folder / name).exists()]
-        rows.append((question, part, cell, done, missing))
+        # a cell is named by its folder; the extrapolation part's two cells share one, so there by the file
+        named = [(f"{folder}/{name}" if part == "extrapolation" else folder, Path(root) / folder / name)
+                 for folder, name in cells]
+        rows.append((question, part, cell, [label for label, path in named if path.exists()],
+                     [label for label, path in named if not path.exists()]))
     return rows
 
 
