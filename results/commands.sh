@@ -213,6 +213,8 @@ for eps in 0.05 0.1 0.2 0.4; do for shape in sphere ball; do
       --eps $eps --perturbation $shape --contexts authors+sweeps --points 11 --episodes 64 \
       --root runs/open/eps/$eps-$shape
 done; done
+# The 0.05-sphere cell was committed before sweeps wrote training curves.
+curves_unless_done results/open/eps/0.05-sphere runs/open/eps/0.05-sphere/PendulumGoal cse
 fi
 
 # 1. Context dimension (OQ2): SimpleDirection in d = 2..32, the same env-step budget (the authors' 53,500) for
