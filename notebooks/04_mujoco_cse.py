@@ -355,6 +355,11 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # question, whether the agents learned at all: every method's cheetahs climb from about -1550 to about -130 within
 # the first quarter of their 535k env steps (128k) and end near -60, far above the standing cheetah's -1236, with
 # the three methods' curves on top of each other: CSE costs nothing visible at the training context.
+# AntDirection (3 seeds, 1.07M env steps) resolves nothing: CSE - SAC holds 0 at every direction away from c0 = (1, 0),
+# with intervals over a thousand wide, and CSE's mean is, if anything, below SAC's near c0. Look at the all-zero
+# action first (about +994, the survive bonus of an ant that stands still): only within about 45 degrees of c0 do
+# SAC's and CSE's ants beat it, and LDR's mean is below it at every direction (two of its three seeds walk worse than
+# standing still). Three seeds cannot separate methods whose seeds differ by several hundred at c0.
 # The `results/quick/` runs are reduced budgets, far below the million steps SAC usually gets on these robots. At 30k steps (8 seeds) neither task is learned: the cheetahs run at about one speed whatever
 # the goal velocity, and the ants score below the policy that does nothing (about +995, the survive bonus), so the
 # comparison says nothing about CSE. At 100k steps (3 seeds) the cheetahs slow down for slower goals and the ants
