@@ -3,6 +3,7 @@
     python results/tables.py verdicts results/authors             # the verdict table that opens results/README.md
     python results/tables.py differences results/authors/PendulumGoal   # CSE - SAC, CSE - LDR per context, 95% CI
     python results/tables.py readme                               # refresh every such table in results/README.md
+    python results/tables.py readme results/open/README.md --only "open eps"   # only the blocks of one command
     python results/tables.py training results/authors             # training-episode return per quarter of the budget
     python results/tables.py markdown results/PendulumGoal        # headline + per-context tables (markdown)
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
@@ -308,28 +309,61 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
 BLOCK = re.compile(r"(<!-- tables\.py (?P<command>[^>]*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 
 
-def refresh_readme(path: Path) -> None:
+def refresh_readme(path: Path, only: list[str] | None = None) -> None:
     """Rewrite every block ``<!-- tables.py COMMAND ARGS -->`` ... ``<!-- end -->`` of ``path`` with this
-    script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs."""
+    script's output for ``COMMAND ARGS``, so that each number in the write-up is printed from the CSVs.
+    ``only``: refresh just the blocks whose command starts with one of these (``"open eps"``, ``"differences"``);
+    the others are left as they are.  The tables can take minutes (the all-zero action is simulated), so the file
+    is read again before it is written and the new tables go into the text as it is then: an edit made
+    meanwhile outside the blocks is kept."""
     commands = {"verdicts": lambda root="results/authors": verdicts(Path(root)), "ablation": ablation,
                 "differences": lambda folder: differences(Path(folder)),
                 "open": lambda experiment: open_questions(experiment),
                 "training": lambda root="results/authors": training(Path(root))}
+    for prefix in only or []:
+        if not prefix.split() or prefix.split()[0] not in commands:
+            print(f"tables.py readme: --only {prefix!r}: not a block command; known: {', '.join(commands)}",
+                  file=sys.stderr)
+            sys.exit(2)
+
+    def wanted(command: str) -> bool:
+        return only is None or any(command.split()[:len(prefix.split())] == prefix.split() for prefix in only)
+
+    def check(text: str) -> None:
+        unknown = [match.group("command") for match in BLOCK.finditer(text)
+                   if match.group("command").split()[0] not in commands]
+        if unknown:
+            print(f"tables.py readme: {path}: unknown block command {unknown[0]!r}; known: {', '.join(commands)}",
+                  file=sys.stderr)
+            sys.exit(2)
+
+    printed: dict[str, str] = {}
+
+    def table(command: str) -> str:
+        if command not in printed:
+            name, *arguments = command.split()
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                commands[name](*arguments)
+            printed[command] = buffer.getvalue().rstrip() + "\n"
+        return printed[command]
+
     text = path.read_text()
-    unknown = [match.group("command") for match in BLOCK.finditer(text) if match.group("command").split()[0] not in commands]
-    if unknown:
-        print(f"tables.py readme: {path}: unknown block command {unknown[0]!r}; known: {', '.join(commands)}", file=sys.stderr)
-        sys.exit(2)
+    check(text)
+    for match in BLOCK.finditer(text):
+        if wanted(match.group("command")):
+            table(match.group("command"))
+    current = path.read_text()  # as it is now, after the minutes above
+    check(current)
 
     def render(match) -> str:
-        name, *arguments = match.group("command").split()
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            commands[name](*arguments)
-        return match.group(1) + buffer.getvalue().rstrip() + "\n" + match.group(4)
+        if not wanted(match.group("command")):
+            return match.group(0)
+        return match.group(1) + table(match.group("command")) + match.group(4)
 
-    path.write_text(BLOCK.sub(render, text))
-    print(f"{path}: {len(BLOCK.findall(text))} blocks refreshed")
+    path.write_text(BLOCK.sub(render, current))
+    refreshed = sum(wanted(match.group("command")) for match in BLOCK.finditer(current))
+    print(f"{path}: {refreshed} of {len(BLOCK.findall(current))} blocks refreshed")
 
 
 def open_report():
@@ -385,7 +419,10 @@ def main() -> None:
     commands.add_parser("differences").add_argument("folder", type=Path)
     commands.add_parser("ablation")
     commands.add_parser("training").add_argument("root", type=Path, nargs="?", default=Path("results/authors"))
-    commands.add_parser("readme").add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
+    readme = commands.add_parser("readme")
+    readme.add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
+    readme.add_argument("--only", action="append", metavar="COMMAND",
+                        help="refresh only the blocks whose command starts with this (repeatable): 'open eps', 'verdicts'")
     opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
     opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
                                                "collect-logs", "status"))
@@ -410,7 +447,7 @@ def main() -> None:
     elif args.command == "training":
         training(args.root)
     elif args.command == "readme":
-        refresh_readme(args.path)
+        refresh_readme(args.path, args.only)
     elif args.command == "open":
         open_questions(args.experiment, args.figure, args.root)
     else:

@@ -406,6 +406,33 @@ def test_readme_blocks_are_printed_by_tables_py(tmp_path):
     assert "Traceback" not in result.stderr and "keep" in readme.read_text()
 
 
+def test_readme_only_some_blocks_and_an_edit_made_meanwhile_is_kept(tmp_path, monkeypatch):
+    """``tables.py readme FILE --only PREFIX`` refreshes just the blocks whose command starts with PREFIX; the file
+    is read again before writing, so text edited while the tables were computed is kept (the tables.py of
+    before this test read the file once and wrote it back, losing such an edit); a bad --only exits 2."""
+    tables = _load("tables_under_test", REPOSITORY / "results" / "tables.py")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- tables.py open eps -->\nold eps\n<!-- end -->\nmiddle\n"
+                      "<!-- tables.py verdicts results/authors -->\nold verdicts\n<!-- end -->\noutro\n")
+
+    def eps_table(experiment):
+        assert experiment == "eps"
+        readme.write_text(readme.read_text().replace("middle", "middle, edited meanwhile"))  # someone edits now
+        print("new eps table")
+
+    monkeypatch.setattr(tables, "open_questions", eps_table)
+    monkeypatch.setattr(tables, "verdicts", lambda root: pytest.fail("--only 'open eps' refreshed the verdicts"))
+    tables.refresh_readme(readme, ["open eps"])
+    assert readme.read_text() == ("intro\n<!-- tables.py open eps -->\nnew eps table\n<!-- end -->\n"
+                                  "middle, edited meanwhile\n<!-- tables.py verdicts results/authors -->\n"
+                                  "old verdicts\n<!-- end -->\noutro\n")
+    before = readme.read_text()
+    result = subprocess.run([sys.executable, str(REPOSITORY / "results" / "tables.py"), "readme", str(readme),
+                             "--only", "nonsense"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--only 'nonsense'" in result.stderr and "Traceback" not in result.stderr
+    assert readme.read_text() == before
+
+
 def test_training_table_per_quarter_with_the_zero_action(tmp_path):
     """``tables.py training``: a seed's episode-weighted mean per quarter, the t-interval over seeds, and the
     all-zero action at c0 (SimpleDirection's reward c . a is 0 at c0 = 0 for every action)."""
