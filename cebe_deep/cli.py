@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
     sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
-                                                              "(train, resume, evaluate, extend, conflict); write nothing")
+                                                              "(train, resume, evaluate, extend, retrain, conflict); write nothing")
     _add_evaluation_arguments(sweep)
 
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import shutil
 import signal
 import threading
 import zipfile
@@ -24,10 +25,10 @@ from tqdm.auto import tqdm
 from cebe_deep.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.evaluation import evaluate, evaluation_grid
 from cebe_deep.executors import LocalExecutor, stop_requested
-from cebe_deep.training import (STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy, run_lock,
-                                train)
+from cebe_deep.training import (LOCK_FILE, STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy,
+                                run_lock, train)
 
-__all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "steps_to_train",
+__all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "supersede_run", "steps_to_train",
            "measured_steps_per_second", "makespan", "sweep", "collect"]
 
 
@@ -65,20 +66,61 @@ def run_job(job: Job) -> JobResult:
         raise RunNotStarted(f"{job.run_dir}: not started, the sweep is stopping")
     run_dir = Path(job.run_dir)
     with run_lock(run_dir):  # held across training and evaluation: a second sweep over this root skips the run
+        if _plan_run(job.config, run_dir, None)[0] == "retrain":
+            supersede_run(run_dir)
         result = train(job.config, run_dir, progress=False)
         if not is_evaluated(run_dir, job.evaluation_spec()):
             evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
-            (run_dir / "evaluation.json").write_text(json.dumps(job.evaluation_spec()))
+            spec = dict(job.evaluation_spec(), model_steps=_trained_steps(run_dir))
+            (run_dir / "evaluation.json").write_text(json.dumps(spec))
     summary = json.loads((run_dir / "train_summary.json").read_text())
     return JobResult(job.run_dir, job.config, result.seconds, summary.get("steps_per_second", float("nan")))
 
 
+def _trained_steps(run_dir: Path) -> int | None:
+    """The env steps of the run's final model (``train_summary.json``), None where it has none."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return int(json.loads((run_dir / "train_summary.json").read_text())["num_timesteps"])
+    return None
+
+
 def is_evaluated(run_dir: str | Path, evaluation_spec: dict) -> bool:
-    """Whether ``run_dir/evaluation.csv`` exists and was written with these evaluation settings."""
+    """Whether ``run_dir/evaluation.csv`` exists, was written with these evaluation settings, and evaluated the
+    run's present model: ``evaluation.json`` records the env steps of the model it evaluated (``model_steps``), so
+    a run extended to a larger budget since is evaluated again.  An ``evaluation.json`` of an earlier version
+    (no ``model_steps``) counts only if it is newer than ``model.zip``."""
     run_dir = Path(run_dir)
-    spec_path = run_dir / "evaluation.json"
-    current = json.loads(spec_path.read_text()) if spec_path.exists() else None
-    return (run_dir / "evaluation.csv").exists() and current == evaluation_spec
+    spec_path, csv_path = run_dir / "evaluation.json", run_dir / "evaluation.csv"
+    if not (spec_path.exists() and csv_path.exists()):
+        return False
+    try:
+        recorded = json.loads(spec_path.read_text())
+    except ValueError:
+        return False
+    model_steps = recorded.pop("model_steps", None)
+    if recorded != evaluation_spec:
+        return False
+    if model_steps is not None:
+        return model_steps == _trained_steps(run_dir)
+    model = run_dir / "model.zip"
+    return model.exists() and spec_path.stat().st_mtime >= model.stat().st_mtime
+
+
+def supersede_run(run_dir: str | Path) -> Path:
+    """Move a finished run that cannot be extended (its final replay buffer and state were not kept,
+    :data:`~cebe_deep.training.KEEP_REPLAY_BYTES`) to ``run_dir/superseded/<its steps>/``, so that a sweep with a
+    larger budget trains it from zero (the run an extension would give: an extended run equals one trained in one
+    go); nothing is deleted.  Returns the folder it went to."""
+    run_dir = Path(run_dir)
+    steps = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text())).total_steps
+    target = run_dir / "superseded" / str(steps)
+    if target.exists():
+        raise ConfigError(f"{run_dir}: {target} exists already; move it away, then rerun")
+    target.mkdir(parents=True)
+    for path in run_dir.iterdir():
+        if path.name not in ("superseded", LOCK_FILE):
+            shutil.move(str(path), str(target / path.name))
+    return target
 
 
 def run_dir_for(root: str | Path, config: TrainConfig) -> Path:
@@ -89,7 +131,9 @@ def plan_run(config: TrainConfig, run_dir: str | Path, evaluation_spec: dict | N
     """What a sweep would do with ``run_dir`` for ``config``, touching nothing: ``(action, detail)`` with action
     ``train`` (nothing there yet, or a config but no checkpoint), ``resume`` (from its checkpoint), ``evaluate``
     (trained: evaluated only), ``done`` (trained, and evaluated with ``evaluation_spec``, :meth:`Job.evaluation_spec`),
-    ``extend`` (trained or checkpointed at a smaller ``total_steps``), ``conflict`` (another config is there: the
+    ``extend`` (trained or checkpointed at a smaller ``total_steps``), ``retrain`` (finished at a smaller
+    ``total_steps`` without its final state, so it cannot be extended: moved aside by :func:`supersede_run` and
+    trained from zero), ``conflict`` (another config is there: the
     sweep would fail this run; the detail names the fields) or ``busy`` (another process is training or evaluating
     it now: this sweep would fail it; the detail says how far its checkpoint is)."""
     action, detail = _plan_run(config, Path(run_dir), evaluation_spec)
@@ -110,7 +154,8 @@ def _plan_run(config: TrainConfig, run_dir: Path, evaluation_spec: dict | None) 
     checkpoint = checkpoint_folder(run_dir)
     if changed == ["total_steps"] and config.total_steps > existing.total_steps:
         if is_trained(run_dir) and not (run_dir / "checkpoint" / STATE_FILE).exists():
-            return "conflict", f"finished at {existing.total_steps} steps without its final state: cannot be extended"
+            return "retrain", (f"finished at {existing.total_steps} steps without its final state: moved to "
+                               f"superseded/{existing.total_steps}/, trained from zero to {config.total_steps}")
         return "extend", f"{existing.total_steps} -> {config.total_steps} steps"
     if changed:
         return "conflict", "; ".join(f"{name}: {getattr(existing, name)!r} there, {getattr(config, name)!r} now"
@@ -145,10 +190,11 @@ def _checkpoint_progress(model_zip: Path, config: TrainConfig) -> str:
 def steps_to_train(config: TrainConfig, run_dir: str | Path) -> int:
     """Env steps a sweep would still train for ``config`` in ``run_dir``: all of them for a new run, the rest after
     its last checkpoint for one to resume (a run another process is training counts from that checkpoint too, so
-    this overestimates it), the added budget for one to extend, 0 for a trained or conflicting one."""
+    this overestimates it), the added budget for one to extend, all of them for one to retrain, 0 for a trained
+    or conflicting one."""
     run_dir = Path(run_dir)
     action, _ = _plan_run(config, run_dir, None)
-    if action == "train":
+    if action in ("train", "retrain"):
         return config.total_steps
     if action == "resume":
         step = _checkpoint_step(checkpoint_folder(run_dir) / "model.zip")

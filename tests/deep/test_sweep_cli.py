@@ -378,3 +378,68 @@ def test_the_plan_says_how_long_the_training_left_takes(tmp_path, capsys):
     with zipfile.ZipFile(stopped / "checkpoint" / "model.zip", "w") as archive:
         archive.writestr("data", json.dumps({"num_timesteps": 120}))
     assert steps_to_train(config(200, seed=1), stopped) == 80
+
+
+def _sweep(root, *argv):
+    return main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *argv, "--points", "2",
+                 "--episodes", "1", "--root", str(root), "--backend", "serial"])
+
+
+def test_an_extended_run_is_evaluated_again(tmp_path, capsys):
+    """A larger --steps extends a finished run; its evaluation (of the smaller budget's model) must not count as
+    done: evaluation.json records the env steps of the model it evaluated."""
+    root = tmp_path / "runs"
+    run = root / "SimpleDirection" / "cse" / "seed0"
+    assert _sweep(root, *TINY) == 0
+    first = (run / "evaluation.csv").read_bytes()
+    assert json.loads((run / "evaluation.json").read_text())["model_steps"] == 200
+    capsys.readouterr()
+    assert _plan(capsys, *TINY[2:], "--steps", "400", "--points", "2", "--episodes", "1",
+                 "--root", str(root))[1].out.startswith("extend ")
+    assert _sweep(root, *TINY[2:], "--steps", "400") == 0
+    assert json.loads((run / "evaluation.json").read_text())["model_steps"] == 400
+    assert (run / "evaluation.csv").read_bytes() != first  # the 400-step policy, evaluated
+    capsys.readouterr()
+    assert _plan(capsys, *TINY[2:], "--steps", "400", "--points", "2", "--episodes", "1",
+                 "--root", str(root))[1].out.startswith("done ")
+
+
+def test_an_evaluation_of_an_earlier_version_counts_only_if_newer_than_the_model(tmp_path):
+    from cebe_deep.sweeps import Job, is_evaluated
+
+    root = tmp_path / "runs"
+    run = root / "SimpleDirection" / "cse" / "seed0"
+    assert _sweep(root, *TINY) == 0
+    spec = Job(make_config("SimpleDirection", "cse"), str(run), 2, 1).evaluation_spec()
+    assert is_evaluated(run, spec)
+    (run / "evaluation.json").write_text(json.dumps(spec))  # as written before model_steps existed
+    assert is_evaluated(run, spec)
+    later = (run / "evaluation.json").stat().st_mtime + 10
+    os.utime(run / "model.zip", (later, later))  # the model changed after that evaluation
+    assert not is_evaluated(run, spec)
+    (run / "evaluation.json").write_text(json.dumps(dict(spec, model_steps=100)))  # another model's evaluation
+    assert not is_evaluated(run, spec)
+
+
+def test_a_run_that_cannot_be_extended_is_trained_again_and_the_old_one_kept(tmp_path, capsys):
+    """A finished run without its final state (a replay buffer over KEEP_REPLAY_BYTES) cannot be extended: the
+    sweep moves it to superseded/<steps>/ and trains from zero, which gives the run an extension would give."""
+    root, whole = tmp_path / "runs", tmp_path / "whole"
+    run = root / "SimpleDirection" / "cse" / "seed0"
+    assert _sweep(root, *TINY) == 0
+    shutil.rmtree(run / "checkpoint")  # as when the final buffer is too large to keep
+    old_model = (run / "model.zip").read_bytes()
+    capsys.readouterr()
+    status, out = _plan(capsys, *TINY[2:], "--steps", "400", "--points", "2", "--episodes", "1", "--root", str(root))
+    assert status == 0 and out.out.startswith("retrain ") and "superseded/200/" in out.out
+    assert "400 env steps to train" in out.out
+    assert not (run / "superseded").exists()  # the plan moved nothing
+    assert _sweep(root, *TINY[2:], "--steps", "400") == 0
+    kept = run / "superseded" / "200"
+    assert (kept / "model.zip").read_bytes() == old_model and (kept / "evaluation.csv").exists()
+    assert json.loads((run / "config.json").read_text())["total_steps"] == 400
+    assert json.loads((run / "evaluation.json").read_text())["model_steps"] == 400
+    assert _sweep(whole, *TINY[2:], "--steps", "400") == 0  # the same run trained in one go
+    twin = whole / "SimpleDirection" / "cse" / "seed0"
+    assert (twin / "evaluation.csv").read_text().replace(str(whole), str(root)) == \
+        (run / "evaluation.csv").read_text()
