@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--root", type=Path, default=Path("runs"), help="where run directories go")
     sweep.add_argument("--results", type=Path, help="write evaluation.csv, summary.csv, sweep.png and the training "
                                                     "curves (training_curves.csv, training.png) here")
+    sweep.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
     sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--eps", type=_finite, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
     summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
+    summary.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
 
     curves = commands.add_parser("curves", help="training curves from run directories (or a curves CSV)")
     curves.add_argument("sources", nargs="+", help="run directories (finished or training; LABEL=RUN_DIR names the "
@@ -182,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     curves.add_argument("--out", type=Path, help="write the tidy binned curves as CSV")
     curves.add_argument("--figure", type=Path, help="draw the curves into this image file")
     return parser
+
+
+_GZIP_HELP = ("write the evaluation table to --results gzip-compressed, as evaluation.csv.gz instead of "
+              "evaluation.csv (for large tables: SimpleDirection in high dimension)")
 
 
 def _add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -208,7 +214,7 @@ def _base_context(table) -> tuple[list[float], list[str]]:
     return context, names
 
 
-def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "cse"):
+def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "cse", gzip: bool = False):
     """Summary and comparison tables (and files under ``results``, a folder already checked)."""
     from cebe_deep.statistics import compare_methods, headline, summarize
 
@@ -218,7 +224,10 @@ def _summary_outputs(table, eps: float, results: Path | None, candidate: str = "
     if results is not None:
         from cebe_deep.plots import plot_context_sweeps, plot_named_contexts
 
-        _write(results / "evaluation.csv", "--results", lambda path: table.to_csv(path, index=False))
+        from cebe_deep.evaluation import write_evaluation
+
+        _write(results / ("evaluation.csv.gz" if gzip else "evaluation.csv"), "--results",
+               lambda path: write_evaluation(table, path.parent, compress=gzip))
         _write(results / "summary.csv", "--results", lambda path: summary.to_csv(path, index=False))
         _write(results / "comparison.csv", "--results", lambda path: comparison.to_csv(path, index=False))
         _write(results / "headline.csv", "--results", lambda path: headline(comparison).to_csv(path, index=False))
@@ -300,7 +309,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     if table.empty:
         raise UsageError("no run finished (see the failures above)")
     table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
-    _, comparison = _summary_outputs(table, configs[0].eps, results)
+    _, comparison = _summary_outputs(table, configs[0].eps, results, gzip=args.gzip)
     if results is not None:
         _write_training_curves([run_dir_for(root, config) for config in configs], results)
     print(comparison.to_string(index=False))
@@ -382,7 +391,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     def found(name: str) -> list[Path]:
         return sorted([*args.results.glob(f"*/{name}"), *args.results.glob(f"*/*/{name}")])
 
-    paths, curve_paths = found("evaluation.csv"), found("training_curves.csv")
+    paths, curve_paths = sorted(found("evaluation.csv") + found("evaluation.csv.gz")), found("training_curves.csv")
     if not paths and not curve_paths:
         raise UsageError(f"--results {args.results}: no */evaluation.csv, */*/evaluation.csv or training_curves.csv in it")
     tables = [(path, _read_csv(path)) for path in paths]  # every input checked before anything is written
@@ -412,7 +421,7 @@ def _run_summarize(args: argparse.Namespace) -> int:
     if args.out is not None:
         _output_file(args.out, "--out")
     results = None if args.results is None else _output_folder(args.results, "--results")
-    _, comparison = _summary_outputs(table, args.eps, results, args.candidate)
+    _, comparison = _summary_outputs(table, args.eps, results, args.candidate, gzip=args.gzip)
     if args.out:
         _write(args.out, "--out", lambda path: comparison.to_csv(path, index=False))
     print(comparison.to_string(index=False))

@@ -28,7 +28,12 @@ from cebe_deep.training import load_model
 
 __all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "dimension_test_grid",
            "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "zero_action_returns", "evaluate",
-           "with_fraction_of_optimum"]
+           "with_fraction_of_optimum", "EVALUATION_FILES", "evaluation_file", "read_evaluation", "write_evaluation"]
+
+#: The names a folder's evaluation table may have: plain, or gzip-compressed (the same CSV; pandas reads both).
+#: A results folder holds one of them.  Compressed tables are for large ones: SimpleDirection's context-dimension
+#: cells repeat up to 32 context coordinates on every episode row (36 MB of text at d = 32, about 4 MB gzipped).
+EVALUATION_FILES = ("evaluation.csv", "evaluation.csv.gz")
 
 # Tasks whose context is a unit direction: sweep the angle instead of each coordinate.
 ANGLE_SWEEP_TASKS = ("AntDirection",)
@@ -270,3 +275,32 @@ def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None,
     if write:
         table.to_csv(Path(run_dir) / "evaluation.csv", index=False)
     return table
+
+
+def evaluation_file(folder: str | Path) -> Path | None:
+    """The evaluation table of ``folder``: ``evaluation.csv`` or ``evaluation.csv.gz``, None where it has neither.
+    A folder with both is an error (which one is current could not be told)."""
+    found = [Path(folder) / name for name in EVALUATION_FILES if (Path(folder) / name).is_file()]
+    if len(found) > 1:
+        raise ConfigError(f"{folder} holds both {EVALUATION_FILES[0]} and {EVALUATION_FILES[1]}: delete the stale one")
+    return found[0] if found else None
+
+
+def read_evaluation(folder: str | Path, **read_csv_arguments) -> pd.DataFrame | None:
+    """The evaluation table of ``folder`` (:func:`evaluation_file`, plain or gzipped), None where it has none;
+    ``read_csv_arguments`` go to :func:`pandas.read_csv` (``usecols``, ``nrows``)."""
+    path = evaluation_file(folder)
+    return None if path is None else pd.read_csv(path, **read_csv_arguments)
+
+
+def write_evaluation(table: pd.DataFrame, folder: str | Path, compress: bool = False) -> Path:
+    """Write ``table`` as ``folder/evaluation.csv``, or gzip-compressed as ``evaluation.csv.gz`` when ``compress``
+    (byte-reproducible: no time stamp in the gzip header); the other name, left from an earlier write, is removed
+    once the new file is complete.  Returns the path written."""
+    name = EVALUATION_FILES[1] if compress else EVALUATION_FILES[0]
+    path = Path(folder) / name
+    partial = path.with_name(f".{name}.partial")
+    table.to_csv(partial, index=False, compression=dict(method="gzip", mtime=0) if compress else None)
+    partial.replace(path)
+    (Path(folder) / EVALUATION_FILES[0 if compress else 1]).unlink(missing_ok=True)
+    return path

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "method_differences", "distance_from_c0",
+__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "contrast_interval", "method_differences", "distance_from_c0",
            "compare_methods", "verdict", "distinct_contexts", "headline"]
 
 
@@ -67,6 +67,32 @@ def welch_interval(first: np.ndarray, second: np.ndarray, level: float = 0.95) -
     dof = (v1 + v2) ** 2 / (v1**2 / (first.size - 1) + v2**2 / (second.size - 1))
     half = float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(v1 + v2))
     return difference, difference - half, difference + half
+
+
+def contrast_interval(samples: Sequence[np.ndarray], weights: Sequence[float],
+                      level: float = 0.95) -> tuple[float, float, float]:
+    r"""A linear contrast :math:`L = \sum_i w_i \bar x_i` of the means of independent samples (runs of different
+    cells are trained independently) and its t-interval with Welch-Satterthwaite degrees of freedom:
+    :math:`\widehat{\mathrm{Var}}(L) = \sum_i w_i^2 s_i^2 / n_i`,
+    :math:`\nu = \widehat{\mathrm{Var}}(L)^2 / \sum_i (w_i^2 s_i^2 / n_i)^2 / (n_i - 1)`.
+    With two samples and weights (1, -1) it is :func:`welch_interval`.  A least-squares slope of group means
+    against x is such a contrast, with :math:`w_i = (x_i - \bar x) / \sum_j (x_j - \bar x)^2`.  NaN bounds
+    where a sample with a nonzero weight has fewer than two values."""
+    samples = [np.asarray(sample, np.float64) for sample in samples]
+    weights = np.asarray(weights, np.float64)
+    if len(samples) != weights.size:
+        raise ValueError(f"contrast_interval: {len(samples)} samples but {weights.size} weights")
+    estimate = float(sum(w * sample.mean() for w, sample in zip(weights, samples)))
+    used = [(w, sample) for w, sample in zip(weights, samples) if w != 0]
+    if any(sample.size < 2 for _, sample in used):
+        return estimate, float("nan"), float("nan")
+    parts = np.array([w**2 * sample.var(ddof=1) / sample.size for w, sample in used])
+    variance = float(parts.sum())
+    if variance == 0:
+        return estimate, estimate, estimate
+    dof = variance**2 / float(sum(part**2 / (sample.size - 1) for part, (_, sample) in zip(parts, used)))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(variance))
+    return estimate, estimate - half, estimate + half
 
 
 def method_differences(table: pd.DataFrame, candidate: str = "cse", others: Sequence[str] = ("baseline", "ldr"),

@@ -21,11 +21,15 @@ run_step() {
     if [ -n "$DRY_RUN" ]; then echo "would run: $*"; else "$@"; fi
 }
 
-# A sweep whose results folder already holds its evaluation.csv is skipped: its runs are committed there, and a
-# fresh machine (without runs/) would otherwise train them again.  Delete the folder's evaluation.csv to redo it.
+# A sweep whose results folder already holds its evaluation.csv (or evaluation.csv.gz: --gzip) is skipped: its runs
+# are committed there, and a fresh machine (without runs/) would otherwise train them again.  Delete the folder's
+# evaluation table to redo it.
 sweep_unless_done() {
     local results=$1; shift
-    if [ -f "$results/evaluation.csv" ]; then echo "skip: $results/evaluation.csv is committed"; return 0; fi
+    local table
+    for table in "$results/evaluation.csv" "$results/evaluation.csv.gz"; do
+        if [ -f "$table" ]; then echo "skip: $table is committed"; return 0; fi
+    done
     if [ -n "$DRY_RUN" ]; then
         echo "$results: $(cebe-deep sweep "$@" --results "$results" --dry-run 2>&1 | tail -n 1)"
         return 0
@@ -146,8 +150,13 @@ if [ "$section" = open ]; then
 # per cell; each cell has its own --root under runs/open/<experiment>/ (run directories are
 # runs/open/<experiment>/<cell>/<Task>/<method>/seed<k>) and its own --results folder.  A cell whose results
 # folder holds its evaluation.csv is skipped (committed); the others train what is missing and resume the rest.
-#   bash results/commands.sh open [all|tabular|jacobians|stochastic|eps|dimension|budget|extrapolation|report]
+#   bash results/commands.sh open [all|tabular|jacobians|stochastic|eps|dimension|budget|dimension-eps|extrapolation|report]
 part=${2:-all}
+parts="all tabular jacobians stochastic eps dimension budget dimension-eps extrapolation report"
+if [[ " $parts " != *" $part "* ]]; then
+    echo "results/commands.sh open: unknown part '$part'; choose one of: $parts" >&2
+    exit 2
+fi
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
 # A cell whose configuration equals a run already trained elsewhere (sigma = 0 is plain CSE; eps 0.1 on the
@@ -226,11 +235,12 @@ fi
 # dimension experiment's configuration exactly (an extended run continues bit for bit): at d = 8 and 32 the
 # dimension cells take those runs (copied when the stage is trained, and only while their config says 53500), so
 # they are trained once.  `open dimension` alone trains the budget stages up to 53,500; `open budget` all of them.
+# --gzip: these tables repeat up to 32 context coordinates on every episode row (36 MB of text at d = 32).
 if want dimension || want budget; then
 for d in 8 32; do for steps in 5000 10000 20000 40000 53500 80000; do
   if [ $steps = 80000 ] && ! want budget; then continue; fi
   sweep_unless_done results/open/dimension-budget/d$d-$steps --task SimpleDirection --dimension $d --profile authors \
-      --methods baseline,cse,ldr --seeds 5 --steps $steps --contexts dimension-test --episodes 64 \
+      --methods baseline,cse,ldr --seeds 5 --steps $steps --contexts dimension-test --episodes 64 --gzip \
       --root runs/open/dimension-budget/d$d
   if [ $steps = 53500 ] && want dimension; then
     reuse_runs runs/open/dimension-budget/d$d runs/open/dimension/d$d SimpleDirection baseline,cse,ldr 5 53500
@@ -242,7 +252,18 @@ reuse_runs runs/authors runs/open/dimension/d2 SimpleDirection baseline,cse,ldr 
 for d in 2 4 8 16 32; do
   if [ $d = 2 ]; then dim=(); else dim=(--dimension $d); fi
   sweep_unless_done results/open/dimension/d$d --task SimpleDirection "${dim[@]}" --profile authors \
-      --methods baseline,cse,ldr --seeds 5 --contexts dimension-test --episodes 64 --root runs/open/dimension/d$d
+      --methods baseline,cse,ldr --seeds 5 --contexts dimension-test --episodes 64 --gzip --root runs/open/dimension/d$d
+done
+fi
+# Follow-up to OQ2: LDR's c0 + eps N(0, I) reaches a radius of about eps sqrt(d), CSE's sphere stays at eps.  CSE with
+# eps = 0.1 sqrt(d / 2) (the authors' 0.1 at d = 2): d = 8 with eps 0.2, d = 32 with eps 0.4; the same budget and
+# test contexts as the dimension cells (their SAC and LDR are the comparison).
+if want dimension-eps; then
+for cell in 8:0.2 32:0.4; do
+  d=${cell%%:*} eps=${cell##*:}
+  sweep_unless_done results/open/dimension-eps/d$d-eps$eps --task SimpleDirection --dimension $d --profile authors \
+      --methods cse --eps $eps --seeds 5 --contexts dimension-test --episodes 64 --gzip \
+      --root runs/open/dimension-eps/d$d-eps$eps
 done
 fi
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cebe_deep.config import make_task_env
-from cebe_deep.evaluation import zero_action_returns
+from cebe_deep.evaluation import evaluation_file, read_evaluation, zero_action_returns
 from cebe_deep.statistics import per_seed_returns, verdict
 from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
@@ -86,13 +86,21 @@ def markdown(folder: Path) -> None:
             print(f"| {value:g} | {' | '.join(cells)} | {relative} | {inside} |")
 
 
+def _evaluation(folder: Path, **read_csv_arguments) -> pd.DataFrame:
+    """The folder's evaluation table (evaluation.csv or evaluation.csv.gz); exits naming the folder where it has none."""
+    table = read_evaluation(folder, **read_csv_arguments)
+    if table is None:
+        raise SystemExit(f"{folder}: no evaluation.csv or evaluation.csv.gz")
+    return table
+
+
 def per_seed(folder: Path, sweep: str, values: list[float]) -> None:
     """Per-seed mean return of every method at the given points of one sweep."""
-    table = per_seed_returns(pd.read_csv(folder / "evaluation.csv"))
+    table = per_seed_returns(_evaluation(folder))
     for value in values:
         part = table[(table["sweep"] == sweep) & np.isclose(table["sweep_value"], value)]
         if part.empty:
-            raise SystemExit(f"no evaluation at {sweep} = {value} in {folder / 'evaluation.csv'}")
+            raise SystemExit(f"no evaluation at {sweep} = {value} in {evaluation_file(folder)}")
         print(f"{sweep} = {value:g}")
         print(part.pivot(index="method", columns="seed", values="episode_return").round(0).to_string(), "\n")
 
@@ -104,7 +112,7 @@ def per_seed_above(folder: Path) -> None:
     away = comparison[comparison["away_from_c0"]]
     if (away["sweep"] == "angle").all():
         away = away[~np.isclose(away["sweep_value"], math.pi)]
-    table = per_seed_returns(pd.read_csv(folder / "evaluation.csv"))
+    table = per_seed_returns(_evaluation(folder))
     above = total = 0
     for row in away.itertuples():
         seeds = table[(table["method"] == "cse") & (table["sweep"] == row.sweep)
@@ -220,12 +228,12 @@ def ablation() -> None:
     print("|---|---|---|---|---|---|")
     for folder, dynamics, protocol in ABLATION:
         folder = Path(folder)
-        if not (folder / "evaluation.csv").exists():
+        if evaluation_file(folder) is None:
             print(f"| {dynamics} | {protocol} | - | not run yet | | |")
             continue
         comparison = pd.read_csv(folder / "comparison.csv")
         if "cse_minus_baseline_sign" not in comparison:
-            table = pd.read_csv(folder / "evaluation.csv")
+            table = _evaluation(folder)
             context0 = make_task_env("PendulumGoal").unwrapped.default_context
             comparison = compare_methods(summarize(table), context0, 0.1, table=table)
         summary = pd.read_csv(folder / "summary.csv")
@@ -246,11 +254,11 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
     """Per context away from or at c0: CSE - SAC and CSE - LDR with their 95% intervals, the three methods'
     means, and the all-zero action's mean return there (a trained agent below it has learned less than nothing)."""
     comparison = pd.read_csv(folder / "comparison.csv")
-    evaluation = pd.read_csv(folder / "evaluation.csv", nrows=1)
+    evaluation = _evaluation(folder, nrows=1)
     task = str(evaluation["task"].iloc[0])
     context_columns = [c for c in evaluation.columns if c.startswith("context_")]
     if not set(context_columns) <= set(comparison.columns):  # a comparison.csv written before it held them
-        full = pd.read_csv(folder / "evaluation.csv", usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
+        full = _evaluation(folder, usecols=["sweep", "sweep_value", *context_columns]).drop_duplicates()
         comparison = comparison.merge(full, on=["sweep", "sweep_value"], how="left")
     optimum = task == "SimpleDirection"  # closed form, cebe_deep.tasks.simple_direction_optimal_return
     print(f"**{task}** ({folder}): returns are undiscounted episode sums; 'zero' is the all-zero action"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from cebe_deep.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8"]
 
@@ -270,3 +273,33 @@ def test_the_verdict_says_when_matching_ldr_only_means_no_detectable_difference(
     out = capsys.readouterr().out.splitlines()
     assert out[-2] == "  cse - ldr: above 0 at 0, contains 0 at 2, below 0 at 0: 'cse matches LDR' reproduced"
     assert out[-1].startswith("  (at most of these contexts the interval of CSE - LDR holds 0: no difference detectable")
+
+
+def test_gzip_writes_the_same_table_compressed_and_every_reader_takes_it(tmp_path):
+    """``summarize --results --gzip`` writes evaluation.csv.gz (the same rows as evaluation.csv, reproducible bytes)
+    and removes a plain evaluation.csv left there; the readers find either name; both at once is an error."""
+    import gzip
+
+    import pandas as pd
+
+    from cebe_deep.cli import main
+    from cebe_deep.config import ConfigError
+    from cebe_deep.evaluation import evaluation_file, read_evaluation
+
+    source = ROOT / "results" / "quick" / "SimpleDirection" / "evaluation.csv"
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    assert main(["summarize", str(source), "--results", str(plain)]) == 0
+    assert main(["summarize", str(source), "--results", str(packed)]) == 0
+    assert main(["summarize", str(source), "--results", str(packed), "--gzip"]) == 0
+    assert evaluation_file(packed) == packed / "evaluation.csv.gz" and not (packed / "evaluation.csv").exists()
+    assert gzip.decompress((packed / "evaluation.csv.gz").read_bytes()) == (plain / "evaluation.csv").read_bytes()
+    first = (packed / "evaluation.csv.gz").read_bytes()
+    assert main(["summarize", str(packed / "evaluation.csv.gz"), "--results", str(packed), "--gzip"]) == 0
+    assert (packed / "evaluation.csv.gz").read_bytes() == first  # no time stamp: the same bytes again
+    pd.testing.assert_frame_equal(read_evaluation(packed), pd.read_csv(source))
+    for name in ("summary.csv", "comparison.csv"):
+        assert (packed / name).read_bytes() == (plain / name).read_bytes()
+    assert read_evaluation(tmp_path) is None
+    (packed / "evaluation.csv").write_text("stale")
+    with pytest.raises(ConfigError, match="both evaluation.csv and evaluation.csv.gz"):
+        evaluation_file(packed)

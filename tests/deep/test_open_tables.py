@@ -116,6 +116,55 @@ def test_dimension_fraction_of_optimum_and_intervals(tmp_path, capsys):
     assert "results/open/dimension-budget: not run yet" in out
 
 
+def test_dimension_trend_is_the_least_squares_slope_of_cse_minus_ldr_over_log2_d(tmp_path, capsys):
+    # fractions scaled by 1, 0.8, 0.6 at d = 2, 4, 8 (log2 d = 1, 2, 3): CSE - LDR at a radius is D, 0.8 D, 0.6 D,
+    # a straight line in log2 d with slope -0.2 D per doubling (D = the difference of the FRACTIONS means)
+    for dimension, scale in ((2, 1.0), (4, 0.8), (8, 0.6)):
+        write(tmp_path / "dimension" / f"d{dimension}", dimension_rows(dimension, scale=scale))
+    trend = report.dimension_trend(report.dimension_cells(tmp_path)).set_index("radius")
+    for radius in (0.2, 0.5, 0.8):
+        difference = np.mean(FRACTIONS["cse", radius]) - np.mean(FRACTIONS["ldr", radius])
+        assert trend.loc[radius, "slope"] == pytest.approx(-0.2 * difference, abs=1e-12)
+        assert trend.loc[radius, "ci_low"] < trend.loc[radius, "slope"] < trend.loc[radius, "ci_high"]
+        assert trend.loc[radius, "dimensions"] == "2,4,8"
+    report.print_dimension(tmp_path)
+    out = capsys.readouterr().out
+    assert "**Trend**" in out and "| 0.5 | -0.0" in out
+    # with two dimensions there is no trend to fit
+    two = tmp_path / "two"
+    write(two / "dimension" / "d2", dimension_rows(2))
+    write(two / "dimension" / "d4", dimension_rows(4))
+    assert report.dimension_trend(report.dimension_cells(two)).empty
+
+
+def test_scaled_eps_cells_are_compared_with_cse_and_ldr_of_their_dimension(tmp_path, capsys):
+    write(tmp_path / "dimension" / "d8", dimension_rows(8, scale=0.5))
+    cse_only = {key: values for key, values in FRACTIONS.items() if key[0] == "cse"}
+    write(tmp_path / "dimension-eps" / "d8-eps0.2", dimension_rows(8, cse_only, scale=0.5))
+    cells = report.dimension_cells(tmp_path)
+    assert cells.missing_scaled_eps == ["d32-eps0.4"]
+    table = report.scaled_eps_tables(cells).set_index(["radius", "compared"])
+    for radius in (0.2, 0.5, 0.8):
+        cse, ldr = np.array(FRACTIONS["cse", radius]) / 2, np.array(FRACTIONS["ldr", radius]) / 2
+        assert table.loc[(radius, "- CSE eps 0.1"), "mean"] == pytest.approx(0, abs=1e-12)
+        reference = stats.ttest_ind(cse, ldr, equal_var=False).confidence_interval(0.95)
+        assert table.loc[(radius, "- LDR"), ["ci_low", "ci_high"]].tolist() == pytest.approx(
+            [reference.low, reference.high], abs=1e-12)
+    report.print_dimension(tmp_path)
+    out = capsys.readouterr().out
+    assert "| 8 | 0.2 | 0.5 |" in out and "dimension-eps/{d32-eps0.4}: not run yet" in out
+
+
+def test_gzipped_cells_are_read_like_plain_ones(tmp_path):
+    rows = pd.DataFrame(dimension_rows(8, scale=0.5))
+    (tmp_path / "dimension" / "d8").mkdir(parents=True)
+    rows.to_csv(tmp_path / "dimension" / "d8" / "evaluation.csv.gz", index=False)
+    write(tmp_path / "plain" / "dimension" / "d8", dimension_rows(8, scale=0.5))
+    packed, plain = (report.dimension_tables(root)[0] for root in (tmp_path, tmp_path / "plain"))
+    pd.testing.assert_frame_equal(packed, plain)
+    assert "dimension/d8" in report.status_table(tmp_path)[2][3]
+
+
 def test_dimension_budget_to_reach(tmp_path, capsys):
     # d = 8: CSE reaches 90% (mean 0.93) at 10000 steps, LDR never (its mean at 20000 is 0.75)
     for steps, scale in ((5000, 0.6), (10000, 1.0), (20000, 1.0)):

@@ -228,6 +228,34 @@ def test_a_committed_cell_is_skipped(tmp_path):
     assert any("results/authors/PendulumGoal" in command for command in commands)
 
 
+def test_a_cell_committed_gzipped_is_skipped_and_the_large_cells_are_written_gzipped(tmp_path):
+    folder = tmp_path / "work" / "results" / "open" / "dimension" / "d4"
+    folder.mkdir(parents=True)
+    (folder / "evaluation.csv.gz").write_bytes(b"")
+    commands = [command for command in _recorded_commands(tmp_path, "open", "dimension")
+                if command[:2] == ["cebe-deep", "sweep"]]
+    assert not any("results/open/dimension/d4" in command for command in commands)
+    assert any("results/open/dimension/d16" in command for command in commands)
+    assert all("--gzip" in command for command in commands)  # every dimension and budget cell
+
+
+def test_the_scaled_eps_cells_are_cse_at_eps_0_1_sqrt_d_over_2(tmp_path):
+    commands = [command for command in _recorded_commands(tmp_path, "open", "dimension-eps")
+                if command[:2] == ["cebe-deep", "sweep"]]
+    cells = {(command[command.index("--dimension") + 1], command[command.index("--eps") + 1]) for command in commands}
+    assert {(d, float(eps)) for d, eps in cells} == {(d, round(0.1 * (int(d) / 2) ** 0.5, 10)) for d in ("8", "32")}
+    assert all(command[command.index("--methods") + 1] == "cse" for command in commands)
+
+
+def test_an_unknown_part_of_the_open_section_exits_2_naming_the_parts(tmp_path):
+    (tmp_path / "results").mkdir()
+    completed = subprocess.run(["bash", str(ROOT / "results" / "commands.sh"), "open", "dimensions"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.count("\n") == 1 and "'dimensions'" in completed.stderr and "dimension-eps" in completed.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_sigterm_to_a_sweep_checkpoints_its_running_runs_and_starts_no_other(tmp_path):
     """``kill PID`` of a sweep (a batch system's stop, or a queue stopped by hand) is passed on to its workers:
     the running runs checkpoint and stop, the queued run does not start, no results are written, exit 130."""

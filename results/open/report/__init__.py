@@ -10,6 +10,8 @@ submodule_search_locations=[".../report"])``), as results/tables.py does.  The f
 
     dimension/d<d>/evaluation.csv               OQ2, d in 2 4 8 16 32, baseline / cse / ldr, dimension-test contexts
     dimension-budget/d<d>-<steps>/evaluation.csv OQ2, d in 8 32, steps in 5000 .. 80000 (53500 too)
+    dimension-eps/d<d>-eps<eps>/                 OQ2 follow-up, CSE with eps = 0.1 sqrt(d / 2): d8-eps0.2, d32-eps0.4
+    (the dimension cells' tables are gzipped, evaluation.csv.gz, from d = 4 on; the readers take either name)
     jacobians/{noise-<s>,bias-<b>,fd-<h>}/      OQ3, PendulumGoal cse, authors' contexts
     stochastic/noise-<s>[-importance]/          OQ1, NoisyPendulumGoal, listed contexts (sweep "listed")
     extrapolation/evaluation.csv                far extrapolation, CheetahVelocity, listed goal velocities
@@ -30,7 +32,8 @@ missing they read the run directories named in the cell's evaluation.csv, and sa
 
 from .common import (EPS_VALUES, JACOBIAN_CELLS, LEVEL, NOISE_LEVELS, NOT_RUN, ROOT, SHAPES, away_seed_means,
                      collect_run_logs, read_evaluation, read_run_logs, reference_table, seed_means)
-from .dimension import budget_to_reach, dimension_tables, fraction_by_radius, fraction_intervals, plot_dimension, print_dimension
+from .dimension import (DimensionCells, budget_to_reach, dimension_cells, dimension_tables, dimension_trend,
+                        fraction_by_radius, fraction_intervals, plot_dimension, print_dimension, scaled_eps_tables)
 from .eps import eps_differences, eps_tables, plot_eps, print_eps
 from .extrapolation import extrapolation_tables, plot_extrapolation, print_extrapolation, sign_changes
 from .jacobians import jacobian_differences, jacobian_tables, plot_jacobians, print_jacobians
@@ -38,7 +41,8 @@ from .status import print_status, status_table
 from .stochastic import plot_stochastic, print_stochastic, stochastic_tables
 
 __all__ = ["EPS_VALUES", "EXPERIMENTS", "JACOBIAN_CELLS", "LEVEL", "NOISE_LEVELS", "NOT_RUN", "ROOT", "SHAPES",
-           "away_seed_means", "budget_to_reach", "collect_run_logs", "dimension_tables", "eps_differences", "eps_tables",
+           "DimensionCells", "away_seed_means", "budget_to_reach", "collect_run_logs", "dimension_cells",
+           "dimension_tables", "dimension_trend", "scaled_eps_tables", "eps_differences", "eps_tables",
            "extrapolation_tables", "fraction_by_radius", "fraction_intervals", "jacobian_differences", "jacobian_tables",
            "plot_dimension", "plot_eps", "plot_extrapolation", "plot_jacobians", "plot_stochastic", "print_dimension",
            "print_eps", "print_extrapolation", "print_jacobians", "print_status", "print_stochastic", "read_evaluation", "read_run_logs",

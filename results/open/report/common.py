@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cebe_deep.evaluation import EVALUATION_FILES
+from cebe_deep.evaluation import read_evaluation as _read_evaluation_table
 from cebe_deep.statistics import per_seed_returns, t_interval, welch_interval
 
 ROOT = Path("results/open")
@@ -22,6 +24,8 @@ RADII = (0.2, 0.5, 0.8)
 BUDGET_DIMENSIONS = (8, 32)
 BUDGETS = (5000, 10000, 20000, 40000, 53500, 80000)  # 53,500: the dimension experiment's budget
 BUDGET_RADIUS = 0.5
+#: The follow-up to OQ2: CSE with eps = 0.1 sqrt(d / 2) (results/commands.sh, part dimension-eps): d -> eps.
+SCALED_EPS = {8: 0.2, 32: 0.4}
 TARGET_FRACTION = 0.9
 JACOBIAN_CELLS = {  # folder -> (kind, value), the loops of results/commands.sh
     "noise-0": ("sigma", 0.0), "noise-0.1": ("sigma", 0.1), "noise-0.3": ("sigma", 0.3), "noise-1.0": ("sigma", 1.0),
@@ -40,9 +44,9 @@ METHOD_COLORS = {"baseline": "tab:gray", "cse": "tab:blue", "ldr": "tab:orange",
 
 # ------------------------------------------------------------------------------------------------ helpers
 def read_evaluation(folder: Path) -> pd.DataFrame | None:
-    """``folder/evaluation.csv``, or None where the folder (or its CSV) does not exist yet."""
-    path = Path(folder) / "evaluation.csv"
-    return pd.read_csv(path) if path.exists() else None
+    """``folder/evaluation.csv`` (or ``evaluation.csv.gz``), or None where the folder (or its table) does not
+    exist yet."""
+    return _read_evaluation_table(folder)
 
 
 def _interval(values) -> dict:
@@ -215,7 +219,9 @@ def collect_run_logs(root: Path = ROOT) -> list[Path]:
     """Copy every run's ``fd_cost.json`` / ``importance.json`` (run directories named in each cell's
     evaluation.csv) into the cell's ``run_logs.csv``; returns the files written."""
     written = []
-    for evaluation in sorted(Path(root).glob("*/*/evaluation.csv")) + sorted(Path(root).glob("*/evaluation.csv")):
+    evaluations = [path for name in EVALUATION_FILES for pattern in (f"*/*/{name}", f"*/{name}")
+                   for path in sorted(Path(root).glob(pattern))]
+    for evaluation in evaluations:
         table = pd.read_csv(evaluation, usecols=lambda column: column == "run")
         if "run" not in table.columns:
             continue

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cebe_deep.evaluation import with_fraction_of_optimum
-from cebe_deep.statistics import welch_interval
+from cebe_deep.statistics import contrast_interval, welch_interval
 
 from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
-                     NOT_RUN, RADII, ROOT, TARGET_FRACTION, read_evaluation, seed_means, _interval, _interval_cells,
+                     NOT_RUN, RADII, ROOT, SCALED_EPS, TARGET_FRACTION, _cell, _sign, read_evaluation, seed_means, _interval, _interval_cells,
                      _interval_errorbar, _new_figure, _not_run_row, _save)
 
 
@@ -41,29 +42,109 @@ def fraction_intervals(per_seed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def dimension_tables(root: Path = ROOT) -> tuple[pd.DataFrame, list[int], pd.DataFrame, list[str]]:
-    """``(by_dimension, missing dimensions, by_budget, missing budget folders)``: the intervals of
-    :func:`fraction_intervals` with a ``dimension`` column, and at r = 0.5 for each (dimension, steps)."""
-    frames, missing = [], []
+@dataclass(frozen=True)
+class DimensionCells:
+    """Every committed cell of OQ2, read once: per-seed fractions of the optimum by radius
+    (:func:`fraction_by_radius`) for each dimension cell, each budget stage ``(d, steps)`` and each scaled-eps
+    follow-up cell ``(d, eps)``; and the folders not committed yet."""
+
+    by_dimension: dict
+    by_budget: dict
+    by_scaled_eps: dict
+    missing_dimensions: list
+    missing_budgets: list
+    missing_scaled_eps: list
+
+
+def dimension_cells(root: Path = ROOT) -> DimensionCells:
+    """Read each OQ2 cell's evaluation table once (the tables, the trend, the follow-up and the figure share it)."""
+    def read(folder: Path):
+        table = read_evaluation(folder)
+        return None if table is None else fraction_by_radius(table)
+
+    by_dimension, by_budget, by_eps = {}, {}, {}
+    missing, missing_budgets, missing_eps = [], [], []
     for dimension in DIMENSIONS:
-        table = read_evaluation(root / "dimension" / f"d{dimension}")
-        if table is None:
+        per_seed = read(root / "dimension" / f"d{dimension}")
+        if per_seed is None:
             missing.append(dimension)
-            continue
-        frames.append(fraction_intervals(fraction_by_radius(table)).assign(dimension=dimension))
-    budgets, missing_budgets = [], []
+        else:
+            by_dimension[dimension] = per_seed
     for dimension in BUDGET_DIMENSIONS:
         for steps in BUDGETS:
-            name = f"d{dimension}-{steps}"
-            table = read_evaluation(root / "dimension-budget" / name)
-            if table is None:
-                missing_budgets.append(name)
+            per_seed = read(root / "dimension-budget" / f"d{dimension}-{steps}")
+            if per_seed is None:
+                missing_budgets.append(f"d{dimension}-{steps}")
+            else:
+                by_budget[dimension, steps] = per_seed
+    for dimension, eps in SCALED_EPS.items():
+        per_seed = read(root / "dimension-eps" / f"d{dimension}-eps{eps:g}")
+        if per_seed is None:
+            missing_eps.append(f"d{dimension}-eps{eps:g}")
+        else:
+            by_eps[dimension, eps] = per_seed
+    return DimensionCells(by_dimension, by_budget, by_eps, missing, missing_budgets, missing_eps)
+
+
+def dimension_tables(root: Path = ROOT, cells: DimensionCells | None = None
+                     ) -> tuple[pd.DataFrame, list[int], pd.DataFrame, list[str]]:
+    """``(by_dimension, missing dimensions, by_budget, missing budget folders)``: the intervals of
+    :func:`fraction_intervals` with a ``dimension`` column, and at r = 0.5 for each (dimension, steps)."""
+    cells = dimension_cells(root) if cells is None else cells
+    frames = [fraction_intervals(per_seed).assign(dimension=dimension) for dimension, per_seed in cells.by_dimension.items()]
+    budgets = []
+    for (dimension, steps), per_seed in cells.by_budget.items():
+        intervals = fraction_intervals(per_seed)
+        intervals = intervals[np.isclose(intervals["radius"], BUDGET_RADIUS)]
+        budgets.append(intervals.assign(dimension=dimension, steps=steps))
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), cells.missing_dimensions,
+            pd.concat(budgets, ignore_index=True) if budgets else pd.DataFrame(), cells.missing_budgets)
+
+
+def dimension_trend(cells: DimensionCells, first: str = "cse", second: str = "ldr") -> pd.DataFrame:
+    """Per radius: the least-squares slope of ``first - second`` (fractions of the optimum) against log2 d over
+    the dimension cells, per doubling of d, with its t-interval (a contrast of the 2 x (number of d) cell means,
+    :func:`cebe_deep.statistics.contrast_interval`); ``dimensions`` says which d entered.  Empty with fewer than
+    three dimensions."""
+    dimensions = sorted(cells.by_dimension)
+    if len(dimensions) < 3:
+        return pd.DataFrame()
+    x = np.log2(dimensions)
+    weights = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+    rows = []
+    for radius in RADII:
+        samples = {}
+        for dimension in dimensions:
+            per_seed = cells.by_dimension[dimension]
+            at = per_seed[np.isclose(per_seed["radius"], radius)]
+            for method in (first, second):
+                samples[dimension, method] = at.loc[at["method"] == method, "fraction_of_optimum"].to_numpy()
+        slope, low, high = contrast_interval([samples[d, m] for m in (first, second) for d in dimensions],
+                                             [*weights, *-weights], LEVEL)
+        rows.append(dict(radius=radius, slope=slope, ci_low=low, ci_high=high,
+                         dimensions=",".join(map(str, dimensions))))
+    return pd.DataFrame(rows)
+
+
+def scaled_eps_tables(cells: DimensionCells) -> pd.DataFrame:
+    """Per scaled-eps cell (d, eps) and radius: CSE at that eps, and its Welch differences from CSE at the authors'
+    eps 0.1 and from LDR (both from the dimension cell of that d, where committed)."""
+    rows = []
+    for (dimension, eps), per_seed in cells.by_scaled_eps.items():
+        reference = cells.by_dimension.get(dimension)
+        for radius in RADII:
+            mine = per_seed[np.isclose(per_seed["radius"], radius) & (per_seed["method"] == "cse")]
+            mine = mine["fraction_of_optimum"].to_numpy()
+            rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared="cse", **_interval(mine)))
+            if reference is None:
                 continue
-            intervals = fraction_intervals(fraction_by_radius(table))
-            intervals = intervals[np.isclose(intervals["radius"], BUDGET_RADIUS)]
-            budgets.append(intervals.assign(dimension=dimension, steps=steps))
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), missing,
-            pd.concat(budgets, ignore_index=True) if budgets else pd.DataFrame(), missing_budgets)
+            at = reference[np.isclose(reference["radius"], radius)]
+            for other, label in (("cse", "- CSE eps 0.1"), ("ldr", "- LDR")):
+                theirs = at.loc[at["method"] == other, "fraction_of_optimum"].to_numpy()
+                mean, low, high = welch_interval(mine, theirs, LEVEL)
+                rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=label, mean=mean,
+                                 ci_low=low, ci_high=high, seeds=min(len(mine), len(theirs))))
+    return pd.DataFrame(rows)
 
 
 def budget_to_reach(by_budget: pd.DataFrame, target: float = TARGET_FRACTION) -> pd.DataFrame:
@@ -82,7 +163,8 @@ def budget_to_reach(by_budget: pd.DataFrame, target: float = TARGET_FRACTION) ->
 
 
 def print_dimension(root: Path = ROOT) -> None:
-    by_dimension, missing, by_budget, missing_budgets = dimension_tables(root)
+    cells = dimension_cells(root)
+    by_dimension, missing, by_budget, missing_budgets = dimension_tables(root, cells)
     print("### OQ2: fraction of the optimum against the context dimension (SimpleDirection)\n")
     print(f"Fraction of the closed-form optimum 55 (|c|_1 + |c|_2^2), mean over the 16 directions of a radius, mean "
           f"[{LEVEL:.0%} t-interval over seeds]; CSE - LDR and CSE - baseline: Welch {LEVEL:.0%} interval.\n")
@@ -100,15 +182,49 @@ def print_dimension(root: Path = ROOT) -> None:
                     print(_not_run_row(dimension, 5))
                     continue
                 differences = ("cse - ldr", "cse - baseline")
-                cells = _interval_cells(rows, ("baseline", "cse", "ldr") + differences, digits=3, sign=differences)
+                formatted = _interval_cells(rows, ("baseline", "cse", "ldr") + differences, digits=3, sign=differences)
                 seeds = "/".join(str(int(rows.loc[m, "seeds"])) for m in ("baseline", "cse", "ldr") if m in rows.index)
-                print(f"| {dimension} | {seeds} | {' | '.join(cells)} |")
+                print(f"| {dimension} | {seeds} | {' | '.join(formatted)} |")
         if missing:
             print(f"\nd = {', '.join(map(str, missing))}: {NOT_RUN}")
+        _print_trend(cells)
     print(f"\n### OQ2: budget to reach {TARGET_FRACTION:.0%} of the optimum at r = {BUDGET_RADIUS:g}\n")
     if by_budget.empty:
         print(f"results/open/dimension-budget: {NOT_RUN}")
+    else:
+        _print_budget(by_budget, missing_budgets)
+    _print_scaled_eps(cells)
+
+
+def _print_trend(cells: DimensionCells) -> None:
+    trend = dimension_trend(cells)
+    if trend.empty:
         return
+    print(f"\n**Trend**: least-squares slope of CSE - LDR against log2 d (per doubling of d; d = "
+          f"{trend['dimensions'].iloc[0].replace(',', ', ')}), {LEVEL:.0%} interval (Welch-Satterthwaite)\n")
+    print("| radius | slope of CSE - LDR per doubling of d |\n|---|---|")
+    for row in trend.itertuples():
+        print(f"| {row.radius:g} | {_cell(row.slope, row.ci_low, row.ci_high, 3, signed=True)} "
+              f"({_sign(row.ci_low, row.ci_high)}) |")
+
+
+def _print_scaled_eps(cells: DimensionCells) -> None:
+    print("\n### OQ2 follow-up: CSE with eps = 0.1 sqrt(d / 2)\n")
+    table = scaled_eps_tables(cells)
+    if table.empty:
+        print(f"results/open/dimension-eps: {NOT_RUN}")
+        return
+    print("Fraction of the optimum; differences from the dimension cell of the same d (Welch).\n")
+    print("| d | eps | radius | CSE at eps | - CSE eps 0.1 | - LDR |\n|---|---|---|---|---|---|")
+    for (dimension, eps, radius), rows in table.groupby(["dimension", "eps", "radius"]):
+        rows = rows.set_index("compared")
+        formatted = _interval_cells(rows, ("cse", "- CSE eps 0.1", "- LDR"), digits=3, sign=("- CSE eps 0.1", "- LDR"))
+        print(f"| {dimension} | {eps:g} | {radius:g} | {' | '.join(formatted)} |")
+    if cells.missing_scaled_eps:
+        print(f"\ndimension-eps/{{{', '.join(cells.missing_scaled_eps)}}}: {NOT_RUN}")
+
+
+def _print_budget(by_budget: pd.DataFrame, missing_budgets: list[str]) -> None:
     for dimension in BUDGET_DIMENSIONS:
         part = by_budget[by_budget["dimension"] == dimension]
         print(f"\n**d = {dimension}** (fraction of the optimum at r = {BUDGET_RADIUS:g})\n")
@@ -132,27 +248,56 @@ def print_dimension(root: Path = ROOT) -> None:
 
 
 def plot_dimension(path, root: Path = ROOT) -> None:
-    """Fraction of the optimum against d (log2 axis), one line per method with its interval, one panel per radius."""
-    by_dimension = dimension_tables(root)[0]
-    if (made := _new_figure(by_dimension.empty, path, 1, len(RADII), figsize=(15, 5.2), sharey=True)) is None:
+    """Fraction of the optimum against d (log2 axis), one line per method with its interval, one panel per radius,
+    the scaled-eps CSE cells as single points; and a last panel: the fraction at r = 0.5 against the env-step
+    budget at d = 8 (solid) and d = 32 (dashed)."""
+    cells = dimension_cells(root)
+    by_dimension, _, by_budget, _ = dimension_tables(root, cells)
+    panels = len(RADII) + (not by_budget.empty)
+    if (made := _new_figure(by_dimension.empty and by_budget.empty, path, 1, panels, figsize=(5 * panels, 5.2))) is None:
         return
     figure, axes = made
+    scaled = scaled_eps_tables(cells)
     for axis, radius in zip(axes, RADII):
-        part = by_dimension[np.isclose(by_dimension["radius"], radius)]
+        part = by_dimension[np.isclose(by_dimension["radius"], radius)] if not by_dimension.empty else by_dimension
         for method in ("baseline", "cse", "ldr"):
-            rows = part[part["method"] == method].sort_values("dimension")
+            rows = part[part["method"] == method].sort_values("dimension") if not part.empty else part
             if rows.empty:
                 continue
             _interval_errorbar(axis, rows["dimension"], rows,
                                color=METHOD_COLORS[method], marker="o", linewidth=2, capsize=4, label=METHOD_LABELS[method])
+        if not scaled.empty:
+            points = scaled[np.isclose(scaled["radius"], radius) & (scaled["compared"] == "cse")]
+            if not points.empty:
+                _interval_errorbar(axis, points["dimension"], points, color=METHOD_COLORS["cse"], marker="*",
+                                   markersize=13, linestyle="none", capsize=4, label="SAC + CSE, eps = 0.1 sqrt(d/2)")
         axis.set_xscale("log", base=2)
         axis.set_xticks(DIMENSIONS, [str(d) for d in DIMENSIONS])
+        axis.set_ylim(0, 1.05)
         axis.axhline(1.0, color="black", linestyle=":", linewidth=1)
         axis.set_title(f"test radius |c| = {radius:g}", fontsize=FONT["title"])
         axis.set_xlabel("context dimension d (number of coordinates)", fontsize=FONT["label"])
         axis.tick_params(labelsize=FONT["ticks"])
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("return / optimal return (fraction)", fontsize=FONT["label"])
-    axes[0].legend(fontsize=FONT["legend"], frameon=False)
+    axes[0].legend(fontsize=FONT["legend"] - 2, frameon=False, loc="lower left")
+    if not by_budget.empty:
+        axis = axes[-1]
+        for dimension, style in zip(BUDGET_DIMENSIONS, ("-", "--")):
+            for method in ("baseline", "cse", "ldr"):
+                rows = by_budget[(by_budget["dimension"] == dimension) & (by_budget["method"] == method)]
+                if rows.empty:
+                    continue
+                rows = rows.sort_values("steps")
+                _interval_errorbar(axis, rows["steps"] / 1000, rows, color=METHOD_COLORS[method], marker="o",
+                                   linestyle=style, linewidth=2, capsize=3,
+                                   label=f"d = {dimension}" if method == "cse" else None)
+        axis.axhline(TARGET_FRACTION, color="black", linestyle=":", linewidth=1)
+        axis.set_ylim(0, 1.05)
+        axis.set_title(f"budget at |c| = {BUDGET_RADIUS:g} (colours as left)", fontsize=FONT["title"])
+        axis.set_xlabel("training budget (thousand env steps)", fontsize=FONT["label"])
+        axis.tick_params(labelsize=FONT["ticks"])
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=FONT["legend"] - 2, frameon=False, loc="lower right", title="CSE line style")
     figure.suptitle(f"SimpleDirection: fraction of the optimum, mean and {LEVEL:.0%} CI over seeds", fontsize=FONT["title"])
     _save(figure, path)

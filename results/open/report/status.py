@@ -1,11 +1,14 @@
 """Which cells of the five experiments are committed: the status table of results/open/README.md, printed from the
-folders themselves (a cell counts once its evaluation.csv is committed), so that it cannot go stale."""
+folders themselves (a cell counts once its evaluation.csv, or evaluation.csv.gz, is committed), so that it cannot go stale."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .common import BUDGET_DIMENSIONS, BUDGETS, DIMENSIONS, EPS_VALUES, JACOBIAN_CELLS, NOISE_LEVELS, ROOT, SHAPES
+from cebe_deep.evaluation import EVALUATION_FILES
+
+from .common import (BUDGET_DIMENSIONS, BUDGETS, DIMENSIONS, EPS_VALUES, JACOBIAN_CELLS, NOISE_LEVELS, ROOT, SCALED_EPS,
+                     SHAPES)
 
 #: question, the part of ``bash results/commands.sh open PART``, what a cell holds, and the cells (folders under
 #: results/open/ with the file that marks them done) in the order of the commands.
@@ -20,6 +23,8 @@ PARTS = (
     ("OQ2, budget to reach 90% of the optimum", "budget", "per (d, env steps): SAC, CSE, LDR x 5",
      [(f"dimension-budget/d{dimension}-{steps}", "evaluation.csv") for dimension in BUDGET_DIMENSIONS
       for steps in BUDGETS]),
+    ("OQ2 follow-up, CSE with eps = 0.1 sqrt(d / 2)", "dimension-eps", "per d: CSE x 5",
+     [(f"dimension-eps/d{dimension}-eps{eps:g}", "evaluation.csv") for dimension, eps in SCALED_EPS.items()]),
     ("OQ3, inexact Jacobians", "jacobians", "per cell: CSE x 5", [(f"jacobians/{cell}", "evaluation.csv")
                                                                  for cell in JACOBIAN_CELLS]),
     ("far extrapolation (CheetahVelocity)", "extrapolation", "SAC, CSE, LDR x 5 at 11 goal velocities; reward error",
@@ -36,9 +41,16 @@ def status_table(root: Path = ROOT) -> list[tuple[str, str, str, list[str], list
         # a cell is named by its folder; the extrapolation part's two cells share one, so there by the file
         named = [(f"{folder}/{name}" if part == "extrapolation" else folder, Path(root) / folder / name)
                  for folder, name in cells]
-        rows.append((question, part, cell, [label for label, path in named if path.exists()],
-                     [label for label, path in named if not path.exists()]))
+        rows.append((question, part, cell, [label for label, path in named if _committed(path)],
+                     [label for label, path in named if not _committed(path)]))
     return rows
+
+
+def _committed(path: Path) -> bool:
+    """Whether the file marking a cell done is there; an evaluation table counts plain or gzipped."""
+    if path.name == EVALUATION_FILES[0]:
+        return any((path.parent / name).is_file() for name in EVALUATION_FILES)
+    return path.exists()
 
 
 def _short(folder: str) -> str:
