@@ -32,7 +32,7 @@ __all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", 
 
 #: The names a folder's evaluation table may have: plain, or gzip-compressed (the same CSV; pandas reads both).
 #: A results folder holds one of them.  Compressed tables are for large ones: SimpleDirection's context-dimension
-#: cells repeat up to 32 context coordinates on every episode row (36 MB of text at d = 32, about 4 MB gzipped).
+#: cells repeat up to 32 context coordinates on every episode row (34 MiB of text at d = 32, 1 MiB gzipped).
 EVALUATION_FILES = ("evaluation.csv", "evaluation.csv.gz")
 
 # Tasks whose context is a unit direction: sweep the angle instead of each coordinate.

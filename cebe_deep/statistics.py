@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "contrast_interval", "method_differences", "distance_from_c0",
-           "compare_methods", "verdict", "distinct_contexts", "headline"]
+__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "contrast_interval", "method_differences",
+           "distance_from_c0", "compare_methods", "verdict", "distinct_contexts", "headline"]
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
