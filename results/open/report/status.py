@@ -70,5 +70,5 @@ def print_status(root: Path = ROOT) -> None:
             state = (f"{len(done)} of {total} cells committed; not yet: "
                      + ", ".join(_short(folder) for folder in missing))
         print(f"| {question} | `{part}` | {cell} | {state} |")
-    print("\nA cell is committed when its results folder holds its evaluation.csv (the tabular part: slopes.csv); "
-          "`DRY_RUN=1 bash results/commands.sh open` says what each missing cell still has to train.")
+    print("\nA cell is committed when its results folder holds its evaluation.csv or evaluation.csv.gz (the tabular "
+          "part: slopes.csv); `DRY_RUN=1 bash results/commands.sh open` says what each missing cell still has to train.")
