@@ -265,6 +265,14 @@ for cell in 8:0.2 32:0.4; do
       --methods cse --eps $eps --seeds 5 --contexts dimension-test --episodes 64 --gzip \
       --root runs/open/dimension-eps/d$d-eps$eps
 done
+# The converse: LDR with eps = 0.1 / sqrt(d / 2), whose c0 + eps N(0, I) then spreads about 0.1 sqrt(2), as at d = 2,
+# against CSE at the authors' 0.1 (the dimension cells).
+for cell in 8:0.05 32:0.025; do
+  d=${cell%%:*} eps=${cell##*:}
+  sweep_unless_done results/open/dimension-eps/d$d-ldr-eps$eps --task SimpleDirection --dimension $d --profile authors \
+      --methods ldr --eps $eps --seeds 5 --contexts dimension-test --episodes 64 --gzip \
+      --root runs/open/dimension-eps/d$d-ldr-eps$eps
+done
 fi
 
 # 4. Far extrapolation: the finished CheetahVelocity runs of the authors' protocol (runs/authors, trained by

@@ -148,11 +148,27 @@ def test_scaled_eps_cells_are_compared_with_cse_and_ldr_of_their_dimension(tmp_p
         cse, ldr = np.array(FRACTIONS["cse", radius]) / 2, np.array(FRACTIONS["ldr", radius]) / 2
         assert table.loc[(radius, "- CSE eps 0.1"), "mean"] == pytest.approx(0, abs=1e-12)
         reference = stats.ttest_ind(cse, ldr, equal_var=False).confidence_interval(0.95)
-        assert table.loc[(radius, "- LDR"), ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        assert table.loc[(radius, "- LDR eps 0.1"), ["ci_low", "ci_high"]].tolist() == pytest.approx(
             [reference.low, reference.high], abs=1e-12)
     report.print_dimension(tmp_path)
     out = capsys.readouterr().out
     assert "| 8 | 0.2 | 0.5 |" in out and "dimension-eps/{d32-eps0.4}: not run yet" in out
+    assert "LDR with eps" not in out  # no LDR follow-up cell yet
+    # the converse cell: LDR at eps 0.1 / sqrt(d / 2), compared with CSE and LDR of the dimension cell
+    ldr_only = {key: [value * 0.9 for value in values] for key, values in FRACTIONS.items() if key[0] == "ldr"}
+    write(tmp_path / "dimension-eps" / "d8-ldr-eps0.05", dimension_rows(8, ldr_only, scale=0.5))
+    table = report.scaled_eps_tables(report.dimension_cells(tmp_path), "ldr").set_index(["radius", "compared"])
+    for radius in (0.2, 0.5, 0.8):
+        ldr, cse = np.array(FRACTIONS["ldr", radius]) / 2, np.array(FRACTIONS["cse", radius]) / 2
+        assert table.loc[(radius, "ldr"), "mean"] == pytest.approx(0.9 * ldr.mean(), abs=1e-12)
+        assert table.loc[(radius, "- LDR eps 0.1"), "mean"] == pytest.approx(-0.1 * ldr.mean(), abs=1e-12)
+        reference = stats.ttest_ind(0.9 * ldr, cse, equal_var=False).confidence_interval(0.95)
+        assert table.loc[(radius, "- CSE eps 0.1"), ["ci_low", "ci_high"]].tolist() == pytest.approx(
+            [reference.low, reference.high], abs=1e-12)
+    report.print_dimension(tmp_path)
+    out = capsys.readouterr().out
+    assert "**LDR with eps = 0.1 / sqrt(d / 2)**" in out and "| 8 | 0.05 | 0.5 |" in out
+    assert "dimension-eps/{d32-ldr-eps0.025}: not run yet" in out
 
 
 def test_gzipped_cells_are_read_like_plain_ones(tmp_path):

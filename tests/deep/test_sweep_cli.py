@@ -239,12 +239,14 @@ def test_a_cell_committed_gzipped_is_skipped_and_the_large_cells_are_written_gzi
     assert all("--gzip" in command for command in commands)  # every dimension and budget cell
 
 
-def test_the_scaled_eps_cells_are_cse_at_eps_0_1_sqrt_d_over_2(tmp_path):
+def test_the_scaled_eps_cells_are_cse_at_0_1_sqrt_d_over_2_and_ldr_at_0_1_over_sqrt_d_over_2(tmp_path):
     commands = [command for command in _recorded_commands(tmp_path, "open", "dimension-eps")
                 if command[:2] == ["cebe-deep", "sweep"]]
-    cells = {(command[command.index("--dimension") + 1], command[command.index("--eps") + 1]) for command in commands}
-    assert {(d, float(eps)) for d, eps in cells} == {(d, round(0.1 * (int(d) / 2) ** 0.5, 10)) for d in ("8", "32")}
-    assert all(command[command.index("--methods") + 1] == "cse" for command in commands)
+    cells = {(command[command.index("--methods") + 1], int(command[command.index("--dimension") + 1]),
+              float(command[command.index("--eps") + 1])) for command in commands}
+    assert len(commands) == 4
+    assert cells == {(method, d, round(0.1 * ((d / 2) ** 0.5 if method == "cse" else (d / 2) ** -0.5), 10))
+                     for method in ("cse", "ldr") for d in (8, 32)}
 
 
 def test_an_unknown_part_of_the_open_section_exits_2_naming_the_parts(tmp_path):

@@ -26,6 +26,8 @@ BUDGETS = (5000, 10000, 20000, 40000, 53500, 80000)  # 53,500: the dimension exp
 BUDGET_RADIUS = 0.5
 #: The follow-up to OQ2: CSE with eps = 0.1 sqrt(d / 2) (results/commands.sh, part dimension-eps): d -> eps.
 SCALED_EPS = {8: 0.2, 32: 0.4}
+#: Its converse: LDR with eps = 0.1 / sqrt(d / 2), spreading about 0.1 sqrt(2) as at d = 2: d -> eps.
+SCALED_LDR_EPS = {8: 0.05, 32: 0.025}
 TARGET_FRACTION = 0.9
 JACOBIAN_CELLS = {  # folder -> (kind, value), the loops of results/commands.sh
     "noise-0": ("sigma", 0.0), "noise-0.1": ("sigma", 0.1), "noise-0.3": ("sigma", 0.3), "noise-1.0": ("sigma", 1.0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cebe_deep.evaluation import with_fraction_of_optimum
 from cebe_deep.statistics import contrast_interval, welch_interval
 
 from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
-                     NOT_RUN, RADII, ROOT, SCALED_EPS, TARGET_FRACTION, _cell, _sign, read_evaluation, seed_means, _interval, _interval_cells,
+                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, _cell, _sign, read_evaluation, seed_means, _interval, _interval_cells,
                      _interval_errorbar, _new_figure, _not_run_row, _save)
 
 
@@ -46,7 +47,8 @@ def fraction_intervals(per_seed: pd.DataFrame) -> pd.DataFrame:
 class DimensionCells:
     """Every committed cell of OQ2, read once: per-seed fractions of the optimum by radius
     (:func:`fraction_by_radius`) for each dimension cell, each budget stage ``(d, steps)`` and each scaled-eps
-    follow-up cell ``(d, eps)``; and the folders not committed yet."""
+    follow-up cell ``(d, eps)`` (CSE at eps = 0.1 sqrt(d / 2); LDR at eps = 0.1 / sqrt(d / 2)); and the folders not
+    committed yet."""
 
     by_dimension: dict
     by_budget: dict
@@ -54,6 +56,8 @@ class DimensionCells:
     missing_dimensions: list
     missing_budgets: list
     missing_scaled_eps: list
+    by_scaled_ldr: dict = dataclasses.field(default_factory=dict)
+    missing_scaled_ldr: list = dataclasses.field(default_factory=list)
 
 
 def dimension_cells(root: Path = ROOT) -> DimensionCells:
@@ -83,7 +87,14 @@ def dimension_cells(root: Path = ROOT) -> DimensionCells:
             missing_eps.append(f"d{dimension}-eps{eps:g}")
         else:
             by_eps[dimension, eps] = per_seed
-    return DimensionCells(by_dimension, by_budget, by_eps, missing, missing_budgets, missing_eps)
+    by_ldr, missing_ldr = {}, []
+    for dimension, eps in SCALED_LDR_EPS.items():
+        per_seed = read(root / "dimension-eps" / f"d{dimension}-ldr-eps{eps:g}")
+        if per_seed is None:
+            missing_ldr.append(f"d{dimension}-ldr-eps{eps:g}")
+        else:
+            by_ldr[dimension, eps] = per_seed
+    return DimensionCells(by_dimension, by_budget, by_eps, missing, missing_budgets, missing_eps, by_ldr, missing_ldr)
 
 
 def dimension_tables(root: Path = ROOT, cells: DimensionCells | None = None
@@ -126,20 +137,22 @@ def dimension_trend(cells: DimensionCells, first: str = "cse", second: str = "ld
     return pd.DataFrame(rows)
 
 
-def scaled_eps_tables(cells: DimensionCells) -> pd.DataFrame:
-    """Per scaled-eps cell (d, eps) and radius: CSE at that eps, and its Welch differences from CSE at the authors'
-    eps 0.1 and from LDR (both from the dimension cell of that d, where committed)."""
+def scaled_eps_tables(cells: DimensionCells, method: str = "cse") -> pd.DataFrame:
+    """Per follow-up cell (d, eps) of ``method`` and radius: ``method`` at that eps (``compared = method``), and its
+    Welch differences from CSE and from LDR at the authors' eps 0.1 (the dimension cell of that d, where committed;
+    ``compared = "- CSE eps 0.1"``, ``"- LDR eps 0.1"``).  ``method = "cse"``: the cells of eps = 0.1 sqrt(d / 2);
+    ``"ldr"``: those of eps = 0.1 / sqrt(d / 2)."""
     rows = []
-    for (dimension, eps), per_seed in cells.by_scaled_eps.items():
+    for (dimension, eps), per_seed in (cells.by_scaled_eps if method == "cse" else cells.by_scaled_ldr).items():
         reference = cells.by_dimension.get(dimension)
         for radius in RADII:
-            mine = per_seed[np.isclose(per_seed["radius"], radius) & (per_seed["method"] == "cse")]
+            mine = per_seed[np.isclose(per_seed["radius"], radius) & (per_seed["method"] == method)]
             mine = mine["fraction_of_optimum"].to_numpy()
-            rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared="cse", **_interval(mine)))
+            rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=method, **_interval(mine)))
             if reference is None:
                 continue
             at = reference[np.isclose(reference["radius"], radius)]
-            for other, label in (("cse", "- CSE eps 0.1"), ("ldr", "- LDR")):
+            for other, label in (("cse", "- CSE eps 0.1"), ("ldr", "- LDR eps 0.1")):
                 theirs = at.loc[at["method"] == other, "fraction_of_optimum"].to_numpy()
                 mean, low, high = welch_interval(mine, theirs, LEVEL)
                 rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=label, mean=mean,
@@ -209,19 +222,27 @@ def _print_trend(cells: DimensionCells) -> None:
 
 
 def _print_scaled_eps(cells: DimensionCells) -> None:
-    print("\n### OQ2 follow-up: CSE with eps = 0.1 sqrt(d / 2)\n")
-    table = scaled_eps_tables(cells)
-    if table.empty:
+    print("\n### OQ2 follow-up: eps scaled with d\n")
+    printed = False
+    for method, title, missing in (("cse", "CSE with eps = 0.1 sqrt(d / 2)", cells.missing_scaled_eps),
+                                   ("ldr", "LDR with eps = 0.1 / sqrt(d / 2)", cells.missing_scaled_ldr)):
+        table = scaled_eps_tables(cells, method)
+        if table.empty:
+            continue
+        printed = True
+        label = method.upper()
+        print(f"\n**{title}**: fraction of the optimum; differences from CSE and LDR at eps 0.1 (the dimension cell "
+              "of the same d; Welch)\n")
+        print(f"| d | eps | radius | {label} at eps | {label} at eps - CSE eps 0.1 | {label} at eps - LDR eps 0.1 |")
+        print("|---|---|---|---|---|---|")
+        differences = ("- CSE eps 0.1", "- LDR eps 0.1")
+        for (dimension, eps, radius), rows in table.groupby(["dimension", "eps", "radius"]):
+            formatted = _interval_cells(rows.set_index("compared"), (method,) + differences, digits=3, sign=differences)
+            print(f"| {dimension} | {eps:g} | {radius:g} | {' | '.join(formatted)} |")
+        if missing:
+            print(f"\ndimension-eps/{{{', '.join(missing)}}}: {NOT_RUN}")
+    if not printed:
         print(f"results/open/dimension-eps: {NOT_RUN}")
-        return
-    print("Fraction of the optimum; differences from the dimension cell of the same d (Welch).\n")
-    print("| d | eps | radius | CSE at eps | - CSE eps 0.1 | - LDR |\n|---|---|---|---|---|---|")
-    for (dimension, eps, radius), rows in table.groupby(["dimension", "eps", "radius"]):
-        rows = rows.set_index("compared")
-        formatted = _interval_cells(rows, ("cse", "- CSE eps 0.1", "- LDR"), digits=3, sign=("- CSE eps 0.1", "- LDR"))
-        print(f"| {dimension} | {eps:g} | {radius:g} | {' | '.join(formatted)} |")
-    if cells.missing_scaled_eps:
-        print(f"\ndimension-eps/{{{', '.join(cells.missing_scaled_eps)}}}: {NOT_RUN}")
 
 
 def _print_budget(by_budget: pd.DataFrame, missing_budgets: list[str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from cebe_deep.evaluation import EVALUATION_FILES
 
 from .common import (BUDGET_DIMENSIONS, BUDGETS, DIMENSIONS, EPS_VALUES, JACOBIAN_CELLS, NOISE_LEVELS, ROOT, SCALED_EPS,
-                     SHAPES)
+                     SCALED_LDR_EPS, SHAPES)
 
 #: question, the part of ``bash results/commands.sh open PART``, what a cell holds, and the cells (folders under
 #: results/open/ with the file that marks them done) in the order of the commands.
@@ -23,8 +23,10 @@ PARTS = (
     ("OQ2, budget to reach 90% of the optimum", "budget", "per (d, env steps): SAC, CSE, LDR x 5",
      [(f"dimension-budget/d{dimension}-{steps}", "evaluation.csv") for dimension in BUDGET_DIMENSIONS
       for steps in BUDGETS]),
-    ("OQ2 follow-up, CSE with eps = 0.1 sqrt(d / 2)", "dimension-eps", "per d: CSE x 5",
-     [(f"dimension-eps/d{dimension}-eps{eps:g}", "evaluation.csv") for dimension, eps in SCALED_EPS.items()]),
+    ("OQ2 follow-up, eps scaled with d", "dimension-eps",
+     "per d: CSE x 5 at eps 0.1 sqrt(d / 2); LDR x 5 at eps 0.1 / sqrt(d / 2)",
+     [(f"dimension-eps/d{dimension}-eps{eps:g}", "evaluation.csv") for dimension, eps in SCALED_EPS.items()]
+     + [(f"dimension-eps/d{dimension}-ldr-eps{eps:g}", "evaluation.csv") for dimension, eps in SCALED_LDR_EPS.items()]),
     ("OQ3, inexact Jacobians", "jacobians", "per cell: CSE x 5", [(f"jacobians/{cell}", "evaluation.csv")
                                                                  for cell in JACOBIAN_CELLS]),
     ("far extrapolation (CheetahVelocity)", "extrapolation", "SAC, CSE, LDR x 5 at 11 goal velocities; reward error",
