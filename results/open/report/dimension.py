@@ -62,39 +62,24 @@ class DimensionCells:
 
 def dimension_cells(root: Path = ROOT) -> DimensionCells:
     """Read each OQ2 cell's evaluation table once (the tables, the trend, the follow-up and the figure share it)."""
-    def read(folder: Path):
-        table = read_evaluation(folder)
-        return None if table is None else fraction_by_radius(table)
-
-    by_dimension, by_budget, by_eps = {}, {}, {}
-    missing, missing_budgets, missing_eps = [], [], []
-    for dimension in DIMENSIONS:
-        per_seed = read(root / "dimension" / f"d{dimension}")
-        if per_seed is None:
-            missing.append(dimension)
-        else:
-            by_dimension[dimension] = per_seed
-    for dimension in BUDGET_DIMENSIONS:
-        for steps in BUDGETS:
-            per_seed = read(root / "dimension-budget" / f"d{dimension}-{steps}")
-            if per_seed is None:
-                missing_budgets.append(f"d{dimension}-{steps}")
+    def read(parent: str, names: dict) -> tuple[dict, list]:
+        """``{key: folder name under root/parent}`` -> ``({key: per-seed fractions}, [names not committed])``."""
+        found, missing = {}, []
+        for key, name in names.items():
+            table = read_evaluation(root / parent / name)
+            if table is None:
+                missing.append(name)
             else:
-                by_budget[dimension, steps] = per_seed
-    for dimension, eps in SCALED_EPS.items():
-        per_seed = read(root / "dimension-eps" / f"d{dimension}-eps{eps:g}")
-        if per_seed is None:
-            missing_eps.append(f"d{dimension}-eps{eps:g}")
-        else:
-            by_eps[dimension, eps] = per_seed
-    by_ldr, missing_ldr = {}, []
-    for dimension, eps in SCALED_LDR_EPS.items():
-        per_seed = read(root / "dimension-eps" / f"d{dimension}-ldr-eps{eps:g}")
-        if per_seed is None:
-            missing_ldr.append(f"d{dimension}-ldr-eps{eps:g}")
-        else:
-            by_ldr[dimension, eps] = per_seed
-    return DimensionCells(by_dimension, by_budget, by_eps, missing, missing_budgets, missing_eps, by_ldr, missing_ldr)
+                found[key] = fraction_by_radius(table)
+        return found, missing
+
+    by_dimension, missing = read("dimension", {d: f"d{d}" for d in DIMENSIONS})
+    by_budget, missing_budgets = read("dimension-budget", {(d, steps): f"d{d}-{steps}"
+                                                           for d in BUDGET_DIMENSIONS for steps in BUDGETS})
+    by_eps, missing_eps = read("dimension-eps", {(d, eps): f"d{d}-eps{eps:g}" for d, eps in SCALED_EPS.items()})
+    by_ldr, missing_ldr = read("dimension-eps", {(d, eps): f"d{d}-ldr-eps{eps:g}" for d, eps in SCALED_LDR_EPS.items()})
+    return DimensionCells(by_dimension, by_budget, by_eps, [int(name[1:]) for name in missing], missing_budgets,
+                          missing_eps, by_ldr, missing_ldr)
 
 
 def dimension_tables(root: Path = ROOT, cells: DimensionCells | None = None
