@@ -235,7 +235,7 @@ fi
 # dimension experiment's configuration exactly (an extended run continues bit for bit): at d = 8 and 32 the
 # dimension cells take those runs (copied when the stage is trained, and only while their config says 53500), so
 # they are trained once.  `open dimension` alone trains the budget stages up to 53,500; `open budget` all of them.
-# --gzip: these tables repeat up to 32 context coordinates on every episode row (36 MB of text at d = 32).
+# --gzip: these tables repeat up to 32 context coordinates on every episode row (34 MiB of text at d = 32, 1 MiB gzipped).
 if want dimension || want budget; then
 for d in 8 32; do for steps in 5000 10000 20000 40000 53500 80000; do
   if [ $steps = 80000 ] && ! want budget; then continue; fi

@@ -11,7 +11,8 @@ submodule_search_locations=[".../report"])``), as results/tables.py does.  The f
     dimension/d<d>/evaluation.csv               OQ2, d in 2 4 8 16 32, baseline / cse / ldr, dimension-test contexts
     dimension-budget/d<d>-<steps>/evaluation.csv OQ2, d in 8 32, steps in 5000 .. 80000 (53500 too)
     dimension-eps/d<d>-eps<eps>/                 OQ2 follow-up, CSE with eps = 0.1 sqrt(d / 2): d8-eps0.2, d32-eps0.4
-    (the dimension cells' tables are gzipped, evaluation.csv.gz, from d = 4 on; the readers take either name)
+    dimension-eps/d<d>-ldr-eps<eps>/             and LDR with eps = 0.1 / sqrt(d / 2): d8-ldr-eps0.05, d32-ldr-eps0.025
+    (OQ2's tables are gzipped, evaluation.csv.gz, except d = 2 and the 5k stages; the readers take either name)
     jacobians/{noise-<s>,bias-<b>,fd-<h>}/      OQ3, PendulumGoal cse, authors' contexts
     stochastic/noise-<s>[-importance]/          OQ1, NoisyPendulumGoal, listed contexts (sweep "listed")
     extrapolation/evaluation.csv                far extrapolation, CheetahVelocity, listed goal velocities

@@ -1,5 +1,6 @@
 """Which cells of the five experiments are committed: the status table of results/open/README.md, printed from the
-folders themselves (a cell counts once its evaluation.csv, or evaluation.csv.gz, is committed), so that it cannot go stale."""
+folders themselves (a cell counts once its evaluation.csv, or evaluation.csv.gz, is committed), so that it cannot go
+stale."""
 
 from __future__ import annotations
 
