@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.evaluation import EVALUATION_FILES
-from cebe_deep.evaluation import read_evaluation as _read_evaluation_table
+from cebe_deep.evaluation import EVALUATION_FILES, read_evaluation
 from cebe_deep.statistics import per_seed_returns, t_interval, welch_interval
 
 ROOT = Path("results/open")
@@ -45,12 +44,6 @@ METHOD_COLORS = {"baseline": "tab:gray", "cse": "tab:blue", "ldr": "tab:orange",
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def read_evaluation(folder: Path) -> pd.DataFrame | None:
-    """``folder/evaluation.csv`` (or ``evaluation.csv.gz``), or None where the folder (or its table) does not
-    exist yet."""
-    return _read_evaluation_table(folder)
-
-
 def _interval(values) -> dict:
     mean, low, high = t_interval(np.asarray(values, dtype=np.float64), LEVEL)
     return dict(mean=mean, ci_low=low, ci_high=high, seeds=len(values))

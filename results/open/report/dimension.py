@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from cebe_deep.evaluation import with_fraction_of_optimum
 from cebe_deep.statistics import contrast_interval, welch_interval
 
 from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
-                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, _cell, _sign, read_evaluation, seed_means, _interval, _interval_cells,
-                     _interval_errorbar, _new_figure, _not_run_row, _save)
+                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, _cell, _interval, _interval_cells,
+                     _interval_errorbar, _new_figure, _not_run_row, _save, _sign, read_evaluation, seed_means)
 
 
 def fraction_by_radius(table: pd.DataFrame) -> pd.DataFrame:
@@ -53,11 +52,11 @@ class DimensionCells:
     by_dimension: dict
     by_budget: dict
     by_scaled_eps: dict
+    by_scaled_ldr: dict
     missing_dimensions: list
     missing_budgets: list
     missing_scaled_eps: list
-    by_scaled_ldr: dict = dataclasses.field(default_factory=dict)
-    missing_scaled_ldr: list = dataclasses.field(default_factory=list)
+    missing_scaled_ldr: list
 
 
 def dimension_cells(root: Path = ROOT) -> DimensionCells:
@@ -78,8 +77,8 @@ def dimension_cells(root: Path = ROOT) -> DimensionCells:
                                                            for d in BUDGET_DIMENSIONS for steps in BUDGETS})
     by_eps, missing_eps = read("dimension-eps", {(d, eps): f"d{d}-eps{eps:g}" for d, eps in SCALED_EPS.items()})
     by_ldr, missing_ldr = read("dimension-eps", {(d, eps): f"d{d}-ldr-eps{eps:g}" for d, eps in SCALED_LDR_EPS.items()})
-    return DimensionCells(by_dimension, by_budget, by_eps, [int(name[1:]) for name in missing], missing_budgets,
-                          missing_eps, by_ldr, missing_ldr)
+    return DimensionCells(by_dimension, by_budget, by_eps, by_ldr, [int(name[1:]) for name in missing],
+                          missing_budgets, missing_eps, missing_ldr)
 
 
 def dimension_tables(root: Path = ROOT, cells: DimensionCells | None = None
@@ -97,6 +96,12 @@ def dimension_tables(root: Path = ROOT, cells: DimensionCells | None = None
             pd.concat(budgets, ignore_index=True) if budgets else pd.DataFrame(), cells.missing_budgets)
 
 
+def _fractions(per_seed: pd.DataFrame, radius: float, method: str) -> np.ndarray:
+    """The per-seed fractions of the optimum of ``method`` at ``radius`` (rows of :func:`fraction_by_radius`)."""
+    return per_seed.loc[np.isclose(per_seed["radius"], radius) & (per_seed["method"] == method),
+                        "fraction_of_optimum"].to_numpy()
+
+
 def dimension_trend(cells: DimensionCells, first: str = "cse", second: str = "ldr") -> pd.DataFrame:
     """Per radius: the least-squares slope of ``first - second`` (fractions of the optimum) against log2 d over
     the dimension cells, per doubling of d, with its t-interval (a contrast of the 2 x (number of d) cell means,
@@ -109,14 +114,8 @@ def dimension_trend(cells: DimensionCells, first: str = "cse", second: str = "ld
     weights = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
     rows = []
     for radius in RADII:
-        samples = {}
-        for dimension in dimensions:
-            per_seed = cells.by_dimension[dimension]
-            at = per_seed[np.isclose(per_seed["radius"], radius)]
-            for method in (first, second):
-                samples[dimension, method] = at.loc[at["method"] == method, "fraction_of_optimum"].to_numpy()
-        slope, low, high = contrast_interval([samples[d, m] for m in (first, second) for d in dimensions],
-                                             [*weights, *-weights], LEVEL)
+        samples = [_fractions(cells.by_dimension[d], radius, method) for method in (first, second) for d in dimensions]
+        slope, low, high = contrast_interval(samples, [*weights, *-weights], LEVEL)
         rows.append(dict(radius=radius, slope=slope, ci_low=low, ci_high=high,
                          dimensions=",".join(map(str, dimensions))))
     return pd.DataFrame(rows)
@@ -131,14 +130,12 @@ def scaled_eps_tables(cells: DimensionCells, method: str = "cse") -> pd.DataFram
     for (dimension, eps), per_seed in (cells.by_scaled_eps if method == "cse" else cells.by_scaled_ldr).items():
         reference = cells.by_dimension.get(dimension)
         for radius in RADII:
-            mine = per_seed[np.isclose(per_seed["radius"], radius) & (per_seed["method"] == method)]
-            mine = mine["fraction_of_optimum"].to_numpy()
+            mine = _fractions(per_seed, radius, method)
             rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=method, **_interval(mine)))
             if reference is None:
                 continue
-            at = reference[np.isclose(reference["radius"], radius)]
             for other, label in (("cse", "- CSE eps 0.1"), ("ldr", "- LDR eps 0.1")):
-                theirs = at.loc[at["method"] == other, "fraction_of_optimum"].to_numpy()
+                theirs = _fractions(reference, radius, other)
                 mean, low, high = welch_interval(mine, theirs, LEVEL)
                 rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=label, mean=mean,
                                  ci_low=low, ci_high=high, seeds=min(len(mine), len(theirs))))
