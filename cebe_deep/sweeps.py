@@ -71,7 +71,7 @@ def run_job(job: Job) -> JobResult:
         result = train(job.config, run_dir, progress=False)
         if not is_evaluated(run_dir, job.evaluation_spec()):
             evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
-            spec = dict(job.evaluation_spec(), model_steps=_trained_steps(run_dir))
+            spec = dict(job.evaluation_spec(), model_steps=int(result.num_timesteps))
             (run_dir / "evaluation.json").write_text(json.dumps(spec))
     summary = json.loads((run_dir / "train_summary.json").read_text())
     return JobResult(job.run_dir, job.config, result.seconds, summary.get("steps_per_second", float("nan")))
