@@ -26,8 +26,8 @@ import time
 
 import torch
 
-from cebe_deep.config import make_config
-from cebe_deep.training import make_model, make_vec_training_env
+from cebe_deep.run.config import make_config
+from cebe_deep.run.training import make_model, make_vec_training_env
 
 AUTHORS_PIPELINE_STEPS_PER_SECOND = 100.0
 

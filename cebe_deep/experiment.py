@@ -3,21 +3,21 @@
 Each job lives in its own module; this module only gathers their public names, so that
 ``from cebe_deep.experiment import train, evaluate, summarize`` keeps working:
 
-- :mod:`cebe_deep.config`: :class:`TrainConfig`, the ``quick`` and ``authors`` profiles, validation;
-- :mod:`cebe_deep.training`: environments, the SB3 learner, resumable training;
-- :mod:`cebe_deep.evaluation`: context grids (sweeps, the authors' test contexts) and policy evaluation;
-- :mod:`cebe_deep.statistics`: per-seed means, t-intervals, method comparisons;
-- :mod:`cebe_deep.curves`: training curves from the runs' Monitor files;
-- :mod:`cebe_deep.executors` and :mod:`cebe_deep.sweeps`: many runs in parallel, resumable.
+- :mod:`cebe_deep.run.config`: :class:`TrainConfig`, the ``quick`` and ``authors`` profiles, validation;
+- :mod:`cebe_deep.run.training`: environments, the SB3 learner, resumable training;
+- :mod:`cebe_deep.run.evaluation`: context grids (sweeps, the authors' test contexts) and policy evaluation;
+- :mod:`cebe_deep.report.statistics`: per-seed means, t-intervals, method comparisons;
+- :mod:`cebe_deep.report.curves`: training curves from the runs' Monitor files;
+- :mod:`cebe_deep.run.executors` and :mod:`cebe_deep.run.sweeps`: many runs in parallel, resumable.
 """
 
-from cebe_deep.config import (AUTHORS_ITERATIONS, ENV_STEPS_PER_ITERATION, INITS, METHODS, PROFILES, REPLAYS,  # noqa: F401
+from cebe_deep.run.config import (AUTHORS_ITERATIONS, ENV_STEPS_PER_ITERATION, INITS, METHODS, PROFILES, REPLAYS,  # noqa: F401
                               ConfigError, TrainConfig, check_context, make_config, make_task_env, validate_config)
-from cebe_deep.evaluation import (ANGLE_SWEEP_TASKS, SWEEP_RANGES, authors_grid, context_grid, evaluate,  # noqa: F401
+from cebe_deep.run.evaluation import (ANGLE_SWEEP_TASKS, SWEEP_RANGES, authors_grid, context_grid, evaluate,  # noqa: F401
                                   evaluate_policy_at_context, evaluation_grid, listed_grid, parse_contexts)
-from cebe_deep.curves import curve_summary, training_curves, window_summary  # noqa: F401
-from cebe_deep.executors import BACKENDS, LocalExecutor, RayExecutor, SerialExecutor, make_executor  # noqa: F401
-from cebe_deep.statistics import compare_methods, headline, per_seed_returns, summarize, t_interval  # noqa: F401
-from cebe_deep.sweeps import Job, JobResult, collect, run_dir_for, run_job, sweep  # noqa: F401
-from cebe_deep.training import (TrainResult, episode_log, is_trained, load_model, make_model,  # noqa: F401
+from cebe_deep.report.curves import curve_summary, training_curves, window_summary  # noqa: F401
+from cebe_deep.run.executors import BACKENDS, LocalExecutor, RayExecutor, SerialExecutor, make_executor  # noqa: F401
+from cebe_deep.report.statistics import compare_methods, headline, per_seed_returns, summarize, t_interval  # noqa: F401
+from cebe_deep.run.sweeps import Job, JobResult, collect, run_dir_for, run_job, sweep  # noqa: F401
+from cebe_deep.run.training import (TrainResult, episode_log, is_trained, load_model, make_model,  # noqa: F401
                                 make_training_env, make_vec_training_env, save_checkpoint, train)

@@ -94,7 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser = commands.add_parser("reproduce", help="write every tabular figure and table into a folder")
     reproduce_parser.add_argument("--out", default="figures", help="output folder (default figures/)")
     reproduce_parser.add_argument("--points", type=int, default=100, help="dc values per sweep (at least 10; default 100, as the paper)")
+    stochastic = commands.add_parser("stochastic-cse", help="open question 1 on the tabular side: moving a stochastic "
+                                     "sample to another context (estimators against dc)")
+    stochastic.add_argument("--out", required=True, help="output folder, e.g. results/open/stochastic-tabular")
     return parser
+
+
+def _run_stochastic_cse(args) -> int:
+    from cebe_theory.open_stochastic import write_stochastic_cse
+
+    out = _output_folder(args.out, "--out")
+    paths: list[Path] = []
+    _write(out, "--out", lambda folder: paths.extend(write_stochastic_cse(folder)))
+    for path in paths:
+        print(path)
+    return 0
 
 
 # ----------------------------------------------------------------------------------------- paths
@@ -210,7 +224,8 @@ def _run_reproduce(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        run = {"error-sweep": _run_error_sweep, "bounds": _run_bounds, "reproduce": _run_reproduce}[args.command]
+        run = {"error-sweep": _run_error_sweep, "bounds": _run_bounds, "reproduce": _run_reproduce,
+               "stochastic-cse": _run_stochastic_cse}[args.command]
         return run(args)
     except InputError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)

@@ -128,8 +128,8 @@ RESULTS_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\((?!https?:|#|mailto:)([^)\s]+)\)
 
 
 def _results_links(app, relative_path, parent_docname, content) -> None:
-    """In ``results/README.md`` (included by ``results.md``), a link to a file next to it (``commands.sh``,
-    ``tables.py``) becomes a download of that file, so the include needs no edited copy of the README."""
+    """In ``results/README.md`` (included by ``results.md``), a link to a file next to it (``commands.sh``)
+    becomes a download of that file, so the include needs no edited copy of the README."""
     if "results" not in Path(relative_path).parent.parts:
         return
     folder = Path(relative_path).parent.as_posix()

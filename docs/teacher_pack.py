@@ -35,8 +35,8 @@ from cebe_theory import (  # noqa: E402
     windy_cliffwalking,
 )
 from cebe_theory.lqr import DEFAULT_CONTEXT0  # noqa: E402
-from cebe_deep.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
-from cebe_deep.statistics import verdict  # noqa: E402
+from cebe_deep.report.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
+from cebe_deep.report.statistics import verdict  # noqa: E402
 from cebe_deep.tasks import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -40,10 +40,10 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from cebe_deep.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
+from cebe_deep.learn.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
 from cebe_deep.experiment import compare_methods, make_config, make_executor, summarize, sweep
-from cebe_deep.statistics import verdict
-from cebe_deep.plots import plot_context_sweeps
+from cebe_deep.report.statistics import verdict
+from cebe_deep.report.plots import plot_context_sweeps
 from cebe_deep.tasks import JACOBIAN_KEYS, make_task
 
 # CI sets CEBE_NOTEBOOK_BUDGET=small to run every notebook in seconds; a student runs the full budget.
@@ -225,7 +225,7 @@ pd.DataFrame({
 #
 # We train SAC with each method through `cebe_deep.experiment.sweep` (train, then evaluate the deterministic
 # policy over a grid of contexts) and plot the mean return and its 95% confidence interval over seeds with
-# `cebe_deep.plots.plot_context_sweeps`. To keep this to about a minute and a half on a 2-core machine (we
+# `cebe_deep.report.plots.plot_context_sweeps`. To keep this to about a minute and a half on a 2-core machine (we
 # measured 78 s for the nine runs of the default budget; the small budget that CI uses takes about 15 s) we
 # shorten the `quick` profile (10k steps at learning rate 3e-4) to 2000 steps at learning rate 1e-3. The runs go
 # one after the other (`make_executor("serial")`), and the cell prints a line as each one finishes; on a free

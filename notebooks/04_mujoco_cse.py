@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from cebe_deep.cse import context_sample_enhancement
-from cebe_deep.curves import plot_training_curves
-from cebe_deep.plots import plot_context_sweeps
-from cebe_deep.statistics import verdict
+from cebe_deep.learn.cse import context_sample_enhancement
+from cebe_deep.report.curves import plot_training_curves
+from cebe_deep.report.plots import plot_context_sweeps
+from cebe_deep.report.statistics import verdict
 from cebe_deep.tasks import make_task
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP
 
@@ -282,7 +282,7 @@ plt.tight_layout()
 # Training SAC on HalfCheetah or Ant takes hours on a laptop CPU (about 80 learning steps per second at the paper's
 # network size), so this notebook does not train. It plots what `results/` holds: the tidy evaluation table of each
 # task's sweep (`cebe-deep sweep ... --results results/<folder>`), mean and 95% CI over seeds per method, drawn with
-# `cebe_deep.plots.plot_context_sweeps`, together with the command from `results/commands.sh` that produced it.
+# `cebe_deep.report.plots.plot_context_sweeps`, together with the command from `results/commands.sh` that produced it.
 # First the runs under the authors' protocol and budget (`results/authors/`: 535k env steps per cheetah, 1.07M per
 # ant; where they are not committed yet, the command that produces them), then the earlier reduced-budget runs
 # (`results/quick/`).

@@ -36,10 +36,8 @@
 
 # %%
 import contextlib
-import importlib.util
 import io
 import os
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -48,8 +46,8 @@ import pandas as pd
 import torch
 from IPython.display import Image, Markdown, display
 
-from cebe_deep.cse import context_sample_enhancement, sample_context_perturbation
-from cebe_deep.inexact import FiniteDifferenceJacobians, degrade_partials
+from cebe_deep.learn.cse import context_sample_enhancement, sample_context_perturbation
+from cebe_deep.learn.inexact import FiniteDifferenceJacobians, degrade_partials
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_theory.stochastic_cse import ESTIMATORS, estimator_sweep, stochastic_cliffwalking
@@ -243,29 +241,19 @@ for h in (1e-2, 1e-4):
 # ## 4. What the experiments found
 #
 # Each question has one command in `results/commands.sh` (`bash results/commands.sh open <part>`), 5 seeds per
-# cell under the authors' protocol, and its answer printed from the committed CSVs by `results/tables.py open`.
-# The cells below print the same tables (from `results/open/report/`) and show the figures. A question whose
+# cell under the authors' protocol, and its answer printed from the committed CSVs by `cebe-deep report open results/open EXPERIMENT`.
+# The cells below print the same tables (`cebe_deep.report.open_questions`) and show the figures. A question whose
 # runs have not been committed yet says "not run yet"; `results/open/README.md` says what was run and what was not.
 #
 # Read every difference by its 95% interval over seeds: an interval that holds 0 is "no detectable effect at this
 # number of seeds", not "no effect".
 
 # %%
-def open_report():
-    """results/open/report/ as a package (results/ is not an installed package)."""
-    folder = RESULTS / "open" / "report"
-    spec = importlib.util.spec_from_file_location("open_report", folder / "__init__.py", submodule_search_locations=[str(folder)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["open_report"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-report = open_report()
+from cebe_deep.report import open_questions as report  # noqa: E402
 
 
 def show_answer(experiment, **options):
-    """The markdown table of one experiment, as results/tables.py prints it, and its committed figure."""
+    """The markdown table of one experiment, as `cebe-deep report open` prints it, and its committed figure."""
     printer, _ = report.EXPERIMENTS[experiment]
     text = io.StringIO()
     with contextlib.redirect_stdout(text):

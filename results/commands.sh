@@ -129,16 +129,16 @@ nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds
 
 # The tables of results/quick/README.md and the numbers quoted in its text, printed from the committed CSVs.
 for task in SimpleDirection PendulumGoal CheetahVelocity AntDirection CheetahVelocity-100k AntDirection-100k; do
-    python results/tables.py markdown results/quick/$task
+    cebe-deep report markdown results/quick/$task
 done
-python results/tables.py per-seed results/quick/PendulumGoal context_3 0 0.6 0.9 -0.6
-python results/tables.py per-seed results/quick/PendulumGoal context_0 3.4
-python results/tables.py per-seed results/quick/CheetahVelocity context_0 2 4
-python results/tables.py per-seed results/quick/CheetahVelocity-100k context_0 3 3.5 4
-python results/tables.py per-seed results/quick/AntDirection angle 0
-python results/tables.py per-seed-above results/quick/AntDirection-100k
-python results/tables.py zero-action CheetahVelocity 0 2 4
-python results/tables.py zero-action AntDirection 0 1.5707963
+cebe-deep report per-seed results/quick/PendulumGoal context_3 0 0.6 0.9 -0.6
+cebe-deep report per-seed results/quick/PendulumGoal context_0 3.4
+cebe-deep report per-seed results/quick/CheetahVelocity context_0 2 4
+cebe-deep report per-seed results/quick/CheetahVelocity-100k context_0 3 3.5 4
+cebe-deep report per-seed results/quick/AntDirection angle 0
+cebe-deep report per-seed-above results/quick/AntDirection-100k
+cebe-deep report zero-action CheetahVelocity 0 2 4
+cebe-deep report zero-action AntDirection 0 1.5707963
 
 # The paper profile starts (and resumes) on the MuJoCo tasks; these full runs were not done here.
 # cebe-deep train --task CheetahVelocity --method cse --profile paper --seed 0
@@ -178,7 +178,7 @@ reuse_runs() {  # reuse_runs FROM_ROOT TO_ROOT TASK METHODS SEEDS [STEPS: only r
 }
 
 # Open question 1, tabular side (exact, seconds): results/open/stochastic-tabular/
-if want tabular; then run_step python results/open/tabular.py; fi
+if want tabular; then run_step cebe-theory stochastic-cse --out results/open/stochastic-tabular; fi
 
 # 2. Inexact Jacobians (OQ3): PendulumGoal CSE with each stored partial times (1 + sigma N(0, 1)), times a bias,
 # or central finite differences of step h (cost per step in each run's fd_cost.json); at the authors' test
@@ -228,7 +228,7 @@ fi
 
 # 1. Context dimension (OQ2): SimpleDirection in d = 2..32, the same env-step budget (the authors' 53,500) for
 # every d, evaluated at dimension_test_contexts(d) (radii 0.2, 0.5, 0.8 x 16 directions; sweep column radius_<r>).
-# Returns as a fraction of the closed-form optimum: cebe_deep.evaluation.with_fraction_of_optimum.  d = 2 is the
+# Returns as a fraction of the closed-form optimum: cebe_deep.run.evaluation.with_fraction_of_optimum.  d = 2 is the
 # task's default dimension: no --dimension flag, so its runs are those of results/authors/SimpleDirection.
 # Budget to reach 90% of the optimum at r = 0.5, d = 8 and 32: one root per d, each larger --steps extends the
 # finished runs (their final checkpoint is kept), one results folder per budget.  Its 53,500 stage is the
@@ -279,7 +279,7 @@ fi
 # the authors section above) re-evaluated at goal velocities -3 to 5.  Their final models are copied into
 # runs/open/extrapolation first (cp fails, and the script stops, if a run has not finished), so that nothing
 # under runs/authors is rewritten; the sweep finds every run trained and only evaluates.  Then the first-order
-# reward error on sampled transitions (results/open/reward_error.py).
+# reward error on sampled transitions (cebe_deep.report.open_questions.reward_error).
 # Once committed (a fresh machine has no runs/authors to copy), the part is skipped; the reward error is measured
 # again only while reward_error.csv has no policy-sampled rows.
 if want extrapolation; then
@@ -292,7 +292,7 @@ fi
 sweep_unless_done results/open/extrapolation --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
     --seeds 5 --contexts="-3;-2;-1;0;1;2;3;3.5;4;4.5;5" --episodes 64 --root runs/open/extrapolation
 if ! grep -q "policies of" results/open/extrapolation/reward_error.csv 2>/dev/null; then
-  run_step python results/open/reward_error.py
+  run_step python -m cebe_deep.report.open_questions.reward_error --out results/open/extrapolation/reward_error.csv
 else
   echo "skip: results/open/extrapolation/reward_error.csv has its policy-sampled rows"
 fi
@@ -301,7 +301,7 @@ fi
 # Copy each cell's run logs (importance-weight ESS, finite-difference cost) into its results folder, then
 # print every answer and draw the figures (results/open/README.md quotes these).
 if want report; then
-run_step python results/tables.py open collect-logs
-run_step python results/tables.py open all --figure results/open/figures
+run_step cebe-deep report open results/open collect-logs
+run_step cebe-deep report open results/open all --figure results/open/figures
 fi
 fi

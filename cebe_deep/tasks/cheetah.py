@@ -31,7 +31,7 @@ FD_RELATIVE_STEP = 1e-5
 SETTOTALMASS_DEPRECATION = "compiler attribute 'settotalmass' is deprecated"
 
 
-def _forward_mujoco_warning(message: str) -> None:
+def forward_mujoco_warning(message: str) -> None:
     """MuJoCo warning handler while HalfCheetah compiles: the settotalmass deprecation is dropped, any other warning
     becomes a Python ``RuntimeWarning`` naming MuJoCo."""
     if SETTOTALMASS_DEPRECATION not in message:
@@ -46,9 +46,9 @@ def quiet_settotalmass_deprecation():
     on every compile, on stderr and appended to ``MUJOCO_LOG.TXT`` in the working directory: over a thousand
     times per evaluated run (64 environments per context), and on the course site's notebook pages. The model
     is compiled exactly as before (the attribute still applies); only that message is dropped, other MuJoCo
-    warnings are passed on (:func:`_forward_mujoco_warning`), and the previous handler is restored after."""
+    warnings are passed on (:func:`forward_mujoco_warning`), and the previous handler is restored after."""
     previous = mujoco.get_mju_user_warning()
-    mujoco.set_mju_user_warning(_forward_mujoco_warning)
+    mujoco.set_mju_user_warning(forward_mujoco_warning)
     try:
         yield
     finally:

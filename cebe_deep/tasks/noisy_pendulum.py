@@ -21,7 +21,7 @@ the step written with ``xi`` as an explicit argument, so nothing here is hand-di
 context-free function of ``(s, a)``.  :meth:`NoisyPendulumGoal.transition_log_density` returns the Gaussian
 log-density of ``theta_dot'``; the deterministic part is the same point mass at every context, so it cancels
 in the importance ratio ``p_{c+dc}(s' | s, a) / p_c(s' | s, a)`` that
-:class:`cebe_deep.importance.ImportanceWeightedCSEBuffer` uses.
+:class:`cebe_deep.learn.importance.ImportanceWeightedCSEBuffer` uses.
 
 Only the authors' dynamics are offered: there, ``theta'`` does not depend on the noise or the context, so keeping
 ``s'`` fixed and reweighting is well defined (Gymnasium's semi-implicit step would move ``theta'`` with the

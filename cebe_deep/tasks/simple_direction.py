@@ -125,7 +125,7 @@ def simple_direction_optimal_return(context, gamma: float = 1.0, steps: int = 10
         G* = (s_0 . c) sum_t gamma^t  +  (|c|_1 + |c|_2^2) sum_{t=0}^{T-1} (t + 1) gamma^t.
 
     With ``s_0 ~ U[-1, 1]^d`` (the task's start) the first term has mean 0.  Undiscounted (``gamma = 1``, what
-    :func:`cebe_deep.evaluation.evaluate_policy_at_context` reports) and ``T = 10``: ``G* = 55 (|c|_1 + |c|_2^2)``
+    :func:`cebe_deep.run.evaluation.evaluate_policy_at_context` reports) and ``T = 10``: ``G* = 55 (|c|_1 + |c|_2^2)``
     in expectation.
 
     :param context: ``c``, shape ``(d,)``

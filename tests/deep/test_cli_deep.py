@@ -153,7 +153,7 @@ def test_version(capsys):
 def test_a_bug_keeps_its_traceback(monkeypatch):
     """main catches InputError alone: any other exception (here a ValueError from inside the library) is a bug
     and propagates with its traceback."""
-    from cebe_deep import training
+    from cebe_deep.run import training
 
     def broken(*args, **kwargs):
         raise ValueError("a bug, not bad input")
@@ -258,7 +258,7 @@ def test_summarize_bad_combinations_are_one_line(arguments, message, tmp_path, c
 
 
 def test_unknown_methods_get_distinct_colours():
-    from cebe_deep.plots import METHOD_STYLE, method_styles
+    from cebe_deep.report.plots import METHOD_STYLE, method_styles
 
     styles = method_styles(["cse", "cse_exact", "baseline", "cse_ball"])
     colours = [style["color"] for style in styles.values()]
@@ -283,8 +283,8 @@ def test_gzip_writes_the_same_table_compressed_and_every_reader_takes_it(tmp_pat
     import pandas as pd
 
     from cebe_deep.cli import main
-    from cebe_deep.config import ConfigError
-    from cebe_deep.evaluation import evaluation_file, read_evaluation
+    from cebe_deep.run.config import ConfigError
+    from cebe_deep.run.evaluation import evaluation_file, read_evaluation
 
     source = ROOT / "results" / "quick" / "SimpleDirection" / "evaluation.csv"
     plain, packed = tmp_path / "plain", tmp_path / "packed"

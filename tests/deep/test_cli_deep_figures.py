@@ -58,7 +58,7 @@ def test_sweep_figure_fits_a_slide():
     import pandas as pd
     from matplotlib.text import Text
 
-    from cebe_deep.plots import plot_context_sweeps
+    from cebe_deep.report.plots import plot_context_sweeps
     from cebe_deep.tasks import PendulumGoal
 
     table = pd.read_csv(RESULTS / "quick" / "PendulumGoal" / "evaluation.csv")
@@ -78,7 +78,7 @@ def test_named_contexts_figure_has_one_group_per_context(tmp_path):
     """The authors' test contexts: one tick per context, named by its coordinates, one marker series per method."""
     import pandas as pd
 
-    from cebe_deep.plots import plot_named_contexts
+    from cebe_deep.report.plots import plot_named_contexts
 
     rows = []
     for method in ("baseline", "cse"):
@@ -102,10 +102,10 @@ def test_figures_name_the_learner_the_task_trains_with():
     import pandas as pd
     from stable_baselines3 import DQN
 
-    from cebe_deep import training
-    from cebe_deep.config import make_config
-    from cebe_deep.curves import plot_training_curves
-    from cebe_deep.plots import plot_context_sweeps, plot_named_contexts
+    from cebe_deep.run import training
+    from cebe_deep.run.config import make_config
+    from cebe_deep.report.curves import plot_training_curves
+    from cebe_deep.report.plots import plot_context_sweeps, plot_named_contexts
 
     assert training._algorithm(make_config("CartGoal", "cse")) is DQN
     assert training._algorithm(make_config("PendulumGoal", "cse")) is not DQN

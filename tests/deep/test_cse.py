@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cebe_deep.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
+from cebe_deep.learn.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
 

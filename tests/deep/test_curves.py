@@ -1,4 +1,4 @@
-"""Training curves (cebe_deep.curves, ``cebe-deep curves``): the env-step axis, the binning, the seed statistics
+"""Training curves (cebe_deep.report.curves, ``cebe-deep curves``): the env-step axis, the binning, the seed statistics
 and the command line, on hand-written Monitor files with known answers and on a real (tiny) training run."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cebe_deep import curves, experiment
+from cebe_deep import experiment
+from cebe_deep.report import curves
 from cebe_deep.cli import main
 from cebe_deep.experiment import make_config
 

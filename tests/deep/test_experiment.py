@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cebe_deep import experiment, training
+from cebe_deep import experiment
+from cebe_deep.run import training
 from cebe_deep.experiment import ConfigError, TrainConfig, make_config
 
 TINY = dict(total_steps=240, learning_starts=60, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
@@ -68,7 +69,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
 def test_a_run_killed_between_the_checkpoint_renames_resumes_from_the_previous_checkpoint(tmp_path, monkeypatch):
     # save_checkpoint renames checkpoint -> checkpoint.old, then checkpoint.tmp -> checkpoint: a kill in between
     # leaves the previous (complete) checkpoint as checkpoint.old and a new one that may be half written
-    from cebe_deep.sweeps import plan_run
+    from cebe_deep.run.sweeps import plan_run
 
     config = make_config("SimpleDirection", "cse", **{**TINY, "checkpoint_every": 100})
     _crash_after_first_checkpoint(config, tmp_path, monkeypatch)

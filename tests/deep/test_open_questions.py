@@ -13,14 +13,14 @@ import torch
 from gymnasium import spaces
 from scipy.optimize import minimize
 
-from cebe_deep.cse import context_sample_enhancement
-from cebe_deep.importance import (
+from cebe_deep.learn.cse import context_sample_enhancement
+from cebe_deep.learn.importance import (
     ImportanceWeightedCSEBuffer,
     PrioritizedImportanceCSEBuffer,
     effective_sample_size,
     gaussian_log_density,
 )
-from cebe_deep.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
+from cebe_deep.learn.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
 from cebe_deep.tasks import NoisyPendulumGoal, PendulumGoal, SimpleDirection, central_differences, make_task
 from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 
@@ -296,7 +296,7 @@ def test_prioritized_importance_buffer_multiplies_the_weights():
 
 
 def test_context_sac_trains_with_importance_weights_on_the_noisy_pendulum():
-    from cebe_deep.sac import ContextSAC
+    from cebe_deep.learn.sac import ContextSAC
 
     env = make_task("NoisyPendulumGoal", noise=0.05, jacobians=True)
     task = env.unwrapped
@@ -375,7 +375,7 @@ def test_dimension_test_contexts():
         env.set_context(context)
 
 
-@pytest.mark.parametrize("name", ["cebe_deep.inexact", "cebe_deep.importance", "cebe_deep.tasks.noisy_pendulum",
+@pytest.mark.parametrize("name", ["cebe_deep.learn.inexact", "cebe_deep.learn.importance", "cebe_deep.tasks.noisy_pendulum",
                                   "cebe_deep.tasks.simple_direction"])
 def test_docstring_examples_of_the_new_modules(name):
     import doctest
@@ -407,8 +407,8 @@ def test_the_new_buffers_pickle_with_their_task_density():
 
 # ----------------------------------------------------------------- the options wired into the run pipeline
 # Tiny budgets: these check the wiring (config -> env -> buffer -> files), not learning.
-from cebe_deep import training  # noqa: E402
-from cebe_deep.config import ConfigError, TrainConfig, make_config  # noqa: E402
+from cebe_deep.run import training  # noqa: E402
+from cebe_deep.run.config import ConfigError, TrainConfig, make_config  # noqa: E402
 
 TINY = dict(total_steps=200, learning_starts=50, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
 TINY_FLAGS = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8", "--no-progress"]
@@ -476,7 +476,7 @@ def test_fd_jacobians_wrap_a_task_without_closed_form_jacobians():
 def test_uniform_importance_buffer_weights_reach_the_critic_loss():
     # ContextSAC weights each sample's critic loss by the buffer's last_weights: with all weights 0 the critics get
     # no gradient (Adam then moves nothing) while the actor still learns; unweighted, the critics move.
-    from cebe_deep.sac import ContextSAC
+    from cebe_deep.learn.sac import ContextSAC
 
     class ZeroWeights(ImportanceWeightedCSEBuffer):
         def _samples_at(self, batch_inds, env_indices):
@@ -525,7 +525,7 @@ def test_cli_sweep_in_dimension_4_at_the_dimension_test_contexts(tmp_path, capsy
     import pandas as pd
 
     from cebe_deep.cli import main
-    from cebe_deep.evaluation import with_fraction_of_optimum
+    from cebe_deep.run.evaluation import with_fraction_of_optimum
 
     assert main(["sweep", "--task", "SimpleDirection", "--dimension", "4", "--methods", "baseline", "--seeds", "1",
                  *TINY_FLAGS[:-1], "--episodes", "2", "--contexts", "dimension-test", "--backend", "serial",
@@ -549,7 +549,7 @@ def test_simple_direction_in_high_dimension_builds_at_once():
 
 
 def test_dimension_test_contexts_only_for_simple_direction():
-    from cebe_deep.evaluation import evaluation_grid
+    from cebe_deep.run.evaluation import evaluation_grid
 
     with pytest.raises(ConfigError, match="only SimpleDirection"):
         evaluation_grid("PendulumGoal", "dimension-test")

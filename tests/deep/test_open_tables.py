@@ -1,12 +1,11 @@
-"""The open questions' reporting (results/open/report/ through results/tables.py) and the first-order reward
-error tool (results/open/reward_error.py), on synthetic results folders whose per-seed means are known by
+"""The open questions' reporting (cebe_deep.report.open_questions through ``cebe-deep report``) and the first-order
+reward error tool (cebe_deep.report.open_questions.reward_error), on synthetic results folders whose per-seed means are known by
 construction: each seed's episodes are symmetric around a chosen value, so the per-seed mean is that value and the
 intervals over seeds are scipy's t-interval of the chosen values.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -19,25 +18,15 @@ import pytest
 from scipy import stats
 
 from cebe_deep.cli import main
+from cebe_deep.report import open_questions as report
+from cebe_deep.report import readme as readme_module
+from cebe_deep.report import tables
+from cebe_deep.report.open_questions import reward_error
 from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path):
-    """A module (or, for a folder, a package) of results/ by path: results/ is not an installed package."""
-    if path.is_dir():
-        spec = importlib.util.spec_from_file_location(name, path / "__init__.py", submodule_search_locations=[str(path)])
-    else:
-        spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _load("open_report_under_test", REPOSITORY / "results" / "open" / "report")
-reward_error = _load("reward_error_under_test", REPOSITORY / "results" / "open" / "reward_error.py")
 
 
 def t_cell(values, digits=1, signed=False) -> str:
@@ -391,8 +380,8 @@ def test_figures_and_the_tables_command(tmp_path):
                        episode_sum_abs_error=1.0) for v in (1.0, 3.0)]).to_csv(
         (root / "extrapolation").mkdir(parents=True) or root / "extrapolation" / "reward_error.csv", index=False)
     figures = tmp_path / "figures"
-    result = subprocess.run([sys.executable, "results/tables.py", "open", "all", "--root", str(root), "--figure", str(figures)],
-                            cwd=REPOSITORY, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "cebe_deep", "report", "open", str(root), "all", "--figure", str(figures)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in figures.glob("*.png")) == sorted(f"{name}.png" for name in report.EXPERIMENTS)
     assert "| 2 | 3/3/3 |" in result.stdout and "| random actions" not in result.stdout
@@ -440,66 +429,62 @@ def test_verdict_table_marks_test_contexts_where_every_method_is_below_doing_not
     folder = tmp_path / "authors" / "CheetahVelocity"
     write(folder, rows)
     assert main(["summarize", str(folder / "evaluation.csv"), "--results", str(folder)]) == 0
-    script = str(REPOSITORY / "results" / "tables.py")
-    out = subprocess.run([sys.executable, script, "verdicts", str(tmp_path / "authors"), "--zero-episodes", "2"],
-                         capture_output=True, text=True, check=True, cwd=REPOSITORY).stdout
+    out = subprocess.run([sys.executable, "-m", "cebe_deep", "report", "verdicts", str(tmp_path / "authors"),
+                          "--zero-episodes", "2"], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     row = next(line for line in out.splitlines() if line.startswith("| CheetahVelocity"))
     assert "#1:\u00a0" in row and "#6*:\u00a0" in row and "#1*" not in row
     assert "below the all-zero action's (2 episodes" in out
 
 
-def test_readme_blocks_are_printed_by_tables_py(tmp_path):
-    """``tables.py readme FILE`` rewrites each ``<!-- tables.py open ... -->`` block with what the command prints
-    (from the CSVs under the working directory's results/open), leaves the text around it, and refuses an
-    unknown block command in one line before writing anything."""
+def test_readme_blocks_are_printed_by_the_report_command(tmp_path):
+    """``cebe-deep report readme FILE`` rewrites each ``<!-- report open ... -->`` block with what the command prints
+    (from the CSVs under the README's own folder, wherever it is run from), leaves the text around it, and
+    refuses an unknown block command in one line before writing anything."""
     values = [[-50.0, -60.0, -55.0], [-200.0, -150.0, -100.0], [-300.0, -250.0, -320.0]]
     write(tmp_path / "results" / "open" / "eps" / "0.2-ball", named_rows("PendulumGoal", "authors", {"cse": values}))
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- tables.py open eps -->\nstale numbers\n<!-- end -->\noutro\n")
-    script = str(REPOSITORY / "results" / "tables.py")
-    result = subprocess.run([sys.executable, script, "readme", str(readme)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+    readme = tmp_path / "results" / "open" / "README.md"
+    readme.write_text("intro\n<!-- report open eps -->\nstale numbers\n<!-- end -->\noutro\n")
+    command = [sys.executable, "-m", "cebe_deep", "report", "readme", str(readme)]
+    result = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     text = readme.read_text()
-    assert text.startswith("intro\n<!-- tables.py open eps -->\n### eps and the perturbation shape") and text.endswith("<!-- end -->\noutro\n")
+    assert text.startswith("intro\n<!-- report open eps -->\n### eps and the perturbation shape") and text.endswith("<!-- end -->\noutro\n")
     assert "stale numbers" not in text and f"| 0.2 | ball | 3 | {t_cell(values[0])} |" in text
 
-    readme.write_text("<!-- tables.py nonsense x -->\nkeep\n<!-- end -->\n")
-    result = subprocess.run([sys.executable, script, "readme", str(readme)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+    readme.write_text("<!-- report nonsense x -->\nkeep\n<!-- end -->\n")
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown block command 'nonsense x'" in result.stderr
     assert "Traceback" not in result.stderr and "keep" in readme.read_text()
 
 
 def test_readme_only_some_blocks_and_an_edit_made_meanwhile_is_kept(tmp_path, monkeypatch):
-    """``tables.py readme FILE --only PREFIX`` refreshes just the blocks whose command starts with PREFIX; the file
-    is read again before writing, so text edited while the tables were computed is kept (the tables.py of
-    before this test read the file once and wrote it back, losing such an edit); a bad --only exits 2."""
-    tables = _load("tables_under_test", REPOSITORY / "results" / "tables.py")
+    """``report readme FILE --only PREFIX`` refreshes just the blocks whose command starts with PREFIX; the file
+    is read again before writing, so text edited while the tables were computed is kept (an earlier version read
+    the file once and wrote it back, losing such an edit); a bad --only exits 2."""
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- tables.py open eps -->\nold eps\n<!-- end -->\nmiddle\n"
-                      "<!-- tables.py verdicts results/authors -->\nold verdicts\n<!-- end -->\noutro\n")
+    readme.write_text("intro\n<!-- report open eps -->\nold eps\n<!-- end -->\nmiddle\n"
+                      "<!-- report verdicts authors -->\nold verdicts\n<!-- end -->\noutro\n")
 
-    def eps_table(experiment):
-        assert experiment == "eps"
+    def eps_table(root, experiment):
+        assert experiment == "eps" and root == tmp_path / "."
         readme.write_text(readme.read_text().replace("middle", "middle, edited meanwhile"))  # someone edits now
         print("new eps table")
 
     monkeypatch.setattr(tables, "open_questions", eps_table)
     monkeypatch.setattr(tables, "verdicts", lambda root: pytest.fail("--only 'open eps' refreshed the verdicts"))
-    tables.refresh_readme(readme, ["open eps"])
-    assert readme.read_text() == ("intro\n<!-- tables.py open eps -->\nnew eps table\n<!-- end -->\n"
-                                  "middle, edited meanwhile\n<!-- tables.py verdicts results/authors -->\n"
+    readme_module.refresh_readme(readme, ["open eps"])
+    assert readme.read_text() == ("intro\n<!-- report open eps -->\nnew eps table\n<!-- end -->\n"
+                                  "middle, edited meanwhile\n<!-- report verdicts authors -->\n"
                                   "old verdicts\n<!-- end -->\noutro\n")
     before = readme.read_text()
-    result = subprocess.run([sys.executable, str(REPOSITORY / "results" / "tables.py"), "readme", str(readme),
-                             "--only", "nonsense"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "cebe_deep", "report", "readme", str(readme), "--only", "nonsense"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "--only 'nonsense'" in result.stderr and "Traceback" not in result.stderr
     assert readme.read_text() == before
 
 
 def test_training_table_per_quarter_with_the_zero_action(tmp_path):
-    """``tables.py training``: a seed's episode-weighted mean per quarter, the t-interval over seeds, and the
+    """``cebe-deep report training``: a seed's episode-weighted mean per quarter, the t-interval over seeds, and the
     all-zero action at c0 (SimpleDirection's reward c . a is 0 at c0 = 0 for every action)."""
     rows = []
     for seed, level in enumerate((1.0, 3.0, 8.0)):
@@ -510,9 +495,8 @@ def test_training_table_per_quarter_with_the_zero_action(tmp_path):
     folder = tmp_path / "authors" / "SimpleDirection"
     folder.mkdir(parents=True)
     pd.DataFrame(rows).to_csv(folder / "training_curves.csv", index=False)
-    script = str(REPOSITORY / "results" / "tables.py")
-    out = subprocess.run([sys.executable, script, "training", str(tmp_path / "authors")], capture_output=True,
-                         text=True, check=True, cwd=REPOSITORY).stdout
+    out = subprocess.run([sys.executable, "-m", "cebe_deep", "report", "training", str(tmp_path / "authors")],
+                         capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     row = next(line for line in out.splitlines() if line.startswith("| SimpleDirection"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[:3] == ["SimpleDirection (80)", "ldr", "3"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cebe_deep.randomization import GlobalDomainRandomization, LocalDomainRandomization
+from cebe_deep.learn.randomization import GlobalDomainRandomization, LocalDomainRandomization
 from cebe_deep.tasks import make_task
 
 

@@ -9,7 +9,7 @@ import pytest
 from gymnasium import spaces
 from scipy import stats
 
-from cebe_deep.replay import PRIORITY_EPSILON, PrioritizedCSEBuffer, PrioritizedReplayBuffer, SumTree
+from cebe_deep.learn.replay import PRIORITY_EPSILON, PrioritizedCSEBuffer, PrioritizedReplayBuffer, SumTree
 
 
 def test_sum_tree_matches_brute_force_prefix_sums():
@@ -113,8 +113,8 @@ def test_eight_envs_keep_their_own_jacobians_and_ldr_contexts():
     """The authors' profile steps 8 envs together: the CSE buffer stores each env's partials in its own slot
     (SimpleDirection: d_cT = I, d_cR = s' and d_s'R = c, in closed form), and LDR gives each env its own
     context per episode."""
-    from cebe_deep.config import make_config
-    from cebe_deep.training import make_model, make_vec_training_env
+    from cebe_deep.run.config import make_config
+    from cebe_deep.run.training import make_model, make_vec_training_env
 
     config = make_config("SimpleDirection", "cse", "authors", total_steps=400, learning_starts=400, net_arch=(8, 8))
     model = make_model(config, make_vec_training_env(config))

@@ -16,16 +16,16 @@ import pytest
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
-from cebe_deep import training
-from cebe_deep.config import ConfigError, make_config
-from cebe_deep.evaluation import evaluate
+from cebe_deep.run import training
+from cebe_deep.run.config import ConfigError, make_config
+from cebe_deep.run.evaluation import evaluate
 
 TINY = dict(total_steps=400, learning_starts=64, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
 
 
 class SignalAt(BaseCallback):
     """Sends ``signal_number`` to this process when the learner reaches ``step`` env steps (mid-rollout: the
-    handler of :func:`cebe_deep.training.train` checkpoints at the next vector step, then stops)."""
+    handler of :func:`cebe_deep.run.training.train` checkpoints at the next vector step, then stops)."""
 
     def __init__(self, step: int, signal_number: int = signal.SIGINT):
         super().__init__()
@@ -202,7 +202,7 @@ def test_no_sb3_log_folder_is_left_in_the_temp_directory(tmp_path, monkeypatch):
     config = make_config("SimpleDirection", "cse", **{**TINY, "total_steps": 100})
     training.train(config, tmp_path / "run", progress=False)
     evaluate(tmp_path / "run", points=2, episodes=1)
-    from cebe_deep.sac import ContextSAC  # used directly, with SB3's default logger
+    from cebe_deep.learn.sac import ContextSAC  # used directly, with SB3's default logger
     from cebe_deep.tasks import make_task
 
     ContextSAC("MlpPolicy", make_task("SimpleDirection"), learning_starts=10, batch_size=8,
@@ -211,8 +211,8 @@ def test_no_sb3_log_folder_is_left_in_the_temp_directory(tmp_path, monkeypatch):
 
 
 def test_cse_buffer_without_jacobians_names_the_keys(tmp_path):
-    from cebe_deep.cse import ContextSampleEnhancementBuffer
-    from cebe_deep.sac import ContextSAC
+    from cebe_deep.learn.cse import ContextSampleEnhancementBuffer
+    from cebe_deep.learn.sac import ContextSAC
     from cebe_deep.tasks import make_task
 
     env = make_task("SimpleDirection", jacobians=False)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from cebe_deep.config import make_config
-from cebe_deep.replay import PrioritizedReplay
-from cebe_deep.sac import ContextSAC
-from cebe_deep.training import make_model, make_vec_training_env
+from cebe_deep.run.config import make_config
+from cebe_deep.learn.replay import PrioritizedReplay
+from cebe_deep.learn.sac import ContextSAC
+from cebe_deep.run.training import make_model, make_vec_training_env
 
 
 def _model(critic_loss="mse", replay="prioritized", **overrides):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cebe_deep.statistics import (compare_methods, contrast_interval, method_differences, summarize, verdict,
+from cebe_deep.report.statistics import (compare_methods, contrast_interval, method_differences, summarize, verdict,
                                   welch_interval)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cebe_deep.cli import main
-from cebe_deep.config import make_config
+from cebe_deep.run.config import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--steps", "200", "--learning-starts", "50", "--batch-size", "16", "--net", "8,8"]
@@ -74,8 +74,8 @@ def test_a_sweep_with_a_failed_run_writes_no_results(tmp_path, capsys):
 
 
 def test_an_interrupted_run_makes_the_sweep_exit_130(tmp_path, capsys, monkeypatch):
-    from cebe_deep import sweeps
-    from cebe_deep.training import TrainingInterrupted
+    from cebe_deep.run import sweeps
+    from cebe_deep.run.training import TrainingInterrupted
 
     def interrupted(config, run_dir, progress=False):
         raise TrainingInterrupted(run_dir, 100, "SIGINT")
@@ -102,7 +102,7 @@ def test_dry_run_says_done_only_for_runs_evaluated_with_the_same_settings(tmp_pa
 
 HOLD_LOCK = """
 import sys
-from cebe_deep.training import run_lock
+from cebe_deep.run.training import run_lock
 with run_lock(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.readline()  # until the test closes our stdin
@@ -145,7 +145,7 @@ def test_a_lock_held_for_a_moment_is_waited_for(tmp_path):
     # moment waits for it instead of failing the run
     import threading
 
-    from cebe_deep.training import RunBusy, run_is_busy, run_lock
+    from cebe_deep.run.training import RunBusy, run_is_busy, run_lock
 
     run = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run)], stdin=subprocess.PIPE,
@@ -290,7 +290,7 @@ def test_an_interruption_crosses_the_process_boundary_intact():
     pool (and with it the sibling runs, killed without a checkpoint)."""
     import pickle
 
-    from cebe_deep.training import TrainingInterrupted
+    from cebe_deep.run.training import TrainingInterrupted
 
     error = pickle.loads(pickle.dumps(TrainingInterrupted(Path("runs/x/seed0"), 1234, "SIGTERM")))
     assert (error.run_dir, error.num_timesteps, error.signal_name) == (Path("runs/x/seed0"), 1234, "SIGTERM")
@@ -370,19 +370,19 @@ def test_dry_run_of_a_whole_section_writes_nothing(section, tmp_path):
 def test_the_plan_says_how_long_the_training_left_takes(tmp_path, capsys):
     """The dry-run's last line: env steps left (new runs: their budget; a finished run: none) and the time they
     take at the finished runs' measured speed, scheduled on the workers (the greedy longest-first schedule)."""
-    from cebe_deep.cli import _time_to_train
-    from cebe_deep.sweeps import makespan, measured_steps_per_second, steps_to_train
+    from cebe_deep.cli.main import time_to_train
+    from cebe_deep.run.sweeps import makespan, measured_steps_per_second, steps_to_train
 
     assert makespan([5, 4, 3, 3], 2) == 8 and makespan([5, 4, 3, 3], 1) == 15 and makespan([], 3) == 0
     assert makespan([2, 2, 2], 8) == 2
-    assert _time_to_train([0, 0], (100.0, 2), 2, makespan) == ""
-    assert _time_to_train([400, 0], (float("nan"), 0), 2, makespan) == "; 400 env steps to train (no finished run here to time them)"
+    assert time_to_train([0, 0], (100.0, 2), 2, makespan) == ""
+    assert time_to_train([400, 0], (float("nan"), 0), 2, makespan) == "; 400 env steps to train (no finished run here to time them)"
     # two runs of 7,200 and one of 3,600 steps at 1 step/s on 2 workers: 7,200 s = 2.0 h
-    assert _time_to_train([7200, 7200, 3600], (1.0, 3), 2, makespan) == (
+    assert time_to_train([7200, 7200, 3600], (1.0, 3), 2, makespan) == (
         "; 18,000 env steps to train, about 3.0 h with 2 workers at 1 env steps/s per run (the median of the 3 "
         "finished runs here; evaluation not included)")
-    assert "about 30 min with 1 worker" in _time_to_train([1800], (1.0, 1), 4, makespan)  # one run: one worker
-    assert "(the one finished run here;" in _time_to_train([1800], (1.0, 1), 4, makespan)
+    assert "about 30 min with 1 worker" in time_to_train([1800], (1.0, 1), 4, makespan)  # one run: one worker
+    assert "(the one finished run here;" in time_to_train([1800], (1.0, 1), 4, makespan)
 
     root = tmp_path / "runs"
     assert main(["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "1", *TINY, "--points", "2",
@@ -435,7 +435,7 @@ def test_an_extended_run_is_evaluated_again(tmp_path, capsys):
 
 
 def test_an_evaluation_of_an_earlier_version_counts_only_if_newer_than_the_model(tmp_path):
-    from cebe_deep.sweeps import Job, is_evaluated
+    from cebe_deep.run.sweeps import Job, is_evaluated
 
     root = tmp_path / "runs"
     run = root / "SimpleDirection" / "cse" / "seed0"

@@ -241,7 +241,7 @@ def test_cheetah_compiles_quietly_and_unchanged(tmp_path, monkeypatch, capfd):
     from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 
     from cebe_deep.tasks import CheetahVelocity
-    from cebe_deep.tasks.cheetah import _forward_mujoco_warning
+    from cebe_deep.tasks.cheetah import forward_mujoco_warning
 
     monkeypatch.chdir(tmp_path)
     previous = mujoco.get_mju_user_warning()
@@ -255,7 +255,7 @@ def test_cheetah_compiles_quietly_and_unchanged(tmp_path, monkeypatch, capfd):
     task.close(), plain.close()
     # any other MuJoCo warning is passed on, as a Python warning
     with pytest.warns(RuntimeWarning, match="MuJoCo: something else"):
-        _forward_mujoco_warning("something else")
+        forward_mujoco_warning("something else")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _forward_mujoco_warning("compiler attribute 'settotalmass' is deprecated and will be removed")
+        forward_mujoco_warning("compiler attribute 'settotalmass' is deprecated and will be removed")

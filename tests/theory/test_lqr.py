@@ -1,5 +1,5 @@
 """Deterministic CEBE (Theorem 2) on the contextual LQR: exact quadratic Q-functions, O(|dc|^2) errors,
-Monte Carlo agreement, and the bridge to context sample enhancement (cebe_deep.cse)."""
+Monte Carlo agreement, and the bridge to context sample enhancement (cebe_deep.learn.cse)."""
 
 import numpy as np
 import pytest
@@ -93,7 +93,7 @@ def _cse_formula(next_state, reward, dcontext, dnext, dreward_dc, dreward_dnext)
 def _cse_functions():
     functions = [_cse_formula]
     try:
-        from cebe_deep.cse import context_sample_enhancement
+        from cebe_deep.learn.cse import context_sample_enhancement
     except ImportError:  # cebe_deep's optional dependencies (torch, SB3) are not installed
         return functions
     return functions + [context_sample_enhancement]

@@ -1,0 +1,189 @@
+"""The checks of the ``cebe-deep`` command line: everything a command needs, before any work.
+
+Numeric ranges, unknown names, run directories, evaluation CSVs and their columns, output folders (created
+last).  Each failure is one :class:`~cebe_theory.cli_support.UsageError` line naming the flag or file, the
+value and what is allowed; :mod:`cebe_deep.cli` turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from pathlib import Path
+
+from cebe_theory.cli_support import InputError, UsageError
+from cebe_theory.cli_support import output_folder as _output_folder
+
+#: Columns every evaluation CSV must have (``context_0`` ... as many as the task has; ``run`` is optional).
+CSV_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "episode", "episode_return")
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    names = ("total_steps", "eps", "net_arch", "batch_size", "learning_starts", "learning_rate", "gamma", "context",
+             "perturbation", "cse_mode", "cse_fraction", "checkpoint_every", "n_envs", "replay", "priority_alpha",
+             "priority_beta", "dynamics", "buffer_size", "dimension", "task_noise", "jacobian_noise", "jacobian_bias",
+             "fd_jacobians", "cse_variant", "max_weight")
+    return {name: getattr(args, name) for name in names}
+
+
+# Everything a command needs is checked here, before any work; output folders are created last.
+def output_folders(*folders: tuple[Path | None, str]) -> list[Path | None]:
+    """:func:`_output_folder` for each ``(path, flag)`` (None: not asked for); if one fails, the folders made
+    here for the others are removed again, so that a refused command leaves nothing behind."""
+    made: list[Path] = []
+    try:
+        for path, flag in folders:
+            if path is None:
+                continue
+            missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+            _output_folder(path, flag)
+            made += missing
+    except InputError:
+        for folder in made:  # children first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return [path for path, _ in folders]
+
+
+def output_file(path: Path, flag: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Check that ``path`` is not a folder (and has one of ``suffixes``), and create its folder."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder, expected a file name")
+    if suffixes is not None and path.suffix.lower().lstrip(".") not in suffixes:
+        raise UsageError(f"{flag} {path}: unknown image type {path.suffix!r}; use one of "
+                         f"{', '.join('.' + suffix for suffix in suffixes)}")
+    _output_folder(path.parent, flag)
+    return path
+
+
+def image_types() -> tuple[str, ...]:
+    from matplotlib.figure import Figure
+
+    return tuple(Figure().canvas.get_supported_filetypes())
+
+
+def check_evaluation_arguments(args: argparse.Namespace, tasks) -> None:
+    """``tasks``: task names, or ``(task, dimension)`` pairs (SimpleDirection's d of the runs)."""
+    from cebe_deep.run.evaluation import evaluation_grid
+
+    if args.points < 2:
+        raise UsageError(f"--points must be >= 2, got {args.points}")
+    if args.episodes is not None and args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.span is not None and not args.span > 0:
+        raise UsageError(f"--span must be > 0, got {args.span:g}")
+    for task, dimension in sorted({task if isinstance(task, tuple) else (task, None) for task in tasks}, key=str):
+        try:
+            evaluation_grid(task, args.contexts, args.points, args.span, dimension)
+        except InputError as error:
+            message = str(error)
+            raise UsageError(message if message.startswith("--") else f"--contexts {args.contexts}: {message}") from None
+
+
+def checked_configs(args: argparse.Namespace, methods, seeds):
+    from cebe_deep.run.config import make_config
+
+    return [make_config(args.task, method, args.profile, flags=True, seed=seed, **config_overrides(args))
+            for method in methods for seed in seeds]
+
+
+def run_config(run: Path):
+    """The config of a trained run directory, or a one-line error naming it."""
+    from cebe_deep.run.config import TrainConfig
+
+    if not run.is_dir():
+        raise UsageError(f"run directory {run}: no such folder")
+    if not (run / "model.zip").exists():
+        raise UsageError(f"run directory {run}: no trained model in it (missing model.zip)")
+    try:
+        return TrainConfig.from_json(json.loads((run / "config.json").read_text()))
+    except FileNotFoundError:
+        raise UsageError(f"run directory {run}: has model.zip but no config.json") from None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"run directory {run}: unreadable config.json ({type(error).__name__}: {error})") from None
+
+
+def read_csv(path: Path):
+    """An evaluation CSV, checked: the file exists, parses, has rows, the columns, and one known task."""
+    import pandas as pd
+
+    from cebe_deep import tasks
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, expected an evaluation CSV")
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"{path}: empty file, expected an evaluation CSV (columns {', '.join(CSV_COLUMNS)})") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read ({error.strerror or error})") from None
+    missing = [column for column in CSV_COLUMNS if column not in table.columns]
+    if missing:
+        raise UsageError(f"{path}: not an evaluation CSV (as cebe-deep evaluate writes), missing column(s) "
+                         f"{', '.join(missing)}")
+    if table.empty:
+        raise UsageError(f"{path}: has a header but no rows")
+    names = sorted(str(task) for task in table["task"].unique())
+    if len(names) != 1:
+        raise UsageError(f"{path}: holds several tasks {names}; one task per CSV")
+    if names[0] not in tasks.TASKS:
+        raise UsageError(f"{path}: unknown task {names[0]!r}; choose one of {', '.join(tasks.TASKS)}")
+    if not pd.api.types.is_numeric_dtype(table["episode_return"]):
+        raise UsageError(f"{path}: column episode_return holds non-numbers")
+    check_runs_apart(table, str(path))
+    return table
+
+
+def check_runs_apart(table, where: str) -> None:
+    """Two runs with the same (method, seed) in one table would be counted as two seeds: refuse."""
+    if "run" not in table.columns:
+        return
+    runs = table.groupby(["method", "seed"])["run"].nunique()
+    if (runs > 1).any():
+        method, seed = runs[runs > 1].index[0]
+        names = sorted(table.loc[(table["method"] == method) & (table["seed"] == seed), "run"].astype(str).unique())
+        raise UsageError(f"{where}: method {method} seed {seed} comes from {len(names)} runs ({', '.join(names)}); "
+                         "summarize each in its own CSV, or name one with LABEL=PATH")
+
+
+def split_label(spec: str) -> tuple[str, str]:
+    """``LABEL=PATH`` -> ``(LABEL, PATH)``; a plain PATH (one that exists even with an ``=`` in its name) ->
+    ``("", PATH)``."""
+    label, _, path = spec.partition("=") if "=" in spec and not Path(spec).exists() else ("", "", spec)
+    return label, path
+
+
+def read_labelled_tables(specs: list[str]):
+    """Concatenate evaluation CSVs given as ``PATH`` or ``LABEL=PATH`` (every run of PATH becomes method LABEL)."""
+    import pandas as pd
+
+    tables = []
+    for spec in specs:
+        label, path = split_label(spec)
+        table = read_csv(Path(path))
+        if label:
+            methods = sorted(table["method"].unique())
+            if len(methods) != 1:
+                raise UsageError(f"{label}={path}: LABEL=PATH relabels the runs of one method, {path} holds {methods}")
+            table = table.assign(method=label)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    tasks = sorted(table["task"].unique())
+    if len(tasks) != 1:
+        raise UsageError(f"the CSVs must hold one task, got {tasks}")
+    repeated = table.duplicated(["method", "seed", "sweep", "sweep_value", "episode"])
+    if repeated.any():
+        twice = sorted(table.loc[repeated, "method"].unique())
+        raise UsageError(f"method(s) {twice} appear in more than one CSV; give a variant its own name with LABEL=PATH")
+    return table
+
+
+def check_eps(eps: float) -> None:
+    if not eps > 0:
+        raise UsageError(f"--eps must be > 0, got {eps:g}")

@@ -1,0 +1,84 @@
+"""``cebe-deep report``: the tables of the write-ups under ``results/``, printed from the committed CSVs
+(:mod:`cebe_deep.report.tables`), and the refresh of a write-up's table blocks (:mod:`cebe_deep.report.readme`).
+Every subcommand takes the folder it reads; nothing is read relative to the working directory."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cebe_theory.cli_support import UsageError
+
+__all__ = ["add_report_parser", "run_report"]
+
+OPEN_EXPERIMENTS = ("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all", "collect-logs", "status")
+
+
+def add_report_parser(commands) -> None:
+    """The ``report`` subcommand and its own subcommands, one per table."""
+    report = commands.add_parser("report", help="the tables of results/ write-ups, printed from the committed CSVs")
+    tables = report.add_subparsers(dest="table", required=True, metavar="TABLE")
+    verdicts = tables.add_parser("verdicts", help="the verdict table of results/README.md, per task")
+    verdicts.add_argument("root", type=Path, help="a folder of task folders, e.g. results/authors")
+    verdicts.add_argument("--zero-episodes", type=int, default=64, help="episodes of the all-zero action per context")
+    tables.add_parser("differences", help="CSE - SAC and CSE - LDR per context, 95%% CI").add_argument(
+        "folder", type=Path, help="a task's results folder, e.g. results/authors/PendulumGoal")
+    tables.add_parser("ablation", help="the PendulumGoal ablation (task definition x replay)").add_argument(
+        "results", type=Path, help="the results folder holding quick/ and authors/")
+    tables.add_parser("training", help="training-episode return per quarter of the budget").add_argument(
+        "root", type=Path, help="a folder of task folders with training_curves.csv, e.g. results/authors")
+    tables.add_parser("markdown", help="headline and per-context tables of one results folder").add_argument(
+        "folder", type=Path)
+    seeds = tables.add_parser("per-seed", help="per-seed mean returns at points of one sweep")
+    seeds.add_argument("folder", type=Path)
+    seeds.add_argument("sweep", help="a sweep name of the table, e.g. context_0, angle, authors")
+    seeds.add_argument("values", type=float, nargs="+")
+    tables.add_parser("per-seed-above", help="(seed, context) pairs where a CSE seed beats the baseline's mean"
+                      ).add_argument("folder", type=Path)
+    zero = tables.add_parser("zero-action", help="the all-zero action's return at contexts of a task")
+    zero.add_argument("task")
+    zero.add_argument("values", type=float, nargs="*", help="first context coordinate (AntDirection: angle)")
+    opened = tables.add_parser("open", help="the open questions' answers, from a results/open folder")
+    opened.add_argument("root", type=Path, help="the open questions' results folder, e.g. results/open")
+    opened.add_argument("experiment", choices=OPEN_EXPERIMENTS)
+    opened.add_argument("--figure", type=Path, help="also write the experiment's figure here (for all: a folder)")
+    readme = tables.add_parser("readme", help="refresh the <!-- report ... --> blocks of a markdown write-up")
+    readme.add_argument("path", type=Path, help="e.g. results/README.md; block paths are relative to its folder")
+    readme.add_argument("--only", action="append", metavar="COMMAND",
+                        help="refresh only the blocks whose command starts with this (repeatable): 'open eps', 'verdicts'")
+
+
+def _existing(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise UsageError(f"{path}: no such {what}")
+    return path
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from cebe_deep.report import readme, tables
+
+    table = args.table
+    if table == "verdicts":
+        if args.zero_episodes < 1:
+            raise UsageError(f"--zero-episodes must be >= 1, got {args.zero_episodes}")
+        tables.verdicts(_existing(args.root, "folder"), args.zero_episodes)
+    elif table == "differences":
+        tables.differences(_existing(args.folder, "folder"))
+    elif table == "ablation":
+        tables.ablation(_existing(args.results, "folder"))
+    elif table == "training":
+        tables.training(_existing(args.root, "folder"))
+    elif table == "markdown":
+        tables.markdown(_existing(args.folder, "folder"))
+    elif table == "per-seed":
+        tables.per_seed(_existing(args.folder, "folder"), args.sweep, args.values)
+    elif table == "per-seed-above":
+        tables.per_seed_above(_existing(args.folder, "folder"))
+    elif table == "zero-action":
+        tables.zero_action(args.task, args.values)
+    elif table == "open":
+        tables.open_questions(_existing(args.root, "folder"), args.experiment, args.figure)
+    else:
+        refreshed = readme.refresh_readme(_existing(args.path, "file"), args.only)
+        print(f"{args.path}: {refreshed} blocks refreshed")
+    return 0

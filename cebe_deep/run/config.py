@@ -1,0 +1,365 @@
+"""What defines one training run: :class:`TrainConfig`, the profiles that fill it in, and its validation.
+
+Two profiles:
+
+- ``quick``: small networks and budgets that run on a laptop in minutes (one gradient update per env step,
+  one environment, SB3's defaults otherwise).
+- ``authors``: the authors' training protocol for the paper's deep experiments (arXiv 2507.07348, Section 5),
+  read from their public code and Ray RLlib 2.44's SAC defaults: 8 environments stepped together and one
+  gradient update (batch 256) per vector step, i.e. one update per 8 env steps; separate actor, critic and
+  entropy-coefficient learning rates; initial entropy coefficient 1; prioritized replay; 256x256 ReLU
+  networks with Xavier-uniform hidden layers and orthogonal (gain 0.01) output layers.  Their budgets are
+  counted in RLlib iterations (an iteration lasts at least 1 s and 100 env steps); on a 2-core machine their
+  pipeline makes about :data:`ENV_STEPS_PER_ITERATION` = 107 env steps per iteration (measured: 500
+  iterations = 52-54k env steps), so a budget here is ``iterations * 107`` env steps.
+
+Every value a profile sets can be overridden (``make_config(..., total_steps=4000)``, or the CLI's flags).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from cebe_deep import tasks
+from cebe_deep.errors import ConfigError
+from cebe_deep.learn.cse import MODES, PERTURBATIONS
+
+__all__ = [
+    "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
+    "AUTHORS_ITERATIONS", "FLAGS", "CSE_VARIANTS", "make_config", "validate_config", "check_context", "make_task_env",
+]
+
+METHODS = ("baseline", "cse", "ldr", "gdr")
+PROFILES = ("quick", "authors")
+REPLAYS = ("uniform", "prioritized")
+INITS = ("sb3", "authors")
+CRITIC_LOSSES = ("mse", "huber")
+#: ``first_order``: the paper's CSE (s' moved along d_c T); ``importance``: keep s', weight by the density ratio
+#: (:mod:`cebe_deep.learn.importance`, open question 1).
+CSE_VARIANTS = ("first_order", "importance")
+
+#: Env steps per RLlib iteration of the authors' pipeline on a 2-core machine (500 iterations = 52-54k steps).
+ENV_STEPS_PER_ITERATION = 107
+#: The authors' iteration budget per task (their run scripts).  DQN iterations last at least 1,000 env steps.
+AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal": 2_000, "CheetahVelocity": 5_000,
+                      "AntDirection": 10_000, "AntGoal": 10_000,
+                      "NoisyPendulumGoal": 1_000}  # not the authors' task: PendulumGoal's budget (open question 1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines one training run.  Build with :func:`make_config` (profile + overrides).
+
+    ``context`` is the training context c0 (None: the task's ``default_context``).  ``eps`` is the radius of
+    CSE's ball and LDR's Gaussian scale.  ``net_arch`` is the hidden layers of actor and critics.
+    ``n_envs`` environments are stepped together; every ``train_freq`` vector steps the learner makes
+    ``gradient_steps`` updates, so updates per env step = gradient_steps / (train_freq * n_envs).
+    ``actor/critic/entropy_learning_rate`` default to ``learning_rate``; ``initial_entropy`` is SAC's initial
+    entropy coefficient (None: SB3's default, 1.0 as well).  ``replay`` is ``uniform`` or ``prioritized``
+    (with ``priority_alpha``, ``priority_beta``).  ``dynamics`` picks a task variant (None: the task's default).
+    ``critic_loss``: SAC's critic loss per sample, ``mse`` (SB3: half the squared TD error) or ``huber``
+    (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
+    (None: SB3's defaults, 5% over a tenth of the budget).
+
+    The open questions (``results/open/README.md``; every default leaves a run as it was, so config.json files
+    written before these fields existed still compare equal):
+    ``dimension``: SimpleDirection's dimension d (None: the task's, 2).  ``task_noise``: NoisyPendulumGoal's
+    noise scale sigma_n (None: the task's, 0.05).  ``jacobian_noise`` / ``jacobian_bias``: CSE with each stored
+    partial multiplied by ``bias (1 + sigma N(0, 1))`` (:mod:`cebe_deep.learn.inexact`).  ``fd_jacobians``: CSE with
+    central finite differences of step h in place of the closed-form Jacobians (None: closed form).
+    ``cse_variant``: ``first_order`` (the paper's CSE) or ``importance`` (keep s', weight the TD loss by the
+    transition-density ratio clipped at ``max_weight``, :mod:`cebe_deep.learn.importance`).
+    """
+
+    task: str
+    method: str
+    seed: int = 0
+    total_steps: int = 10_000
+    eps: float = 0.1
+    net_arch: tuple[int, ...] = (64, 64)
+    learning_rate: float = 3e-4
+    batch_size: int = 256
+    buffer_size: int = 1_000_000
+    learning_starts: int = 1_000
+    gamma: float = 0.99
+    tau: float = 0.005
+    train_freq: int = 1
+    gradient_steps: int = 1
+    perturbation: str = "sphere"
+    cse_mode: str = "first_order"
+    cse_fraction: float = 1.0
+    checkpoint_every: int = 5_000
+    context: tuple[float, ...] | None = None
+    profile: str = "quick"
+    n_envs: int = 1
+    actor_learning_rate: float | None = None
+    critic_learning_rate: float | None = None
+    entropy_learning_rate: float | None = None
+    initial_entropy: float | None = None
+    replay: str = "uniform"
+    priority_alpha: float = 0.6
+    priority_beta: float = 0.4
+    init: str = "sb3"
+    dynamics: str | None = None
+    exploration_steps: int | None = None
+    exploration_final_eps: float | None = None
+    critic_loss: str = "mse"
+    dimension: int | None = None
+    task_noise: float | None = None
+    jacobian_noise: float = 0.0
+    jacobian_bias: float = 1.0
+    fd_jacobians: float | None = None
+    cse_variant: str = "first_order"
+    max_weight: float = 10.0
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+        data = dict(data)
+        data["net_arch"] = tuple(data["net_arch"])
+        if data.get("context") is not None:
+            data["context"] = tuple(data["context"])
+        return cls(**data)
+
+    def differences(self, other: "TrainConfig") -> list[str]:
+        """``field: self value != other value`` for each field that differs."""
+        return [f"{f.name}: {getattr(self, f.name)!r} != {getattr(other, f.name)!r}"
+                for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+def _authors(task: str, **settings: Any) -> dict[str, Any]:
+    common = dict(total_steps=AUTHORS_ITERATIONS[task] * ENV_STEPS_PER_ITERATION, n_envs=8, train_freq=1,
+                  gradient_steps=1, batch_size=256, tau=5e-3, net_arch=(256, 256), init="authors",
+                  replay="prioritized", initial_entropy=1.0, checkpoint_every=10_000, critic_loss="huber")
+    return common | settings
+
+
+_PROFILES: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        "SimpleDirection": dict(total_steps=10_000, gamma=0.9, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=2_500),
+        "PendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
+        "CartGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), learning_rate=1e-4),
+        "CheetahVelocity": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
+        "AntDirection": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
+        "AntGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
+        "NoisyPendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
+    },
+    # AUTHORS.md / the authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task.
+    "authors": {
+        "SimpleDirection": _authors("SimpleDirection", gamma=0.9, actor_learning_rate=1e-3, critic_learning_rate=2e-3,
+                                    entropy_learning_rate=4e-4, learning_starts=256, buffer_size=1_000_000,
+                                    priority_alpha=0.6, priority_beta=0.4),
+        "PendulumGoal": _authors("PendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
+                                 entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
+                                 priority_alpha=1.0, priority_beta=0.0),
+        # Not the authors' task (open question 1): PendulumGoal's settings.
+        "NoisyPendulumGoal": _authors("NoisyPendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
+                                      entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
+                                      priority_alpha=1.0, priority_beta=0.0),
+        "CheetahVelocity": _authors("CheetahVelocity", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
+                                    entropy_learning_rate=9e-4, learning_starts=10_000, buffer_size=100_000,
+                                    priority_alpha=0.6, priority_beta=0.4, checkpoint_every=25_000),
+        # The Ants' 1M-transition buffers are 1.7 GiB (SAC, LDR) and 4.1 GiB (CSE, with its stored partials): a
+        # checkpoint every 100k env steps (about 6 minutes) keeps writing them to about 4% of the run at 260 MB/s.
+        "AntDirection": _authors("AntDirection", gamma=0.99, actor_learning_rate=3e-5, critic_learning_rate=3e-4,
+                                 entropy_learning_rate=1e-4, learning_starts=256, buffer_size=1_000_000,
+                                 priority_alpha=0.6, priority_beta=0.4, checkpoint_every=100_000),
+        "AntGoal": _authors("AntGoal", gamma=0.99, actor_learning_rate=3e-5, critic_learning_rate=3e-4,
+                            entropy_learning_rate=1e-4, learning_starts=256, buffer_size=1_000_000, initial_entropy=0.01,
+                            priority_alpha=0.6, priority_beta=0.4, checkpoint_every=100_000),
+        # DQN (double Q, dueling heads in RLlib; SB3's DQN has neither): lr 5e-4, batch 32, replay 50k,
+        # epsilon 1 -> 0.02 over 10k steps.  Their 2,000 iterations of >= 1,000 env steps (>= 2M steps) do not
+        # fit this machine; 200k env steps with one update per 8 env steps is what we run and say so.
+        "CartGoal": dict(total_steps=200_000, n_envs=8, train_freq=1, gradient_steps=1, gamma=0.99, learning_rate=5e-4,
+                         batch_size=32, buffer_size=50_000, learning_starts=1_000, net_arch=(256, 256),
+                         checkpoint_every=25_000, exploration_steps=10_000, exploration_final_eps=0.02),
+    },
+}
+_DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))
+
+
+#: The command-line flag of each config field that has one (``cebe-deep train`` / ``sweep``).
+FLAGS = {"task": "--task", "method": "--method", "profile": "--profile", "seed": "--seed", "total_steps": "--steps",
+         "eps": "--eps", "net_arch": "--net", "batch_size": "--batch-size", "learning_starts": "--learning-starts",
+         "learning_rate": "--learning-rate", "gamma": "--gamma", "context": "--context", "perturbation": "--perturbation",
+         "cse_mode": "--cse-mode", "cse_fraction": "--cse-fraction", "checkpoint_every": "--checkpoint-every",
+         "n_envs": "--n-envs", "replay": "--replay", "priority_alpha": "--priority-alpha",
+         "priority_beta": "--priority-beta", "dynamics": "--dynamics", "buffer_size": "--buffer-size",
+         "dimension": "--dimension", "task_noise": "--task-noise", "jacobian_noise": "--jacobian-noise",
+         "jacobian_bias": "--jacobian-bias", "fd_jacobians": "--fd-jacobians", "cse_variant": "--cse-variant",
+         "max_weight": "--max-weight"}
+
+
+def make_config(task: str, method: str, profile: str = "quick", *, flags: bool = False, **overrides: Any) -> TrainConfig:
+    """The profile's config for ``task`` with ``overrides`` (None values are ignored), validated.
+    ``flags``: name the command-line flags in error messages instead of the fields."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} ({'--profile' if flags else 'profile'}); "
+                          f"choose one of {', '.join(PROFILES)}")
+    settings = dict(_PROFILES[profile].get(task, _DEFAULT_PROFILE))
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    if "net_arch" in settings:
+        settings["net_arch"] = tuple(int(width) for width in settings["net_arch"])
+    if settings.get("context") is not None:
+        settings["context"] = tuple(float(value) for value in settings["context"])
+    config = TrainConfig(task=task, method=method, profile=profile, **settings)
+    validate_config(config, flags=flags)
+    return config
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def validate_config(config: TrainConfig, flags: bool = False) -> None:
+    """Raise :class:`ConfigError` with a one-line message (naming the field, or its command-line flag when
+    ``flags``, its value and what is allowed) for anything a run would fail on later."""
+
+    def name(field: str) -> str:
+        return FLAGS.get(field, field) if flags else field
+
+    _require(config.task in tasks.TASKS,
+             f"unknown task {config.task!r} ({name('task')}); choose one of {', '.join(tasks.TASKS)}")
+    _require(config.method in METHODS,
+             f"unknown method {config.method!r} ({name('method')}); choose one of {', '.join(METHODS)}")
+    _require(config.profile in PROFILES,
+             f"unknown profile {config.profile!r} ({name('profile')}); choose one of {', '.join(PROFILES)}")
+    _require(config.eps > 0 and math.isfinite(config.eps), f"{name('eps')} must be > 0, got {config.eps}")
+    _require(config.perturbation in PERTURBATIONS, f"unknown perturbation {config.perturbation!r} "
+                                                   f"({name('perturbation')}); choose one of {', '.join(PERTURBATIONS)}")
+    _require(config.cse_mode in MODES,
+             f"unknown CSE mode {config.cse_mode!r} ({name('cse_mode')}); choose one of {', '.join(MODES)}")
+    _require(0.0 < config.cse_fraction <= 1.0, f"{name('cse_fraction')} must be in (0, 1], got {config.cse_fraction}")
+    for field in ("total_steps", "batch_size", "checkpoint_every", "n_envs", "train_freq", "gradient_steps", "buffer_size"):
+        value = getattr(config, field)
+        _require(isinstance(value, (int, np.integer)) and value > 0, f"{name(field)} must be a positive integer, got {value!r}")
+    _require(config.learning_starts >= 0, f"{name('learning_starts')} must be >= 0, got {config.learning_starts}")
+    _require(bool(config.net_arch) and min(config.net_arch) > 0,
+             f"{name('net_arch')} must be positive layer widths, got {config.net_arch}")
+    _require(0.0 <= config.gamma <= 1.0 and math.isfinite(config.gamma), f"{name('gamma')} must be in [0, 1], got {config.gamma}")
+    _require(0.0 < config.tau <= 1.0, f"tau must be in (0, 1], got {config.tau}")
+    for field in ("learning_rate", "actor_learning_rate", "critic_learning_rate", "entropy_learning_rate", "initial_entropy"):
+        value = getattr(config, field)
+        _require(value is None or (value > 0 and math.isfinite(value)), f"{name(field)} must be > 0, got {value}")
+    _require(config.replay in REPLAYS,
+             f"unknown replay {config.replay!r} ({name('replay')}); choose one of {', '.join(REPLAYS)}")
+    _require(0.0 <= config.priority_alpha <= 1.0, f"{name('priority_alpha')} must be in [0, 1], got {config.priority_alpha}")
+    _require(0.0 <= config.priority_beta <= 1.0, f"{name('priority_beta')} must be in [0, 1], got {config.priority_beta}")
+    _require(config.critic_loss in CRITIC_LOSSES,
+             f"unknown critic_loss {config.critic_loss!r}; choose one of {', '.join(CRITIC_LOSSES)}")
+    _require(config.init in INITS, f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
+    _require(config.seed >= 0, f"{name('seed')} must be >= 0, got {config.seed}")
+    task_class = tasks.TASKS[config.task]
+    if config.method == "cse" and config.cse_mode == "exact":
+        _require(getattr(task_class, "supports_simulate", False),
+                 f"task {config.task} has no closed-form simulate(); {name('cse_mode')} 'exact' is not available")
+    _validate_open_question_options(config, task_class, name)
+    try:
+        env = make_task_env(config.task, dynamics=config.dynamics, dimension=config.dimension, noise=config.task_noise)
+    except ConfigError as error:  # ``dimension`` and ``task_noise`` are checked above: only ``dynamics`` is left
+        raise ConfigError(f"{name('dynamics')} {config.dynamics!r}: {error}") from None
+    try:
+        discrete = hasattr(env.action_space, "n")
+        if discrete:
+            _require(config.replay == "uniform", f"prioritized replay is implemented for SAC only; use {name('replay')} "
+                                                 f"uniform for the discrete-action task {config.task}")
+        if config.context is not None:
+            try:
+                check_context(env.unwrapped, config.context)
+            except ConfigError as error:
+                raise ConfigError(f"{name('context')} {','.join(f'{v:g}' for v in config.context)}: {error}") from None
+    finally:
+        env.close()
+
+
+def _validate_open_question_options(config: TrainConfig, task_class, name) -> None:
+    """The options of the open questions (results/open/README.md): ranges, and only where they act."""
+
+    if config.dimension is not None:
+        _require(isinstance(config.dimension, (int, np.integer)) and not isinstance(config.dimension, bool)
+                 and config.dimension >= 1, f"{name('dimension')} must be a positive integer, got {config.dimension!r}")
+        _require(task_class is tasks.SimpleDirection,
+                 f"{name('dimension')} {config.dimension}: only SimpleDirection has a dimension, not {config.task}")
+    if config.task_noise is not None:
+        _require(math.isfinite(config.task_noise) and config.task_noise >= 0,
+                 f"{name('task_noise')} must be a finite number >= 0, got {config.task_noise}")
+        _require(task_class is tasks.NoisyPendulumGoal,
+                 f"{name('task_noise')} {config.task_noise:g}: only NoisyPendulumGoal has transition noise, not {config.task}")
+    _require(math.isfinite(config.jacobian_noise) and config.jacobian_noise >= 0,
+             f"{name('jacobian_noise')} must be a finite number >= 0, got {config.jacobian_noise}")
+    _require(math.isfinite(config.jacobian_bias), f"{name('jacobian_bias')} must be a finite number, got {config.jacobian_bias}")
+    _require(config.fd_jacobians is None or (math.isfinite(config.fd_jacobians) and config.fd_jacobians > 0),
+             f"{name('fd_jacobians')} (the step h) must be > 0, got {config.fd_jacobians}")
+    _require(config.cse_variant in CSE_VARIANTS, f"unknown CSE variant {config.cse_variant!r} ({name('cse_variant')}); "
+                                                 f"choose one of {', '.join(CSE_VARIANTS)}")
+    _require(config.max_weight > 0 and not math.isnan(config.max_weight),
+             f"{name('max_weight')} must be > 0, got {config.max_weight}")
+    jacobian_options = [field for field, default in (("jacobian_noise", 0.0), ("jacobian_bias", 1.0), ("fd_jacobians", None))
+                        if getattr(config, field) != default]
+    cse_options = jacobian_options + (["cse_variant"] if config.cse_variant != "first_order" else [])
+    if cse_options:
+        _require(config.method == "cse" and config.cse_mode == "first_order",
+                 f"{name(cse_options[0])} acts on first-order CSE only; use it with {name('method')} cse "
+                 f"and {name('cse_mode')} first_order (got {config.method}, {config.cse_mode})")
+    if config.cse_variant == "importance":
+        _require(not jacobian_options, f"{name('cse_variant')} importance uses the closed-form d_c R; "
+                                       f"it does not combine with {name(jacobian_options[0]) if jacobian_options else ''}")
+        _require(hasattr(task_class, "transition_log_density"),
+                 f"{name('cse_variant')} importance needs a transition density; task {config.task} has none "
+                 "(use NoisyPendulumGoal)")
+        _require(config.task_noise is None or config.task_noise > 0,
+                 f"{name('cse_variant')} importance needs {name('task_noise')} > 0 (a deterministic step has no density)")
+    elif config.max_weight != 10.0:
+        raise ConfigError(f"{name('max_weight')} clips importance weights; use it with {name('cse_variant')} importance")
+
+
+def check_context(task, context: Sequence[float]) -> np.ndarray:
+    """``context`` as an array, or :class:`ConfigError` if it has the wrong size or lies outside the box."""
+    context = np.asarray(context, dtype=np.float64)
+    low, high = np.asarray(task.context_low), np.asarray(task.context_high)
+    if context.shape != low.shape:
+        raise ConfigError(f"context must have {low.size} values for this task, got {context.size}")
+    if np.any(context < low) or np.any(context > high):
+        raise ConfigError(f"context {context.tolist()} is outside the task's box [{low.tolist()}, {high.tolist()}]")
+    try:
+        task.validate_context(context)  # constraints beyond the box, e.g. PendulumGoal's |tau| < m g l
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return context
+
+
+def make_task_env(task: str, context: Sequence[float] | None = None, jacobians: bool = False, dynamics: str | None = None,
+                  dimension: int | None = None, noise: float | None = None):
+    """One contextual task environment (with its episode time limit).  ``dynamics`` picks a task variant
+    (only tasks that have variants accept it); ``dimension`` is SimpleDirection's d, ``noise`` NoisyPendulumGoal's
+    sigma_n (None: the task's default; a run passes its config's ``dimension`` and ``task_noise``)."""
+
+    if task not in tasks.TASKS:
+        raise ConfigError(f"unknown task {task!r}; choose one of {', '.join(tasks.TASKS)}")
+    kwargs: dict[str, Any] = {"jacobians": jacobians}
+    if context is not None:
+        kwargs["context"] = np.asarray(context, dtype=np.float64)
+    if dynamics is not None:
+        kwargs["dynamics"] = dynamics
+    if dimension is not None:
+        kwargs["dimension"] = int(dimension)
+    if noise is not None:
+        kwargs["noise"] = float(noise)
+    try:
+        return tasks.make_task(task, **kwargs)
+    except ValueError as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
+    except TypeError as error:  # a keyword the task does not take: ``dynamics``, ``dimension`` or ``noise``
+        for keyword, value, what in (("dynamics", dynamics, "dynamics variants"), ("dimension", dimension, "dimension"),
+                                     ("noise", noise, "transition noise")):
+            if value is not None and keyword in str(error):
+                raise ConfigError(f"task {task} has no {what}; got {keyword}={value!r}") from None
+        raise
