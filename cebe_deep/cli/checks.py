@@ -187,3 +187,50 @@ def read_labelled_tables(specs: list[str]):
 def check_eps(eps: float) -> None:
     if not eps > 0:
         raise UsageError(f"--eps must be > 0, got {eps:g}")
+
+
+def curve_sources(sources: list[str], bins: int):
+    """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed), or one curves CSV."""
+    import pandas as pd
+
+    from cebe_deep.report.curves import CURVE_COLUMNS, training_curves
+
+    if len(sources) == 1 and sources[0].endswith(".csv"):
+        path = Path(sources[0])
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        try:
+            curves = pd.read_csv(path)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{path}: not a readable CSV ({type(error).__name__}: {error})") from None
+        missing = [column for column in CURVE_COLUMNS if column not in curves.columns]
+        if missing or curves.empty:
+            raise UsageError(f"{path}: not a curves CSV of `cebe-deep curves --out` "
+                             f"({'no rows' if not missing else 'missing columns ' + ', '.join(missing)})")
+        return curves
+    runs = []
+    for spec in sources:
+        label, path = split_label(spec)
+        run = Path(path)
+        if not run.is_dir():
+            raise UsageError(f"run directory {run}: no such folder")
+        if not (run / "config.json").is_file():
+            raise UsageError(f"run directory {run}: no config.json in it")
+        if not any((run / "monitor").glob("*.monitor.csv")):
+            raise UsageError(f"run directory {run}: no training episodes yet (no monitor/*.monitor.csv)")
+        runs.append((run, label or None))
+    if len({str(run.resolve()) for run, _ in runs}) != len(runs):
+        raise UsageError("a run directory is given twice")
+    try:
+        curves = training_curves(runs, bins)
+    except (ValueError, KeyError) as error:
+        raise UsageError(f"unreadable run directory: {type(error).__name__}: {error}") from None
+    if curves.empty:
+        raise UsageError("no finished training episode in these run directories")
+    if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
+        raise UsageError("two run directories have the same method and seed; name a variant with LABEL=RUN_DIR")
+    for column, what in (("task", "tasks"), ("budget", "env-step budgets")):
+        if curves[column].nunique() > 1:
+            raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
+                             "give each its own `cebe-deep curves`")
+    return curves

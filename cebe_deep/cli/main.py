@@ -35,11 +35,13 @@ from pathlib import Path
 
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
 from cebe_theory.cli_support import finite_number as _finite
+from cebe_theory.cli_support import output_folder as _output_folder
 from cebe_theory.cli_support import write_user_file as _write
 
-from cebe_deep.cli.checks import (check_eps, check_evaluation_arguments, checked_configs,
-                                  image_types, output_file, _output_folder, output_folders, read_csv,
-                                  read_labelled_tables, run_config, split_label)
+from cebe_deep.cli.checks import (curve_sources, check_eps, check_evaluation_arguments, checked_configs,
+                                  image_types, output_file, output_folders, read_csv,
+                                  read_labelled_tables, run_config)
+from cebe_deep.cli.plan import plan_sweep
 from cebe_deep.cli.report import add_report_parser, run_report
 from cebe_deep.report.outputs import base_context, verdict_lines, write_summary_outputs, write_training_curves
 
@@ -258,7 +260,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     check_evaluation_arguments(args, [(args.task, args.dimension)])
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
     if args.dry_run:
-        return _plan_sweep(args, configs, episodes)
+        return plan_sweep(args, configs, episodes)
     root, results = output_folders((args.root, "--root"), (args.results, "--results"))
     executor = make_executor(args.backend, args.workers)
     try:
@@ -283,55 +285,6 @@ def _run_sweep(args: argparse.Namespace) -> int:
     print(headline(comparison).to_string(index=False))
     print(verdict_lines(comparison, "cse", configs[0].eps))
     return 0
-
-
-def _plan_sweep(args: argparse.Namespace, configs, episodes: int) -> int:
-    """``sweep --dry-run``: one line per run (what the sweep would do with it), nothing written; exit 2 when a
-    run directory holds another config (the sweep would fail that run)."""
-    from cebe_deep.run.sweeps import Job, makespan, measured_steps_per_second, plan_run, run_dir_for, steps_to_train
-
-    for path, flag in ((args.root, "--root"), (args.results, "--results")):
-        if path is not None and path.exists() and not path.is_dir():
-            raise UsageError(f"{flag} {path}: exists and is not a folder")
-    spec = Job(configs[0], "", args.points, episodes, args.span, args.contexts).evaluation_spec()
-    plans = [(config, run_dir_for(args.root, config), *plan_run(config, run_dir_for(args.root, config), spec))
-             for config in configs]
-    for config, run_dir, action, detail in plans:
-        print(f"{action:9s} {run_dir}  ({detail})")
-    counts = {action: sum(plan[2] == action for plan in plans) for action in dict.fromkeys(plan[2] for plan in plans)}
-    remaining = [steps_to_train(config, run_dir) for config, run_dir, _, _ in plans]
-    print(f"{len(plans)} runs: " + ", ".join(f"{count} {action}" for action, count in counts.items())
-          + time_to_train(remaining, measured_steps_per_second(plan[1] for plan in plans), args.workers, makespan)
-          + (f"; results to {args.results}" if args.results else ""))
-    conflicts = [str(plan[1]) for plan in plans if plan[2] == "conflict"]
-    if conflicts:
-        raise UsageError(f"{len(conflicts)} run directories hold another config (first: {conflicts[0]}); "
-                         "use another --root")
-    return 0
-
-
-def time_to_train(remaining: list[int], measured: tuple[float, int], workers: int, makespan) -> str:
-    """``; N env steps to train, about T with W workers at R env steps/s per run (...)`` for a plan, or ``""``."""
-    total = sum(remaining)
-    if total == 0:
-        return ""
-    text = f"; {total:,} env steps to train"
-    rate, finished = measured
-    if finished == 0:
-        return text + " (no finished run here to time them)"
-    workers = max(1, min(workers, sum(1 for steps in remaining if steps)))
-    return (f"{text}, about {_duration(makespan([steps / rate for steps in remaining], workers))} with {workers} "
-            f"worker{'s' if workers > 1 else ''} at {rate:.0f} env steps/s per run ("
-            + (f"the median of the {finished} finished runs here" if finished > 1 else "the one finished run here")
-            + "; evaluation not included)")
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 def _run_plot(args: argparse.Namespace) -> int:
@@ -362,7 +315,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     if not paths and not curve_paths:
         raise UsageError(f"--results {args.results}: no */evaluation.csv, */*/evaluation.csv or training_curves.csv in it")
     tables = [(path, read_csv(path)) for path in paths]  # every input checked before anything is written
-    curves = [(path, _curve_sources([str(path)], 1)) for path in curve_paths]
+    curves = [(path, curve_sources([str(path)], 1)) for path in curve_paths]
     for path in [*paths, *curve_paths]:
         if not os.access(path.parent, os.W_OK):
             raise UsageError(f"--results {args.results}: the folder {path.parent} is not writable")
@@ -408,7 +361,7 @@ def _run_curves(args: argparse.Namespace) -> int:
         output_file(args.out, "--out")
     if args.figure is not None:
         output_file(args.figure, "--figure", image_types())
-    curves = _curve_sources(args.sources, args.bins)
+    curves = curve_sources(args.sources, args.bins)
     try:
         table = window_summary(curves, args.windows)
     except ValueError as error:  # a curves CSV binned more coarsely than --windows asks
@@ -422,53 +375,6 @@ def _run_curves(args: argparse.Namespace) -> int:
     print(table.drop(columns=["window", "mean", "ci_low", "ci_high"]).assign(**{"return, mean [95% CI]": cells})
           .to_string(index=False))
     return 0
-
-
-def _curve_sources(sources: list[str], bins: int):
-    """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed), or one curves CSV."""
-    import pandas as pd
-
-    from cebe_deep.report.curves import CURVE_COLUMNS, training_curves
-
-    if len(sources) == 1 and sources[0].endswith(".csv"):
-        path = Path(sources[0])
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file")
-        try:
-            curves = pd.read_csv(path)
-        except (OSError, ValueError) as error:
-            raise UsageError(f"{path}: not a readable CSV ({type(error).__name__}: {error})") from None
-        missing = [column for column in CURVE_COLUMNS if column not in curves.columns]
-        if missing or curves.empty:
-            raise UsageError(f"{path}: not a curves CSV of `cebe-deep curves --out` "
-                             f"({'no rows' if not missing else 'missing columns ' + ', '.join(missing)})")
-        return curves
-    runs = []
-    for spec in sources:
-        label, path = split_label(spec)
-        run = Path(path)
-        if not run.is_dir():
-            raise UsageError(f"run directory {run}: no such folder")
-        if not (run / "config.json").is_file():
-            raise UsageError(f"run directory {run}: no config.json in it")
-        if not any((run / "monitor").glob("*.monitor.csv")):
-            raise UsageError(f"run directory {run}: no training episodes yet (no monitor/*.monitor.csv)")
-        runs.append((run, label or None))
-    if len({str(run.resolve()) for run, _ in runs}) != len(runs):
-        raise UsageError("a run directory is given twice")
-    try:
-        curves = training_curves(runs, bins)
-    except (ValueError, KeyError) as error:
-        raise UsageError(f"unreadable run directory: {type(error).__name__}: {error}") from None
-    if curves.empty:
-        raise UsageError("no finished training episode in these run directories")
-    if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
-        raise UsageError("two run directories have the same method and seed; name a variant with LABEL=RUN_DIR")
-    for column, what in (("task", "tasks"), ("budget", "env-step budgets")):
-        if curves[column].nunique() > 1:
-            raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
-                             "give each its own `cebe-deep curves`")
-    return curves
 
 
 _COMMANDS = {"report": run_report, "train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,

@@ -51,23 +51,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from filelock import FileLock, Timeout
-from gymnasium import spaces
-from stable_baselines3 import DQN
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import load_results
 
+from cebe_deep.learn.importance import ImportanceWeightedCSEBuffer
 from cebe_deep.run.checkpoint import grow_replay_buffer, restore_training_state, training_state
-from cebe_deep.run.config import ConfigError, TrainConfig, make_task_env, validate_config
-from cebe_deep.learn.cse import ContextSampleEnhancementBuffer
+from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.executors import stop_requested
-from cebe_deep.learn.importance import ImportanceWeightedCSEBuffer, PrioritizedImportanceCSEBuffer
-from cebe_deep.learn.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
-from cebe_deep.learn.randomization import GlobalDomainRandomization, LocalDomainRandomization
-from cebe_deep.learn.replay import PrioritizedCSEBuffer, PrioritizedReplayBuffer
-from cebe_deep.learn.sac import ContextSAC
+from cebe_deep.run.learners import (algorithm_class, make_model, make_training_env, make_vec_training_env,  # noqa: F401
+                                    task_env)
+from cebe_deep.run.locks import LOCK_FILE, RunBusy, run_is_busy, run_lock  # noqa: F401
 
 __all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpoint_folder", "latest_checkpoint",
            "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
@@ -77,45 +71,6 @@ __all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpo
 #: large, so that a larger budget can extend it; larger buffers are deleted (a finished run cannot be extended).
 KEEP_REPLAY_BYTES = 256 * 2**20
 STATE_FILE = "state.pkl"
-LOCK_FILE = ".lock"
-
-
-class RunBusy(ConfigError):
-    """Another process holds the run directory's lock: it is training or evaluating that run right now."""
-
-
-@contextlib.contextmanager
-def run_lock(run_dir: str | Path, wait: float = 2.0):
-    """Hold ``run_dir/.lock`` (an OS file lock, released when the process ends, however it ends) while training
-    or evaluating a run, so that two processes never write one run: a second sweep started over the same root,
-    or the same command run twice, fails the runs the first one holds with :class:`RunBusy` (the sweep reports
-    them and writes no results) instead of training them twice into one checkpoint.  Reentrant in a process
-    (a sweep's job holds it across training and evaluation, and :func:`train` takes it again).  ``wait``: seconds
-    to wait for the lock first (a ``sweep --dry-run`` looking at the run holds it for a moment)."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(run_dir / LOCK_FILE, is_singleton=True)
-    try:
-        lock.acquire(timeout=wait)
-    except Timeout:
-        raise RunBusy(f"{run_dir}: another process is training or evaluating this run (it holds {run_dir / LOCK_FILE}); "
-                      "wait for it or stop it, then rerun") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def run_is_busy(run_dir: str | Path) -> bool:
-    """Whether another process holds ``run_dir``'s lock now (a look: an existing lock is taken and released at
-    once, without waiting; no lock file is created)."""
-    if not (Path(run_dir) / LOCK_FILE).exists():
-        return False
-    try:
-        with run_lock(run_dir, wait=0):
-            return False
-    except RunBusy:
-        return True
 
 
 @dataclass(frozen=True)
@@ -126,103 +81,6 @@ class TrainResult:
     seconds: float
     resumed_from: int
     episodes: int
-
-
-def task_env(config: TrainConfig, context=None, jacobians: bool = False):
-    """The run's task (its ``dynamics``, ``dimension`` and ``task_noise``) at ``context`` (None: c0 of the config)."""
-    return make_task_env(config.task, config.context if context is None else context, jacobians=jacobians,
-                         dynamics=config.dynamics, dimension=config.dimension, noise=config.task_noise)
-
-
-def make_training_env(config: TrainConfig):
-    """One environment a run trains on: the task at c0, wrapped for LDR/GDR, with Jacobians only for CSE
-    (closed form, or central differences of step ``fd_jacobians`` through
-    :class:`~cebe_deep.learn.inexact.FiniteDifferenceJacobians`, with a twin environment for tasks without ``simulate``)."""
-    jacobians = config.method == "cse" and config.cse_mode == "first_order"
-    if jacobians and config.fd_jacobians is not None:
-        env = task_env(config)
-        twin = None if env.unwrapped.supports_simulate else task_env(config)
-        return FiniteDifferenceJacobians(env, config.fd_jacobians, twin=twin)
-    env = task_env(config, jacobians=jacobians)
-    if config.method == "ldr":
-        env = LocalDomainRandomization(env, eps=config.eps, base_context=config.context)
-    elif config.method == "gdr":
-        # The authors' protocol randomizes over their context box; the quick profile over ours.
-        box = getattr(env.unwrapped, "authors_context_box", None) if config.profile == "authors" else None
-        env = GlobalDomainRandomization(env, box=box)
-    return env
-
-
-def make_vec_training_env(config: TrainConfig, monitor_dir: str | Path | None = None, append: bool = False):
-    """``config.n_envs`` training environments stepped together (SB3's ``DummyVecEnv``), each in a
-    ``Monitor`` (episode log in ``monitor_dir/<k>.monitor.csv``, appended to when ``append``; LDR/GDR redraw
-    each env's context per episode)."""
-    if append:  # SB3's Monitor writes its header only when it creates the file
-        append = monitor_dir is not None and all((Path(monitor_dir) / f"{k}.monitor.csv").exists()
-                                                 for k in range(config.n_envs))
-    return make_vec_env(lambda: make_training_env(config), n_envs=config.n_envs,
-                        monitor_dir=None if monitor_dir is None else str(monitor_dir),
-                        monitor_kwargs=dict(override_existing=not append))
-
-
-def make_model(config: TrainConfig, env):
-    """The SB3 learner for ``config``: SAC (:class:`~cebe_deep.learn.sac.ContextSAC`) for Box actions, DQN for
-    Discrete ones; CSE and prioritized replay through the buffer class."""
-    task = env.get_attr("unwrapped")[0] if hasattr(env, "get_attr") else env.unwrapped
-    common = dict(
-        learning_rate=config.learning_rate,
-        buffer_size=min(config.buffer_size, config.total_steps),
-        learning_starts=config.learning_starts,
-        batch_size=config.batch_size,
-        gamma=config.gamma,
-        train_freq=config.train_freq,
-        gradient_steps=config.gradient_steps,
-        policy_kwargs=dict(net_arch=list(config.net_arch)),
-        seed=config.seed,
-        verbose=0,
-        device="cpu",
-    )
-    buffer_kwargs: dict = {}
-    prioritized = config.replay == "prioritized"
-    if config.method == "cse":
-        buffer_class = ContextSampleEnhancementBuffer
-        buffer_kwargs = dict(state_dim=task.state_dim, context_dim=task.context_dim, eps=config.eps,
-                             perturbation=config.perturbation, cse_fraction=config.cse_fraction, mode=config.cse_mode,
-                             simulate=task.simulate if config.cse_mode == "exact" else None)
-        if config.cse_variant == "importance":  # open question 1 (cebe_deep.learn.importance)
-            buffer_class = PrioritizedImportanceCSEBuffer if prioritized else ImportanceWeightedCSEBuffer
-            buffer_kwargs |= dict(log_density=task.transition_log_density, max_weight=config.max_weight)
-        elif config.jacobian_noise != 0 or config.jacobian_bias != 1:  # open question 3 (cebe_deep.learn.inexact)
-            buffer_class = PrioritizedInexactJacobianCSEBuffer if prioritized else InexactJacobianCSEBuffer
-            buffer_kwargs |= dict(jacobian_noise=config.jacobian_noise, jacobian_bias=config.jacobian_bias)
-        elif prioritized:
-            buffer_class = PrioritizedCSEBuffer
-    elif prioritized:
-        buffer_class = PrioritizedReplayBuffer
-    if prioritized:
-        buffer_kwargs |= dict(priority_alpha=config.priority_alpha, priority_beta=config.priority_beta)
-    if buffer_kwargs:
-        common |= dict(replay_buffer_class=buffer_class, replay_buffer_kwargs=buffer_kwargs)
-    if isinstance(env.action_space, spaces.Discrete):
-        # DQN: hard target updates every 1,000 steps (SAC's soft tau does not carry over to DQN's schedule).
-        exploration = {}
-        if config.exploration_steps is not None:
-            exploration["exploration_fraction"] = min(1.0, config.exploration_steps / config.total_steps)
-        if config.exploration_final_eps is not None:
-            exploration["exploration_final_eps"] = config.exploration_final_eps
-        return DQN("MlpPolicy", env, tau=1.0, target_update_interval=1_000, **exploration, **common)
-    ent_coef = "auto" if config.initial_entropy is None else f"auto_{config.initial_entropy}"
-    return ContextSAC("MlpPolicy", env, tau=config.tau, ent_coef=ent_coef, actor_learning_rate=config.actor_learning_rate,
-                      critic_learning_rate=config.critic_learning_rate,
-                      entropy_learning_rate=config.entropy_learning_rate, authors_init=config.init == "authors",
-                      critic_loss=config.critic_loss, **common)
-
-
-def _algorithm(config: TrainConfig):
-    env = task_env(config)
-    discrete = isinstance(env.action_space, spaces.Discrete)
-    env.close()
-    return DQN if discrete else ContextSAC
 
 
 def save_checkpoint(model, run_dir: Path, elapsed: float = 0.0) -> None:
@@ -397,7 +255,7 @@ def _load_checkpoint(config: TrainConfig, run_dir: Path):
         shutil.copytree(checkpoint / "monitor", run_dir / "monitor")
     elapsed = json.loads((checkpoint / "elapsed.json").read_text())["seconds"]
     env = make_vec_training_env(config, run_dir / "monitor", append=True)
-    model = _algorithm(config).load(checkpoint / "model.zip", env=env, device="cpu")
+    model = algorithm_class(config).load(checkpoint / "model.zip", env=env, device="cpu")
     model.load_replay_buffer(checkpoint / "replay_buffer.pkl")
     buffer_size = min(config.buffer_size, config.total_steps)
     if buffer_size > model.buffer_size:  # an extended run: room for the larger budget, as a longer run has
@@ -503,4 +361,4 @@ def load_model(run_dir: str | Path):
     if not (run_dir / "config.json").exists():
         raise ConfigError(f"{run_dir} has model.zip but no config.json")
     config = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text()))
-    return _algorithm(config).load(run_dir / "model.zip", device="cpu"), config
+    return algorithm_class(config).load(run_dir / "model.zip", device="cpu"), config

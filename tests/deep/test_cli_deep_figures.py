@@ -107,8 +107,8 @@ def test_figures_name_the_learner_the_task_trains_with():
     from cebe_deep.report.curves import plot_training_curves
     from cebe_deep.report.plots import plot_context_sweeps, plot_named_contexts
 
-    assert training._algorithm(make_config("CartGoal", "cse")) is DQN
-    assert training._algorithm(make_config("PendulumGoal", "cse")) is not DQN
+    assert training.algorithm_class(make_config("CartGoal", "cse")) is DQN
+    assert training.algorithm_class(make_config("PendulumGoal", "cse")) is not DQN
     rows = [dict(task="CartGoal", method=method, seed=seed, sweep=sweep, sweep_value=value, context_0=value,
                  context_1=0.1, episode=0, episode_return=value + seed)
             for method in ("baseline", "cse") for seed in range(2) for sweep in ("authors", "context_0")

@@ -462,7 +462,7 @@ def test_dimension_and_task_noise_reach_every_env_of_the_run():
     config = make_config("SimpleDirection", "ldr", dimension=5, **TINY)
     env = training.make_training_env(config)
     assert env.unwrapped.context_dim == 5 and env.observation_space.shape == (10,)
-    assert training._algorithm(config).__name__ == "ContextSAC"
+    assert training.algorithm_class(config).__name__ == "ContextSAC"
     noisy = training.make_training_env(make_config("NoisyPendulumGoal", "baseline", task_noise=0.2, **TINY))
     assert noisy.unwrapped.noise == 0.2
 

@@ -370,7 +370,7 @@ def test_dry_run_of_a_whole_section_writes_nothing(section, tmp_path):
 def test_the_plan_says_how_long_the_training_left_takes(tmp_path, capsys):
     """The dry-run's last line: env steps left (new runs: their budget; a finished run: none) and the time they
     take at the finished runs' measured speed, scheduled on the workers (the greedy longest-first schedule)."""
-    from cebe_deep.cli.main import time_to_train
+    from cebe_deep.cli.plan import time_to_train
     from cebe_deep.run.sweeps import makespan, measured_steps_per_second, steps_to_train
 
     assert makespan([5, 4, 3, 3], 2) == 8 and makespan([5, 4, 3, 3], 1) == 15 and makespan([], 3) == 0

@@ -44,12 +44,12 @@ METHOD_COLORS = {"baseline": "tab:gray", "cse": "tab:blue", "ldr": "tab:orange",
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _interval(values) -> dict:
+def interval_text(values) -> dict:
     mean, low, high = t_interval(np.asarray(values, dtype=np.float64), LEVEL)
     return dict(mean=mean, ci_low=low, ci_high=high, seeds=len(values))
 
 
-def _cell(mean: float, low: float, high: float, digits: int = 1, signed: bool = False) -> str:
+def cell_text(mean: float, low: float, high: float, digits: int = 1, signed: bool = False) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
     form = f"{'+' if signed else ''}.{digits}f"
@@ -58,7 +58,7 @@ def _cell(mean: float, low: float, high: float, digits: int = 1, signed: bool = 
     return f"{mean:{form}} [{low:{form}}, {high:{form}}]"
 
 
-def _sign(low: float, high: float) -> str:
+def sign_text(low: float, high: float) -> str:
     if math.isnan(low):
         return "?"
     return "above 0" if low > 0 else ("below 0" if high < 0 else "contains 0")
@@ -73,27 +73,27 @@ def seed_means(table: pd.DataFrame, value: str = "episode_return") -> pd.DataFra
     return table.groupby(keys + context, as_index=False, dropna=False)[value].mean()
 
 
-def _figure_not_written(path) -> None:
+def figure_not_written(path) -> None:
     print(f"\n(figure {path} not written: nothing has run yet)")
 
 
-def _new_figure(empty: bool, path, *subplots, **options):
+def new_figure(empty: bool, path, *subplots, **options):
     """``(figure, axes)`` of ``plt.subplots(*subplots, layout="constrained", **options)``, or None (saying the
     figure at ``path`` is not written) where there is nothing to plot."""
     if empty:
-        _figure_not_written(path)
+        figure_not_written(path)
         return None
     import matplotlib.pyplot as plt
 
     return plt.subplots(*subplots, layout="constrained", **options)
 
 
-def _interval_errorbar(axis, x, rows: pd.DataFrame, **style):
+def interval_errorbar(axis, x, rows: pd.DataFrame, **style):
     """``axis.errorbar`` of ``rows``' mean at ``x`` with its interval (columns mean, ci_low, ci_high) as the bar."""
     return axis.errorbar(x, rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]], **style)
 
 
-def _save(figure, path) -> None:
+def save(figure, path) -> None:
     import matplotlib.pyplot as plt
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ def _save(figure, path) -> None:
     print(f"\nfigure: {path}")
 
 
-def _named_context_means(table: pd.DataFrame, sweep: str) -> pd.DataFrame:
+def named_context_means(table: pd.DataFrame, sweep: str) -> pd.DataFrame:
     means = seed_means(table)
     return means[means["sweep"] == sweep]
 
@@ -136,8 +136,8 @@ def reference_table(root: Path) -> pd.DataFrame | None:
     return read_evaluation(Path(root).parent / "authors" / REFERENCE_TASK)
 
 
-def _difference_row(label: str, comparisons: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> dict:
-    """One row of :func:`_print_differences`: per comparison name, the Welch interval of candidate - other (nan
+def difference_row(label: str, comparisons: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> dict:
+    """One row of :func:`print_differences`: per comparison name, the Welch interval of candidate - other (nan
     where either side is missing); ``seeds`` counts the first comparison's candidate."""
     row = dict(cell=label, seeds=len(next(iter(comparisons.values()))[0]))
     for name, (candidate, other) in comparisons.items():
@@ -148,7 +148,7 @@ def _difference_row(label: str, comparisons: dict[str, tuple[np.ndarray, np.ndar
     return row
 
 
-def _interval_cells(rows: pd.DataFrame, keys, digits: int = 1, signed=(), sign=()) -> list[str]:
+def interval_cells(rows: pd.DataFrame, keys, digits: int = 1, signed=(), sign=()) -> list[str]:
     """Formatted ``mean [low, high]`` of ``rows`` (indexed by key) for each key, ``-`` where a key is absent; keys in
     ``signed`` get a sign, keys in ``sign`` also say whether the interval is above, below or around 0."""
     cells = []
@@ -157,20 +157,20 @@ def _interval_cells(rows: pd.DataFrame, keys, digits: int = 1, signed=(), sign=(
             cells.append("-")
             continue
         mean, low, high = rows.loc[key, ["mean", "ci_low", "ci_high"]]
-        cells.append(_cell(mean, low, high, digits=digits, signed=key in signed or key in sign)
-                     + (f" ({_sign(low, high)})" if key in sign else ""))
+        cells.append(cell_text(mean, low, high, digits=digits, signed=key in signed or key in sign)
+                     + (f" ({sign_text(low, high)})" if key in sign else ""))
     return cells
 
 
-def _not_run_row(label, blanks: int) -> str:
+def not_run_row(label, blanks: int) -> str:
     """A markdown table row: ``label`` (one or more cells), "not run yet", then ``blanks`` empty cells."""
     return f"| {label} | {NOT_RUN} |" + " |" * blanks
 
 
-def _print_differences(rows: list[dict], names: list[str]) -> None:
+def print_differences(rows: list[dict], names: list[str]) -> None:
     print("| cell | seeds | " + " | ".join(names) + " |\n|---|---|" + "---|" * len(names))
     for row in rows:
-        cells = [_cell(*row[name], signed=True) + (f" ({_sign(row[name][1], row[name][2])})"
+        cells = [cell_text(*row[name], signed=True) + (f" ({sign_text(row[name][1], row[name][2])})"
                                                    if not math.isnan(row[name][0]) else "") for name in names]
         print(f"| {row['cell']} | {row['seeds']} | {' | '.join(cells)} |")
 
@@ -187,7 +187,7 @@ def read_run_logs(folder: Path, name: str) -> tuple[pd.DataFrame, str]:
     table = read_evaluation(folder)
     if table is None or "run" not in table.columns:
         return pd.DataFrame(), NOT_RUN
-    rows = [_log_row(Path(run), name) for run in _runs(table)]
+    rows = [log_row(Path(run), name) for run in cell_runs(table)]
     rows = [row for row in rows if row is not None]
     if not rows:
         return pd.DataFrame(), (f"no {name}.json in results ({committed} missing) nor in the run directories; "
@@ -196,12 +196,12 @@ def read_run_logs(folder: Path, name: str) -> tuple[pd.DataFrame, str]:
                                 f"`cebe-deep report open results/open collect-logs` copies them into results)")
 
 
-def _runs(table: pd.DataFrame) -> list[str]:
+def cell_runs(table: pd.DataFrame) -> list[str]:
     """The run directories named in an evaluation table's ``run`` column (empty where it has none)."""
     return sorted(str(run) for run in table["run"].dropna().unique() if str(run))
 
 
-def _log_row(run: Path, name: str) -> dict | None:
+def log_row(run: Path, name: str) -> dict | None:
     path = run / f"{name}.json"
     if not path.exists():
         return None
@@ -220,8 +220,8 @@ def collect_run_logs(root: Path = ROOT) -> list[Path]:
         table = pd.read_csv(evaluation, usecols=lambda column: column == "run")
         if "run" not in table.columns:
             continue
-        rows = [row for run in _runs(table) for name in ("fd_cost", "importance")
-                if (row := _log_row(Path(run), name)) is not None]
+        rows = [row for run in cell_runs(table) for name in ("fd_cost", "importance")
+                if (row := log_row(Path(run), name)) is not None]
         if rows:
             path = evaluation.parent / "run_logs.csv"
             pd.DataFrame(rows).to_csv(path, index=False)

@@ -13,8 +13,8 @@ from cebe_deep.run.evaluation import with_fraction_of_optimum
 from cebe_deep.report.statistics import contrast_interval, welch_interval
 
 from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
-                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, _cell, _interval, _interval_cells,
-                     _interval_errorbar, _new_figure, _not_run_row, _save, _sign, read_evaluation, seed_means)
+                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, cell_text, interval_text, interval_cells,
+                     interval_errorbar, new_figure, not_run_row, save, sign_text, read_evaluation, seed_means)
 
 
 def fraction_by_radius(table: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def fraction_intervals(per_seed: pd.DataFrame) -> pd.DataFrame:
     for radius, group in per_seed.groupby("radius"):
         values = {method: part["fraction_of_optimum"].to_numpy() for method, part in group.groupby("method")}
         for method, seeds in values.items():
-            rows.append(dict(radius=radius, method=method, **_interval(seeds)))
+            rows.append(dict(radius=radius, method=method, **interval_text(seeds)))
         for other in ("ldr", "baseline"):
             if "cse" in values and other in values:
                 mean, low, high = welch_interval(values["cse"], values[other], LEVEL)
@@ -131,7 +131,7 @@ def scaled_eps_tables(cells: DimensionCells, method: str = "cse") -> pd.DataFram
         reference = cells.by_dimension.get(dimension)
         for radius in RADII:
             mine = _fractions(per_seed, radius, method)
-            rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=method, **_interval(mine)))
+            rows.append(dict(dimension=dimension, eps=eps, radius=radius, compared=method, **interval_text(mine)))
             if reference is None:
                 continue
             for other, label in (("cse", "- CSE eps 0.1"), ("ldr", "- LDR eps 0.1")):
@@ -174,10 +174,10 @@ def print_dimension(root: Path = ROOT) -> None:
             for dimension in DIMENSIONS:
                 rows = part[part["dimension"] == dimension].set_index("method")
                 if rows.empty:
-                    print(_not_run_row(dimension, 5))
+                    print(not_run_row(dimension, 5))
                     continue
                 differences = ("cse - ldr", "cse - baseline")
-                formatted = _interval_cells(rows, ("baseline", "cse", "ldr") + differences, digits=3, sign=differences)
+                formatted = interval_cells(rows, ("baseline", "cse", "ldr") + differences, digits=3, sign=differences)
                 seeds = "/".join(str(int(rows.loc[m, "seeds"])) for m in ("baseline", "cse", "ldr") if m in rows.index)
                 print(f"| {dimension} | {seeds} | {' | '.join(formatted)} |")
         if missing:
@@ -199,8 +199,8 @@ def _print_trend(cells: DimensionCells) -> None:
           f"{trend['dimensions'].iloc[0].replace(',', ', ')}), {LEVEL:.0%} interval (Welch-Satterthwaite)\n")
     print("| radius | slope of CSE - LDR per doubling of d |\n|---|---|")
     for row in trend.itertuples():
-        print(f"| {row.radius:g} | {_cell(row.slope, row.ci_low, row.ci_high, 3, signed=True)} "
-              f"({_sign(row.ci_low, row.ci_high)}) |")
+        print(f"| {row.radius:g} | {cell_text(row.slope, row.ci_low, row.ci_high, 3, signed=True)} "
+              f"({sign_text(row.ci_low, row.ci_high)}) |")
 
 
 def _print_scaled_eps(cells: DimensionCells) -> None:
@@ -219,7 +219,7 @@ def _print_scaled_eps(cells: DimensionCells) -> None:
         print("|---|---|---|---|---|---|")
         differences = ("- CSE eps 0.1", "- LDR eps 0.1")
         for (dimension, eps, radius), rows in table.groupby(["dimension", "eps", "radius"]):
-            formatted = _interval_cells(rows.set_index("compared"), (method,) + differences, digits=3, sign=differences)
+            formatted = interval_cells(rows.set_index("compared"), (method,) + differences, digits=3, sign=differences)
             print(f"| {dimension} | {eps:g} | {radius:g} | {' | '.join(formatted)} |")
         if missing:
             print(f"\ndimension-eps/{{{', '.join(missing)}}}: {NOT_RUN}")
@@ -235,9 +235,9 @@ def _print_budget(by_budget: pd.DataFrame, missing_budgets: list[str]) -> None:
         for steps in BUDGETS:
             rows = part[part["steps"] == steps].set_index("method")
             if rows.empty:
-                print(_not_run_row(steps, 3))
+                print(not_run_row(steps, 3))
                 continue
-            cells = _interval_cells(rows, ("baseline", "cse", "ldr", "cse - ldr"), digits=3, signed=("cse - ldr",))
+            cells = interval_cells(rows, ("baseline", "cse", "ldr", "cse - ldr"), digits=3, signed=("cse - ldr",))
             print(f"| {steps} | {' | '.join(cells)} |")
     reach = budget_to_reach(by_budget)
     print(f"\n| d | method | first budget with mean >= {TARGET_FRACTION:g} | first budget with the interval above "
@@ -257,7 +257,7 @@ def plot_dimension(path, root: Path = ROOT) -> None:
     cells = dimension_cells(root)
     by_dimension, _, by_budget, _ = dimension_tables(root, cells)
     panels = len(RADII) + (not by_budget.empty)
-    if (made := _new_figure(by_dimension.empty and by_budget.empty, path, 1, panels, figsize=(5 * panels, 5.2))) is None:
+    if (made := new_figure(by_dimension.empty and by_budget.empty, path, 1, panels, figsize=(5 * panels, 5.2))) is None:
         return
     figure, axes = made
     scaled = scaled_eps_tables(cells)
@@ -267,12 +267,12 @@ def plot_dimension(path, root: Path = ROOT) -> None:
             rows = part[part["method"] == method].sort_values("dimension") if not part.empty else part
             if rows.empty:
                 continue
-            _interval_errorbar(axis, rows["dimension"], rows,
+            interval_errorbar(axis, rows["dimension"], rows,
                                color=METHOD_COLORS[method], marker="o", linewidth=2, capsize=4, label=METHOD_LABELS[method])
         if not scaled.empty:
             points = scaled[np.isclose(scaled["radius"], radius) & (scaled["compared"] == "cse")]
             if not points.empty:
-                _interval_errorbar(axis, points["dimension"], points, color=METHOD_COLORS["cse"], marker="*",
+                interval_errorbar(axis, points["dimension"], points, color=METHOD_COLORS["cse"], marker="*",
                                    markersize=13, linestyle="none", capsize=4, label="SAC + CSE, eps = 0.1 sqrt(d/2)")
         axis.set_xscale("log", base=2)
         axis.set_xticks(DIMENSIONS, [str(d) for d in DIMENSIONS])
@@ -292,7 +292,7 @@ def plot_dimension(path, root: Path = ROOT) -> None:
                 if rows.empty:
                     continue
                 rows = rows.sort_values("steps")
-                _interval_errorbar(axis, rows["steps"] / 1000, rows, color=METHOD_COLORS[method], marker="o",
+                interval_errorbar(axis, rows["steps"] / 1000, rows, color=METHOD_COLORS[method], marker="o",
                                    linestyle=style, linewidth=2, capsize=3,
                                    label=f"d = {dimension}" if method == "cse" else None)
         axis.axhline(TARGET_FRACTION, color="black", linestyle=":", linewidth=1)
@@ -303,4 +303,4 @@ def plot_dimension(path, root: Path = ROOT) -> None:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=FONT["legend"] - 2, frameon=False, loc="lower right", title="CSE line style")
     figure.suptitle(f"SimpleDirection: fraction of the optimum, mean and {LEVEL:.0%} CI over seeds", fontsize=FONT["title"])
-    _save(figure, path)
+    save(figure, path)

@@ -8,8 +8,8 @@ import pandas as pd
 
 
 from .common import (EPS_VALUES, FONT, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, SHAPES, away_seed_means, read_evaluation,
-                     reference_table, _cell, _difference_row, _interval, _interval_cells, _interval_errorbar,
-                     _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
+                     reference_table, cell_text, difference_row, interval_text, interval_cells, interval_errorbar,
+                     named_context_means, new_figure, not_run_row, print_differences, save)
 
 
 def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -22,12 +22,12 @@ def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]
             if table is None:
                 missing.append(f"{eps}-{shape}")
                 continue
-            means = _named_context_means(table, "authors")
+            means = named_context_means(table, "authors")
             for context, group in means.groupby("sweep_value"):
                 per_context.append(dict(eps=float(eps), shape=shape, context=int(context),
-                                        **_interval(group["episode_return"].to_numpy())))
+                                        **interval_text(group["episode_return"].to_numpy())))
             away = means[means["sweep_value"] > 0].groupby("seed")["episode_return"].mean()
-            pooled.append(dict(eps=float(eps), shape=shape, **_interval(away.to_numpy())))
+            pooled.append(dict(eps=float(eps), shape=shape, **interval_text(away.to_numpy())))
     return pd.DataFrame(per_context), pd.DataFrame(pooled), missing
 
 
@@ -50,7 +50,7 @@ def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
                 continue
             authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
             own = name == "0.1-sphere"  # the reference cell itself: no difference with itself
-            rows.append(_difference_row(name, {names[0]: (authors, None if own else base[False]),
+            rows.append(difference_row(name, {names[0]: (authors, None if own else base[False]),
                                                names[1]: (authors, ldr[False]),
                                                names[2]: (sweeps, None if own else base[True]),
                                                names[3]: (sweeps, ldr[True])}))
@@ -71,30 +71,30 @@ def print_eps(root: Path = ROOT) -> None:
         for shape in SHAPES:
             rows = per_context[(per_context["eps"] == float(eps)) & (per_context["shape"] == shape)].set_index("context")
             if rows.empty:
-                print(_not_run_row(f"{eps} | {shape}", len(contexts) + 1))
+                print(not_run_row(f"{eps} | {shape}", len(contexts) + 1))
                 continue
             whole = pooled[(pooled["eps"] == float(eps)) & (pooled["shape"] == shape)].iloc[0]
-            cells = _interval_cells(rows, contexts)
+            cells = interval_cells(rows, contexts)
             print(f"| {eps} | {shape} | {int(rows['seeds'].max())} | {' | '.join(cells)} "
-                  f"| {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
+                  f"| {cell_text(whole['mean'], whole.ci_low, whole.ci_high)} |")
     rows, names = eps_differences(root)
     print(f"\nDifferences of a seed's mean return away from c0, Welch {LEVEL:.0%} intervals: at the authors' "
           "contexts #1 onwards, and over the one-axis sweeps' points outside the 0.1 ball around c0; LDR: "
           f"results/authors/{REFERENCE_TASK} (all its seeds)"
           + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
           + ".\n")
-    _print_differences(rows, names)
+    print_differences(rows, names)
 
 
 def plot_eps(path, root: Path = ROOT) -> None:
     """Return pooled over the authors' contexts away from c0 against eps, one line per perturbation shape."""
     _, pooled, _ = eps_tables(root)
-    if (made := _new_figure(pooled.empty, path, figsize=(9, 5.6))) is None:
+    if (made := new_figure(pooled.empty, path, figsize=(9, 5.6))) is None:
         return
     figure, axis = made
     for shape, color, marker in zip(SHAPES, ("tab:blue", "tab:green"), ("s", "D")):
         rows = pooled[pooled["shape"] == shape].sort_values("eps")
-        _interval_errorbar(axis, rows["eps"], rows,
+        interval_errorbar(axis, rows["eps"], rows,
                            marker=marker, color=color, capsize=4, linewidth=2, label=f"dc on the {shape}")
     axis.set_xscale("log")
     axis.set_xticks([float(e) for e in EPS_VALUES], EPS_VALUES)
@@ -104,4 +104,4 @@ def plot_eps(path, root: Path = ROOT) -> None:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=FONT["legend"], frameon=False)
     figure.suptitle(f"PendulumGoal, CSE: eps and the perturbation shape, mean and {LEVEL:.0%} CI", fontsize=FONT["title"])
-    _save(figure, path)
+    save(figure, path)

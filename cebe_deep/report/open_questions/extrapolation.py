@@ -10,8 +10,8 @@ import pandas as pd
 from cebe_deep.run.evaluation import zero_action_returns
 from cebe_deep.report.statistics import welch_interval
 
-from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, read_evaluation, seed_means, _cell,
-                     _interval, _new_figure, _save, _sign)
+from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, read_evaluation, seed_means, cell_text,
+                     interval_text, new_figure, save, sign_text)
 
 
 def extrapolation_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -29,7 +29,7 @@ def extrapolation_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame 
         values = {method: part["episode_return"].to_numpy() for method, part in group.groupby("method")}
         row = dict(goal_velocity=velocity, dc=velocity - EXTRAPOLATION_C0)
         for method, seeds in values.items():
-            row.update({f"{method}_{key}": value for key, value in _interval(seeds).items()})
+            row.update({f"{method}_{key}": value for key, value in interval_text(seeds).items()})
         for other in ("baseline", "ldr"):
             if "cse" in values and other in values:
                 mean, low, high = welch_interval(values["cse"], values[other], LEVEL)
@@ -46,7 +46,7 @@ def sign_changes(per_velocity: pd.DataFrame, column: str = "cse_minus_baseline")
     for before, after in zip(rows, rows[1:]):
         if np.sign(before[column]) != np.sign(after[column]):
             changes.append(f"mean changes sign between v_goal = {before['goal_velocity']:g} and {after['goal_velocity']:g}")
-        was, now = (_sign(r[f"{column}_low"], r[f"{column}_high"]) for r in (before, after))
+        was, now = (sign_text(r[f"{column}_low"], r[f"{column}_high"]) for r in (before, after))
         if was != now:
             changes.append(f"interval goes from '{was}' to '{now}' between v_goal = {before['goal_velocity']:g} "
                            f"and {after['goal_velocity']:g}")
@@ -67,11 +67,11 @@ def print_extrapolation(root: Path = ROOT, zero_episodes: int = 64) -> None:
         print("| v_goal (m/s) | dc | baseline | CSE | LDR | zero | CSE - baseline | CSE - LDR |\n|---|---|---|---|---|---|---|---|")
         for row in per_velocity.to_dict("records"):
             zero = float(zero_action_returns("CheetahVelocity", (row["goal_velocity"],), zero_episodes).mean())
-            cells = [_cell(row.get(f"{m}_mean", float("nan")), row.get(f"{m}_ci_low", float("nan")),
+            cells = [cell_text(row.get(f"{m}_mean", float("nan")), row.get(f"{m}_ci_low", float("nan")),
                            row.get(f"{m}_ci_high", float("nan"))) + ("\\*" if row.get(f"{m}_mean", np.inf) < zero else "")
                      for m in ("baseline", "cse", "ldr")]
-            diffs = [_cell(row.get(c, float("nan")), row.get(f"{c}_low", float("nan")), row.get(f"{c}_high", float("nan")), signed=True)
-                     + (f" ({_sign(row[c + '_low'], row[c + '_high'])})" if c in row else "")
+            diffs = [cell_text(row.get(c, float("nan")), row.get(f"{c}_low", float("nan")), row.get(f"{c}_high", float("nan")), signed=True)
+                     + (f" ({sign_text(row[c + '_low'], row[c + '_high'])})" if c in row else "")
                      for c in ("cse_minus_baseline", "cse_minus_ldr")]
             print(f"| {row['goal_velocity']:g} | {row['dc']:+g} | {' | '.join(cells)} | {zero:.1f} | {' | '.join(diffs)} |")
         changes = sign_changes(per_velocity) if "cse_minus_baseline" in per_velocity else []
@@ -94,7 +94,7 @@ def plot_extrapolation(path, root: Path = ROOT) -> None:
     """CSE - baseline against the goal velocity with its interval band; the measured first-order reward error
     (episode sum of |error|) on a second axis where reward_error.csv exists."""
     per_velocity, errors = extrapolation_tables(root)
-    if (made := _new_figure(per_velocity.empty and errors is None, path, figsize=(11, 5.6))) is None:
+    if (made := new_figure(per_velocity.empty and errors is None, path, figsize=(11, 5.6))) is None:
         return
     figure, axis = made
     handles = []
@@ -123,4 +123,4 @@ def plot_extrapolation(path, root: Path = ROOT) -> None:
     figure.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, fontsize=FONT["legend"])
     figure.suptitle("CheetahVelocity far from $c_0$: CSE's advantage against the first-order model's error",
                     fontsize=FONT["title"])
-    _save(figure, path)
+    save(figure, path)

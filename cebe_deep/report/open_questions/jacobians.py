@@ -9,8 +9,8 @@ import pandas as pd
 
 
 from .common import (FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, away_seed_means, read_evaluation,
-                     read_run_logs, reference_table, _cell, _difference_row, _interval, _interval_cells,
-                     _interval_errorbar, _named_context_means, _new_figure, _not_run_row, _print_differences, _save)
+                     read_run_logs, reference_table, cell_text, difference_row, interval_text, interval_cells,
+                     interval_errorbar, named_context_means, new_figure, not_run_row, print_differences, save)
 
 
 
@@ -25,12 +25,12 @@ def jacobian_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list
         if table is None:
             missing.append(name)
             continue
-        means = _named_context_means(table, "authors")
+        means = named_context_means(table, "authors")
         for context, group in means.groupby("sweep_value"):
             per_context.append(dict(cell=name, kind=kind, value=value, context=int(context),
-                                    **_interval(group["episode_return"].to_numpy())))
+                                    **interval_text(group["episode_return"].to_numpy())))
         per_seed = means.groupby("seed")["episode_return"].mean()
-        pooled.append(dict(cell=name, kind=kind, value=value, **_interval(per_seed.to_numpy())))
+        pooled.append(dict(cell=name, kind=kind, value=value, **interval_text(per_seed.to_numpy())))
         if kind == "fd step h":
             logs, note = read_run_logs(folder, "fd_cost")
             cost[name] = (logs, note)
@@ -53,7 +53,7 @@ def jacobian_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
         if table is None:
             continue
         candidate = away_seed_means(table, "cse")
-        rows.append(_difference_row(name, {"- exact CSE": (candidate, None if name == "noise-0" else exact),
+        rows.append(difference_row(name, {"- exact CSE": (candidate, None if name == "noise-0" else exact),
                                            "- SAC": (candidate, baseline), "- LDR": (candidate, ldr)}))
     return rows, names
 
@@ -72,18 +72,18 @@ def print_jacobians(root: Path = ROOT) -> None:
     for name, (kind, value) in JACOBIAN_CELLS.items():
         label = {"sigma": f"noise sigma = {value:g}", "bias": f"bias x {value:g}", "fd step h": f"finite differences h = {value:g}"}[kind]
         if name in missing:
-            print(_not_run_row(label, len(contexts) + 1))
+            print(not_run_row(label, len(contexts) + 1))
             continue
         rows = per_context[per_context["cell"] == name].set_index("context")
         whole = pooled[pooled["cell"] == name].iloc[0]
-        cells = _interval_cells(rows, contexts)
-        print(f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {_cell(whole['mean'], whole.ci_low, whole.ci_high)} |")
+        cells = interval_cells(rows, contexts)
+        print(f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {cell_text(whole['mean'], whole.ci_low, whole.ci_high)} |")
     rows, names = jacobian_differences(root)
     print(f"\nDifferences of a seed's mean return over the authors' contexts away from c0 (#1 onwards), Welch "
           f"{LEVEL:.0%} intervals; SAC and LDR: results/authors/{REFERENCE_TASK} (the authors' protocol, all its seeds)"
           + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
           + ".\n")
-    _print_differences(rows, names)
+    print_differences(rows, names)
     if cost:
         print("\nFinite-difference cost (fd_cost.json, mean over runs):\n")
         for name, (logs, note) in cost.items():
@@ -99,7 +99,7 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
     """Return against sigma (one line per authors' context), with the bias and finite-difference cells as labelled
     points in a second panel, and SAC's and LDR's returns at each context as horizontal lines (reference runs)."""
     per_context, pooled, _, _ = jacobian_tables(root)
-    if (made := _new_figure(per_context.empty, path, 1, 2, figsize=(14, 6.0), sharey=True,
+    if (made := new_figure(per_context.empty, path, 1, 2, figsize=(14, 6.0), sharey=True,
                             gridspec_kw=dict(width_ratios=(3, 2)))) is None:
         return
     import matplotlib.pyplot as plt
@@ -111,14 +111,14 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
     for index, context in enumerate(contexts):
         rows = per_context[(per_context["context"] == context)]
         noise = rows[rows["kind"] == "sigma"].sort_values("value")
-        _interval_errorbar(left, noise["value"], noise, marker="o", capsize=4, linewidth=2, color=colors(index),
+        interval_errorbar(left, noise["value"], noise, marker="o", capsize=4, linewidth=2, color=colors(index),
                            label=f"context #{context}" + (" (c0)" if context == 0 else ""))
         rest = rows.set_index("cell").reindex(others)
-        _interval_errorbar(right, np.arange(len(others)) + 0.08 * (index - len(contexts) / 2), rest, fmt="o", capsize=4,
+        interval_errorbar(right, np.arange(len(others)) + 0.08 * (index - len(contexts) / 2), rest, fmt="o", capsize=4,
                            color=colors(index))
     reference = reference_table(root)
     if reference is not None:  # SAC (dashed) and LDR (dotted) at each context, in the context's colour
-        means = _named_context_means(reference, "authors").groupby(["method", "sweep_value"])["episode_return"].mean()
+        means = named_context_means(reference, "authors").groupby(["method", "sweep_value"])["episode_return"].mean()
         for index, context in enumerate(contexts):
             for method, style in (("baseline", "--"), ("ldr", ":")):
                 if (method, context) in means.index:
@@ -140,4 +140,4 @@ def plot_jacobians(path, root: Path = ROOT) -> None:
         axis.grid(alpha=0.3)
     figure.suptitle(f"PendulumGoal, CSE with inexact Jacobians: return at the authors' contexts, mean and {LEVEL:.0%} CI",
                     fontsize=FONT["title"])
-    _save(figure, path)
+    save(figure, path)

@@ -9,8 +9,8 @@ import pandas as pd
 from cebe_deep.report.statistics import welch_interval
 
 from .common import (FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, ROOT, STOCHASTIC_METHODS, read_evaluation,
-                     read_run_logs, _cell, _interval, _interval_cells, _interval_errorbar, _named_context_means,
-                     _new_figure, _not_run_row, _save)
+                     read_run_logs, cell_text, interval_text, interval_cells, interval_errorbar, named_context_means,
+                     new_figure, not_run_row, save)
 
 
 def stochastic_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
@@ -25,14 +25,14 @@ def stochastic_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, li
             if table is None:
                 missing.append(folder.name)
                 continue
-            means = _named_context_means(table, "listed")
+            means = named_context_means(table, "listed")
             if suffix:
                 means = means.assign(method="cse-importance")
                 ess[noise] = read_run_logs(folder, "importance")
             for (method, context), group in means.groupby(["method", "sweep_value"]):
                 values = group["episode_return"].to_numpy()
                 seeds[method, int(context)] = values
-                returns.append(dict(noise=noise, method=method, context=int(context), **_interval(values)))
+                returns.append(dict(noise=noise, method=method, context=int(context), **interval_text(values)))
         for context in sorted({context for _, context in seeds}):
             for candidate, other in (("cse-importance", "cse"), ("cse", "baseline"), ("cse", "ldr")):
                 if (candidate, context) in seeds and (other, context) in seeds:
@@ -60,25 +60,25 @@ def print_stochastic(root: Path = ROOT) -> None:
         for method, label in STOCHASTIC_METHODS.items():
             rows = part[part["method"] == method].set_index("context")
             if rows.empty:
-                print(_not_run_row(label, len(contexts)))
+                print(not_run_row(label, len(contexts)))
                 continue
-            cells = _interval_cells(rows, contexts)
+            cells = interval_cells(rows, contexts)
             print(f"| {label} | {int(rows['seeds'].max())} | {' | '.join(cells)} |")
         diff = differences[differences["noise"] == noise] if not differences.empty else differences
         for comparison, group in (diff.groupby("comparison", sort=False) if not diff.empty else []):
             group = group.set_index("context")
-            cells = _interval_cells(group, contexts, sign=contexts)
+            cells = interval_cells(group, contexts, sign=contexts)
             print(f"| {comparison} (Welch) | | {' | '.join(cells)} |")
         if noise in ess:
             logs, note = ess[noise]
             if logs.empty:
                 print(f"\nImportance weights: {note}")
             else:
-                fraction = _interval(logs["mean_effective_sample_size_fraction"].to_numpy())
-                clipped = _interval(logs["mean_clipped_fraction"].to_numpy())
+                fraction = interval_text(logs["mean_effective_sample_size_fraction"].to_numpy())
+                clipped = interval_text(logs["mean_clipped_fraction"].to_numpy())
                 print(f"\nImportance weights (max weight {logs['max_weight'].iloc[0]:g}, {len(logs)} runs): ESS fraction "
-                      f"{_cell(fraction['mean'], fraction['ci_low'], fraction['ci_high'], digits=3)}, clipped fraction "
-                      f"{_cell(clipped['mean'], clipped['ci_low'], clipped['ci_high'], digits=4)}" + (f" ({note})" if note else ""))
+                      f"{cell_text(fraction['mean'], fraction['ci_low'], fraction['ci_high'], digits=3)}, clipped fraction "
+                      f"{cell_text(clipped['mean'], clipped['ci_low'], clipped['ci_high'], digits=4)}" + (f" ({note})" if note else ""))
     if missing:
         print(f"\nstochastic/{{{', '.join(missing)}}}: {NOT_RUN}")
 
@@ -86,7 +86,7 @@ def print_stochastic(root: Path = ROOT) -> None:
 def plot_stochastic(path, root: Path = ROOT) -> None:
     """The four methods' returns at each listed context, one panel per noise level (mean and interval)."""
     returns = stochastic_tables(root)[0]
-    if (made := _new_figure(returns.empty, path, 1, len(NOISE_LEVELS), figsize=(14, 5.6), sharey=True)) is None:
+    if (made := new_figure(returns.empty, path, 1, len(NOISE_LEVELS), figsize=(14, 5.6), sharey=True)) is None:
         return
     figure, axes = made
     for axis, noise in zip(axes, NOISE_LEVELS):
@@ -95,7 +95,7 @@ def plot_stochastic(path, root: Path = ROOT) -> None:
             rows = part[part["method"] == method].sort_values("context")
             if rows.empty:
                 continue
-            _interval_errorbar(axis, rows["context"] + 0.12 * (offset - 1.5), rows, fmt="o", capsize=4,
+            interval_errorbar(axis, rows["context"] + 0.12 * (offset - 1.5), rows, fmt="o", capsize=4,
                                color=METHOD_COLORS[method], label=label)
         contexts = sorted(part["context"].unique())
         axis.set_xticks(contexts, [f"#{k}" + (" (c0)" if k == 0 else "") for k in contexts])
@@ -107,4 +107,4 @@ def plot_stochastic(path, root: Path = ROOT) -> None:
     handles, labels = axes[0].get_legend_handles_labels() if len(returns[returns["noise"] == NOISE_LEVELS[0]]) else axes[1].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, fontsize=FONT["legend"])
     figure.suptitle(f"NoisyPendulumGoal: return, mean and {LEVEL:.0%} CI over seeds", fontsize=FONT["title"])
-    _save(figure, path)
+    save(figure, path)
