@@ -20,11 +20,10 @@ CSV_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "e
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
-    names = ("total_steps", "eps", "net_arch", "batch_size", "learning_starts", "learning_rate", "gamma", "context",
-             "perturbation", "cse_mode", "cse_fraction", "checkpoint_every", "n_envs", "replay", "priority_alpha",
-             "priority_beta", "dynamics", "buffer_size", "dimension", "task_noise", "jacobian_noise", "jacobian_bias",
-             "fd_jacobians", "cse_variant", "max_weight")
-    return {name: getattr(args, name) for name in names}
+    """The config fields a command line sets (None where left out: the profile's value stands)."""
+    from cebe_deep.run.config import OVERRIDABLE
+
+    return {name: getattr(args, name) for name in OVERRIDABLE}
 
 
 # Everything a command needs is checked here, before any work; output folders are created last.

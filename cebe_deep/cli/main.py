@@ -94,40 +94,29 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", required=True, help="task name, e.g. SimpleDirection, PendulumGoal")
-    parser.add_argument("--profile", default="quick",
-                        help="quick (small, minutes) or authors (the authors' protocol and budgets, AUTHORS.md)")
-    parser.add_argument("--steps", type=int, dest="total_steps",
-                        help="training budget in env steps (larger than a finished run's: extends it)")
-    parser.add_argument("--eps", type=_finite, help="CSE ball radius and LDR scale, > 0 (paper: 0.1)")
-    parser.add_argument("--net", type=_ints, dest="net_arch", help="hidden layer widths, e.g. 64,64")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-starts", type=int)
-    parser.add_argument("--learning-rate", type=_finite)
-    parser.add_argument("--gamma", type=_finite, help="discount in [0, 1]")
-    parser.add_argument("--context", type=_floats, help="training context c0, comma-separated (default: the task's)")
-    parser.add_argument("--perturbation", help="CSE draw: sphere (authors) or ball")
-    parser.add_argument("--cse-mode", help="first_order (default) or exact")
-    parser.add_argument("--cse-fraction", type=_finite, help="fraction of each batch CSE rewrites, in (0, 1] (default 1)")
-    parser.add_argument("--checkpoint-every", type=int, help="env steps between resumable checkpoints")
-    parser.add_argument("--n-envs", type=int, help="environments stepped together (authors: 8)")
-    parser.add_argument("--replay", help="uniform or prioritized")
-    parser.add_argument("--priority-alpha", type=_finite, help="prioritized replay: priority exponent in [0, 1]")
-    parser.add_argument("--priority-beta", type=_finite, help="prioritized replay: importance-weight exponent in [0, 1]")
-    parser.add_argument("--dynamics", help="task variant, e.g. PendulumGoal: authors (default) or gymnasium")
-    parser.add_argument("--buffer-size", type=int, help="replay capacity in transitions")
-    open_questions = parser.add_argument_group("open questions (results/open/README.md)")
-    open_questions.add_argument("--dimension", type=int, help="SimpleDirection: context dimension d >= 1 (default 2)")
-    open_questions.add_argument("--task-noise", type=_finite, help="NoisyPendulumGoal: noise scale on the next speed, "
-                                                                   ">= 0 (default 0.05)")
-    open_questions.add_argument("--jacobian-noise", type=_finite, help="CSE: multiply each stored partial by "
-                                                                       "(1 + SIGMA N(0, 1)), SIGMA >= 0 (default 0)")
-    open_questions.add_argument("--jacobian-bias", type=_finite, help="CSE: multiply each stored partial by B (default 1)")
-    open_questions.add_argument("--fd-jacobians", type=_finite, metavar="H",
-                                help="CSE: central finite differences of step H > 0 instead of the closed-form Jacobians")
-    open_questions.add_argument("--cse-variant", help="CSE: first_order (default) or importance (keep s', weight by the "
-                                                      "transition-density ratio; NoisyPendulumGoal)")
-    open_questions.add_argument("--max-weight", type=_finite, help="importance-weighted CSE: clip weights at W > 0 (default 10)")
+    """One option per :class:`~cebe_deep.run.config.TrainConfig` field that has a flag, from the field's metadata
+    (:func:`~cebe_deep.run.config.setting`): flag, help, kind of value, group.  Left out, an option is None and
+    the profile's value stands."""
+    import dataclasses
+
+    from cebe_deep.run.config import TrainConfig
+
+    kinds = {"int": int, "float": _finite, "ints": _ints, "floats": _floats, "str": str}
+    groups: dict = {}
+    for field in dataclasses.fields(TrainConfig):
+        metadata = field.metadata
+        if not metadata.get("command_line", False):
+            continue
+        target = parser if metadata["group"] is None else groups.setdefault(
+            metadata["group"], parser.add_argument_group(metadata["group"]))
+        options = dict(type=kinds[metadata["kind"]], dest=field.name, help=metadata["help"])
+        if metadata["metavar"]:
+            options["metavar"] = metadata["metavar"]
+        if field.name == "task":
+            options["required"] = True
+        elif field.name == "profile":
+            options["default"] = field.default
+        target.add_argument(metadata["flag"], **options)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ from cebe_deep.learn.cse import MODES, PERTURBATIONS
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
-    "AUTHORS_ITERATIONS", "FLAGS", "CSE_VARIANTS", "make_config", "validate_config", "check_context", "make_task_env",
+    "AUTHORS_ITERATIONS", "FLAGS", "OVERRIDABLE", "setting", "CSE_VARIANTS", "make_config", "validate_config", "check_context", "make_task_env",
 ]
 
 METHODS = ("baseline", "cse", "ldr", "gdr")
@@ -49,6 +49,22 @@ ENV_STEPS_PER_ITERATION = 107
 AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal": 2_000, "CheetahVelocity": 5_000,
                       "AntDirection": 10_000, "AntGoal": 10_000,
                       "NoisyPendulumGoal": 1_000}  # not the authors' task: PendulumGoal's budget (open question 1)
+
+#: A field without a default (``task``, ``method``): required by :class:`TrainConfig`.
+REQUIRED = dataclasses.MISSING
+OPEN_QUESTIONS = "open questions (results/open/README.md)"
+
+
+def setting(default: Any, flag: str, *, help: str | None = None, kind: str | None = None, group: str | None = None,
+            metavar: str | None = None, command_line: bool = True):
+    """A :class:`TrainConfig` field and everything the command line needs of it, in one place: its ``flag``
+    (named in error messages too), ``help``, ``kind`` of value (``int``, ``float``, ``ints``, ``floats`` for
+    comma-separated lists, ``str``), help ``group``; ``command_line=False`` for fields that each command adds
+    itself (``--method`` / ``--methods``, ``--seed`` / ``--seeds``).  A new setting is one field."""
+    metadata = dict(flag=flag, help=help, kind=kind, group=group, metavar=metavar, command_line=command_line)
+    if default is REQUIRED:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -76,46 +92,62 @@ class TrainConfig:
     transition-density ratio clipped at ``max_weight``, :mod:`cebe_deep.learn.importance`).
     """
 
-    task: str
-    method: str
-    seed: int = 0
-    total_steps: int = 10_000
-    eps: float = 0.1
-    net_arch: tuple[int, ...] = (64, 64)
-    learning_rate: float = 3e-4
-    batch_size: int = 256
-    buffer_size: int = 1_000_000
-    learning_starts: int = 1_000
-    gamma: float = 0.99
+    task: str = setting(REQUIRED, "--task", help="task name, e.g. SimpleDirection, PendulumGoal", kind="str")
+    method: str = setting(REQUIRED, "--method", command_line=False)
+    seed: int = setting(0, "--seed", command_line=False)
+    total_steps: int = setting(10_000, "--steps", kind="int",
+        help="training budget in env steps (larger than a finished run's: extends it)")
+    eps: float = setting(0.1, "--eps", help="CSE ball radius and LDR scale, > 0 (paper: 0.1)", kind="float")
+    net_arch: tuple[int, ...] = setting((64, 64), "--net", help="hidden layer widths, e.g. 64,64", kind="ints")
+    learning_rate: float = setting(3e-4, "--learning-rate", kind="float")
+    batch_size: int = setting(256, "--batch-size", kind="int")
+    buffer_size: int = setting(1_000_000, "--buffer-size", help="replay capacity in transitions", kind="int")
+    learning_starts: int = setting(1_000, "--learning-starts", kind="int")
+    gamma: float = setting(0.99, "--gamma", help="discount in [0, 1]", kind="float")
     tau: float = 0.005
     train_freq: int = 1
     gradient_steps: int = 1
-    perturbation: str = "sphere"
-    cse_mode: str = "first_order"
-    cse_fraction: float = 1.0
-    checkpoint_every: int = 5_000
-    context: tuple[float, ...] | None = None
-    profile: str = "quick"
-    n_envs: int = 1
+    perturbation: str = setting("sphere", "--perturbation", help="CSE draw: sphere (authors) or ball", kind="str")
+    cse_mode: str = setting("first_order", "--cse-mode", help="first_order (default) or exact", kind="str")
+    cse_fraction: float = setting(1.0, "--cse-fraction", kind="float",
+        help="fraction of each batch CSE rewrites, in (0, 1] (default 1)")
+    checkpoint_every: int = setting(5_000, "--checkpoint-every", kind="int",
+        help="env steps between resumable checkpoints")
+    context: tuple[float, ...] | None = setting(None, "--context", kind="floats",
+        help="training context c0, comma-separated (default: the task's)")
+    profile: str = setting("quick", "--profile", kind="str",
+        help="quick (small, minutes) or authors (the authors' protocol and budgets, docs/authors_protocol.md)")
+    n_envs: int = setting(1, "--n-envs", help="environments stepped together (authors: 8)", kind="int")
     actor_learning_rate: float | None = None
     critic_learning_rate: float | None = None
     entropy_learning_rate: float | None = None
     initial_entropy: float | None = None
-    replay: str = "uniform"
-    priority_alpha: float = 0.6
-    priority_beta: float = 0.4
+    replay: str = setting("uniform", "--replay", help="uniform or prioritized", kind="str")
+    priority_alpha: float = setting(0.6, "--priority-alpha", kind="float",
+        help="prioritized replay: priority exponent in [0, 1]")
+    priority_beta: float = setting(0.4, "--priority-beta", kind="float",
+        help="prioritized replay: importance-weight exponent in [0, 1]")
     init: str = "sb3"
-    dynamics: str | None = None
+    dynamics: str | None = setting(None, "--dynamics", kind="str",
+        help="task variant, e.g. PendulumGoal: authors (default) or gymnasium")
     exploration_steps: int | None = None
     exploration_final_eps: float | None = None
     critic_loss: str = "mse"
-    dimension: int | None = None
-    task_noise: float | None = None
-    jacobian_noise: float = 0.0
-    jacobian_bias: float = 1.0
-    fd_jacobians: float | None = None
-    cse_variant: str = "first_order"
-    max_weight: float = 10.0
+    dimension: int | None = setting(None, "--dimension", kind="int", group=OPEN_QUESTIONS,
+        help="SimpleDirection: context dimension d >= 1 (default 2)")
+    task_noise: float | None = setting(None, "--task-noise", kind="float", group=OPEN_QUESTIONS,
+        help="NoisyPendulumGoal: noise scale on the next speed, >= 0 (default 0.05)")
+    jacobian_noise: float = setting(0.0, "--jacobian-noise", kind="float", group=OPEN_QUESTIONS,
+        help="CSE: multiply each stored partial by (1 + SIGMA N(0, 1)), SIGMA >= 0 (default 0)")
+    jacobian_bias: float = setting(1.0, "--jacobian-bias", kind="float", group=OPEN_QUESTIONS,
+        help="CSE: multiply each stored partial by B (default 1)")
+    fd_jacobians: float | None = setting(None, "--fd-jacobians", kind="float", group=OPEN_QUESTIONS, metavar="H",
+        help="CSE: central finite differences of step H > 0 instead of the closed-form Jacobians")
+    cse_variant: str = setting("first_order", "--cse-variant", kind="str", group=OPEN_QUESTIONS,
+        help="CSE: first_order (default) or importance (keep s', weight by the transition-density ratio; "
+             "NoisyPendulumGoal)")
+    max_weight: float = setting(10.0, "--max-weight", kind="float", group=OPEN_QUESTIONS,
+        help="importance-weighted CSE: clip weights at W > 0 (default 10)")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -185,16 +217,11 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
 _DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))
 
 
-#: The command-line flag of each config field that has one (``cebe-deep train`` / ``sweep``).
-FLAGS = {"task": "--task", "method": "--method", "profile": "--profile", "seed": "--seed", "total_steps": "--steps",
-         "eps": "--eps", "net_arch": "--net", "batch_size": "--batch-size", "learning_starts": "--learning-starts",
-         "learning_rate": "--learning-rate", "gamma": "--gamma", "context": "--context", "perturbation": "--perturbation",
-         "cse_mode": "--cse-mode", "cse_fraction": "--cse-fraction", "checkpoint_every": "--checkpoint-every",
-         "n_envs": "--n-envs", "replay": "--replay", "priority_alpha": "--priority-alpha",
-         "priority_beta": "--priority-beta", "dynamics": "--dynamics", "buffer_size": "--buffer-size",
-         "dimension": "--dimension", "task_noise": "--task-noise", "jacobian_noise": "--jacobian-noise",
-         "jacobian_bias": "--jacobian-bias", "fd_jacobians": "--fd-jacobians", "cse_variant": "--cse-variant",
-         "max_weight": "--max-weight"}
+#: The command-line flag of each config field (``cebe-deep train`` / ``sweep``), read from the fields' metadata.
+FLAGS = {field.name: field.metadata["flag"] for field in dataclasses.fields(TrainConfig) if "flag" in field.metadata}
+#: The fields a command line may override (every field with a flag but task, method, seed and profile).
+OVERRIDABLE = tuple(field.name for field in dataclasses.fields(TrainConfig)
+                    if field.metadata.get("command_line") and field.name not in ("task", "profile"))
 
 
 def make_config(task: str, method: str, profile: str = "quick", *, flags: bool = False, **overrides: Any) -> TrainConfig:
