@@ -25,6 +25,7 @@ __all__ = [
     "ContextualEnv",
     "JACOBIAN_KEYS",
     "TASKS",
+    "VARIANTS",
     "make_task",
     "CartGoal",
     "CheetahVelocity",
@@ -56,15 +57,24 @@ def gymnasium_id(name: str) -> str:
     return f"cebe/{name}-v0"
 
 
+#: Variants registered under ids of their own (Gymnasium's convention: a changed environment gets a new id), with
+#: the keyword arguments that make them.  ``cebe/PendulumGoal-v0`` is the paper's task (the authors' dynamics:
+#: the speed is clipped before the angle is updated with it); ``cebe/PendulumGoal-gym-v0`` is the Gymnasium-order
+#: pendulum (angle updated with the new, clipped speed, as ``Pendulum-v1``) that our first runs used.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "cebe/PendulumGoal-gym-v0": ("PendulumGoal", {"dynamics": "gymnasium"}),
+}
+
+
 def register_tasks() -> None:
-    """Register every task in :data:`TASKS` with Gymnasium (idempotent)."""
-    for name, task in TASKS.items():
-        if gymnasium_id(name) not in gymnasium.registry:
-            gymnasium.register(
-                id=gymnasium_id(name),
-                entry_point=f"{task.__module__}:{task.__name__}",
-                max_episode_steps=task.max_episode_steps,
-            )
+    """Register every task in :data:`TASKS` and every variant in :data:`VARIANTS` with Gymnasium (idempotent)."""
+    entries = [(gymnasium_id(name), name, {}) for name in TASKS]
+    entries += [(variant_id, name, kwargs) for variant_id, (name, kwargs) in VARIANTS.items()]
+    for env_id, name, kwargs in entries:
+        task = TASKS[name]
+        if env_id not in gymnasium.registry:
+            gymnasium.register(id=env_id, entry_point=f"{task.__module__}:{task.__name__}",
+                               max_episode_steps=task.max_episode_steps, kwargs=kwargs)
 
 
 def make_task(name: str, **kwargs) -> gymnasium.Env:

@@ -380,3 +380,23 @@ def test_pickled_task_continues_the_same_trajectory(name):
     np.testing.assert_array_equal(clone.context, env.context)
     assert getattr(clone, "dynamics", None) == getattr(env, "dynamics", None)
     np.testing.assert_array_equal(clone.step(action)[0], env.step(action)[0])
+
+
+def test_the_gymnasium_order_pendulum_has_its_own_id():
+    """``cebe/PendulumGoal-gym-v0`` is PendulumGoal with the Gymnasium-order dynamics, step for step; the paper's
+    ``cebe/PendulumGoal-v0`` keeps the authors' dynamics (a changed environment gets a new id)."""
+    import gymnasium
+
+    from cebe_deep.tasks.pendulum_goal import PendulumGoal
+
+    variant = gymnasium.make("cebe/PendulumGoal-gym-v0")
+    direct = PendulumGoal(dynamics="gymnasium")
+    assert variant.unwrapped.dynamics == "gymnasium" and gymnasium.make("cebe/PendulumGoal-v0").unwrapped.dynamics == "authors"
+    first, _ = variant.reset(seed=5)
+    second, _ = direct.reset(seed=5)
+    np.testing.assert_array_equal(first, second)
+    for action in np.linspace(-2, 2, 7):
+        a = variant.step(np.array([action], dtype=np.float32))
+        b = direct.step(np.array([action], dtype=np.float32))
+        np.testing.assert_array_equal(a[0], b[0])
+        assert a[1] == b[1]
