@@ -8,14 +8,17 @@ ray``; ``ray.init(address=...)`` first to use a cluster).  A cluster user can pa
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from typing import Any, Callable
 
 from cebe_deep.errors import ConfigError
 
-__all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "BACKENDS", "make_executor", "stop_requested"]
+__all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "BACKENDS", "make_executor", "stop_requested", "job_running"]
 
 
 class SerialExecutor:
@@ -34,6 +37,30 @@ class SerialExecutor:
 
 
 _STOP_EVENT = None  # in a LocalExecutor's worker: the executor's "stop the sweep" event
+_ORPHANED = threading.Event()  # set in a worker whose parent (the sweep) has died
+_JOB = threading.Lock()  # held by a worker while it runs a job (job_running)
+#: Seconds a worker whose sweep died waits for its running job to checkpoint before it exits.
+ORPHAN_GRACE_SECONDS = 600.0
+
+
+@contextlib.contextmanager
+def job_running():
+    """Held around a job in a worker, so that a worker whose sweep died exits once the job has checkpointed."""
+    with _JOB:
+        yield
+
+
+def _exit_when_orphaned(parent: int, poll: float = 1.0) -> None:
+    """A worker's watchdog: when the sweep that started it dies (even by SIGKILL, which it cannot forward), stop
+    the running run (SIGTERM: train() checkpoints and stops; no further job starts) and exit."""
+    while os.getppid() == parent:
+        time.sleep(poll)
+    _ORPHANED.set()
+    if _JOB.locked():
+        os.kill(os.getpid(), signal.SIGTERM)
+        if _JOB.acquire(timeout=ORPHAN_GRACE_SECONDS):
+            _JOB.release()
+    os._exit(1)
 
 
 def _init_worker(stop_event=None) -> None:
@@ -41,6 +68,7 @@ def _init_worker(stop_event=None) -> None:
 
     global _STOP_EVENT
     _STOP_EVENT = stop_event
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-watchdog", daemon=True).start()
     # SIGTERM outside training (idle, evaluating) must not kill the worker: a dead worker breaks the whole pool,
     # and its siblings' runs would end without a checkpoint.  While training, train() handles it (checkpoint, stop).
     signal.signal(signal.SIGTERM, lambda number, frame: None)
@@ -50,7 +78,7 @@ def _init_worker(stop_event=None) -> None:
 
 def stop_requested() -> bool:
     """True in a worker of a :class:`LocalExecutor` whose sweep is stopping (:meth:`LocalExecutor.stop_runs`)."""
-    return _STOP_EVENT is not None and _STOP_EVENT.is_set()
+    return _ORPHANED.is_set() or (_STOP_EVENT is not None and _STOP_EVENT.is_set())
 
 
 class LocalExecutor(concurrent.futures.ProcessPoolExecutor):

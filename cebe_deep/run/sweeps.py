@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.evaluation import evaluate, evaluation_grid
-from cebe_deep.run.executors import LocalExecutor, stop_requested
+from cebe_deep.run.executors import LocalExecutor, job_running, stop_requested
 from cebe_deep.run.training import (LOCK_FILE, STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy,
                                 run_lock, train)
 
@@ -65,7 +65,7 @@ def run_job(job: Job) -> JobResult:
     if stop_requested():
         raise RunNotStarted(f"{job.run_dir}: not started, the sweep is stopping")
     run_dir = Path(job.run_dir)
-    with run_lock(run_dir):  # held across training and evaluation: a second sweep over this root skips the run
+    with job_running(), run_lock(run_dir):  # held across training and evaluation: a second sweep over this root skips the run
         if _plan_run(job.config, run_dir, None)[0] == "retrain":
             supersede_run(run_dir)
         result = train(job.config, run_dir, progress=False)
