@@ -37,6 +37,7 @@ from cebe_theory.cli_support import output_folder as _output_folder
 from cebe_theory.cli_support import write_user_file as _write
 from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
 from cebe_theory.figures import reproduce
+from cebe_theory.open_stochastic import write_stochastic_cse
 from cebe_theory.sweep import POLICIES, error_sweep, log_grid
 
 __all__ = ["main", "build_parser"]
@@ -101,8 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_stochastic_cse(args) -> int:
-    from cebe_theory.open_stochastic import write_stochastic_cse
-
     out = _output_folder(args.out, "--out")
     paths: list[Path] = []
     _write(out, "--out", lambda folder: paths.extend(write_stochastic_cse(folder)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -32,8 +33,6 @@ LABELS = {"cebe": "CEBE (projected first-order kernel)", "pathwise": "pathwise (
 def write_stochastic_cse(out: Path) -> list[Path]:
     """Run the sweep and write ``sweep.csv``, ``slopes.csv`` and ``sweep.png`` into ``out`` (an existing folder);
     returns their paths."""
-    import matplotlib.pyplot as plt
-
     cmdp = stochastic_cliffwalking()
     dc = np.geomspace(1e-4, 5e-2, 40)
     frames, slopes = [], []

@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # pip name -> conda-forge name, where they differ.
-CONDA_NAMES = {"torch": "pytorch"}
+CONDA_NAMES = {"ray": "ray-default", "torch": "pytorch"}
 
 
 def _name(requirement: str) -> str:
@@ -87,3 +87,11 @@ def test_cebe_theory_imports_run_one_way():
 
     for name in graph:
         visit(name, [])
+
+
+def test_the_test_command_installs_every_extra_the_tests_need():
+    """The Ray sweep test skips without ray: the README's test command (what CI runs) must install the extra."""
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("<!-- test-command -->", 1)[1].split("```", 2)[1]
+    extras = command.split('-e ".[', 1)[1].split("]", 1)[0].split(",")
+    assert {"deep", "notebooks", "docs", "dev", "ray"} <= set(extras)

@@ -326,7 +326,4 @@ def open_questions(root: Path, experiment: str, figure: Path | None = None) -> N
         printer, plotter = report.EXPERIMENTS[name]
         printer(root)
         if figure is not None:
-            import matplotlib
-
-            matplotlib.use("Agg")  # a script: no display needed
             plotter(figure / f"{name}.png" if experiment == "all" else figure, root)

@@ -110,6 +110,8 @@ class RayExecutor:
         except ImportError as error:
             raise ConfigError("the ray backend needs the 'ray' package (pip install ray)") from error
         if not ray.is_initialized():
+            if "address" not in init_kwargs:  # a local instance: on loopback (a sandbox's hostname may not resolve)
+                init_kwargs = dict(_node_ip_address="127.0.0.1", include_dashboard=False) | init_kwargs
             ray.init(**init_kwargs)
         self._ray, self._num_cpus = ray, num_cpus_per_job
 

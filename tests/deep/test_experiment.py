@@ -238,12 +238,11 @@ def test_ray_backend_is_optional(monkeypatch):
         experiment.make_executor("mpi")
 
 
-@pytest.mark.slow
 def test_sweep_on_a_local_ray_instance(tmp_path):
-    """A tiny sweep through RayExecutor on a local Ray instance (slow: needs ``pip install ray``, which the
-    project does not install; skipped without it)."""
+    """A tiny sweep through RayExecutor on a local Ray instance, so the distributed path cannot rot (needs the
+    ``ray`` extra, which the README's test command and CI install; skipped without it)."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True)
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, _node_ip_address="127.0.0.1")
     try:
         configs = [make_config("SimpleDirection", method, seed=0, **TINY) for method in ("baseline", "cse")]
         table = experiment.sweep(configs, tmp_path, experiment.make_executor("ray"), points=2, episodes=1,
