@@ -4,6 +4,7 @@ that did not finish writes no results folder (it would look complete) and exits 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -181,7 +182,7 @@ def _recorded_commands(tmp_path: Path, section: str, part: str = "", **variables
     (work / "results").mkdir(parents=True, exist_ok=True)
     shims = tmp_path / "bin"
     shims.mkdir(exist_ok=True)
-    for name in ("cebe-deep", "python"):
+    for name in ("cebe-deep", "cebe-theory", "python"):
         (shims / name).write_text(SHIM.format(python=sys.executable))
         (shims / name).chmod(0o755)
     # the open section's extrapolation part copies the finished CheetahVelocity runs of the authors' section:
@@ -214,9 +215,10 @@ def test_every_sweep_of_commands_sh_passes_its_dry_run(section, tmp_path, capsys
         assert status == 0, f"cebe-deep sweep {' '.join(arguments)}: {output.err.strip()}"
         if "runs/open/extrapolation" in arguments:  # the copied CheetahVelocity runs are only evaluated
             assert "15 runs: 15 evaluate" in output.out, output.out
-    scripts = [command[1] for command in commands if command[0] == "python"]
-    for script in scripts:  # the scripts the section runs exist
-        assert (ROOT / script).exists(), script
+    modules = [command[2] for command in commands if command[:2] == ["python", "-m"]]
+    for module in modules:  # the modules the section runs exist
+        assert importlib.util.find_spec(module) is not None, module
+    assert not [command for command in commands if command[0] == "python" and command[1] != "-m"]  # no scripts
 
 
 def test_a_committed_cell_is_skipped(tmp_path):
@@ -473,3 +475,14 @@ def test_a_run_that_cannot_be_extended_is_trained_again_and_the_old_one_kept(tmp
     twin = whole / "SimpleDirection" / "cse" / "seed0"
     assert (twin / "evaluation.csv").read_text().replace(str(whole), str(root)) == \
         (run / "evaluation.csv").read_text()
+
+
+def test_the_open_section_writes_exactly_the_cells_of_the_package_grids(tmp_path):
+    """The experiment grids are defined once, in cebe_deep.report.open_questions.common (which the reports read);
+    results/commands.sh must sweep exactly those cells, no more and no fewer."""
+    from cebe_deep.report.open_questions.common import experiment_cells
+
+    commands = _recorded_commands(tmp_path, "open")
+    written = {command[command.index("--results") + 1].removeprefix("results/open/")
+               for command in commands if command[:2] == ["cebe-deep", "sweep"]}
+    assert written == set(experiment_cells())

@@ -43,6 +43,20 @@ METHOD_LABELS = {"baseline": "SAC (baseline)", "cse": "SAC + CSE", "ldr": "SAC +
 METHOD_COLORS = {"baseline": "tab:gray", "cse": "tab:blue", "ldr": "tab:orange", "cse-importance": "tab:purple"}
 
 
+
+def experiment_cells() -> list[str]:
+    """Every results folder of the open questions' sweeps, relative to results/open, from the grids above: the
+    cells the ``open`` section of results/commands.sh writes (tests/deep/test_sweep_cli.py checks that it writes
+    exactly these)."""
+    cells = [f"jacobians/{folder}" for folder in JACOBIAN_CELLS]
+    cells += [f"stochastic/noise-{level}{suffix}" for level in NOISE_LEVELS for suffix in ("", "-importance")]
+    cells += [f"eps/{eps}-{shape}" for eps in EPS_VALUES for shape in SHAPES]
+    cells += [f"dimension/d{d}" for d in DIMENSIONS]
+    cells += [f"dimension-budget/d{d}-{steps}" for d in BUDGET_DIMENSIONS for steps in BUDGETS]
+    cells += [f"dimension-eps/d{d}-eps{eps:g}" for d, eps in SCALED_EPS.items()]
+    cells += [f"dimension-eps/d{d}-ldr-eps{eps:g}" for d, eps in SCALED_LDR_EPS.items()]
+    return sorted(cells + ["extrapolation"])
+
 # ------------------------------------------------------------------------------------------------ helpers
 def interval_text(values) -> dict:
     mean, low, high = t_interval(np.asarray(values, dtype=np.float64), LEVEL)
