@@ -15,7 +15,7 @@ def _modules(package):
             yield info.name
 
 
-MODULES = sorted(_modules(cebe_theory)) + ["cebe_deep.cse", "cebe_deep.randomization", "cebe_deep.replay"]
+MODULES = sorted(_modules(cebe_theory)) + ["cebe_deep.cse", "cebe_deep.dqn", "cebe_deep.randomization", "cebe_deep.replay"]
 
 
 @pytest.mark.parametrize("name", MODULES)
