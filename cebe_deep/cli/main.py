@@ -33,17 +33,25 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from cebe_deep.cli.checks import (
+    check_eps,
+    check_evaluation_arguments,
+    checked_configs,
+    curve_sources,
+    image_types,
+    output_file,
+    output_folders,
+    read_csv,
+    read_labelled_tables,
+    run_config,
+)
+from cebe_deep.cli.plan import plan_sweep
+from cebe_deep.cli.report import add_report_parser, run_report
+from cebe_deep.report.outputs import base_context, verdict_lines, write_summary_outputs, write_training_curves
 from cebe_theory.cli_support import InputError, OneLineParser, UsageError
 from cebe_theory.cli_support import finite_number as _finite
 from cebe_theory.cli_support import output_folder as _output_folder
 from cebe_theory.cli_support import write_user_file as _write
-
-from cebe_deep.cli.checks import (curve_sources, check_eps, check_evaluation_arguments, checked_configs,
-                                  image_types, output_file, output_folders, read_csv,
-                                  read_labelled_tables, run_config)
-from cebe_deep.cli.plan import plan_sweep
-from cebe_deep.cli.report import add_report_parser, run_report
-from cebe_deep.report.outputs import base_context, verdict_lines, write_summary_outputs, write_training_curves
 
 __all__ = ["main", "build_parser"]
 
@@ -212,8 +220,8 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from cebe_deep.run.evaluation import evaluate
     from cebe_deep.report.statistics import summarize
+    from cebe_deep.run.evaluation import evaluate
 
     configs = [run_config(run) for run in args.runs]
     check_evaluation_arguments(args, [(config.task, config.dimension) for config in configs])
@@ -230,8 +238,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
-    from cebe_deep.run.executors import BACKENDS, make_executor
     from cebe_deep.report.statistics import headline
+    from cebe_deep.run.executors import BACKENDS, make_executor
     from cebe_deep.run.sweeps import run_dir_for, sweep
 
     methods = [method.strip() for method in args.methods.split(",") if method.strip()]

@@ -22,7 +22,6 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-
 from gymnasium.utils import seeding
 
 from cebe_deep.errors import ConfigError

@@ -131,7 +131,7 @@ def plot_training_curves(curves: pd.DataFrame, path: str | Path | None = None, t
     otherwise flatten the curves; such a band runs off the axis."""
     import matplotlib.pyplot as plt
 
-    from cebe_deep.report.plots import FONT_SIZES, method_order, learner_name, method_styles
+    from cebe_deep.report.plots import FONT_SIZES, learner_name, method_order, method_styles
 
     summary = curve_summary(curves)
     methods = sorted(summary["method"].unique(), key=method_order)

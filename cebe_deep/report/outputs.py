@@ -38,7 +38,6 @@ def write_summary_outputs(table, eps: float, results: Path | None, candidate: st
     comparison = compare_methods(summary, context0, eps, candidate=candidate, table=table)
     if results is not None:
         from cebe_deep.report.plots import plot_context_sweeps, plot_named_contexts
-
         from cebe_deep.run.evaluation import write_evaluation
 
         write_user_file(results / ("evaluation.csv.gz" if gzip else "evaluation.csv"), "--results",

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cebe_deep.report.statistics import per_seed_returns, verdict
 from cebe_deep.run.config import make_task_env
 from cebe_deep.run.evaluation import evaluation_file, read_evaluation, zero_action_returns
-from cebe_deep.report.statistics import per_seed_returns, verdict
 from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
 METHODS = ("baseline", "cse", "ldr")

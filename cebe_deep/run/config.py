@@ -11,7 +11,9 @@ Two profiles:
   networks with Xavier-uniform hidden layers and orthogonal (gain 0.01) output layers.  Their budgets are
   counted in RLlib iterations (an iteration lasts at least 1 s and 100 env steps); on a 2-core machine their
   pipeline makes about :data:`ENV_STEPS_PER_ITERATION` = 107 env steps per iteration (measured: 500
-  iterations = 52-54k env steps), so a budget here is ``iterations * 107`` env steps.
+  iterations = 52-54k env steps), so a budget here is ``iterations * 107`` env steps.  CartGoal, the one
+  discrete-action task, runs their RLlib DQN (:class:`cebe_deep.dqn.ContextDQN`), whose iterations are
+  exactly :data:`DQN_ENV_STEPS_PER_ITERATION` = 1,000 env steps: 2,000 iterations = 2M env steps.
 
 Every value a profile sets can be overridden (``make_config(..., total_steps=4000)``, or the CLI's flags).
 """
@@ -31,7 +33,8 @@ from cebe_deep.learn.cse import MODES, PERTURBATIONS
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
-    "AUTHORS_ITERATIONS", "FLAGS", "OVERRIDABLE", "setting", "CSE_VARIANTS", "make_config", "validate_config", "check_context", "make_task_env",
+    "AUTHORS_ITERATIONS", "DQN_ENV_STEPS_PER_ITERATION", "FLAGS", "OVERRIDABLE", "setting", "CSE_VARIANTS",
+    "make_config", "validate_config", "check_context", "make_task_env",
 ]
 
 METHODS = ("baseline", "cse", "ldr", "gdr")
@@ -49,6 +52,9 @@ ENV_STEPS_PER_ITERATION = 107
 AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal": 2_000, "CheetahVelocity": 5_000,
                       "AntDirection": 10_000, "AntGoal": 10_000,
                       "NoisyPendulumGoal": 1_000}  # not the authors' task: PendulumGoal's budget (open question 1)
+#: Env steps per RLlib DQN iteration (``min_sample_timesteps_per_iteration = 1000``; a training step samples one step
+#: of each of the 8 envs, so an iteration is exactly 125 training steps): CartGoal's 2,000 iterations are 2M env steps.
+DQN_ENV_STEPS_PER_ITERATION = 1_000
 
 #: A field without a default (``task``, ``method``): required by :class:`TrainConfig`.
 REQUIRED = dataclasses.MISSING
@@ -80,7 +86,10 @@ class TrainConfig:
     (with ``priority_alpha``, ``priority_beta``).  ``dynamics`` picks a task variant (None: the task's default).
     ``critic_loss``: SAC's critic loss per sample, ``mse`` (SB3: half the squared TD error) or ``huber``
     (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
-    (None: SB3's defaults, 5% over a tenth of the budget).
+    (None: SB3's defaults, 5% over a tenth of the budget).  ``init = "authors"`` on a discrete-action task trains
+    :class:`~cebe_deep.dqn.ContextDQN` (RLlib's DQN as the authors ran it) instead of SB3's DQN, with ``double_q``,
+    ``dueling`` and ``head_arch`` (each stream's hidden layers after the shared ``net_arch``); prioritized replay
+    on a discrete-action task needs it.
 
     The open questions (``results/open/README.md``; every default leaves a run as it was, so config.json files
     written before these fields existed still compare equal):
@@ -148,6 +157,9 @@ class TrainConfig:
              "NoisyPendulumGoal)")
     max_weight: float = setting(10.0, "--max-weight", kind="float", group=OPEN_QUESTIONS,
         help="importance-weighted CSE: clip weights at W > 0 (default 10)")
+    double_q: bool = False
+    dueling: bool = False
+    head_arch: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -156,6 +168,8 @@ class TrainConfig:
     def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
         data = dict(data)
         data["net_arch"] = tuple(data["net_arch"])
+        if "head_arch" in data:
+            data["head_arch"] = tuple(data["head_arch"])
         if data.get("context") is not None:
             data["context"] = tuple(data["context"])
         return cls(**data)
@@ -206,12 +220,15 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "AntGoal": _authors("AntGoal", gamma=0.99, actor_learning_rate=3e-5, critic_learning_rate=3e-4,
                             entropy_learning_rate=1e-4, learning_starts=256, buffer_size=1_000_000, initial_entropy=0.01,
                             priority_alpha=0.6, priority_beta=0.4, checkpoint_every=100_000),
-        # DQN (double Q, dueling heads in RLlib; SB3's DQN has neither): lr 5e-4, batch 32, replay 50k,
-        # epsilon 1 -> 0.02 over 10k steps.  Their 2,000 iterations of >= 1,000 env steps (>= 2M steps) do not
-        # fit this machine; 200k env steps with one update per 8 env steps is what we run and say so.
-        "CartGoal": dict(total_steps=200_000, n_envs=8, train_freq=1, gradient_steps=1, gamma=0.99, learning_rate=5e-4,
-                         batch_size=32, buffer_size=50_000, learning_starts=1_000, net_arch=(256, 256),
-                         checkpoint_every=25_000, exploration_steps=10_000, exploration_final_eps=0.02),
+        # RLlib's DQN (cebe_deep.dqn.ContextDQN): double Q, dueling heads, prioritized replay 50k (alpha 0.6, beta
+        # 0.4), lr 5e-4, batch 32, epsilon 1 -> 0.02 over 10k env steps, one tanh layer of 256 shared by two streams
+        # with a ReLU layer of 256 each; one update per vector step of 8 envs (training_intensity None), learning
+        # after 1,000 env steps (SB3 makes its first update 8 steps later); 2,000 iterations of 1,000 env steps.
+        "CartGoal": dict(total_steps=AUTHORS_ITERATIONS["CartGoal"] * DQN_ENV_STEPS_PER_ITERATION, n_envs=8,
+                         train_freq=1, gradient_steps=1, gamma=0.99, learning_rate=5e-4, batch_size=32,
+                         buffer_size=50_000, learning_starts=1_000, net_arch=(256,), head_arch=(256,), init="authors",
+                         double_q=True, dueling=True, replay="prioritized", priority_alpha=0.6, priority_beta=0.4,
+                         checkpoint_every=100_000, exploration_steps=10_000, exploration_final_eps=0.02),
     },
 }
 _DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))
@@ -232,8 +249,9 @@ def make_config(task: str, method: str, profile: str = "quick", *, flags: bool =
                           f"choose one of {', '.join(PROFILES)}")
     settings = dict(_PROFILES[profile].get(task, _DEFAULT_PROFILE))
     settings.update({key: value for key, value in overrides.items() if value is not None})
-    if "net_arch" in settings:
-        settings["net_arch"] = tuple(int(width) for width in settings["net_arch"])
+    for field in ("net_arch", "head_arch"):
+        if field in settings:
+            settings[field] = tuple(int(width) for width in settings[field])
     if settings.get("context") is not None:
         settings["context"] = tuple(float(value) for value in settings["context"])
     config = TrainConfig(task=task, method=method, profile=profile, **settings)
@@ -295,9 +313,7 @@ def validate_config(config: TrainConfig, flags: bool = False) -> None:
         raise ConfigError(f"{name('dynamics')} {config.dynamics!r}: {error}") from None
     try:
         discrete = hasattr(env.action_space, "n")
-        if discrete:
-            _require(config.replay == "uniform", f"prioritized replay is implemented for SAC only; use {name('replay')} "
-                                                 f"uniform for the discrete-action task {config.task}")
+        _validate_dqn_options(config, discrete, name)
         if config.context is not None:
             try:
                 check_context(env.unwrapped, config.context)
@@ -305,6 +321,23 @@ def validate_config(config: TrainConfig, flags: bool = False) -> None:
                 raise ConfigError(f"{name('context')} {','.join(f'{v:g}' for v in config.context)}: {error}") from None
     finally:
         env.close()
+
+
+def _validate_dqn_options(config: TrainConfig, discrete: bool, name) -> None:
+    """``double_q``, ``dueling``, ``head_arch`` and prioritized replay on a discrete-action task need the authors'
+    DQN (``init`` authors: :class:`~cebe_deep.dqn.ContextDQN`); the first three act on DQN only."""
+    _require(all(isinstance(width, (int, np.integer)) and width > 0 for width in config.head_arch),
+             f"head_arch must be positive layer widths, got {config.head_arch}")
+    for field in ("double_q", "dueling"):
+        _require(isinstance(getattr(config, field), (bool, np.bool_)), f"{field} must be true or false, got {getattr(config, field)!r}")
+    dqn_options = [field for field in ("double_q", "dueling", "head_arch") if getattr(config, field)]
+    if not discrete:
+        _require(not dqn_options, f"{dqn_options[0] if dqn_options else ''} acts on DQN only; task {config.task} "
+                                  "has continuous actions (SAC)")
+    elif config.init != "authors":
+        wanted = dqn_options + ([name("replay")] if config.replay == "prioritized" else [])
+        _require(not wanted, f"{wanted[0] if wanted else ''} needs the authors' DQN on the discrete-action task "
+                             f"{config.task}: use init 'authors' (or {name('replay')} uniform, no double_q, dueling, head_arch)")
 
 
 def _validate_open_question_options(config: TrainConfig, task_class, name) -> None:

@@ -23,8 +23,8 @@ import pandas as pd
 import torch
 
 from cebe_deep.run.config import ConfigError, check_context, make_task_env
-from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 from cebe_deep.run.training import load_model
+from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_direction_optimal_return
 
 __all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "dimension_test_grid",
            "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "zero_action_returns", "evaluate",

@@ -11,6 +11,7 @@ from stable_baselines3 import DQN
 from stable_baselines3.common.env_util import make_vec_env
 
 from cebe_deep.learn.cse import ContextSampleEnhancementBuffer
+from cebe_deep.learn.dqn import ContextDQN
 from cebe_deep.learn.importance import ImportanceWeightedCSEBuffer, PrioritizedImportanceCSEBuffer
 from cebe_deep.learn.inexact import FiniteDifferenceJacobians, InexactJacobianCSEBuffer, PrioritizedInexactJacobianCSEBuffer
 from cebe_deep.learn.randomization import GlobalDomainRandomization, LocalDomainRandomization
@@ -95,7 +96,8 @@ def make_vec_training_env(config: TrainConfig, monitor_dir: str | Path | None = 
 
 def make_model(config: TrainConfig, env):
     """The SB3 learner for ``config``: SAC (:class:`~cebe_deep.learn.sac.ContextSAC`) for Box actions, DQN for
-    Discrete ones; CSE and prioritized replay through the buffer class."""
+    Discrete ones (:class:`~cebe_deep.learn.dqn.ContextDQN` with ``init`` authors); CSE and prioritized replay
+    through the buffer class."""
     task = env.get_attr("unwrapped")[0] if hasattr(env, "get_attr") else env.unwrapped
     common = dict(
         learning_rate=config.learning_rate,
@@ -120,6 +122,9 @@ def make_model(config: TrainConfig, env):
             exploration["exploration_fraction"] = min(1.0, config.exploration_steps / config.total_steps)
         if config.exploration_final_eps is not None:
             exploration["exploration_final_eps"] = config.exploration_final_eps
+        if config.init == "authors":  # RLlib's DQN: its own target period (500 env steps) and gradient clip (40)
+            common["policy_kwargs"]["head_arch"] = list(config.head_arch)
+            return ContextDQN("MlpPolicy", env, double_q=config.double_q, dueling=config.dueling, **exploration, **common)
         return DQN("MlpPolicy", env, tau=1.0, target_update_interval=1_000, **exploration, **common)
     ent_coef = "auto" if config.initial_entropy is None else f"auto_{config.initial_entropy}"
     return ContextSAC("MlpPolicy", env, tau=config.tau, ent_coef=ent_coef, actor_learning_rate=config.actor_learning_rate,
@@ -133,4 +138,6 @@ def algorithm_class(config: TrainConfig):
     env = task_env(config)
     discrete = isinstance(env.action_space, spaces.Discrete)
     env.close()
-    return DQN if discrete else ContextSAC
+    if discrete:
+        return ContextDQN if config.init == "authors" else DQN
+    return ContextSAC

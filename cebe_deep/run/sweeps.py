@@ -25,8 +25,16 @@ from tqdm.auto import tqdm
 from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.evaluation import evaluate, evaluation_grid
 from cebe_deep.run.executors import LocalExecutor, job_running, stop_requested
-from cebe_deep.run.training import (LOCK_FILE, STATE_FILE, TrainingInterrupted, checkpoint_folder, is_trained, run_is_busy,
-                                run_lock, train)
+from cebe_deep.run.training import (
+    LOCK_FILE,
+    STATE_FILE,
+    TrainingInterrupted,
+    checkpoint_folder,
+    is_trained,
+    run_is_busy,
+    run_lock,
+    train,
+)
 
 __all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "supersede_run", "steps_to_train",
            "measured_steps_per_second", "makespan", "sweep", "collect"]

@@ -59,8 +59,7 @@ from cebe_deep.learn.importance import ImportanceWeightedCSEBuffer
 from cebe_deep.run.checkpoint import grow_replay_buffer, restore_training_state, training_state
 from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.executors import stop_requested
-from cebe_deep.run.learners import (algorithm_class, make_model, make_training_env, make_vec_training_env,  # noqa: F401
-                                    task_env)
+from cebe_deep.run.learners import algorithm_class, make_model, make_training_env, make_vec_training_env, task_env  # noqa: F401
 from cebe_deep.run.locks import LOCK_FILE, RunBusy, run_is_busy, run_lock  # noqa: F401
 
 __all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpoint_folder", "latest_checkpoint",

@@ -33,8 +33,8 @@ for an exact re-simulation of a stored transition at another context.
 
 from __future__ import annotations
 
-import numpy as np
 import gymnasium
+import numpy as np
 from gymnasium import spaces
 
 from cebe_theory.symbolic import as_context_vector

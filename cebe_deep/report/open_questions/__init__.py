@@ -29,10 +29,33 @@ directories under ``runs/``, which are not committed; :func:`collect_run_logs` c
 missing they read the run directories named in the cell's evaluation.csv, and say so.
 """
 
-from .common import (EPS_VALUES, JACOBIAN_CELLS, LEVEL, NOISE_LEVELS, NOT_RUN, ROOT, SHAPES, away_seed_means,
-                     collect_run_logs, read_evaluation, read_run_logs, reference_table, seed_means)
-from .dimension import (DimensionCells, budget_to_reach, dimension_cells, dimension_tables, dimension_trend,
-                        fraction_by_radius, fraction_intervals, plot_dimension, print_dimension, scaled_eps_tables)
+from .common import (
+                     EPS_VALUES,
+                     JACOBIAN_CELLS,
+                     LEVEL,
+                     NOISE_LEVELS,
+                     NOT_RUN,
+                     ROOT,
+                     SHAPES,
+                     away_seed_means,
+                     collect_run_logs,
+                     read_evaluation,
+                     read_run_logs,
+                     reference_table,
+                     seed_means,
+)
+from .dimension import (
+                     DimensionCells,
+                     budget_to_reach,
+                     dimension_cells,
+                     dimension_tables,
+                     dimension_trend,
+                     fraction_by_radius,
+                     fraction_intervals,
+                     plot_dimension,
+                     print_dimension,
+                     scaled_eps_tables,
+)
 from .eps import eps_differences, eps_tables, plot_eps, print_eps
 from .extrapolation import extrapolation_tables, plot_extrapolation, print_extrapolation, sign_changes
 from .jacobians import jacobian_differences, jacobian_tables, plot_jacobians, print_jacobians

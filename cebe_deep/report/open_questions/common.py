@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.run.evaluation import EVALUATION_FILES, read_evaluation
 from cebe_deep.report.statistics import per_seed_returns, t_interval, welch_interval
+from cebe_deep.run.evaluation import EVALUATION_FILES, read_evaluation
 
 ROOT = Path("results/open")
 NOT_RUN = "not run yet"

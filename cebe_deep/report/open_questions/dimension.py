@@ -9,12 +9,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.run.evaluation import with_fraction_of_optimum
 from cebe_deep.report.statistics import contrast_interval, welch_interval
+from cebe_deep.run.evaluation import with_fraction_of_optimum
 
-from .common import (BUDGETS, BUDGET_DIMENSIONS, BUDGET_RADIUS, DIMENSIONS, FONT, LEVEL, METHOD_COLORS, METHOD_LABELS,
-                     NOT_RUN, RADII, ROOT, SCALED_EPS, SCALED_LDR_EPS, TARGET_FRACTION, cell_text, interval_text, interval_cells,
-                     interval_errorbar, new_figure, not_run_row, save, sign_text, read_evaluation, seed_means)
+from .common import (
+    BUDGET_DIMENSIONS,
+    BUDGET_RADIUS,
+    BUDGETS,
+    DIMENSIONS,
+    FONT,
+    LEVEL,
+    METHOD_COLORS,
+    METHOD_LABELS,
+    NOT_RUN,
+    RADII,
+    ROOT,
+    SCALED_EPS,
+    SCALED_LDR_EPS,
+    TARGET_FRACTION,
+    cell_text,
+    interval_cells,
+    interval_errorbar,
+    interval_text,
+    new_figure,
+    not_run_row,
+    read_evaluation,
+    save,
+    seed_means,
+    sign_text,
+)
 
 
 def fraction_by_radius(table: pd.DataFrame) -> pd.DataFrame:

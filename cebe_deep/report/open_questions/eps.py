@@ -6,10 +6,28 @@ from pathlib import Path
 
 import pandas as pd
 
-
-from .common import (EPS_VALUES, FONT, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, SHAPES, away_seed_means, read_evaluation,
-                     reference_table, cell_text, difference_row, interval_text, interval_cells, interval_errorbar,
-                     named_context_means, new_figure, not_run_row, print_differences, save)
+from .common import (
+    EPS_VALUES,
+    FONT,
+    LEVEL,
+    NOT_RUN,
+    REFERENCE_TASK,
+    ROOT,
+    SHAPES,
+    away_seed_means,
+    cell_text,
+    difference_row,
+    interval_cells,
+    interval_errorbar,
+    interval_text,
+    named_context_means,
+    new_figure,
+    not_run_row,
+    print_differences,
+    read_evaluation,
+    reference_table,
+    save,
+)
 
 
 def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

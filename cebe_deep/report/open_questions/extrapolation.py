@@ -7,11 +7,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.run.evaluation import zero_action_returns
 from cebe_deep.report.statistics import welch_interval
+from cebe_deep.run.evaluation import zero_action_returns
 
-from .common import (EXTRAPOLATION_C0, FONT, LEVEL, METHOD_COLORS, NOT_RUN, ROOT, read_evaluation, seed_means, cell_text,
-                     interval_text, new_figure, save, sign_text)
+from .common import (
+    EXTRAPOLATION_C0,
+    FONT,
+    LEVEL,
+    METHOD_COLORS,
+    NOT_RUN,
+    ROOT,
+    cell_text,
+    interval_text,
+    new_figure,
+    read_evaluation,
+    save,
+    seed_means,
+    sign_text,
+)
 
 
 def extrapolation_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -7,11 +7,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-
-from .common import (FONT, JACOBIAN_CELLS, LEVEL, NOT_RUN, REFERENCE_TASK, ROOT, away_seed_means, read_evaluation,
-                     read_run_logs, reference_table, cell_text, difference_row, interval_text, interval_cells,
-                     interval_errorbar, named_context_means, new_figure, not_run_row, print_differences, save)
-
+from .common import (
+    FONT,
+    JACOBIAN_CELLS,
+    LEVEL,
+    NOT_RUN,
+    REFERENCE_TASK,
+    ROOT,
+    away_seed_means,
+    cell_text,
+    difference_row,
+    interval_cells,
+    interval_errorbar,
+    interval_text,
+    named_context_means,
+    new_figure,
+    not_run_row,
+    print_differences,
+    read_evaluation,
+    read_run_logs,
+    reference_table,
+    save,
+)
 
 
 def jacobian_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:

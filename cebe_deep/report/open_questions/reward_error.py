@@ -37,8 +37,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from cebe_deep.run.config import make_task_env
 from cebe_deep.learn.cse import JACOBIAN_KEYS, context_sample_enhancement
+from cebe_deep.run.config import make_task_env
 from cebe_deep.tasks import step_twin
 
 TASK = "CheetahVelocity"

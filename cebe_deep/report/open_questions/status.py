@@ -8,8 +8,18 @@ from pathlib import Path
 
 from cebe_deep.run.evaluation import EVALUATION_FILES
 
-from .common import (BUDGET_DIMENSIONS, BUDGETS, DIMENSIONS, EPS_VALUES, JACOBIAN_CELLS, NOISE_LEVELS, ROOT, SCALED_EPS,
-                     SCALED_LDR_EPS, SHAPES)
+from .common import (
+    BUDGET_DIMENSIONS,
+    BUDGETS,
+    DIMENSIONS,
+    EPS_VALUES,
+    JACOBIAN_CELLS,
+    NOISE_LEVELS,
+    ROOT,
+    SCALED_EPS,
+    SCALED_LDR_EPS,
+    SHAPES,
+)
 
 #: question, the part of ``bash results/commands.sh open PART``, what a cell holds, and the cells (folders under
 #: results/open/ with the file that marks them done) in the order of the commands.

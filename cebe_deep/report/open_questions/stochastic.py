@@ -8,9 +8,25 @@ import pandas as pd
 
 from cebe_deep.report.statistics import welch_interval
 
-from .common import (FONT, LEVEL, METHOD_COLORS, NOISE_LEVELS, NOT_RUN, ROOT, STOCHASTIC_METHODS, read_evaluation,
-                     read_run_logs, cell_text, interval_text, interval_cells, interval_errorbar, named_context_means,
-                     new_figure, not_run_row, save)
+from .common import (
+    FONT,
+    LEVEL,
+    METHOD_COLORS,
+    NOISE_LEVELS,
+    NOT_RUN,
+    ROOT,
+    STOCHASTIC_METHODS,
+    cell_text,
+    interval_cells,
+    interval_errorbar,
+    interval_text,
+    named_context_means,
+    new_figure,
+    not_run_row,
+    read_evaluation,
+    read_run_logs,
+    save,
+)
 
 
 def stochastic_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
