@@ -37,12 +37,22 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def write_user_file(path, flag: str, write) -> None:
-    """Run ``write(path)`` for a file the user named with ``flag``; an ``OSError`` (disk full, permissions
-    changed meanwhile) becomes one :class:`UsageError` line naming the flag and the path."""
+    """Run ``write(path)`` for a file the user named with ``flag``, atomically: the writer fills a temporary file
+    beside it (same suffix, so matplotlib and pandas infer the format), which then replaces ``path``, so an error
+    or an interrupt midway never leaves a half-written file or a figure drawn from less data in its place.  A
+    folder is filled in place.  An ``OSError`` (disk full, permissions changed meanwhile) becomes one
+    :class:`UsageError` line naming the flag and the path."""
+    path = Path(path)
+    temporary = None if path.is_dir() else path.with_name(f".{path.name}.partial{path.suffix}")
     try:
-        write(path)
+        write(path if temporary is None else temporary)
+        if temporary is not None and temporary.exists():  # (a writer may write the final name itself)
+            os.replace(temporary, path)
     except OSError as error:
         raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def finite_number(text: str) -> float:

@@ -16,7 +16,6 @@ from cebe_theory.cli_support import InputError, UsageError
 from cebe_theory.cli_support import output_folder as _output_folder
 
 #: Columns every evaluation CSV must have (``context_0`` ... as many as the task has; ``run`` is optional).
-CSV_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "episode", "episode_return")
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
@@ -105,36 +104,23 @@ def run_config(run: Path):
 
 
 def read_csv(path: Path):
-    """An evaluation CSV, checked: the file exists, parses, has rows, the columns, and one known task."""
-    import pandas as pd
-
+    """An evaluation table (``.csv`` or ``.csv.gz``), checked: the file exists and is whole
+    (:func:`cebe_deep.run.evaluation.read_evaluation_table`: gzip integrity, a complete last line, the columns,
+    finite returns, every run at the same contexts with the same episodes), holds one known task, and its runs
+    are told apart."""
     from cebe_deep import tasks
+    from cebe_deep.run.evaluation import read_evaluation_table
 
     if not path.exists():
         raise UsageError(f"{path}: no such file")
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, expected an evaluation CSV")
-    try:
-        table = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise UsageError(f"{path}: empty file, expected an evaluation CSV (columns {', '.join(CSV_COLUMNS)})") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read ({error.strerror or error})") from None
-    missing = [column for column in CSV_COLUMNS if column not in table.columns]
-    if missing:
-        raise UsageError(f"{path}: not an evaluation CSV (as cebe-deep evaluate writes), missing column(s) "
-                         f"{', '.join(missing)}")
-    if table.empty:
-        raise UsageError(f"{path}: has a header but no rows")
+    table = read_evaluation_table(path)
     names = sorted(str(task) for task in table["task"].unique())
     if len(names) != 1:
         raise UsageError(f"{path}: holds several tasks {names}; one task per CSV")
     if names[0] not in tasks.TASKS:
         raise UsageError(f"{path}: unknown task {names[0]!r}; choose one of {', '.join(tasks.TASKS)}")
-    if not pd.api.types.is_numeric_dtype(table["episode_return"]):
-        raise UsageError(f"{path}: column episode_return holds non-numbers")
     check_runs_apart(table, str(path))
     return table
 

@@ -28,7 +28,8 @@ from cebe_deep.tasks.simple_direction import dimension_test_contexts, simple_dir
 
 __all__ = ["ANGLE_SWEEP_TASKS", "SWEEP_RANGES", "context_grid", "authors_grid", "listed_grid", "dimension_test_grid",
            "parse_contexts", "evaluation_grid", "evaluate_policy_at_context", "zero_action_returns", "evaluate",
-           "with_fraction_of_optimum", "EVALUATION_FILES", "evaluation_file", "read_evaluation", "write_evaluation"]
+           "with_fraction_of_optimum", "EVALUATION_FILES", "evaluation_file", "read_evaluation", "write_evaluation",
+           "TABLE_COLUMNS", "read_evaluation_table", "check_evaluation_table"]
 
 #: The names a folder's evaluation table may have: plain, or gzip-compressed (the same CSV; pandas reads both).
 #: A results folder holds one of them.  Compressed tables are for large ones: SimpleDirection's context-dimension
@@ -254,6 +255,9 @@ def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None,
         torch.set_num_threads(int(os.environ["CEBE_TORCH_THREADS"]))
     elif torch.get_num_threads() > 1:
         torch.set_num_threads(1)
+    if write and not os.access(run_dir, os.W_OK):  # before minutes of rollouts, not after
+        raise ConfigError(f"run directory {run_dir}: not writable, so its evaluation.csv could not be saved "
+                          "(make it writable, or pass --out to write the table elsewhere)")
     model, config = load_model(run_dir)
     episodes = episodes or (64 if config.profile == "authors" else 32)
     grid = evaluation_grid(config.task, contexts, points, span, config.dimension) if grid is None else grid
@@ -273,7 +277,9 @@ def evaluate(run_dir: str | Path, points: int = 11, episodes: int | None = None,
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     if write:
-        table.to_csv(Path(run_dir) / "evaluation.csv", index=False)
+        partial = Path(run_dir) / ".evaluation.csv.partial"
+        table.to_csv(partial, index=False)
+        partial.replace(Path(run_dir) / "evaluation.csv")
     return table
 
 
@@ -286,11 +292,98 @@ def evaluation_file(folder: str | Path) -> Path | None:
     return found[0] if found else None
 
 
+#: The columns every evaluation table has (the context coordinates beyond ``context_0`` vary by task).
+TABLE_COLUMNS = ("task", "method", "seed", "sweep", "sweep_value", "context_0", "episode", "episode_return")
+
+
+def read_evaluation_table(path: str | Path) -> pd.DataFrame:
+    """An evaluation table read and checked, so that a damaged file is refused rather than read as a smaller
+    table: it decompresses (gzip), ends with a complete line, has the columns, rows, numeric seeds, episodes and
+    finite returns, and every (method, seed) has the same contexts, each with the same episodes 0..E-1 (a
+    table cut short loses part of its last run).  A problem is one :class:`~cebe_deep.errors.ConfigError` line
+    naming the file and what is wrong.
+
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "evaluation.csv")
+    >>> _ = open(path, "w").write("task,method,seed,sweep,sweep_value,context_0,episode,episode_return\\n"
+    ...                           "SimpleDirection,cse,0,context_0,0.5,0.5,0,36.0")  # cut: no final newline
+    >>> read_evaluation_table(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cebe_deep.errors.ConfigError: ...evaluation.csv: the last line is incomplete (the file was cut short); ...
+    """
+    import gzip
+    import io
+    import zlib
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise ConfigError(f"{path}: not a complete gzip file ({error}); restore it (git checkout) or regenerate it") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not raw.strip():
+        raise ConfigError(f"{path}: empty file, expected an evaluation table (columns {', '.join(TABLE_COLUMNS)})")
+    if not raw.endswith(b"\n"):
+        raise ConfigError(f"{path}: the last line is incomplete (the file was cut short); restore it (git checkout) "
+                          "or regenerate it")
+    try:
+        table = pd.read_csv(io.BytesIO(raw))
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    check_evaluation_table(table, str(path))
+    return table
+
+
+def check_evaluation_table(table: pd.DataFrame, where: str) -> None:
+    """The checks of :func:`read_evaluation_table` on a table already read (``where`` names it in the error)."""
+    missing = [column for column in TABLE_COLUMNS if column not in table.columns]
+    if missing:
+        raise ConfigError(f"{where}: not an evaluation table (as cebe-deep evaluate writes), missing column(s) "
+                          f"{', '.join(missing)}")
+    if table.empty:
+        raise ConfigError(f"{where}: has a header but no rows")
+    for column in ("seed", "sweep_value", "episode", "episode_return"):
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ConfigError(f"{where}: column {column} holds non-numbers")
+    bad = table[~np.isfinite(table["episode_return"].to_numpy(dtype=np.float64))]
+    if len(bad):
+        row = bad.iloc[0]
+        raise ConfigError(f"{where}: {len(bad)} episode return(s) are not finite numbers (first: {row['episode_return']} "
+                          f"of {row['method']} seed {row['seed']}, {row['sweep']} = {row['sweep_value']})")
+    if table[["method", "seed", "sweep", "sweep_value", "episode"]].isna().any().any():
+        raise ConfigError(f"{where}: a row has an empty method, seed, sweep, context or episode")
+    episodes = table.groupby(["method", "seed", "sweep", "sweep_value"])["episode"].agg(["count", "nunique", "max"])
+    expected = int(episodes["count"].max())
+    short = episodes[(episodes["count"] != expected) | (episodes["nunique"] != expected) | (episodes["max"] != expected - 1)]
+    if len(short):
+        (method, seed, sweep, value), row = next(iter(short.iterrows()))
+        raise ConfigError(f"{where}: {method} seed {seed} at {sweep} = {value:g} has {int(row['count'])} episode rows, "
+                          f"the others have episodes 0..{expected - 1}: the table is incomplete or damaged")
+    contexts = table.groupby(["method", "seed"])[["sweep", "sweep_value"]].apply(
+        lambda part: frozenset(zip(part["sweep"], part["sweep_value"])))
+    full = max(contexts, key=len)
+    partial = contexts[contexts.map(lambda found: found != full)]
+    if len(partial):
+        (method, seed), found = next(iter(partial.items()))
+        raise ConfigError(f"{where}: {method} seed {seed} was evaluated at {len(found)} contexts, the other runs at "
+                          f"{len(full)}: the table is incomplete or damaged")
+
+
 def read_evaluation(folder: str | Path, **read_csv_arguments) -> pd.DataFrame | None:
-    """The evaluation table of ``folder`` (:func:`evaluation_file`, plain or gzipped), None where it has none;
-    ``read_csv_arguments`` go to :func:`pandas.read_csv` (``usecols``, ``nrows``)."""
+    """The evaluation table of ``folder`` (:func:`evaluation_file`, plain or gzipped), None where it has none.
+    Read whole it is checked (:func:`read_evaluation_table`); ``read_csv_arguments`` (``usecols``, ``nrows``) read
+    a part of it with :func:`pandas.read_csv`, unchecked."""
     path = evaluation_file(folder)
-    return None if path is None else pd.read_csv(path, **read_csv_arguments)
+    if path is None:
+        return None
+    if read_csv_arguments:
+        return pd.read_csv(path, **read_csv_arguments)
+    return read_evaluation_table(path)
 
 
 def write_evaluation(table: pd.DataFrame, folder: str | Path, compress: bool = False) -> Path:

@@ -45,6 +45,7 @@ import signal
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -360,4 +361,9 @@ def load_model(run_dir: str | Path):
     if not (run_dir / "config.json").exists():
         raise ConfigError(f"{run_dir} has model.zip but no config.json")
     config = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text()))
-    return algorithm_class(config).load(run_dir / "model.zip", device="cpu"), config
+    try:
+        model = algorithm_class(config).load(run_dir / "model.zip", device="cpu")
+    except (ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError) as error:
+        raise ConfigError(f"{run_dir / 'model.zip'}: not a readable model ({type(error).__name__}: "
+                          f"{str(error).splitlines()[0] if str(error) else 'damaged'}); retrain the run") from None
+    return model, config
