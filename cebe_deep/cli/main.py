@@ -258,21 +258,30 @@ def _run_sweep(args: argparse.Namespace) -> int:
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
     if args.dry_run:
         return plan_sweep(args, configs, episodes)
+    results_made = args.results is not None and not args.results.exists()
     root, results = output_folders((args.root, "--root"), (args.results, "--results"))
+
+    def drop_empty_results() -> None:  # an interrupted or failed sweep writes no results: leave no empty folder
+        if results_made and results.is_dir() and not any(results.iterdir()):
+            results.rmdir()
+
     executor = make_executor(args.backend, args.workers)
     try:
         table = sweep(configs, root, executor, args.points, episodes, args.span, contexts=args.contexts)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once
         executor.shutdown(wait=True, cancel_futures=True)  # running workers checkpoint; queued runs do not start
+        drop_empty_results()
         raise
     executor.shutdown(wait=True)
     failures = table.attrs.get("failures", [])
     if failures:  # a results folder missing runs would look complete: write none
+        drop_empty_results()
         print(f"{PROGRAM}: {len(failures)} of {len(configs)} runs did not finish (first: {failures[0]}); finished runs "
               f"and checkpoints are kept under {root}, nothing written to --results; rerun the same command to "
               "resume", file=sys.stderr)
         return 130 if table.attrs.get("interrupted") else 1
     if table.empty:
+        drop_empty_results()
         raise UsageError("no run finished (see the failures above)")
     table = table[table["method"].isin(methods) & table["seed"].isin(args.seeds)]
     _, comparison = write_summary_outputs(table, configs[0].eps, results, gzip=args.gzip)

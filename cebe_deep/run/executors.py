@@ -92,10 +92,13 @@ class LocalExecutor(concurrent.futures.ProcessPoolExecutor):
         super().__init__(max_workers=max_workers, mp_context=context, initializer=_init_worker,
                          initargs=(self._stop_event,))
 
-    def stop_runs(self) -> None:
-        """Stop the sweep: no worker starts another run (:func:`stop_requested`), and each running run gets
-        SIGTERM, so it checkpoints and stops (see :func:`cebe_deep.run.training.train`)."""
+    def stop_runs(self, signal_workers: bool = True) -> None:
+        """Stop the sweep: no worker starts another run and a running one checkpoints and stops at its next vector
+        step (:func:`stop_requested`); with ``signal_workers`` each worker also gets SIGTERM, which interrupts a
+        run between two vector steps too (see :func:`cebe_deep.run.training.train`)."""
         self._stop_event.set()
+        if not signal_workers:
+            return
         for process in list((self._processes or {}).values()):
             if process.is_alive():
                 os.kill(process.pid, signal.SIGTERM)

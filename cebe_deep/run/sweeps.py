@@ -235,11 +235,15 @@ def makespan(work: Sequence[float], workers: int) -> float:
 
 
 @contextlib.contextmanager
-def _forward_sigterm(executor, futures):
-    """While a sweep waits for its runs: SIGTERM (``kill``, a batch system's stop) cancels the runs not started and
-    is passed on to the worker processes, whose runs checkpoint and stop (their futures then fail with
-    :class:`~cebe_deep.run.training.TrainingInterrupted`, and the sweep reports itself interrupted); a second SIGTERM
-    stops at once (a worker between two runs may then end abruptly; checkpoints are atomic).  Ctrl-C needs no forwarding: the terminal sends SIGINT to the workers too.  Main thread only."""
+def _stop_on_signals(executor, futures):
+    """While a sweep waits for its runs, SIGINT (Ctrl-C) and SIGTERM (``kill``, a batch system's stop) stop it
+    cleanly: the runs not started are cancelled, no worker starts another run (the executor's stop event, which
+    also makes a running run checkpoint and stop at its next vector step), and for SIGTERM the running workers get
+    SIGTERM too (Ctrl-C reaches them from the terminal itself).  Their futures then fail with
+    :class:`~cebe_deep.run.training.TrainingInterrupted` or :class:`RunNotStarted`, and the sweep reports itself
+    interrupted.  The handlers are set whatever the inherited disposition (a background job ignores SIGINT:
+    before, a SIGINT then reached only the workers, and every queued run still trained).  A second signal stops
+    at once (a worker between two runs may then end abruptly; checkpoints are atomic).  Main thread only."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -251,14 +255,15 @@ def _forward_sigterm(executor, futures):
         received.append(number)
         for future in futures:
             future.cancel()  # runs not handed to a worker yet
-        if hasattr(executor, "stop_runs"):
-            executor.stop_runs()  # the workers start no other run; running ones checkpoint and stop
+        if hasattr(executor, "stop_runs"):  # the workers start no other run; running ones checkpoint and stop
+            executor.stop_runs(signal_workers=number == signal.SIGTERM)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, points: int = 11, episodes: int = 32,
@@ -285,7 +290,7 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
                for config in configs}
     failures, interrupted = [], False
     with tqdm(total=len(futures), disable=not progress, desc="runs", unit="run") as bar, \
-            _forward_sigterm(executor, futures):
+            _stop_on_signals(executor, futures):
         for future in concurrent.futures.as_completed(futures):
             config = futures[future]
             try:
