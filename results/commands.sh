@@ -50,36 +50,37 @@ curves_unless_done() {  # curves_unless_done RESULTS ROOT/TASK METHODS
 if [ "$section" = authors ]; then
 # ------------------------------------------------------------------------------------------------------------
 # The paper's deep experiments under the authors' protocol (--profile authors: 8 envs, one update of 256 per
+# Their per-episode tables are written gzipped (--gzip: evaluation.csv.gz, 0.6-1.3 MB instead of 5-11 MB of text).
 # 8 env steps, per-network learning rates, prioritized replay, Huber critic loss, 256x256; budgets = the
 # authors' iterations x 107 env steps).  Evaluated at the authors' test contexts and one-axis sweeps across the
 # authors' context box, 64 episodes per context.  Runs live under runs/authors (resumable); rerunning finishes
 # what is missing.  Cheapest first.  WORKERS=15 bash results/commands.sh authors on a 16-core machine.
-sweep_unless_done results/authors/SimpleDirection --task SimpleDirection --profile authors --methods baseline,cse,ldr \
+sweep_unless_done results/authors/SimpleDirection --gzip --task SimpleDirection --profile authors --methods baseline,cse,ldr \
     --seeds 10 --contexts authors+sweeps --points 11 --root runs/authors
 curves_unless_done results/authors/SimpleDirection runs/authors/SimpleDirection baseline,cse,ldr
-sweep_unless_done results/authors/PendulumGoal --task PendulumGoal --profile authors --methods baseline,cse,ldr \
+sweep_unless_done results/authors/PendulumGoal --gzip --task PendulumGoal --profile authors --methods baseline,cse,ldr \
     --seeds 10 --contexts authors+sweeps --points 11 --root runs/authors
 curves_unless_done results/authors/PendulumGoal runs/authors/PendulumGoal baseline,cse,ldr
 
 # CartGoal (DQN; 200k env steps, not the authors' >= 2M: see README).
-sweep_unless_done results/authors/CartGoal --task CartGoal --profile authors --methods baseline,cse,ldr --seeds 5 \
+sweep_unless_done results/authors/CartGoal --gzip --task CartGoal --profile authors --methods baseline,cse,ldr --seeds 5 \
     --contexts authors+sweeps --points 11 --root runs/authors
 curves_unless_done results/authors/CartGoal runs/authors/CartGoal baseline,cse,ldr
 
 # PendulumGoal ablation (10 seeds x {baseline, CSE}, the authors' profile otherwise): which of task definition
 # and replay decides the verdict.  (1) our earlier Gymnasium-order dynamics; (2) uniform instead of prioritized replay.
-sweep_unless_done results/authors/PendulumGoal-gymnasium --task PendulumGoal --profile authors --methods baseline,cse \
+sweep_unless_done results/authors/PendulumGoal-gymnasium --gzip --task PendulumGoal --profile authors --methods baseline,cse \
     --seeds 10 --dynamics gymnasium --contexts authors+sweeps --points 11 --root runs/authors-gymnasium
 curves_unless_done results/authors/PendulumGoal-gymnasium runs/authors-gymnasium/PendulumGoal baseline,cse
-sweep_unless_done results/authors/PendulumGoal-uniform --task PendulumGoal --profile authors --methods baseline,cse \
+sweep_unless_done results/authors/PendulumGoal-uniform --gzip --task PendulumGoal --profile authors --methods baseline,cse \
     --seeds 10 --replay uniform --contexts authors+sweeps --points 11 --root runs/authors-uniform
 curves_unless_done results/authors/PendulumGoal-uniform runs/authors-uniform/PendulumGoal baseline,cse
 
 # The MuJoCo tasks at the authors' budgets (535k and 1.07M env steps per run: hours per run on 2 cores).
-sweep_unless_done results/authors/CheetahVelocity --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
+sweep_unless_done results/authors/CheetahVelocity --gzip --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
     --seeds 5 --contexts authors+sweeps --points 13 --root runs/authors
 curves_unless_done results/authors/CheetahVelocity runs/authors/CheetahVelocity baseline,cse,ldr
-sweep_unless_done results/authors/AntDirection --task AntDirection --profile authors --methods baseline,cse,ldr \
+sweep_unless_done results/authors/AntDirection --gzip --task AntDirection --profile authors --methods baseline,cse,ldr \
     --seeds 3 --contexts authors+sweeps --points 16 --root runs/authors
 curves_unless_done results/authors/AntDirection runs/authors/AntDirection baseline,cse,ldr
 fi
