@@ -21,6 +21,7 @@ Every value a profile sets can be overridden (``make_config(..., total_steps=400
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -266,7 +267,24 @@ def _require(condition: bool, message: str) -> None:
 
 def validate_config(config: TrainConfig, flags: bool = False) -> None:
     """Raise :class:`ConfigError` with a one-line message (naming the field, or its command-line flag when
-    ``flags``, its value and what is allowed) for anything a run would fail on later."""
+    ``flags``, its value and what is allowed) for anything a run would fail on later.  Every check of a config
+    lives here, those that need the task (its context box, its actions) included.  A config found valid is
+    remembered, so that building it, sweeping it and training it check it once in a process (a check builds the
+    task's environment)."""
+    try:
+        hash(config)
+    except TypeError:  # a list where a tuple belongs (built by hand): checked, not remembered
+        _validate(config, flags)
+        return
+    _validate_once(config, flags)
+
+
+@functools.lru_cache(maxsize=4096)  # successes only: lru_cache does not keep exceptions
+def _validate_once(config: TrainConfig, flags: bool) -> None:
+    _validate(config, flags)
+
+
+def _validate(config: TrainConfig, flags: bool) -> None:
 
     def name(field: str) -> str:
         return FLAGS.get(field, field) if flags else field
@@ -314,6 +332,9 @@ def validate_config(config: TrainConfig, flags: bool = False) -> None:
     try:
         discrete = hasattr(env.action_space, "n")
         _validate_dqn_options(config, discrete, name)
+        extent = float(np.max(np.asarray(env.unwrapped.context_high) - np.asarray(env.unwrapped.context_low)))
+        _require(config.eps <= extent, f"{name('eps')} {config.eps:g} is larger than the task's whole context box "
+                                       f"(widest side {extent:g}): CSE and LDR would move samples far outside it")
         if config.context is not None:
             try:
                 check_context(env.unwrapped, config.context)

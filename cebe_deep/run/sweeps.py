@@ -76,7 +76,7 @@ def run_job(job: Job) -> JobResult:
     with job_running(), run_lock(run_dir):  # held across training and evaluation: a second sweep over this root skips the run
         if _plan_run(job.config, run_dir, None)[0] == "retrain":
             supersede_run(run_dir)
-        result = train(job.config, run_dir, progress=False)
+        result = train(job.config, run_dir, progress=False, validated=True)
         if not is_evaluated(run_dir, job.evaluation_spec()):
             evaluate(run_dir, points=job.points, episodes=job.episodes, span=job.span, contexts=job.contexts)
             spec = dict(job.evaluation_spec(), model_steps=int(result.num_timesteps))

@@ -269,16 +269,19 @@ def _load_checkpoint(config: TrainConfig, run_dir: Path):
     return model, env, elapsed
 
 
-def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callback: BaseCallback | None = None) -> TrainResult:
+def train(config: TrainConfig, run_dir: str | Path, progress: bool = True, callback: BaseCallback | None = None,
+          validated: bool = False) -> TrainResult:
     """Train one run in ``run_dir``, resuming from ``run_dir/checkpoint`` if an earlier run was interrupted.
 
     A finished run is not retrained; with a larger ``total_steps`` it is extended (when its final checkpoint
     was kept).  A run directory holding another config is an error (naming the fields that differ), so that
     resumed runs never mix settings.  SIGINT or SIGTERM writes a checkpoint and raises
     :class:`TrainingInterrupted`.  A run another process is training raises :class:`RunBusy` (:func:`run_lock`).
-    ``callback``: an extra SB3 callback (tests use one to interrupt).
+    ``callback``: an extra SB3 callback (tests use one to interrupt).  ``validated``: the caller checked ``config``
+    already (a sweep checks every config before it starts a run), so it is not checked again.
     """
-    validate_config(config)
+    if not validated:
+        validate_config(config)
     run_dir = Path(run_dir)
     with run_lock(run_dir):
         return _train(config, run_dir, progress, callback)

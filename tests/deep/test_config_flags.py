@@ -35,3 +35,31 @@ def test_a_value_on_the_command_line_reaches_the_config(field):
     assert overrides[field.name] == value
     assert set(overrides) == set(OVERRIDABLE)
     assert all(overrides[name] is None for name in OVERRIDABLE if name != field.name)
+
+
+def test_eps_larger_than_the_context_box_is_refused(capsys):
+    """Checks that need the task live in validate_config: an eps wider than the whole context box (before, --eps 1e6
+    trained) is one line naming the flag and the box."""
+    from cebe_deep.cli import main
+    from cebe_deep.errors import ConfigError
+    from cebe_deep.run.config import make_config
+
+    assert main(["train", "--task", "PendulumGoal", "--method", "cse", "--eps", "1e6", "--steps", "10"]) == 2
+    error = capsys.readouterr().err
+    assert "--eps 1e+06" in error and "context box" in error and error.count("\n") == 1
+    with pytest.raises(ConfigError, match="eps 50 is larger"):
+        make_config("SimpleDirection", "ldr", eps=50.0)
+    make_config("SimpleDirection", "cse", eps=0.4)  # the open questions' largest eps stays allowed
+
+
+def test_a_config_is_checked_once_per_process(monkeypatch):
+    """make_config, the sweep and train each ask for the check; the task's environment is built once."""
+    from cebe_deep.run import config as config_module
+
+    built = []
+    real = config_module.make_task_env
+    monkeypatch.setattr(config_module, "make_task_env", lambda *args, **kwargs: built.append(args) or real(*args, **kwargs))
+    config = config_module.make_config("PendulumGoal", "cse", seed=12345, total_steps=777)
+    config_module.validate_config(config)
+    config_module.validate_config(config)
+    assert len(built) == 1
