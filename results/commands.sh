@@ -7,6 +7,8 @@
 #
 #   bash results/commands.sh authors     # the paper's experiments under the authors' protocol (results/authors/)
 #   bash results/commands.sh quick       # the earlier quick-profile runs
+#   bash results/commands.sh extra-seeds [TASK]   # the seeds that complete the paper's 10 on CheetahVelocity and
+#                                                 # AntDirection, each finished run staged under results/ at once
 #   bash results/commands.sh open [PART] # the open questions of issue 14 (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
@@ -83,6 +85,35 @@ curves_unless_done results/authors/CheetahVelocity runs/authors/CheetahVelocity 
 sweep_unless_done results/authors/AntDirection --gzip --task AntDirection --profile authors --methods baseline,cse,ldr \
     --seeds 3 --contexts authors+sweeps --points 16 --root runs/authors
 curves_unless_done results/authors/AntDirection runs/authors/AntDirection baseline,cse,ldr
+fi
+
+if [ "$section" = extra-seeds ]; then
+# ------------------------------------------------------------------------------------------------------------
+# The paper trains 10 policies per method; CheetahVelocity has seeds 0-4 and AntDirection 0-2 committed.  Their
+# other seeds train here on the same training path (--profile authors, the same evaluation), one seed (all three
+# methods) at a time, and each finished run is staged at once: its small files (config.json, train_summary.json,
+# evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model) go to
+# results/authors/<Task>/staged/<method>/seed<k>/, to be committed, so that a later session on a fresh machine
+# skips what is staged and trains only the rest.  Once every seed is staged, the task's tables are rebuilt from the
+# committed seeds and the staged ones.  Hours per run on 2 cores (CheetahVelocity about 0.5-1 h, AntDirection
+# 1-2.5 h): run the two tasks as two background jobs, `bash results/commands.sh extra-seeds CheetahVelocity`.
+only=${2:-}
+for spec in "CheetahVelocity 13 5 6 7 8 9" "AntDirection 16 3 4 5 6 7 8 9"; do
+  read -r task points seeds <<< "$spec"
+  if [ -n "$only" ] && [ "$only" != "$task" ]; then continue; fi
+  for seed in $seeds; do
+    staged=yes
+    for method in baseline cse ldr; do
+      [ -f "results/authors/$task/staged/$method/seed$seed/evaluation.csv.gz" ] || staged=
+    done
+    if [ -n "$staged" ]; then echo "skip: $task seed $seed is staged"; continue; fi
+    run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods baseline,cse,ldr --seeds "$seed-$seed" \
+        --contexts authors+sweeps --points "$points" --root runs/authors --workers "${WORKERS:-1}"
+    for method in baseline cse ldr; do
+      run_step cebe-deep stage "runs/authors/$task/$method/seed$seed" --out "results/authors/$task/staged/$method/seed$seed"
+    done
+  done
+done
 fi
 
 if [ "$section" = quick ]; then

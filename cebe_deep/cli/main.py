@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the printed table's parts of each run's budget, 1..bins (default 4: quarters)")
     curves.add_argument("--out", type=Path, help="write the tidy binned curves as CSV")
     curves.add_argument("--figure", type=Path, help="draw the curves into this image file")
+    stage = commands.add_parser("stage", help="copy a finished run's small files (not the model) into a folder to commit")
+    stage.add_argument("run", type=Path, help="a trained and evaluated run directory")
+    stage.add_argument("--out", type=Path, required=True, help="the staging folder, e.g. "
+                       "results/authors/<Task>/staged/<method>/seed<k>")
+    stage.add_argument("--commit", help="the commit the run trained on, where its train_summary.json has none")
     add_report_parser(commands)
     return parser
 
@@ -293,6 +298,18 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_stage(args: argparse.Namespace) -> int:
+    from cebe_deep.run.provenance import stage_run
+
+    if not args.run.is_dir():
+        raise UsageError(f"run directory {args.run}: no such folder")
+    try:
+        print(stage_run(args.run, args.out, args.commit))
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: cannot write ({error.strerror or error})") from None
+    return 0
+
+
 def _run_plot(args: argparse.Namespace) -> int:
     from cebe_deep.report.plots import plot_context_sweeps
 
@@ -383,7 +400,7 @@ def _run_curves(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"report": run_report, "train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,
+_COMMANDS = {"report": run_report, "stage": _run_stage, "train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,
              "figures": _run_figures, "summarize": _run_summarize, "curves": _run_curves}
 
 

@@ -74,8 +74,14 @@ def verdict_lines(comparison, candidate: str = "cse", eps: float = 0.1) -> str:
 
 
 def write_training_curves(runs: list[Path], results: Path) -> None:
-    """A sweep's training curves into its results folder: ``training_curves.csv`` and ``training.png``."""
+    """A sweep's training curves into its results folder: ``training_curves.csv`` and ``training.png``; and its
+    runs' provenance, ``runs.csv`` (:func:`cebe_deep.run.provenance.runs_table`)."""
     from cebe_deep.report.curves import plot_training_curves, training_curves
+    from cebe_deep.run.provenance import runs_table
+
+    table = runs_table(runs)
+    if not table.empty:
+        write_user_file(results / "runs.csv", "--results", lambda path: table.to_csv(path, index=False))
 
     curves = training_curves([(run, None) for run in runs])
     if curves.empty:  # runs trained elsewhere and copied in without their Monitor files

@@ -14,7 +14,7 @@ Run directory layout (everything a resumed or later evaluation needs)::
     run_dir/monitor/<k>.monitor.csv   SB3 Monitor: one row per finished episode of env k (r, l, t)
     run_dir/checkpoint/          model.zip, replay_buffer.pkl, monitor/, elapsed.json (while training)
     run_dir/model.zip            the final model
-    run_dir/train_summary.json   steps, seconds (all segments), episodes, steps per second
+    run_dir/train_summary.json   steps, seconds (all segments), episodes, steps per second, the code's commit
     run_dir/evaluation.csv       tidy: one row per (context, episode) of the deterministic policy
     run_dir/fd_cost.json         (``fd_jacobians`` runs) finite-difference cost: simulator steps and seconds per env step
     run_dir/importance.json      (``cse_variant="importance"``) mean ESS fraction and clipped fraction over the batches
@@ -62,6 +62,7 @@ from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.executors import stop_requested
 from cebe_deep.run.learners import algorithm_class, make_model, make_training_env, make_vec_training_env, task_env  # noqa: F401
 from cebe_deep.run.locks import LOCK_FILE, RunBusy, run_is_busy, run_lock  # noqa: F401
+from cebe_deep.run.provenance import code_commit
 
 __all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpoint_folder", "latest_checkpoint",
            "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
@@ -329,7 +330,8 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, callback: BaseCal
     env.close()
     episodes = len(episode_log(run_dir))
     summary = dict(num_timesteps=int(model.num_timesteps), seconds=seconds, resumed_from=start, episodes=episodes,
-                   n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9))
+                   n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9),
+                   commit=code_commit())
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))  # from here on the run is trained
     if not keep_final_state:  # only now: a process killed before the summary still resumes from the checkpoint
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
