@@ -23,8 +23,9 @@ The protocol, in formulas (the document says why each choice was made):
 
 The stratified bootstrap is implemented here with numpy (scipy for quantiles), not with ``rliable``: ``rliable``'s
 ``StratifiedBootstrap`` resamples each task's (here: context's) runs independently, which would treat one seed's
-policy, evaluated at every context, as independent runs; and ``rliable`` brings ``arch``, ``statsmodels`` and
-``seaborn`` with it.  The tests check the point estimates against ``rliable`` where it is installed.
+policy, evaluated at every context, as independent runs; ``rliable`` brings ``arch``, ``statsmodels`` and
+``seaborn`` with it; and its ``rliable.library`` (the bootstrap, the profiles) does not import under pandas 3
+(``arch`` 7.2).  The tests check the point estimates against ``rliable.metrics`` where it is installed.
 
 ``python -m cebe_deep.protocol FOLDER...`` prints the verdict table (markdown) of results folders.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -48,7 +50,8 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "read_zero_action", "context_scale", "seed_scores", "verdict_word", "claim_status",
            "expanded_percentile_alpha", "paired_bootstrap_interval", "iqm", "probability_of_improvement", "holm",
            "per_context_tests", "minimum_detectable_difference", "seeds_for_difference", "compare_paired",
-           "task_verdicts", "verdict_table", "render_markdown", "main"]
+           "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "performance_profile",
+           "plot_verdicts", "plot_performance_profiles", "main"]
 
 #: The CSE radius of every run analysed (the authors' eps): the training ball is |c - c0| <= EPS.
 EPS = 0.1
@@ -429,15 +432,52 @@ def _holm_claim(words: np.ndarray, claim: str) -> str:
     return "not reproduced" if count["worse"] >= half else "inconclusive"
 
 
+@dataclass(frozen=True)
+class TaskScores:
+    """One task's normalized scores (results/PROTOCOL.md, section 3): ``contexts`` (:func:`distinct_contexts`),
+    ``scores`` (method -> seed x context frame, :func:`seed_scores`), ``scale`` (S(c) per context, return units per
+    normalized unit) and where the scale comes from."""
+
+    task: str
+    c0: np.ndarray
+    contexts: pd.DataFrame
+    scores: dict[str, pd.DataFrame]
+    scale: np.ndarray
+    scale_source: str
+
+    def away(self, method: str) -> np.ndarray:
+        """``method``'s scores at the contexts away from c0, (seeds x contexts), contexts a seed lacks dropped."""
+        frame = self.scores[method].loc[:, self.contexts["away"].to_numpy()]
+        return frame.dropna(axis=1).to_numpy()
+
+
+def task_scores(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics: str | None = None,
+                eps: float = EPS) -> TaskScores:
+    """The normalized scores of one task's evaluation table.  ``zero``: the all-zero action's returns
+    (:func:`zero_action_table`: rows of the runs' ``dynamics`` at every context, ``"default"`` at c0); None
+    simulates them (minutes for the MuJoCo tasks)."""
+    task, c0 = _task_and_c0(table)
+    contexts = distinct_contexts(table, c0, eps)
+    coordinates = contexts[_context_columns(contexts)].to_numpy(np.float64)
+    name = dynamics or "default"
+    if zero is None:
+        zero = zero_action_table(task, coordinates, dynamics)
+        if name != "default":
+            zero = pd.concat([zero, zero_action_table(task, c0[None], None)], ignore_index=True)
+    zero_returns = _lookup_zero(zero, list(contexts["key"]), name)
+    zero_at_c0 = float(_lookup_zero(zero, _keys(c0[None]), "default")[0])
+    scale, source = context_scale(task, coordinates, zero_returns, zero_at_c0)
+    return TaskScores(task, c0, contexts, seed_scores(table, contexts, zero_returns, scale), scale, source)
+
+
 def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics: str | None = None,
                   margin: float = MARGIN, eps: float = EPS, level: float = LEVEL,
                   resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED, old_rule: bool = True) -> pd.DataFrame:
     """The protocol of results/PROTOCOL.md applied to one task's evaluation table: one row per comparison of
     :data:`COMPARISONS` whose two methods the table holds.
 
-    ``zero``: the all-zero action's returns (:func:`zero_action_table`, ``dynamics`` rows at every context and
-    ``"default"`` at c0); None simulates them (minutes for the MuJoCo tasks).  ``old_rule=False`` skips the
-    earlier per-context rule (it needs the whole table twice more).
+    ``zero`` and ``dynamics``: as :func:`task_scores`.  ``old_rule=False`` skips the earlier per-context rule (it
+    needs the whole table twice more).
 
     Columns: task, comparison, claim, seeds_candidate, seeds_other, paired_seeds, unpaired (seeds left out),
     fewer_than_paper, contexts_away, authors_away, scale (return units per normalized unit; NaN where it varies
@@ -449,20 +489,9 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     authors_high, authors_status), old_status (the earlier rule), sd (of the per-seed differences), detectable (the
     80%-power detectable difference) and seeds_for_margin (the paired seeds at which it would be the margin).
     """
-    task, c0 = _task_and_c0(table)
-    contexts = distinct_contexts(table, c0, eps)
-    columns = _context_columns(contexts)
-    coordinates = contexts[columns].to_numpy(np.float64)
-    name = dynamics or "default"
-    if zero is None:
-        zero = zero_action_table(task, coordinates, dynamics)
-        if name != "default":
-            zero = pd.concat([zero, zero_action_table(task, c0[None], None)], ignore_index=True)
-    zero_returns = _lookup_zero(zero, list(contexts["key"]), name)
-    zero_at_c0 = float(_lookup_zero(zero, _keys(c0[None]), "default")[0])
-    scale, _ = context_scale(task, coordinates, zero_returns, zero_at_c0)
-    scores = seed_scores(table, contexts, zero_returns, scale)
-    constant_scale = float(scale[0]) if task != "SimpleDirection" else float("nan")
+    normalized = task_scores(table, zero, dynamics, eps)
+    task, c0, contexts, scores = normalized.task, normalized.c0, normalized.contexts, normalized.scores
+    constant_scale = float(normalized.scale[0]) if np.ptp(normalized.scale) == 0 else float("nan")
     old = _old_rule(table, c0, eps) if old_rule else {}
     away = contexts["away"].to_numpy()
     rows = []
@@ -512,26 +541,33 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     return pd.DataFrame(rows)
 
 
+def _folder_inputs(folder: Path, dynamics: dict[str, str] | None,
+                   simulate_missing: bool) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
+    """A results folder's evaluation table, its zero-action table (None: to be simulated) and its runs' dynamics."""
+    from cebe_deep.evaluation import read_evaluation
+
+    table = read_evaluation(folder)
+    if table is None:
+        raise ValueError(f"{folder}: no evaluation.csv or evaluation.csv.gz")
+    zero = read_zero_action(folder)
+    variant = (dynamics or {}).get(folder.name)
+    if zero is not None:
+        names = set(zero["dynamics"]) - {"default"}
+        variant = names.pop() if names else None
+    elif not simulate_missing:
+        raise ValueError(f"{folder}: no {ZERO_ACTION_FILE}")
+    return table, zero, variant
+
+
 def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None,
                   simulate_missing: bool = True, **options) -> pd.DataFrame:
     """:func:`task_verdicts` of every results folder (its evaluation.csv or .gz and its zero_action.csv), with a
     column ``folder`` (the folder's name) first.  ``dynamics``: folder name -> the task variant its runs used
     (for a zero-action table that has to be simulated).  A folder without a zero-action table is simulated when
     ``simulate_missing``, an error otherwise."""
-    from cebe_deep.evaluation import read_evaluation
-
     frames = []
     for folder in map(Path, folders):
-        table = read_evaluation(folder)
-        if table is None:
-            raise ValueError(f"{folder}: no evaluation.csv or evaluation.csv.gz")
-        zero = read_zero_action(folder)
-        variant = (dynamics or {}).get(folder.name)
-        if zero is not None:
-            names = set(zero["dynamics"]) - {"default"}
-            variant = names.pop() if names else None
-        elif not simulate_missing:
-            raise ValueError(f"{folder}: no {ZERO_ACTION_FILE}")
+        table, zero, variant = _folder_inputs(folder, dynamics, simulate_missing)
         frame = task_verdicts(table, zero, dynamics=variant, **options)
         frames.append(frame.assign(folder=folder.name)[["folder", *frame.columns]])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -629,6 +665,79 @@ def render_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines + legend) + "\n"
 
 
+# ------------------------------------------------------------------------------------------------- figures
+METHOD_STYLE = {"baseline": ("SAC / DQN (baseline)", "tab:gray"), "cse": ("CSE", "tab:blue"), "ldr": ("LDR", "tab:orange")}
+
+
+def performance_profile(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """The share of scores (every seed and context) above each threshold: ``rliable``'s score distribution."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    return (scores[:, None] > np.asarray(thresholds, dtype=np.float64)[None, :]).mean(axis=0)
+
+
+def plot_verdicts(table: pd.DataFrame, path: str | Path) -> None:
+    """Per results folder (rows) and comparison (columns): the primary difference in mean normalized score with its
+    t-interval (filled), the IQM difference with its bootstrap interval (hollow), the margin band and 0."""
+    import matplotlib.pyplot as plt
+
+    folders = list(dict.fromkeys(table["folder"]))
+    figure, axes = plt.subplots(len(folders), 2, figsize=(11, 1.3 * len(folders) + 0.8), layout="constrained",
+                                squeeze=False)
+    for row_index, folder in enumerate(folders):
+        for column, other in enumerate(("baseline", "ldr")):
+            axis = axes[row_index, column]
+            rows = table[(table["folder"] == folder) & (table["comparison"] == f"cse - {other}")]
+            axis.set_yticks([])
+            if column == 0:
+                axis.set_ylabel(folder, rotation=0, ha="right", va="center", fontsize=12)
+            if rows.empty:
+                axis.text(0.5, 0.5, "not run", transform=axis.transAxes, ha="center", va="center", fontsize=12)
+                axis.set_xticks([])
+                continue
+            row = rows.iloc[0]
+            axis.axvspan(-row["margin"], row["margin"], color="tab:green", alpha=0.15, lw=0)
+            axis.axvline(0.0, color="black", lw=0.8)
+            for y, (estimate, low, high, face) in enumerate(((row["iqm_difference"], row["iqm_low"], row["iqm_high"], "white"),
+                                                             (row["difference"], row["ci_low"], row["ci_high"], "tab:blue"))):
+                axis.errorbar([estimate], [y], xerr=[[estimate - low], [high - estimate]], fmt="o", color="tab:blue",
+                              markerfacecolor=face, capsize=3)
+            axis.set_ylim(-0.8, 1.8)
+            axis.set_title(f"{row['word']} ({row['claim_status']})", fontsize=12, loc="right")
+            axis.tick_params(labelsize=12)
+    axes[0, 0].set_title("CSE - baseline", fontsize=13, loc="left")
+    axes[0, 1].set_title("CSE - LDR", fontsize=13, loc="left")
+    for axis in axes[-1]:
+        axis.set_xlabel("difference in normalized score (filled: mean, t 95%; hollow: IQM, bootstrap 95%; "
+                        "green: +-margin)", fontsize=10)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=130)
+    plt.close(figure)
+
+
+def plot_performance_profiles(scores: dict[str, TaskScores], path: str | Path, points: int = 200) -> None:
+    """Per results folder, each method's performance profile over the contexts away from c0: the share of (seed,
+    context) normalized scores above tau, against tau."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(scores), figsize=(4.2 * len(scores), 3.8), layout="constrained", squeeze=False)
+    for axis, (folder, normalized) in zip(axes[0], scores.items()):
+        away = {method: normalized.away(method) for method in METHOD_STYLE if method in normalized.scores}
+        values = np.concatenate([a.reshape(-1) for a in away.values()])
+        low, high = np.quantile(values, [0.01, 1.0])
+        thresholds = np.linspace(low - 0.05 * (high - low), high, points)
+        for method, matrix in away.items():
+            label, color = METHOD_STYLE[method]
+            axis.plot(thresholds, performance_profile(matrix, thresholds), color=color, label=label)
+        axis.set_title(folder, fontsize=13)
+        axis.set_xlabel("normalized score tau", fontsize=12)
+        axis.tick_params(labelsize=12)
+    axes[0, 0].set_ylabel("share of (seed, context) above tau", fontsize=12)
+    axes[0, 0].legend(fontsize=12)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=130)
+    plt.close(figure)
+
+
 # ----------------------------------------------------------------------------------------------------- CLI
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cebe_deep.protocol",
@@ -640,6 +749,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the task variant of a folder's runs, for its zero-action table (PendulumGoal-gymnasium=gymnasium)")
     parser.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     parser.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES, help="bootstrap resamples")
+    parser.add_argument("--figures", type=Path, metavar="FOLDER",
+                        help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
     args = parser.parse_args(argv)
     dynamics = dict(item.split("=", 1) for item in args.dynamics)
     for folder in args.folders:
@@ -651,6 +762,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = verdict_table(args.folders, dynamics, resamples=args.resamples)
     if args.csv:
         table.to_csv(args.csv, index=False)
+    if args.figures:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        plot_verdicts(table, args.figures / "verdicts.png")
+        scores = {}
+        for folder in args.folders:
+            evaluation, zero, variant = _folder_inputs(folder, dynamics, True)
+            scores[folder.name] = task_scores(evaluation, zero, variant)
+        plot_performance_profiles(scores, args.figures / "profiles.png")
     print(render_markdown(table), end="")
     return 0
 

@@ -404,3 +404,25 @@ def test_the_command_prints_one_row_per_folder(tmp_path, capsys):
     row = next(line for line in printed.splitlines() if line.startswith("| PendulumGoal |"))
     assert "**beats** (reproduced)" in row and "**matches** (reproduced)" in row and "< paper's 10" in row
     assert len(pd.read_csv(tmp_path / "verdicts.csv")) == 2
+
+
+def test_performance_profile_is_the_share_of_runs_above_tau():
+    # rliable's score distribution (rliable.library.run_score_deviation: np.mean(scores > tau); rliable.library
+    # itself does not import here: arch 7.2 fails under pandas 3), counted one score at a time
+    scores = np.random.default_rng(8).normal(0.5, 0.3, (5, 17))
+    thresholds = np.linspace(-0.5, 1.5, 41)
+    counted = [sum(1 for value in scores.flat if value > tau) / scores.size for tau in thresholds]
+    assert protocol.performance_profile(scores, thresholds) == pytest.approx(counted)
+    # closed form: four scores 0.1, 0.2, 0.3, 0.4 -> above 0.25: two of four
+    assert protocol.performance_profile(np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([0.25]))[0] == 0.5
+
+
+def test_the_command_draws_both_figures(tmp_path):
+    folder = tmp_path / "PendulumGoal"
+    folder.mkdir()
+    seeds = {method: list(range(3)) for method in ("baseline", "cse")}
+    _table({"baseline": 0.0, "cse": 0.1}, seeds).to_csv(folder / "evaluation.csv", index=False)
+    _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
+    protocol.main([str(folder), "--resamples", "200", "--figures", str(tmp_path / "figures")])
+    assert (tmp_path / "figures" / "verdicts.png").stat().st_size > 10_000
+    assert (tmp_path / "figures" / "profiles.png").stat().st_size > 10_000
