@@ -706,9 +706,8 @@ def plot_verdicts(table: pd.DataFrame, path: str | Path) -> None:
             axis.tick_params(labelsize=12)
     axes[0, 0].set_title("CSE - baseline", fontsize=13, loc="left")
     axes[0, 1].set_title("CSE - LDR", fontsize=13, loc="left")
-    for axis in axes[-1]:
-        axis.set_xlabel("difference in normalized score (filled: mean, t 95%; hollow: IQM, bootstrap 95%; "
-                        "green: +-margin)", fontsize=10)
+    figure.supxlabel("CSE minus the other method, normalized score (filled: mean, t 95%; hollow: IQM, bootstrap "
+                     "95%; green: +-margin)", fontsize=12)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=130)
     plt.close(figure)
@@ -719,8 +718,12 @@ def plot_performance_profiles(scores: dict[str, TaskScores], path: str | Path, p
     context) normalized scores above tau, against tau."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(scores), figsize=(4.2 * len(scores), 3.8), layout="constrained", squeeze=False)
-    for axis, (folder, normalized) in zip(axes[0], scores.items()):
+    columns = min(4, len(scores))
+    rows = math.ceil(len(scores) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.6 * rows), layout="constrained", squeeze=False)
+    for axis in axes.flat[len(scores):]:
+        axis.set_visible(False)
+    for axis, (folder, normalized) in zip(axes.flat, scores.items()):
         away = {method: normalized.away(method) for method in METHOD_STYLE if method in normalized.scores}
         values = np.concatenate([a.reshape(-1) for a in away.values()])
         low, high = np.quantile(values, [0.01, 1.0])
@@ -731,7 +734,8 @@ def plot_performance_profiles(scores: dict[str, TaskScores], path: str | Path, p
         axis.set_title(folder, fontsize=13)
         axis.set_xlabel("normalized score tau", fontsize=12)
         axis.tick_params(labelsize=12)
-    axes[0, 0].set_ylabel("share of (seed, context) above tau", fontsize=12)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("share of (seed, context) above tau", fontsize=12)
     axes[0, 0].legend(fontsize=12)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=130)
