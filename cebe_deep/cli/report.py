@@ -42,6 +42,17 @@ def add_report_parser(commands) -> None:
     opened.add_argument("root", type=Path, help="the open questions' results folder, e.g. results/open")
     opened.add_argument("experiment", choices=OPEN_EXPERIMENTS)
     opened.add_argument("--figure", type=Path, help="also write the experiment's figure here (for all: a folder)")
+    protocol = tables.add_parser("protocol", help="the verdict table of results/PROTOCOL.md for results folders")
+    protocol.add_argument("folders", nargs="+", type=Path, help="results folders (each with evaluation.csv or .gz)")
+    protocol.add_argument("--write-zero-action", action="store_true",
+                          help="simulate and write zero_action.csv where a folder has none (minutes for MuJoCo)")
+    protocol.add_argument("--dynamics", action="append", default=[], metavar="FOLDER=NAME",
+                          help="the task variant of a folder's runs, for its zero-action table "
+                               "(PendulumGoal-gymnasium=gymnasium)")
+    protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
+    protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    protocol.add_argument("--figures", type=Path, metavar="FOLDER",
+                          help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
     readme = tables.add_parser("readme", help="refresh the <!-- report ... --> blocks of a markdown write-up")
     readme.add_argument("path", type=Path, help="e.g. results/README.md; block paths are relative to its folder")
     readme.add_argument("--only", action="append", metavar="COMMAND",
@@ -76,9 +87,44 @@ def run_report(args: argparse.Namespace) -> int:
         tables.per_seed_above(_existing(args.folder, "folder"))
     elif table == "zero-action":
         tables.zero_action(args.task, args.values)
+    elif table == "protocol":
+        _run_protocol(args)
     elif table == "open":
         tables.open_questions(_existing(args.root, "folder"), args.experiment, args.figure)
     else:
         refreshed = readme.refresh_readme(_existing(args.path, "file"), args.only)
         print(f"{args.path}: {refreshed} blocks refreshed")
     return 0
+
+
+def _run_protocol(args: argparse.Namespace) -> None:
+    import sys
+
+    from cebe_deep.report import protocol
+
+    if args.resamples < 100:
+        raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
+    bad = [item for item in args.dynamics if "=" not in item or not item.split("=", 1)[1]]
+    if bad:
+        raise UsageError(f"--dynamics {bad[0]!r}: expected FOLDER=NAME, e.g. PendulumGoal-gymnasium=gymnasium")
+    dynamics = dict(item.split("=", 1) for item in args.dynamics)
+    for folder in args.folders:
+        _existing(folder, "folder")
+    for folder in args.folders:
+        if protocol.read_zero_action(folder) is None:
+            if args.write_zero_action:
+                print(f"{protocol.write_zero_action(folder, dynamics.get(folder.name))}: written", file=sys.stderr)
+            else:
+                print(f"{folder}: no {protocol.ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
+    table = protocol.verdict_table(args.folders, dynamics, resamples=args.resamples)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    if args.figures:
+        args.figures.mkdir(parents=True, exist_ok=True)
+        protocol.plot_verdicts(table, args.figures / "verdicts.png")
+        scores = {}
+        for folder in args.folders:
+            evaluation, zero, variant = protocol.folder_inputs(folder, dynamics, True)
+            scores[folder.name] = protocol.task_scores(evaluation, zero, variant)
+        protocol.plot_performance_profiles(scores, args.figures / "profiles.png")
+    print(protocol.render_markdown(table), end="")

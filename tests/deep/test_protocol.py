@@ -1,4 +1,4 @@
-"""The verdict protocol of results/PROTOCOL.md (cebe_deep.protocol), checked against independent sources:
+"""The verdict protocol of results/PROTOCOL.md (cebe_deep.report.protocol), checked against independent sources:
 scipy's paired t-test and bootstrap, statsmodels' Holm and power calculations and rliable's metrics (where those
 are installed), closed forms (SimpleDirection's optimum, Holm on a hand-worked example, the asymptotic detectable
 difference), and simulated data with a known truth (coverage of the intervals, rejection rate at the detectable
@@ -13,11 +13,26 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cebe_deep import protocol
-from cebe_deep.protocol import (MARGIN, away_from_c0, claim_status, compare_paired, context_scale, distinct_contexts,
-                                expanded_percentile_alpha, holm, iqm, minimum_detectable_difference,
-                                paired_bootstrap_interval, per_context_tests, probability_of_improvement,
-                                seeds_for_difference, task_verdicts, verdict_word)
+from cebe_deep.cli import main
+from cebe_deep.report import protocol
+from cebe_deep.report.protocol import (
+    MARGIN,
+    away_from_c0,
+    claim_status,
+    compare_paired,
+    context_scale,
+    distinct_contexts,
+    expanded_percentile_alpha,
+    holm,
+    iqm,
+    minimum_detectable_difference,
+    paired_bootstrap_interval,
+    per_context_tests,
+    probability_of_improvement,
+    seeds_for_difference,
+    task_verdicts,
+    verdict_word,
+)
 
 
 # ------------------------------------------------------------------------------------------------ contexts
@@ -400,7 +415,7 @@ def test_the_command_prints_one_row_per_folder(tmp_path, capsys):
     seeds = {method: list(range(4)) for method in ("baseline", "cse", "ldr")}
     _table({"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, seeds).to_csv(folder / "evaluation.csv", index=False)
     _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
-    assert protocol.main([str(folder), "--resamples", "200", "--csv", str(tmp_path / "verdicts.csv")]) == 0
+    assert main(["report", "protocol", str(folder), "--resamples", "200", "--csv", str(tmp_path / "verdicts.csv")]) == 0
     printed = capsys.readouterr().out
     row = next(line for line in printed.splitlines() if line.startswith("| PendulumGoal |"))
     assert "**beats** (reproduced)" in row and "**matches** (reproduced)" in row and "< paper's 10" in row
@@ -424,6 +439,6 @@ def test_the_command_draws_both_figures(tmp_path):
     seeds = {method: list(range(3)) for method in ("baseline", "cse")}
     _table({"baseline": 0.0, "cse": 0.1}, seeds).to_csv(folder / "evaluation.csv", index=False)
     _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
-    protocol.main([str(folder), "--resamples", "200", "--figures", str(tmp_path / "figures")])
+    assert main(["report", "protocol", str(folder), "--resamples", "200", "--figures", str(tmp_path / "figures")]) == 0
     assert (tmp_path / "figures" / "verdicts.png").stat().st_size > 10_000
     assert (tmp_path / "figures" / "profiles.png").stat().st_size > 10_000
