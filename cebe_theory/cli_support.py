@@ -24,7 +24,7 @@ from pathlib import Path
 from cebe_theory.errors import InputError
 
 __all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file", "finite_number", "output_folder",
-           "comma_list", "AvailableMemory", "available_memory", "size_text", "duration_text"]
+           "AvailableMemory", "available_memory", "size_text", "duration_text"]
 
 
 class UsageError(InputError):
@@ -69,31 +69,6 @@ def output_folder(path, flag: str) -> Path:
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{flag} {path}: this folder is not writable")
     return folder
-
-
-def comma_list(text: str, convert=str, what: str = "value") -> tuple:
-    """An argparse ``type`` helper: ``"a,b,c"`` -> ``(convert(a), convert(b), convert(c))``, each entry stripped.
-
-    An empty entry (``"cse,,ldr"``, a trailing comma, an empty string) is refused rather than dropped, in an
-    ``argparse.ArgumentTypeError`` naming the entry's position and the whole text; so is an entry that
-    ``convert`` rejects (a ``ValueError``), naming that entry.
-
-    >>> comma_list("64, 64", int)
-    (64, 64)
-    >>> comma_list("cse,,ldr")
-    Traceback (most recent call last):
-    argparse.ArgumentTypeError: entry 2 of 'cse,,ldr' is empty; give a comma-separated list of values
-    """
-    entries = [entry.strip() for entry in text.split(",")]
-    values = []
-    for position, entry in enumerate(entries, start=1):
-        if not entry:
-            raise argparse.ArgumentTypeError(f"entry {position} of {text!r} is empty; give a comma-separated list of {what}s")
-        try:
-            values.append(convert(entry))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"entry {position} of {text!r}, {entry!r}, is not a valid {what}") from None
-    return tuple(values)
 
 
 # ----------------------------------------------------------------------------------------- memory and time
