@@ -92,7 +92,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, help="task name, e.g. SimpleDirection, PendulumGoal")
     parser.add_argument("--profile", default="quick",
-                        help="quick (small, minutes) or authors (the authors' protocol and budgets, AUTHORS.md)")
+                        help="quick (small, minutes) or authors (the authors' protocol and budgets, docs/authors_protocol.md)")
     parser.add_argument("--steps", type=int, dest="total_steps",
                         help="training budget in env steps (larger than a finished run's: extends it)")
     parser.add_argument("--eps", type=_finite, help="CSE ball radius and LDR scale, > 0 (paper: 0.1)")
