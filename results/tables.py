@@ -9,7 +9,7 @@
     python results/tables.py per-seed results/PendulumGoal context_3 0.9 0.6
     python results/tables.py zero-action CheetahVelocity 0 2 4     # reference: return of the all-zero action
     python results/tables.py per-seed-above results/AntDirection-100k   # (seed, context) pairs above the baseline
-    python results/tables.py open dimension --figure results/open/dimension/dimension.png   # issue 14's answers
+    python results/tables.py open dimension --figure results/open/dimension/dimension.png   # the open questions' answers
     python results/tables.py open all          # every open question (dimension jacobians stochastic extrapolation eps)
     python results/tables.py open collect-logs # copy the runs' fd_cost.json / importance.json into results/open
     python results/tables.py open status       # which cells of the open questions are committed
@@ -387,7 +387,7 @@ def open_report():
 
 
 def open_questions(experiment: str, figure: Path | None = None, root: Path | None = None) -> None:
-    """Issue 14's answers: the markdown of one experiment (or ``all``) and, with ``figure``, its figure
+    """The open questions' answers (results/open/README.md): the markdown of one experiment (or ``all``) and, with ``figure``, its figure
     (for ``all``, ``figure`` is a folder that gets ``<experiment>.png``); ``collect-logs`` copies the runs'
     logs into the results folders."""
     report = open_report()
@@ -431,7 +431,7 @@ def main() -> None:
     readme.add_argument("path", type=Path, nargs="?", default=Path("results/README.md"))
     readme.add_argument("--only", action="append", metavar="COMMAND",
                         help="refresh only the blocks whose command starts with this (repeatable): 'open eps', 'verdicts'")
-    opened = commands.add_parser("open", help="issue 14's open questions, from results/open/")
+    opened = commands.add_parser("open", help="the open questions the paper names, from results/open/")
     opened.add_argument("experiment", choices=("dimension", "jacobians", "stochastic", "extrapolation", "eps", "all",
                                                "collect-logs", "status"))
     opened.add_argument("--figure", type=Path, help="also write the experiment's figure here (for all: a folder)")

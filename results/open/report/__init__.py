@@ -1,4 +1,4 @@
-"""The answers of results/open/README.md, read from the CSVs under results/open/ (issue 14's five experiments).
+"""The answers of results/open/README.md, read from the CSVs under results/open/ (the five open-question experiments).
 
 Called by ``python results/tables.py open EXPERIMENT [--figure PATH]`` (run from the repository root). One module
 per experiment (``dimension``, ``jacobians``, ``stochastic``, ``extrapolation``, ``eps``), each with a ``*_tables``
