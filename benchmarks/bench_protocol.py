@@ -11,7 +11,7 @@ the same number of env steps after the same warm-up (learning starts, so every t
 Printed: env steps/s of each, the ratio authors / per-step (measured in the same run), the ratio
 CSE / baseline of the time per env step (target <= 1.05), and the ratio to the authors' own RLlib pipeline,
 which makes about :data:`AUTHORS_PIPELINE_STEPS_PER_SECOND` env steps/s while learning on a 2-core machine
-(FACTS.md: measured on SimpleDirection and PendulumGoal with their scripts).  Their pipeline uses both
+(measured on SimpleDirection and PendulumGoal with their scripts: docs/authors_protocol.md).  Their pipeline uses both
 cores; ours uses one torch thread, so the per-core ratio is twice the printed one.
 
     python benchmarks/bench_protocol.py                           # PendulumGoal and CheetahVelocity

@@ -5,7 +5,7 @@
 Each task is built with ``gymnasium.make("cebe/<Name>-v0", jacobians=...)`` (time limit and Gymnasium's
 checker wrappers included, as a learner sees it) and stepped with one pre-drawn sequence of random actions
 (resetting at episode ends). On and off runs alternate, ``--rounds`` times; the best round of each is kept
-(the machine is shared, so the fastest round is the least disturbed). Targets (issue #3): closed-form and
+(the machine is shared, so the fastest round is the least disturbed). Targets (the task design's): closed-form and
 sympy tasks cost at most 1.5x a plain step with Jacobians on; the finite-difference task at most (2k + 1)x,
 k its number of dynamics context dimensions.
 """

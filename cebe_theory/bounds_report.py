@@ -34,7 +34,7 @@ from cebe_theory.lqr import DEFAULT_CONTEXT0, DEFAULT_GAIN, default_lqr, theorem
 from cebe_theory.sweep import log_grid
 from cebe_theory.transfer import policy_transfer_over_grid
 
-__all__ = ["BoundsReport", "bounds_report", "write_bounds_report"]
+__all__ = ["BoundsReport", "bounds_report", "write_bounds_report", "transfer_contexts"]
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,16 @@ def _bound_sweeps(quick: bool) -> dict[str, list[BoundCheck]]:
     return sweeps
 
 
+def transfer_contexts(quick: bool = False) -> np.ndarray:
+    """The test contexts of the report's Theorem 4 check: 29 slip probabilities evenly spaced in ``[0.02, 0.3]``
+    (``quick``: 8). The README's Theorem 4 ratio, the teacher's handout, the Theory page and notebook 02 (at
+    its full budget) all use this grid, so they print the same number."""
+    return np.linspace(0.02, 0.3, 8 if quick else 29)
+
+
 def _transfer_frame(quick: bool) -> pd.DataFrame:
     rows = []
-    grid = np.linspace(0.02, 0.3, 8 if quick else 29)
+    grid = transfer_contexts(quick)
     for family in ("constant", "inverse", "power"):
         for suboptimality in (0.0, 1.0):
             result = policy_transfer_over_grid(cliffwalking(family=family), [0.1], grid, 0.9, suboptimality=suboptimality)

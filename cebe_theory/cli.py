@@ -15,6 +15,16 @@ creatable and writable). Bad input prints one line ``cebe-theory: error: ...`` n
 exits with status 2: the CLI catches the project's :class:`~cebe_theory.errors.InputError` alone (argparse's
 errors included) and ``OSError`` only around writing the user's paths, so any other error shows its
 traceback.
+
+``error-sweep --grid`` is the one command whose size the user chooses. Before the grid is built, its memory
+and time are estimated (:func:`~cebe_theory.cliffwalking.error_sweep_cost`, calibrated by measurement) and
+compared with the memory available (:func:`~cebe_theory.cli_support.available_memory`): a grid that would
+not fit is refused in one line naming the grid, the estimate and the available memory (status 2) unless
+``--force`` is given; a sweep estimated to take over a minute says so on stderr before it starts.
+(``bounds`` and ``reproduce`` build the paper's fixed 5 x 6 grids.)
+
+Ctrl-C stops any command with one line ``cebe-theory: interrupted`` and exit status 130; inside a large sparse
+solve it takes effect when that solve returns (seconds at 1000 x 1000).
 """
 
 from __future__ import annotations
@@ -31,11 +41,11 @@ import numpy as np
 
 from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import TRANSITION_VARIANTS
-from cebe_theory.cli_support import InputError, OneLineParser, UsageError
+from cebe_theory.cli_support import InputError, OneLineParser, UsageError, available_memory, duration_text, size_text
 from cebe_theory.cli_support import finite_number as _finite
 from cebe_theory.cli_support import output_folder as _output_folder
 from cebe_theory.cli_support import write_user_file as _write
-from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, windy_cliffwalking
+from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, error_sweep_cost, windy_cliffwalking
 from cebe_theory.figures import reproduce
 from cebe_theory.open_stochastic import write_stochastic_cse
 from cebe_theory.sweep import POLICIES, error_sweep, log_grid
@@ -46,6 +56,7 @@ PROGRAM = "cebe-theory"
 # The base context of each CMDP when --c0 is not given: the paper's p0 = 0.1, and w0 = -0.2 for the windy one.
 DEFAULT_CONTEXT0 = {"cliffwalking": 0.1, "windy": -0.2}
 DEFAULT_FIT_POINTS = 10  # the paper fits the slope on the 10 smallest dc
+ANNOUNCE_SECONDS = 60  # a sweep estimated to take longer says so (and how long) before it starts
 
 
 def _package_version() -> str:
@@ -87,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="smallest dc used for the slope (2 to the number of dc; default 10, or every dc if fewer)")
     sweep.add_argument("--json", action="store_true", help="print dc, error and fitted slope as JSON on stdout")
     sweep.add_argument("--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file (its folder must exist)")
+    sweep.add_argument("--force", action="store_true",
+                       help="build the grid even if its estimated memory exceeds the memory available")
 
     bounds = commands.add_parser("bounds", help="Theorems 1-4: every constant, the bound, the measured error")
     bounds.add_argument("--out", default="figures/bounds", help="output folder (default figures/bounds)")
@@ -133,6 +146,7 @@ def _sweep_inputs(args):
         raise UsageError(f"--gamma must be in [0, 1), got {args.gamma:g}")
     csv = _output_file(args.csv, "--csv") if args.csv else None
     rows, cols = args.grid
+    _check_grid_cost(rows, cols, len(args.dc) if args.dc is not None else args.num, args.policy, force=args.force)
     build = cliffwalking if args.cmdp == "cliffwalking" else windy_cliffwalking
     cmdp = build(rows, cols, args.family)
     c0 = DEFAULT_CONTEXT0[args.cmdp] if args.c0 is None else args.c0
@@ -161,6 +175,20 @@ def _sweep_inputs(args):
     else:
         fit_points = args.fit_points
     return cmdp, c0, dc, fit_points, csv
+
+
+def _check_grid_cost(rows: int, cols: int, n_dc: int, policy: str, *, force: bool) -> None:
+    """Refuse a grid whose estimated peak memory exceeds the memory available (unless ``force``), before it is
+    built; announce on stderr a sweep estimated to take more than ``ANNOUNCE_SECONDS``."""
+    cost = error_sweep_cost(rows, cols, n_dc, policy)
+    estimate = (f"--grid {rows}x{cols} ({cost.n_states:,} states) needs about {size_text(cost.peak_bytes)} of memory and "
+                f"roughly {duration_text(cost.seconds)} for {n_dc} dc values with the {policy} policy")
+    available = available_memory()
+    if available is not None and cost.peak_bytes > available.bytes and not force:
+        raise UsageError(f"{estimate}, but {size_text(available.bytes)} is available ({available.source}); "
+                         "choose a smaller grid, or pass --force to build it anyway")
+    if cost.seconds > ANNOUNCE_SECONDS:
+        print(f"{PROGRAM}: note: {estimate} (an estimate); Ctrl-C stops it", file=sys.stderr, flush=True)
 
 
 def _run_error_sweep(args) -> int:
@@ -229,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -44,13 +44,16 @@ CliffWalking(rows=5, cols=6, family='inverse', slip=p, context=[p])
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import sympy
 
 from cebe_theory.cmdp import SymbolicCMDP
 from cebe_theory.errors import InputError
 
-__all__ = ["CliffWalking", "cliffwalking", "windy_cliffwalking", "REWARD_FAMILIES", "ACTIONS"]
+__all__ = ["CliffWalking", "cliffwalking", "windy_cliffwalking", "REWARD_FAMILIES", "ACTIONS", "SweepCost", "error_sweep_cost"]
 
 ACTIONS = ("left", "right", "up", "down")
 # (row change, column change) of each action; row 0 is the bottom row, so "up" increases the row.
@@ -203,3 +206,72 @@ def windy_cliffwalking(rows: int = 5, cols: int = 6, family: str = "constant", *
         rows, cols, context=[WIND], slip=slip, goal_reward=goal, fall_reward=fall, context_box=([-0.9], [0.9]),
         family=family, stumble=STUMBLE,
     )
+
+
+# ----------------------------------------------------------------------------------------- cost of a large grid
+# Calibration of error_sweep_cost (benchmarks/theory_grid_cost.py measures it again): the peak resident memory
+# above the interpreter's, in a fresh process per grid, of building the CMDP and a 2-dc sweep with the uniform
+# policy, on a 2-core machine (MiB = 2^20 bytes; per state in bytes):
+#     grid         cliffwalking "inverse"       windy "constant"
+#     5 x 6          3.2 MiB
+#     100 x 100     32.7 MiB  3424 B
+#     200 x 200    133.6 MiB  3503 B            149.4 MiB  3916 B   (optimal policy: 137.8 MiB)
+#     500 x 500    909.9 MiB  3816 B            993.3 MiB  4166 B
+#     1000 x 1000   3.94 GiB  4231 B
+# The slow growth per state is the fill-in of the sparse LU factor; thin grids need less (10 x 9000: 2.5 kB,
+# 1 x 90000: 1.2 kB per state), so square grids bound them.  Time: set-up 22-55 us per state; one policy
+# evaluation about 0.05 s at 10^4 states, growing about as S^1.25 (3 s at 2.5 x 10^5 states when the machine is
+# quiet, up to 3x more under load); policy iteration took 21, 22, 40 and 74 evaluations on the 25, 50, 100
+# and 150-square grids.
+_FIXED_BYTES = 16 * 2**20
+_BYTES_PER_STATE = 3900.0
+_FILL_IN_GROWTH = 0.05
+_SETUP_SECONDS_PER_STATE = 30e-6
+_EVALUATION_SECONDS = 0.05  # one policy evaluation at 10^4 states
+
+
+@dataclass(frozen=True)
+class SweepCost:
+    """The rough cost of an error sweep on a Cliffwalking grid, known before the grid is built.
+
+    ``peak_bytes`` is the peak memory the grid and the sweep add to the running interpreter; ``seconds`` the
+    wall time on one quiet core (rough: a factor of 3 either way on the machine we measured).
+    """
+
+    rows: int
+    cols: int
+    n_states: int
+    n_dc: int
+    policy: str
+    peak_bytes: float
+    seconds: float
+
+
+def error_sweep_cost(rows: int, cols: int, n_dc: int, policy: str = "uniform") -> SweepCost:
+    """Estimate memory and time of :func:`~cebe_theory.sweep.error_sweep` on a ``rows x cols`` Cliffwalking
+    (either variant) with ``n_dc`` steps, without building anything.
+
+    With ``S = rows * cols`` states (measurements in the comment above this function's source)::
+
+        peak_bytes ~ 16 MiB + S * 3.9 kB * (1 + 0.05 ln(max(S, 10^4) / 10^4))
+        seconds    ~ 30 us * S  +  n_dc * E * 0.05 s * (max(S, 10^3) / 10^4) ** 1.25
+
+    The first term of ``peak_bytes`` is the fixed overhead of a sweep; 3.9 kB per state holds the sparse
+    pattern, the transition and reward data, the CEBE expansion and the sparse LU factor of one policy
+    evaluation, whose fill-in grows like ``ln S``. ``E`` is the number of policy evaluations per ``dc``: 2 for a
+    fixed policy (the true MDP and CEBE's), ``2 * max(20, (rows + cols) / 4)`` for ``"optimal"`` (policy
+    iteration's steps grow with the grid's diameter). Both are calibrated on square grids, which bound
+    thin ones of the same size.
+
+    The largest peaks measured (the table above, in MiB) lie below the estimate, and within 25% of it:
+
+    >>> measured = {1000: 4034.9, 500: 993.3}
+    >>> all(1 < error_sweep_cost(n, n, 2).peak_bytes / (peak * 2**20) < 1.25 for n, peak in measured.items())
+    True
+    """
+    states = int(rows) * int(cols)
+    peak = _FIXED_BYTES + states * _BYTES_PER_STATE * (1 + _FILL_IN_GROWTH * math.log(max(states, 10**4) / 10**4))
+    evaluations = 2 * max(20.0, (rows + cols) / 4) if policy == "optimal" else 2.0
+    per_evaluation = _EVALUATION_SECONDS * (max(states, 10**3) / 10**4) ** 1.25
+    seconds = _SETUP_SECONDS_PER_STATE * states + n_dc * evaluations * per_evaluation
+    return SweepCost(int(rows), int(cols), states, int(n_dc), policy, float(peak), float(seconds))

@@ -25,7 +25,7 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(DOCS))  # teacher_pack
 sys.path.insert(0, str(ROOT))  # the package, also when it is not installed in develop mode
 
-# Every executed page (notebooks, theory, results) runs at the small budget: seconds, not minutes.
+# Every executed page runs at the small budget (shorter sweeps and training; docs/index.md says what it changes).
 os.environ["CEBE_NOTEBOOK_BUDGET"] = os.environ.get("CEBE_DOCS_BUDGET", "small")
 # A non-interactive MPLBACKEND (the test suite sets Agg) would stop the kernels from showing figures inline.
 os.environ.pop("MPLBACKEND", None)

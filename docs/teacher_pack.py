@@ -1,13 +1,18 @@
 """The teacher's pack: slide-sized figures and a one-page handout, from the package and the committed results.
 
     python docs/teacher_pack.py                       # writes docs/_generated/teacher_pack/
-    python docs/teacher_pack.py --out slides/ --points 100
+    python docs/teacher_pack.py --out slides/ --points 40
 
 Every figure has one panel, fonts of 16 pt (ticks 14 pt), and axes named with their units; each is written
-as PNG (1600 x 1000 px) and PDF. ``handout.pdf`` is one A4 page: the two equations, Theorems 1-4 in words,
-and the headline numbers, computed in the same run (Figure 1 slopes, bound / measured ratios, Theorem 4)
-or read from ``results/authors/<Task>/`` (a task without committed results there is left out; ``handout.png`` is
-the handout's preview). The site build (``docs/conf.py``) calls :func:`build`.
+as PNG (exactly 1600 x 1000 px: 8 x 5 inches at 200 dpi, laid out inside the figure) and PDF. ``handout.pdf``
+is one A4 page: the two equations, Theorems 1-4 in words, and the headline numbers, computed in the same run
+(Figure 1 slopes, bound / measured ratios, Theorem 4) or read from ``results/authors/<Task>/`` (a task without
+committed results there is left out; ``handout.png`` is the handout's preview). The site build
+(``docs/conf.py``) calls :func:`build`.
+
+At the default ``points = 100`` the computed numbers are the README's: Figure 1 on the paper's 100 dc (as
+``cebe-theory reproduce``) and Theorem 4 over the bound report's 29 contexts
+(:func:`cebe_theory.bounds_report.transfer_contexts`); the handout names the settings it used.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from cebe_theory import (  # noqa: E402
     theorem3_sweep,
     windy_cliffwalking,
 )
+from cebe_theory.bounds_report import transfer_contexts  # noqa: E402
 from cebe_theory.lqr import DEFAULT_CONTEXT0  # noqa: E402
 from cebe_deep.report.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
 from cebe_deep.report.statistics import verdict  # noqa: E402
@@ -54,8 +60,9 @@ SLIDE_STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "figure.figsize": (8, 5),
+    "figure.constrained_layout.use": True,  # labels fit inside the figure, so every file is exactly 1600 x 1000 px
     "savefig.dpi": 200,
-    "savefig.bbox": "tight",
+    "savefig.bbox": "standard",  # "tight" would crop each figure to its own size
 }
 GAMMA, P0, W0 = 0.9, 0.1, -0.2
 METHOD_STYLE = {  # colour-blind safe (Okabe-Ito), with distinct markers so a grey-scale print works too
@@ -92,6 +99,7 @@ def figure1(out: Path, points: int, facts: dict) -> list[Path]:
     for name, family, high, title in cases:
         sweep = error_sweep(cliffwalking(5, 6, family), [P0], log_grid(-8.0, high, points), gamma=GAMMA)
         facts[f"slope_{family}"] = sweep.fitted_slope
+        facts["figure1_points"] = points
         fig, ax = plt.subplots()
         ax.loglog(sweep.dc, sweep.sup_error, "o-", color="#0072B2", markersize=4,
                   label=f"CEBE error (fitted slope {sweep.fitted_slope:.3f})")
@@ -125,6 +133,7 @@ def windy(out: Path, points: int, facts: dict) -> list[Path]:
 def theorem3(out: Path, points: int, facts: dict) -> list[Path]:
     """Theorem 3's bound against the measured CEBE error (inverse rewards)."""
     checks = theorem3_sweep(cliffwalking(5, 6, "inverse"), [P0], log_grid(-8.0, -3.0, points), gamma=GAMMA)
+    facts["theorem3_points"] = points
     dc = np.array([check.result.dc_norm for check in checks])
     measured = np.array([check.measured for check in checks])
     bound = np.array([check.result.bound for check in checks], dtype=float)
@@ -139,10 +148,12 @@ def theorem3(out: Path, points: int, facts: dict) -> list[Path]:
 
 
 def theorem4(out: Path, points: int, facts: dict) -> list[Path]:
-    """Theorem 4 over a grid of contexts, on a linear axis (the gap is never negative)."""
-    contexts = np.linspace(0.02, 0.3, max(8, points // 3))
+    """Theorem 4 over the bound report's grid of contexts (the README's), on a linear axis (the gap is never
+    negative); ``points`` does not change it."""
+    contexts = transfer_contexts()
     grid = policy_transfer_over_grid(cliffwalking(5, 6, "inverse"), [P0], contexts, GAMMA)
     facts["theorem4_ratio"] = grid.max_ratio
+    facts["theorem4_contexts"] = len(contexts)
     fig, ax = plt.subplots()
     ax.plot(contexts, [check.allowed for check in grid.checks], "s--", color="#D55E00",
             label=r"allowed: $2\delta + 2\varepsilon$")
@@ -260,13 +271,16 @@ def handout(out: Path, facts: dict) -> Path:
             paragraph(text)
         line("4. What the code measures", size=13, weight="bold", dy=0.03)
         bullets = [
-            f"Figure 1 (5 × 6 Cliffwalking, γ = 0.9, p₀ = 0.1): log-log slope of the CEBE error "
-            f"{facts['slope_inverse']:.3f} (goal 1/p²) and {facts['slope_power']:.3f} (goal (1+p)^−1.5); the paper: about 2.",
+            f"Figure 1 (5 × 6 Cliffwalking, γ = 0.9, p₀ = 0.1, {facts['figure1_points']} log-spaced dc, slope on the 10 "
+            f"smallest): log-log slope of the CEBE error {facts['slope_inverse']:.3f} (goal 1/p²) and "
+            f"{facts['slope_power']:.3f} (goal (1+p)^−1.5); the paper: about 2.",
             f"Windy Cliffwalking (T quadratic in the wind): slope {facts['slope_windy_projection']:.3f} with the projection, "
             f"{facts['slope_windy_renormalize']:.3f} with renormalization.",
-            f"Theorem 3 on Cliffwalking: the bound is {facts['theorem3_ratio'][0]:.0f}-{facts['theorem3_ratio'][1]:.0f} "
-            f"times the measured error; contextual LQR (Theorem 2): slope {facts['slope_lqr']:.3f}.",
-            f"Theorem 4 on Cliffwalking, p in [0.02, 0.3]: largest gap / (2δ + 2ε) = {facts['theorem4_ratio']:.2f} (≤ 1).",
+            f"Theorem 3 on Cliffwalking (goal 1/p², {facts['theorem3_points']} dc): the bound is "
+            f"{facts['theorem3_ratio'][0]:.0f}-{facts['theorem3_ratio'][1]:.0f} times the measured error; contextual LQR "
+            f"(Theorem 2): slope {facts['slope_lqr']:.3f}.",
+            f"Theorem 4 on Cliffwalking (goal 1/p², exact policy iteration), {facts['theorem4_contexts']} contexts p in "
+            f"[0.02, 0.3]: largest gap / (2δ + 2ε) = {facts['theorem4_ratio']:.2f} (≤ 1).",
         ]
         deep = [task for task in DEEP_TASKS if f"verdict_{task}" in facts]
         if deep:
@@ -291,7 +305,7 @@ def handout(out: Path, facts: dict) -> Path:
     return path
 
 
-def build(out: str | Path = DEFAULT_OUT, points: int = 40) -> list[Path]:
+def build(out: str | Path = DEFAULT_OUT, points: int = 100) -> list[Path]:
     """Draw every figure of the pack and the handout into ``out``; returns the files written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -310,7 +324,8 @@ def build(out: str | Path = DEFAULT_OUT, points: int = 40) -> list[Path]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: docs/_generated/teacher_pack)")
-    parser.add_argument("--points", type=int, default=40, help="dc values per error sweep (the paper: 100)")
+    parser.add_argument("--points", type=int, default=100,
+                        help="dc values per error sweep (default 100, the paper's and the README's)")
     args = parser.parse_args(argv)
     for path in build(args.out, args.points):
         print(path)

@@ -46,7 +46,7 @@ from cebe_deep.report.statistics import verdict
 from cebe_deep.report.plots import plot_context_sweeps
 from cebe_deep.tasks import JACOBIAN_KEYS, make_task
 
-# CI sets CEBE_NOTEBOOK_BUDGET=small to run every notebook in seconds; a student runs the full budget.
+# CI and the course site set CEBE_NOTEBOOK_BUDGET=small (shorter sweeps and training); a student runs the full budget.
 SMALL = os.environ.get("CEBE_NOTEBOOK_BUDGET", "full") == "small"
 RESULTS = Path.cwd().parent / "results"  # the committed results (the notebook runs from notebooks/)
 WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-03-"))  # trained runs and figures go here, not into the repository

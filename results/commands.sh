@@ -9,7 +9,7 @@
 #   bash results/commands.sh quick       # the earlier quick-profile runs
 #   bash results/commands.sh extra-seeds [TASK]   # the seeds that complete the paper's 10 on CheetahVelocity and
 #                                                 # AntDirection, each finished run staged under results/ at once
-#   bash results/commands.sh open [PART] # the open questions of issue 14 (results/open/)
+#   bash results/commands.sh open [PART] # the open questions the paper names (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
 #   DRY_RUN=1 bash results/commands.sh open     # the plan of a whole section: one line per cell, nothing written
@@ -152,7 +152,7 @@ nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --se
 nice -n 5 cebe-deep sweep --task AntDirection --methods baseline,cse,ldr --seeds 8 --steps 30000 --net 64,64 \
     --episodes 8 --points 9 --root runs --results results/quick/AntDirection --workers 2
 
-# MuJoCo at 100k steps (the issue's reduced budget), 3 seeds x {baseline, CSE, LDR}, otherwise as above;
+# MuJoCo at 100k steps (a reduced budget between the 30k runs and the authors'), 3 seeds x {baseline, CSE, LDR}, otherwise as above;
 # its own --root because the run configurations differ from the 30k runs.
 nice -n 5 cebe-deep sweep --task CheetahVelocity --methods baseline,cse,ldr --seeds 3 --steps 100000 --net 64,64 \
     --episodes 8 --points 9 --root runs/reduced-100k --results results/quick/CheetahVelocity-100k --workers 2
@@ -178,7 +178,7 @@ cebe-deep report zero-action AntDirection 0 1.5707963
 fi
 
 if [ "$section" = open ]; then
-# The open questions the paper names (issue 14; answers in results/open/README.md).  --profile authors, 5 seeds
+# The open questions the paper names (answers in results/open/README.md).  --profile authors, 5 seeds
 # per cell; each cell has its own --root under runs/open/<experiment>/ (run directories are
 # runs/open/<experiment>/<cell>/<Task>/<method>/seed<k>) and its own --results folder.  A cell whose results
 # folder holds its evaluation.csv is skipped (committed); the others train what is missing and resume the rest.

@@ -247,9 +247,12 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from cebe_deep.run.executors import BACKENDS, make_executor
     from cebe_deep.run.sweeps import run_dir_for, sweep
 
-    methods = [method.strip() for method in args.methods.split(",") if method.strip()]
+    methods = [method.strip() for method in args.methods.split(",")]
     from cebe_deep.run.config import METHODS
 
+    if "" in methods:  # "cse,,ldr", a trailing comma: a typo, never a method to drop
+        raise UsageError(f"--methods {args.methods!r}: entry {methods.index('') + 1} is empty; give methods from "
+                         f"{', '.join(METHODS)}, separated by commas")
     unknown = [method for method in methods if method not in METHODS]
     if not methods or unknown:
         raise UsageError(f"--methods {args.methods!r}: " + (f"unknown method {unknown[0]!r}" if unknown else "no method")

@@ -198,7 +198,7 @@ _PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "AntGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "NoisyPendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
     },
-    # AUTHORS.md / the authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task.
+    # The authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task (docs/authors_protocol.md).
     "authors": {
         "SimpleDirection": _authors("SimpleDirection", gamma=0.9, actor_learning_rate=1e-3, critic_learning_rate=2e-3,
                                     entropy_learning_rate=4e-4, learning_starts=256, buffer_size=1_000_000,

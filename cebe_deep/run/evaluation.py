@@ -145,9 +145,9 @@ def authors_grid(task: str, dimension: int | None = None) -> pd.DataFrame:
 def parse_contexts(text: str) -> list[tuple[float, ...]]:
     """``"2,1,1,0.75;2,1.2,1,-0.75"`` -> [(2, 1, 1, 0.75), (2, 1.2, 1, -0.75)]; ConfigError on a bad number."""
     contexts = []
-    for part in text.split(";"):
-        if not part.strip():
-            continue
+    for position, part in enumerate(text.split(";"), start=1):
+        if not part.strip():  # "a;;b", a trailing ";": a typo, never a context to drop
+            raise ConfigError(f"--contexts: entry {position} of {text!r} is empty")
         try:
             contexts.append(tuple(float(value) for value in part.split(",")))
         except ValueError:

@@ -6,7 +6,7 @@ A contextual task is a Gymnasium environment ``M(c)`` indexed by a context vecto
   on, ``obs[state_dim:]`` the current context, shape ``(state_dim + context_dim,)``, float64;
 * has a context box ``[context_low, context_high]`` and a base context ``default_context`` (c0);
   ``set_context(c)`` validates shape and box and raises a one-line ``ValueError`` otherwise;
-* records the authors' evaluation contexts for the task, ``authors_contexts`` (AUTHORS.md, their
+* records the authors' evaluation contexts for the task, ``authors_contexts`` (docs/authors_protocol.md, their
   ``get_env_config``; c0 first), and the authors' context box ``authors_context_box = (low, high)``, which
   lies inside ours (empty / None where the task has no counterpart in the authors' code);
 * reports, when built with ``jacobians=True`` (the default), the first-order context information that

@@ -60,7 +60,7 @@ class CartGoal(SymbolicTask, ContextualEnv):
     ``x' = x + dt x_dot``, ``x_dot' = x_dot + dt x_acc``, ``theta' = theta + dt theta_dot``,
     ``theta_dot' = theta_dot + dt theta_acc``. Start: each state coordinate ``~ U[-0.05, 0.05]``.
     Terminates when ``|x'| > 2.4`` or ``|theta'| > 12 degrees`` (``12 * 2 pi / 360`` rad, as CartPole-v1 and
-    the authors' code; AUTHORS.md's "24 degrees" misreads that expression).
+    the authors' code, ``environments/ode_env.py``).
 
     ## Reward (on the next state)
     ``r = 1 + (1 - sqrt(1 + (x' - goal)^2))``: 1 for staying up, minus a smooth distance to the goal.

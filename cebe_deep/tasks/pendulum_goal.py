@@ -72,7 +72,8 @@ class PendulumGoal(SymbolicTask, ContextualEnv):
 
     * ``"authors"`` (default; the authors' code): explicit Euler ``theta' = theta + dt theta_dot``,
       ``theta_dot' = theta_dot + dt acc``, **no speed clip**; the angle is kept wrapped to ``[-pi, pi)``.
-    * ``"gymnasium"`` (Gymnasium's Pendulum-v1 order, this package's PendulumGoal before issue 11):
+    * ``"gymnasium"`` (Gymnasium's Pendulum-v1 order, this package's first PendulumGoal,
+      on which ``results/quick/`` was trained):
       semi-implicit Euler ``theta_dot' = clip(theta_dot + dt acc, -8, 8)``, ``theta' = theta + dt theta_dot'``.
 
     Start: ``theta ~ U[-pi, pi]``, ``theta_dot ~ U[-1, 1]``, or the values given by

@@ -108,7 +108,7 @@ def test_run_directory_refuses_a_different_config(tmp_path):
 def test_profiles_and_validation():
     quick, authors = make_config("PendulumGoal", "cse"), make_config("PendulumGoal", "cse", profile="authors")
     assert quick.total_steps < authors.total_steps and authors.net_arch == (256, 256) and authors.eps == 0.1
-    # AUTHORS.md: 1,000 iterations x 107 env steps, 8 envs, one update per vector step, per-network rates
+    # docs/authors_protocol.md: 1,000 iterations x 107 env steps, 8 envs, one update per vector step, per-network rates
     assert (authors.total_steps, authors.n_envs, authors.gradient_steps, authors.train_freq) == (107_000, 8, 1, 1)
     assert (authors.actor_learning_rate, authors.critic_learning_rate, authors.entropy_learning_rate) == (2e-4, 8e-4, 9e-4)
     assert (authors.replay, authors.priority_alpha, authors.priority_beta, authors.buffer_size) == ("prioritized", 1.0, 0.0, 100_000)

@@ -1,4 +1,4 @@
-"""The components of the open-question experiments (issue: beyond the paper): inexact Jacobians (OQ3), the noisy
+"""The components of the open-question experiments (beyond the paper): inexact Jacobians (OQ3), the noisy
 PendulumGoal and importance-weighted CSE (OQ1), SimpleDirection's closed-form optimum in dimension d (OQ2)."""
 
 from __future__ import annotations

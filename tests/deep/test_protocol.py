@@ -82,7 +82,7 @@ def test_simple_direction_scale_is_the_optimum_gain_over_doing_nothing():
     # derivation (simple_direction_optimal_return): with s' = s + a + c and r = s' . c, a 10-step episode from s0
     # returns 10 s0 . c + 55 |c|^2 + sum_k (a_k . c)(10 - k); the zero action leaves the last sum 0, the optimum
     # a = sign(c) makes it 55 |c|_1: the gain is 55 |c|_1 at every start state
-    from cebe_deep.evaluation import zero_action_returns
+    from cebe_deep.run.evaluation import zero_action_returns
 
     contexts = np.array([[0.8, -0.8], [0.2, 0.0], [-0.3, 0.7]])
     zero = np.array([zero_action_returns("SimpleDirection", context, 64).mean() for context in contexts])
@@ -93,7 +93,7 @@ def test_simple_direction_scale_is_the_optimum_gain_over_doing_nothing():
 def test_simple_direction_optimum_is_reached_by_simulating_the_optimal_policy():
     # the reference "1" of SimpleDirection is attained: the open-loop policy a = sign(c), run in the task itself
     # from the evaluation's 64 start states, scores zero + scale (closed form vs simulation)
-    from cebe_deep.evaluation import evaluate_policy_at_context, zero_action_returns
+    from cebe_deep.run.evaluation import evaluate_policy_at_context, zero_action_returns
 
     context = np.array([0.6, -0.2])
     optimal = evaluate_policy_at_context(lambda obs: np.tile(np.sign(context), (len(obs), 1)), "SimpleDirection",

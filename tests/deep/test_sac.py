@@ -59,7 +59,7 @@ def test_per_network_learning_rates_and_authors_initialisation():
     model = _model()
     rates = [group["lr"] for optimizer in (model.actor.optimizer, model.critic.optimizer, model.ent_coef_optimizer)
              for group in optimizer.param_groups]
-    assert rates == [2e-4, 8e-4, 9e-4]  # AUTHORS.md, PendulumGoal
+    assert rates == [2e-4, 8e-4, 9e-4]  # docs/authors_protocol.md, PendulumGoal
     fresh = make_model(make_config("PendulumGoal", "baseline", "authors", net_arch=(64, 64)),
                        make_vec_training_env(make_config("PendulumGoal", "baseline", "authors")))
     mu = fresh.actor.mu.weight.detach()

@@ -1,4 +1,4 @@
-"""Every task against the authors' protocol (AUTHORS.md, "Evaluation contexts" and the tasks table): their c0,
+"""Every task against the authors' protocol (docs/authors_protocol.md: "Base contexts and test contexts" and the tasks table): their c0,
 their test contexts and their context box, as the tasks record them, and AntGoal built as the authors build it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from cebe_deep.tasks import TASKS, AntGoal, SimpleDirection
 
-# c0 of the authors' get_env_config, written from AUTHORS.md (CheetahMassVelocity is ours: c0 is HalfCheetah-v5's)
+# c0 of the authors' get_env_config, written from docs/authors_protocol.md (CheetahMassVelocity is ours: c0 is HalfCheetah-v5's)
 AUTHORS_C0 = {
     "SimpleDirection": (0.0, 0.0),
     "PendulumGoal": (2.0, 1.0, 1.0, 0.0),

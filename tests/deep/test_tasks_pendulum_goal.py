@@ -15,7 +15,7 @@ DT = 0.05
 
 
 def authors_step(theta, theta_dot, action, context):
-    """One step of the authors' PendulumGoal (AUTHORS.md), written from their equations:
+    """One step of the authors' PendulumGoal (docs/authors_protocol.md), written from their equations:
     explicit Euler, no speed clip, angle wrapped to [-pi, pi), reward on the state after the step."""
     g, m, l, tau = context
     u = float(np.clip(action, -2.0, 2.0))

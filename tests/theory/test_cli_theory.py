@@ -1,14 +1,19 @@
 """The cebe-theory command line, run as a user would (a subprocess)."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
 from cebe_theory import cli
 from cebe_theory.cli import main
+from cebe_theory.cli_support import AvailableMemory, available_memory
+from cebe_theory.cliffwalking import error_sweep_cost
 
 
 def _run(*args, cwd=None):
@@ -124,3 +129,109 @@ def test_bounds_quick_writes_tables_and_reports_no_violation(tmp_path):
     for theorem in (1, 2, 3, 4):
         assert (tmp_path / f"bounds_theorem{theorem}.md").stat().st_size > 0
     assert (tmp_path / "bounds.png").exists()
+
+
+# ----------------------------------------------------------------------------------------- grid size and Ctrl-C
+
+
+@pytest.mark.skipif(available_memory() is None, reason="this system reports no available memory")
+def test_a_grid_that_cannot_fit_is_refused_before_it_is_built():
+    # 10^10 states: tens of TiB by any estimate. Refused in a real process before anything is allocated (the
+    # unchecked command ran for 36 s and died with a 74.5 GiB MemoryError traceback).
+    started = time.perf_counter()
+    result = _run("error-sweep", "--grid", "100000x100000")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cebe-theory: error: --grid 100000x100000 (10,000,000,000 states)"), result.stderr
+    assert "TiB of memory" in lines[0] and "is available" in lines[0] and "--force" in lines[0]
+    assert result.stdout == ""
+    assert time.perf_counter() - started < 30  # the imports, then one line; nothing built
+
+
+def _memory(monkeypatch, size):
+    monkeypatch.setattr(cli, "available_memory", lambda: None if size is None else AvailableMemory(size, "a test"))
+
+
+def test_the_refusal_compares_the_estimate_with_the_available_memory(monkeypatch, capsys):
+    estimate = error_sweep_cost(30, 30, 5).peak_bytes
+    _memory(monkeypatch, int(estimate) - 1)
+    assert main(["error-sweep", "--grid", "30x30", "--num", "5"]) == 2
+    line, = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("cebe-theory: error: --grid 30x30 (900 states) needs about") and "available (a test)" in line
+    _memory(monkeypatch, int(estimate) + 1)
+    assert main(["error-sweep", "--grid", "30x30", "--num", "5"]) == 0
+    assert "fitted slope" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, memory", [(["--force"], 2**20), ([], None)], ids=["--force", "memory unknown"])
+def test_force_or_an_unknown_memory_runs_the_sweep(flags, memory, monkeypatch, capsys):
+    _memory(monkeypatch, memory)
+    assert main(["error-sweep", "--grid", "6x6", "--num", "5", *flags]) == 0
+    captured = capsys.readouterr()
+    assert "fitted slope" in captured.out and captured.err == ""
+
+
+def test_the_memory_estimate_bounds_a_measured_peak():
+    # Peak resident memory of a 200 x 200 sweep in a fresh process, above what the imports left resident.
+    # The estimate (calibrated on other grids) must cover it, and not by more than a factor 3.
+    code = (
+        "import resource\n"
+        "from cebe_theory import cli, cliffwalking, error_sweep, log_grid\n"
+        "rss = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS:')).split()[1]) * 1024\n"
+        "base = rss()\n"
+        "error_sweep(cliffwalking(200, 200, 'inverse'), [0.1], log_grid(-8, -3, 2), gamma=0.9)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)\n"
+    )
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to read the resident memory")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    measured = int(result.stdout)
+    estimate = error_sweep_cost(200, 200, 2).peak_bytes
+    assert estimate / 3 < measured < estimate, (measured, estimate)
+
+
+def test_available_memory_reads_meminfo_then_a_cgroup_limit(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24683772 kB\nMemAvailable:    2000000 kB\n")
+    assert available_memory(meminfo, tmp_path / "no-cgroup") == AvailableMemory(2_048_000_000, "MemAvailable in /proc/meminfo")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    (cgroup / "memory.max").write_text("1000000000\n")
+    (cgroup / "memory.current").write_text("400000000\n")
+    assert available_memory(meminfo, cgroup) == AvailableMemory(600_000_000, "room under the cgroup memory limit")
+    (cgroup / "memory.max").write_text("max\n")
+    assert available_memory(meminfo, cgroup).bytes == 2_048_000_000
+
+
+def test_available_memory_falls_back_to_sysconf_without_meminfo(tmp_path):
+    fallback = available_memory(tmp_path / "missing", tmp_path / "missing")
+    assert fallback is None or (fallback.bytes > 0 and "sysconf" in fallback.source)
+
+
+@pytest.mark.parametrize("patched, argv", [
+    ("error_sweep", ["error-sweep", "--num", "5"]),
+    ("bounds_report", ["bounds", "--quick", "--out", "{tmp}"]),
+    ("reproduce", ["reproduce", "--out", "{tmp}"]),
+])
+def test_ctrl_c_inside_a_command_is_one_line_and_status_130(patched, argv, monkeypatch, tmp_path, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, patched, interrupted)
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "cebe-theory: interrupted\n" and captured.out == ""
+
+
+def test_ctrl_c_of_a_long_sweep_in_a_real_process():
+    # A sweep estimated to run for minutes announces itself on stderr; SIGINT then stops it with one line.
+    process = subprocess.Popen([sys.executable, "-m", "cebe_theory", "error-sweep", "--grid", "100x100", "--policy", "optimal"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        note = process.stderr.readline()
+        assert note.startswith("cebe-theory: note: --grid 100x100 (10,000 states)") and "Ctrl-C stops it" in note, note
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert (process.returncode, err, out) == (130, "cebe-theory: interrupted\n", "")

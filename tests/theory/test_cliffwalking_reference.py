@@ -57,7 +57,7 @@ def test_paper_setting_slopes_are_about_two():
     for family, high in (("inverse", -3.0), ("power", -1.0)):
         sweep = error_sweep(cliffwalking(5, 6, family), [0.1], log_grid(-8.0, high, 100), gamma=0.9)
         assert 1.95 <= sweep.fitted_slope <= 2.05, (family, sweep.fitted_slope)
-        # The authors' script reports 1.9955 and 1.9993 (FACTS.md); the models agree to the third digit.
+        # The authors' script reports 1.9955 and 1.9993 (docs/authors_protocol.md); the models agree to the third digit.
         assert abs(sweep.fitted_slope - {"inverse": 1.9955, "power": 1.9993}[family]) < 5e-3
 
 

@@ -1,4 +1,4 @@
-"""The answers of results/open/README.md, read from the CSVs under results/open/ (the five experiments of the paper's open questions).
+"""The answers of results/open/README.md, read from the CSVs under results/open/ (the five open-question experiments).
 
 Called by ``cebe-deep report open results/open EXPERIMENT [--figure PATH]``. One module
 per experiment (``dimension``, ``jacobians``, ``stochastic``, ``extrapolation``, ``eps``), each with a ``*_tables``

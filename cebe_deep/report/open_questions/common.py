@@ -145,7 +145,7 @@ def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool
 
 
 def reference_table(root: Path) -> pd.DataFrame | None:
-    """results/authors/PendulumGoal/evaluation.csv beside ``root`` (results/open): SAC and LDR under the authors'
+    """results/authors/PendulumGoal/evaluation.csv(.gz) beside ``root`` (results/open): SAC and LDR under the authors'
     protocol, the reference of the Jacobian and eps cells; None where it is not there."""
     return read_evaluation(Path(root).parent / "authors" / REFERENCE_TASK)
 

@@ -18,7 +18,7 @@ The protocol, in formulas (the document says why each choice was made):
   ``aggregate_iqm`` and ``probability_of_improvement``, with a bootstrap over paired seeds (whole rows) and the
   expanded percentile interval (:func:`paired_bootstrap_interval`); per-context paired tests, Holm-corrected
   (:func:`per_context_tests`); the primary on the authors' test contexts alone; the earlier per-context rule
-  (:func:`cebe_deep.statistics.verdict`); the smallest difference detectable with 80% power
+  (:func:`cebe_deep.report.statistics.verdict`); the smallest difference detectable with 80% power
   (:func:`minimum_detectable_difference`).
 
 The stratified bootstrap is implemented here with numpy (scipy for quantiles), not with ``rliable``: ``rliable``'s

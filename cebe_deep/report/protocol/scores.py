@@ -20,7 +20,7 @@ PAPER_SEEDS = 10
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 2021
 POWER = 0.8
-#: The evaluation's episodes per context and its first reset seed (cebe_deep.evaluation.evaluate).
+#: The evaluation's episodes per context and its first reset seed (cebe_deep.run.evaluation.evaluate).
 EVALUATION_EPISODES = 64
 EVALUATION_SEED = 10_000
 ZERO_ACTION_FILE = "zero_action.csv"
@@ -66,7 +66,7 @@ def away_from_c0(contexts: np.ndarray, c0: Sequence[float], eps: float = EPS,
 
 
 def task_and_c0(table: pd.DataFrame) -> tuple[str, np.ndarray]:
-    from cebe_deep.config import make_task_env
+    from cebe_deep.run.config import make_task_env
 
     tasks = table["task"].unique()
     if len(tasks) != 1:
@@ -98,9 +98,9 @@ def distinct_contexts(table: pd.DataFrame, c0: Sequence[float], eps: float = EPS
 def zero_action_table(task: str, contexts: np.ndarray, dynamics: str | None = None,
                       episodes: int = EVALUATION_EPISODES, seed: int = EVALUATION_SEED) -> pd.DataFrame:
     """The all-zero action's mean return at each context (rows of ``contexts``) over the evaluation's start states
-    (reset seeds ``seed + k``), simulated (:func:`cebe_deep.evaluation.zero_action_returns`): columns
+    (reset seeds ``seed + k``), simulated (:func:`cebe_deep.run.evaluation.zero_action_returns`): columns
     ``context_i``, ``dynamics`` (``"default"`` for the task's), ``episodes``, ``seed``, ``zero_return``."""
-    from cebe_deep.evaluation import zero_action_returns
+    from cebe_deep.run.evaluation import zero_action_returns
 
     contexts = np.atleast_2d(np.asarray(contexts, dtype=np.float64))
     rows = []
@@ -130,7 +130,7 @@ def lookup_zero(zero: pd.DataFrame, keys: list[tuple], dynamics: str) -> np.ndar
 def evaluation_start_states(task: str, episodes: int = EVALUATION_EPISODES, seed: int = EVALUATION_SEED,
                             dimension: int | None = None) -> np.ndarray:
     """The state parts of the evaluation's start states (reset seed ``seed + k``), shape (episodes, state_dim)."""
-    from cebe_deep.config import make_task_env
+    from cebe_deep.run.config import make_task_env
 
     env = make_task_env(task, dimension=dimension)
     state_dim = env.unwrapped.state_dim

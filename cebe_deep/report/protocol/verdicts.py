@@ -47,7 +47,7 @@ from cebe_deep.report.statistics import compare_methods, summarize, verdict
 
 # ------------------------------------------------------------------------------------------- the one function
 def _old_rule(table: pd.DataFrame, c0: np.ndarray, eps: float) -> dict:
-    """The verdict of the earlier per-context rule (:func:`cebe_deep.statistics.verdict`): claim -> status."""
+    """The verdict of the earlier per-context rule (:func:`cebe_deep.report.statistics.verdict`): claim -> status."""
     comparison = compare_methods(summarize(table), c0, eps, table=table)
     result = verdict(comparison)
     return {"baseline": result.get("beats_baseline", "no data"), "ldr": result.get("matches_ldr", "no data")}
@@ -179,7 +179,7 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
 def folder_inputs(folder: Path, dynamics: dict[str, str] | None,
                    simulate_missing: bool) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
     """A results folder's evaluation table, its zero-action table (None: to be simulated) and its runs' dynamics."""
-    from cebe_deep.evaluation import read_evaluation
+    from cebe_deep.run.evaluation import read_evaluation
 
     table = read_evaluation(folder)
     if table is None:
@@ -211,7 +211,7 @@ def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None
 def write_zero_action(folder: str | Path, dynamics: str | None = None) -> Path:
     """Simulate and write ``folder/zero_action.csv`` for every distinct context of its evaluation table (with
     ``dynamics``), plus c0 with the task's default dynamics where ``dynamics`` is another."""
-    from cebe_deep.evaluation import read_evaluation
+    from cebe_deep.run.evaluation import read_evaluation
 
     table = read_evaluation(folder, usecols=lambda c: c in ("task", "sweep") or c.startswith("context_"))
     task, c0 = task_and_c0(table)

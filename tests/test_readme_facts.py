@@ -1,0 +1,113 @@
+"""What the README and the course site's home page state about the code matches the code: the task table lists
+every registered task, the command blocks name every subcommand of both command lines, the teacher's pack has the
+stated size and shows the README's headline numbers, and the home page's account of the small budget matches
+the notebooks' settings. Every expected value is read from the text and compared with the code, so editing either
+alone fails here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import inspect
+import re
+from pathlib import Path
+
+import matplotlib.image
+import matplotlib.pyplot as plt
+import pytest
+
+from cebe_theory.bounds_report import transfer_contexts
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+HOME = (ROOT / "docs" / "index.md").read_text()
+NUMBER_WORDS = {"six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    following = text.find("\n## ", start + len(heading))
+    return text[start: following if following != -1 else len(text)]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return set(commands.choices)
+
+
+def _documented(program: str) -> set[str]:
+    """Subcommands of ``program`` that start a command line in the README's ```bash blocks."""
+    lines = [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines()]
+    return {line.split()[1] for line in lines if line.startswith(program + " ") and not line.split()[1].startswith("-")}
+
+
+def test_the_task_table_lists_every_registered_task():
+    from cebe_deep.tasks import TASKS
+
+    section = _section(README, "## The contextual tasks")
+    table = section[section.index("| task | context (c0) |"):].split("\n\n")[0]
+    listed = re.findall(r"^\| `(\w+)`", table, re.M)
+    assert sorted(listed) == sorted(TASKS), f"README task table: {listed}; registered: {list(TASKS)}"
+    (count,) = re.findall(r"\| (\w+) contextual control tasks", README)
+    assert NUMBER_WORDS[count] == len(TASKS), f"the README says {count} tasks; {len(TASKS)} are registered"
+
+
+@pytest.mark.parametrize("program, module", [("cebe-theory", "cebe_theory.cli"), ("cebe-deep", "cebe_deep.cli")])
+def test_the_command_blocks_name_every_subcommand(program, module):
+    parser = importlib.import_module(module).build_parser()
+    assert _documented(program) == _subcommands(parser), program
+
+
+def _teacher_pack():
+    spec = importlib.util.spec_from_file_location("teacher_pack", ROOT / "docs" / "teacher_pack.py")
+    pack = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pack)
+    return pack
+
+
+def test_the_teacher_pack_figures_have_the_stated_size(tmp_path):
+    width, height = (int(size) for size in re.search(r"PNG of (\d+) x (\d+) px", README).groups())
+    assert f"PNG ({width} x {height} px)" in (ROOT / "docs" / "teacher.md").read_text()
+    pack = _teacher_pack()
+    facts: dict = {}
+    with plt.rc_context(pack.SLIDE_STYLE):
+        paths = pack.figure1(tmp_path, 12, facts) + pack.theorem4(tmp_path, 12, facts)
+    for path in (path for path in paths if path.suffix == ".png"):
+        rows, columns = matplotlib.image.imread(path).shape[:2]
+        assert (columns, rows) == (width, height), path.name
+
+
+def test_the_handout_shows_the_readme_headline_numbers(tmp_path):
+    # The README's Figure 1a slope (table) and Theorem 4 ratio (bound table), against what the handout computes
+    # at its default settings.
+    slope = float(re.search(r"^\| Figure 1a, .*? \| ([0-9.]+) \|", README, re.M).group(1))
+    ratio = float(re.search(r"^\| Theorem 4, Cliffwalking, (\d+) contexts.*?\| ([0-9.]+) \(exact PI\)", README, re.M).group(2))
+    contexts = int(re.search(r"^\| Theorem 4, Cliffwalking, (\d+) contexts", README, re.M).group(1))
+    pack = _teacher_pack()
+    points = inspect.signature(pack.build).parameters["points"].default
+    facts: dict = {}
+    with plt.rc_context(pack.SLIDE_STYLE):
+        pack.figure1(tmp_path, points, facts)
+        pack.theorem4(tmp_path, points, facts)
+    assert round(facts["slope_inverse"], 4) == slope
+    assert (facts["theorem4_contexts"], round(facts["theorem4_ratio"], 2)) == (contexts, ratio)
+
+
+def test_the_home_page_states_what_the_small_budget_changes():
+    notebook01 = (ROOT / "notebooks" / "01_cmdp_and_cebe.py").read_text()
+    small, full = re.search(r"^POINTS = (\d+) if SMALL else (\d+)$", notebook01, re.M).groups()
+    assert f"comes from {small} dc instead of {full}" in HOME
+    assert f"from {len(transfer_contexts(quick=True))} test contexts instead of {len(transfer_contexts())}" in HOME
+    assert "contexts = transfer_contexts(quick=SMALL)" in (ROOT / "notebooks" / "02_bounds_and_policy_transfer.py").read_text()
+    notebook03 = (ROOT / "notebooks" / "03_cse_from_scratch.py").read_text()
+    (small_seeds, small_steps), (full_seeds, full_steps) = re.findall(r"seeds, total_steps, [\w, ]+ = (\d+), (\d+),", notebook03)
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    assert (f"from {words[int(small_seeds)]} seed of {small_steps} env steps per method instead of "
+            f"{words[int(full_seeds)]} of {full_steps}") in " ".join(HOME.split())
+    assert "CEBE_NOTEBOOK_BUDGET=small" in HOME
+
+
+def test_the_site_is_built_at_the_budget_the_home_page_names():
+    conf = (ROOT / "docs" / "conf.py").read_text()
+    assert re.search(r'os\.environ\["CEBE_NOTEBOOK_BUDGET"\] = os\.environ\.get\("CEBE_DOCS_BUDGET", "small"\)', conf)
