@@ -6,6 +6,9 @@ The interface (observation = state part then context, ``set_context``, the ``inf
 ``cebe/<Name>-v0`` with the paper's time limit, so ``gymnasium.make("cebe/PendulumGoal-v0", context=...)``
 works after ``import cebe_deep`` (Gymnasium 1.x has no plugin entry points; the ``"cebe_deep:cebe/..."``
 module prefix of ``gymnasium.make`` imports the package on demand).
+
+A researcher's own task needs no Jacobians by hand: :func:`differentiable_task` builds one from a torch step
+function (Jacobians by ``torch.func``); these are not registered (they are built, not named).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from cebe_deep.tasks.ant import AntDirection, AntGoal
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
+from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
@@ -36,6 +40,9 @@ __all__ = [
     "SimpleDirection",
     "step_twin",
     "central_differences",
+    "differentiable_task",
+    "DifferentiableTask",
+    "StepFunctionError",
 ]
 
 #: Task name -> class; every name is registered as ``cebe/<name>-v0``.
