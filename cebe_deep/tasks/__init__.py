@@ -8,7 +8,9 @@ works after ``import cebe_deep`` (Gymnasium 1.x has no plugin entry points; the 
 module prefix of ``gymnasium.make`` imports the package on demand).
 
 A researcher's own task needs no Jacobians by hand: :func:`differentiable_task` builds one from a torch step
-function (Jacobians by ``torch.func``); these are not registered (they are built, not named).
+function (Jacobians by ``torch.func``), :func:`mujoco_task` from any Gymnasium MuJoCo environment with named
+model parameters as context (Jacobians by central differences of the real step); these are built, not
+registered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
 from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
+from cebe_deep.tasks.mujoco_model import ModelParameterError, MujocoModelTask, mujoco_task
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
@@ -43,6 +46,9 @@ __all__ = [
     "differentiable_task",
     "DifferentiableTask",
     "StepFunctionError",
+    "mujoco_task",
+    "MujocoModelTask",
+    "ModelParameterError",
 ]
 
 #: Task name -> class; every name is registered as ``cebe/<name>-v0``.

@@ -13,7 +13,7 @@ context. :class:`ZeroJacobianWatch` watches the first steps of a task and warns 
 ...     for _ in range(2):
 ...         watch.update(np.array([[1.0, 0.0]]), np.zeros(2))
 >>> print(caught[0].message)
-MyTask: the context Jacobians of friction (coordinate 1) were zero at each of the first 2 steps; if that coordinate should change the dynamics or the reward, the step does not read it (CSE would only relabel the context)
+MyTask: the context Jacobians of friction (coordinate 1) were zero at each of the first 2 steps: the step does not depend on it there (a set_context that does not write it, a step that never reads it, or a model parameter no contact uses); CSE would only relabel the context
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ class ZeroJacobianWatch:
         if self._seen == self.steps and not self._active.all():
             silent = ", ".join(f"{self.context_names[i]} (coordinate {i})" for i in np.flatnonzero(~self._active))
             warnings.warn(
-                f"{self.task_name}: the context Jacobians of {silent} were zero at each of the first {self.steps} steps; "
-                "if that coordinate should change the dynamics or the reward, the step does not read it "
-                "(CSE would only relabel the context)",
+                f"{self.task_name}: the context Jacobians of {silent} were zero at each of the first {self.steps} steps: "
+                "the step does not depend on it there (a set_context that does not write it, a step that never reads it, "
+                "or a model parameter no contact uses); CSE would only relabel the context",
                 UserWarning,
                 stacklevel=3,
             )
