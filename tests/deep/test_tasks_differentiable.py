@@ -1,13 +1,15 @@
 """differentiable_task: a contextual task from a torch step function, its Jacobians by torch.func.
 
 References, all independent of the autodiff code: the closed-form SimpleDirection and the sympy-derived
-PendulumGoal (both dynamics variants) written here again as torch step functions (equal Jacobians to 1e-10),
+PendulumGoal (both dynamics variants) written again as torch step functions (cebe_deep.tasks.torch_examples, and
+the gymnasium variant here), with equal Jacobians to 1e-10,
 central differences of the environment's own step (cebe_deep.tasks.central_differences), and the exact step at
 c + dc for CSE's first-order error (slope 2 in |dc|).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import math
 import warnings
@@ -19,7 +21,9 @@ from gymnasium.utils.env_checker import check_env
 
 from cebe_deep.tasks import JACOBIAN_KEYS, PendulumGoal, SimpleDirection, central_differences, step_twin
 from cebe_deep.tasks import differentiable as differentiable_module
+from cebe_deep.tasks import torch_examples
 from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
+from cebe_deep.tasks.torch_examples import pendulum_goal_reset, pendulum_goal_torch, simple_direction_torch
 from cebe_theory.errors import InputError
 from tests.deep.tasks_support import central_gradient, relative_error
 
@@ -27,78 +31,30 @@ AGREEMENT = 1e-10  # autodiff against the sympy / closed-form Jacobians (both ex
 TOLERANCE = 1e-6  # autodiff against central differences of step 1e-6 (truncation ~1e-12, rounding ~1e-10)
 
 
-# --- SimpleDirection (arXiv 2507.07348, Section 5): s' = s + a + c, r = s' . c ------------------------------
-def simple_direction_step(state, action, context):
-    next_state = state + action + context
-    return next_state, torch.sum(next_state * context)
-
-
-def simple_direction_reward(state, action, next_state, context):
-    return torch.sum(next_state * context)
-
-
-def simple_direction_reset(rng):
-    return rng.uniform(-1.0, 1.0, size=2)  # SimpleDirection's start, the same draw from the same generator
-
-
+# --- the paper's tasks as torch step functions (cebe_deep.tasks.torch_examples), and the gymnasium variant -----
 def torch_simple_direction(separate_reward=True, **options):
-    return differentiable_task(
-        simple_direction_step, simple_direction_reset, reward=simple_direction_reward if separate_reward else None,
-        state_dim=2, action_low=[-1.0, -1.0], action_high=[1.0, 1.0], context_low=[-2.0, -2.0],
-        context_high=[2.0, 2.0], c0=[0.0, 0.0], horizon=10, **options)
-
-
-# --- PendulumGoal, the authors' equations (AUTHORS.md; cebe_deep.tasks.pendulum_goal), in torch --------------
-DT = 0.05
-
-
-def pendulum_acceleration(theta, u, context):
-    g, m, l, _ = context
-    return 3 * g / (2 * l) * torch.sin(theta) + 3 * u / (m * l**2)
-
-
-def pendulum_goal_angle(context):
-    g, m, l, tau = context
-    return torch.asin(-tau / (m * g * l))
-
-
-def pendulum_cost(theta, theta_dot, u, context):
-    return -(math.pi**2 * torch.sin((theta - pendulum_goal_angle(context)) / 2) ** 2 + theta_dot**2 / 10 + u**2 / 1000)
-
-
-def pendulum_authors_step(state, action, context):
-    # explicit Euler, no speed clip, reward on the state after the step; state = (cos theta, sin theta, theta_dot)
-    theta, theta_dot, u = torch.atan2(state[1], state[0]), state[2], action[0]
-    next_theta = theta + DT * theta_dot
-    next_speed = theta_dot + DT * pendulum_acceleration(theta, u, context)
-    next_state = torch.stack([torch.cos(next_theta), torch.sin(next_theta), next_speed])
-    return next_state, pendulum_authors_reward(state, action, next_state, context)
-
-
-def pendulum_authors_reward(state, action, next_state, context):
-    return pendulum_cost(torch.atan2(next_state[1], next_state[0]), next_state[2], action[0], context)
+    return simple_direction_torch(separate_reward, **options)
 
 
 def pendulum_gymnasium_step(state, action, context):
-    # semi-implicit Euler with Gymnasium's speed clip, reward on the state before the step
+    # PendulumGoal(dynamics="gymnasium"): semi-implicit Euler with Gymnasium's speed clip, reward on the state
+    # before the step: theta_dot' = clip(theta_dot + dt acc, -8, 8), theta' = theta + dt theta_dot'
+    g, m, l, tau = context
     theta, theta_dot, u = torch.atan2(state[1], state[0]), state[2], action[0]
-    next_speed = torch.clamp(theta_dot + DT * pendulum_acceleration(theta, u, context), -8.0, 8.0)
-    next_theta = theta + DT * next_speed
+    acceleration = 3 * g / (2 * l) * torch.sin(theta) + 3 * u / (m * l**2)
+    next_speed = torch.clamp(theta_dot + 0.05 * acceleration, -8.0, 8.0)
+    next_theta = theta + 0.05 * next_speed
     next_state = torch.stack([torch.cos(next_theta), torch.sin(next_theta), next_speed])
-    return next_state, pendulum_cost(theta, theta_dot, u, context)
-
-
-def pendulum_reset(rng):
-    theta, theta_dot = rng.uniform(-np.pi, np.pi), rng.uniform(-1.0, 1.0)
-    return np.array([np.cos(theta), np.sin(theta), theta_dot])
+    goal = torch.asin(-tau / (m * g * l))
+    return next_state, -(math.pi**2 * torch.sin((theta - goal) / 2) ** 2 + theta_dot**2 / 10 + u**2 / 1000)
 
 
 def torch_pendulum_goal(dynamics="authors", separate_reward=True):
-    step = pendulum_authors_step if dynamics == "authors" else pendulum_gymnasium_step
-    reward = pendulum_authors_reward if dynamics == "authors" and separate_reward else None
-    return DifferentiableTask(step, pendulum_reset, reward=reward, state_dim=3, action_low=[-2.0], action_high=[2.0],
-                              context_low=PendulumGoal.context_low, context_high=PendulumGoal.context_high,
-                              c0=PendulumGoal.default_context, horizon=200)
+    if dynamics == "authors":
+        return pendulum_goal_torch(separate_reward).unwrapped
+    return DifferentiableTask(pendulum_gymnasium_step, pendulum_goal_reset, state_dim=3, action_low=[-2.0],
+                              action_high=[2.0], context_low=PendulumGoal.context_low,
+                              context_high=PendulumGoal.context_high, c0=PendulumGoal.default_context, horizon=200)
 
 
 def sample_pendulum_context(rng):
@@ -108,7 +64,7 @@ def sample_pendulum_context(rng):
 
 # --- equal to the closed-form and sympy tasks -------------------------------------------------------------
 def test_doctests():
-    for module in (differentiable_module,):
+    for module in (differentiable_module, torch_examples):
         assert doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
 
 
@@ -366,3 +322,42 @@ def test_context_outside_the_box_and_bad_actions_are_one_line_errors():
         task.step(np.zeros(3))
     with pytest.raises(InputError, match=r"reset options may set 'state' only, got \['theta'\]"):
         task.reset(options={"theta": 1.0})
+
+
+# --- CSE training on the autodiff task is the training on the closed-form one ------------------------------
+def trained_parameters(make_env, config):
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from cebe_deep.experiment import make_model
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as cebe_deep's training does; and bit-for-bit reproducible
+    try:
+        model = make_model(config, DummyVecEnv([make_env]))
+        model.learn(config.total_steps)
+    finally:
+        torch.set_num_threads(threads)
+    return [parameter.detach().clone() for parameter in model.policy.parameters()]
+
+
+def test_cse_training_on_the_autodiff_simple_direction_is_bit_identical_to_the_closed_form_task():
+    """Same seed, same SAC + CSE buffer: 600 env steps, 400 gradient steps at c0 = (0.3, -0.2).
+
+    With the reward separated, the torch step computes s' = s + a + c and r = sum(s' * c) with the same float64
+    operations as SimpleDirection, and torch.func's partials I, s', c are exact: the whole run is bit-identical.
+    From the step alone, d_c R = s' + c and d_s'R = 0: CSE's reward r + (s' + c) . dc instead of
+    r + s' . dc + c . dc, equal up to float64 rounding (~1e-16 relative), and SB3 keeps rewards in float32, which
+    absorbs it unless a rounding boundary is crossed (about one sample in 1e8); this run is bit-identical too."""
+    from cebe_deep.experiment import make_config
+    from cebe_deep.tasks import make_task
+
+    context = (0.3, -0.2)
+    config = make_config("SimpleDirection", "cse", total_steps=600, learning_starts=200, net_arch=(32, 32), seed=3,
+                         context=context)
+    closed_form = trained_parameters(lambda: make_task("SimpleDirection", jacobians=True, context=context), config)
+    separated = trained_parameters(lambda: simple_direction_torch(context=context), config)
+    step_only = trained_parameters(lambda: simple_direction_torch(False, context=context), config)
+    assert all(torch.equal(a, b) for a, b in zip(closed_form, separated))
+    assert max(float((a - b).abs().max()) for a, b in zip(closed_form, step_only)) <= 1e-3
+    assert not all(torch.equal(a, b) for a, b in zip(closed_form, trained_parameters(
+        lambda: simple_direction_torch(context=context), dataclasses.replace(config, seed=4))))  # the check can fail
