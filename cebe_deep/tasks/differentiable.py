@@ -28,14 +28,17 @@ return float64). With ``jacobians=False`` the step function is called once per s
 ``torch.no_grad``; with ``jacobians=True`` the values come from that same call (so the trajectory is
 bit-for-bit the same either way) and the Jacobians from one further ``jacrev`` call.
 
-**Cost per step** (``benchmarks/bench_own_env.py``, 2-core machine with two training jobs alongside):
-the plain torch step is ``~10-20 us`` for SimpleDirection and PendulumGoal, the ``jacrev`` Jacobians
-``~0.5-1 ms`` (``torch.func`` overhead, nearly independent of the dimensions up to ``n = 100``); that is
-about 10-25% of one SAC gradient step with batch 256 (``~4 ms`` here), and far below a MuJoCo step's finite
-differences for ``context_dim`` above a few. ``jacrev`` (a ``vmap`` over the rows of the reverse pass) was 2-3x
-faster than ``jacfwd`` at every shape measured (``n`` from 3 to 100, ``context_dim`` from 1 to 10), so it is
-used; ``jacfwd`` is the fallback for a step ``jacrev`` cannot trace. ``vmap`` pays in :meth:`simulate`, the
-batched re-simulation CSE's ``exact`` mode and ``FiniteDifferenceJacobians`` call.
+**Cost per step** (``benchmarks/bench_own_env.py``, torch on one thread, on the project's 2-core machine with
+other jobs running, so read the ratios more than the times): SimpleDirection 0.12 ms a step without Jacobians
+and 1.5 ms with; PendulumGoal 0.55 ms and 3.7 ms (the sympy tasks: 0.03-0.05 ms either way). ``torch.func``'s
+per-operation overhead on scalars dominates, so the cost grows with the number of torch operations in ``step``,
+hardly with the dimensions (a synthetic step with ``n`` from 3 to 100 and ``context_dim`` from 1 to 10 cost the
+same). One SAC gradient step (batch 256, 64x64 networks) took 9.6 ms on the same machine, so the Jacobians add
+about 15-40% to a run with one update per step, less under the authors' one update per 8 steps.
+``jacrev`` (a ``vmap`` over the rows of the reverse pass) was 1.4x (SimpleDirection) to 3.6x (PendulumGoal)
+faster than ``jacfwd``, and 2-3x at every synthetic shape, so it is used; ``jacfwd`` is the fallback for a
+step ``jacrev`` cannot trace. ``vmap`` pays in :meth:`DifferentiableTask.simulate`, the batched re-simulation
+that CSE's ``exact`` mode and ``FiniteDifferenceJacobians`` call.
 
 **Checks at construction.** The task steps once from ``reset(numpy.random.default_rng(0))`` at ``c0`` with
 the middle action and raises a one-line :class:`StepFunctionError` if ``step`` returns the wrong types,
