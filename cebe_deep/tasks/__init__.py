@@ -22,6 +22,7 @@ from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
 from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
+from cebe_deep.tasks.jacobian_check import JacobianCheck, check_jacobians
 from cebe_deep.tasks.mujoco_model import ModelParameterError, MujocoModelTask, mujoco_task
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
@@ -49,6 +50,8 @@ __all__ = [
     "mujoco_task",
     "MujocoModelTask",
     "ModelParameterError",
+    "check_jacobians",
+    "JacobianCheck",
 ]
 
 #: Task name -> class; every name is registered as ``cebe/<name>-v0``.

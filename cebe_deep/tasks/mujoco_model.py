@@ -273,6 +273,8 @@ class MujocoModelTask(ContextualEnv):
     def __init__(self, env_id: str, parameters: dict, *, c0=None, step_size: float | None = None, context_low=None,
                  context_high=None, context=None, jacobians: bool = True, **env_kwargs):
         self.env_id = str(env_id)
+        self._arguments = dict(parameters=parameters, c0=c0, step_size=step_size, context_low=context_low,
+                               context_high=context_high, **env_kwargs)  # for :meth:`make_twin`
         self._env = self._make(env_id, env_kwargs)
         self.metadata = self._env.metadata
         self.render_mode = self._env.render_mode
@@ -423,6 +425,11 @@ class MujocoModelTask(ContextualEnv):
             dobs[:, i] = (obs_plus - obs_minus) / (2 * self.step_sizes[i])
             dreward[i] = (reward_plus - reward_minus) / (2 * self.step_sizes[i])
         return dobs, dreward
+
+    def make_twin(self, jacobians: bool = False) -> "MujocoModelTask":
+        """A second task built like this one (same environment, parameters, c0, box), at the current context:
+        the twin :func:`~cebe_deep.tasks.step_twin` and :func:`~cebe_deep.tasks.check_jacobians` replay a step on."""
+        return MujocoModelTask(self.env_id, context=self.context, jacobians=jacobians, **self._arguments)
 
     def jacobian_cost(self) -> dict:
         """The finite differences so far: ``steps``, simulator ``evaluations`` (``2 context_dim`` per step), their
