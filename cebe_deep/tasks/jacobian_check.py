@@ -57,7 +57,7 @@ def check_jacobians(env, steps: int = 20, step_size: float | None = None, twin=N
     :param env: a contextual task (wrapped or not) built with ``jacobians=True``; it is reset and stepped
     :param steps: how many steps to check (episodes restart when they end)
     :param step_size: relative difference step, ``h_i = step_size * max(|c_i|, 1)``; default 1e-6 for tasks
-        with an exact model (``supports_simulate``), 1e-4 otherwise (a MuJoCo task: ten times its own 1e-5 |c0|)
+        with an exact model (``supports_simulate``), 1e-4 otherwise (a MuJoCo task: ten times its own ``1e-5 |c0|``)
     :param twin: for a MuJoCo task, a second environment of the same task the step is replayed in; a
         :func:`~cebe_deep.tasks.mujoco_task` makes its own (``make_twin``), other tasks need none
     :param seed: seeds the reset and the random actions

@@ -361,3 +361,18 @@ def test_cse_training_on_the_autodiff_simple_direction_is_bit_identical_to_the_c
     assert max(float((a - b).abs().max()) for a, b in zip(closed_form, step_only)) <= 1e-3
     assert not all(torch.equal(a, b) for a, b in zip(closed_form, trained_parameters(
         lambda: simple_direction_torch(context=context), dataclasses.replace(config, seed=4))))  # the check can fail
+
+
+def test_finite_difference_jacobians_wrapper_differences_it_through_simulate():
+    """FiniteDifferenceJacobians differences a task with simulate in one batched call: on the autodiff task it
+    must agree with torch.func's Jacobians (total reward derivative, d_s'R = 0)."""
+    from cebe_deep.inexact import FiniteDifferenceJacobians
+
+    reference, wrapped = drag_task(), FiniteDifferenceJacobians(drag_task(jacobians=False), step_size=1e-6)
+    for env in (reference, wrapped):
+        env.reset(seed=9)
+    for action in np.random.default_rng(9).uniform(-1, 1, size=(5, 2)):
+        info, info_fd = reference.step(action)[4], wrapped.step(action)[4]
+        assert relative_error(info_fd["dobs_dcontext"], info["dobs_dcontext"]) <= TOLERANCE
+        total = info["dreward_dcontext"] + info["dreward_dnextobs"] @ info["dobs_dcontext"]
+        assert relative_error(info_fd["dreward_dcontext"], total) <= TOLERANCE
