@@ -29,12 +29,13 @@ return float64). With ``jacobians=False`` the step function is called once per s
 bit-for-bit the same either way) and the Jacobians from one further ``jacrev`` call.
 
 **Cost per step** (``benchmarks/bench_own_env.py``, torch on one thread, on the project's 2-core machine with
-other jobs running, so read the ratios more than the times): SimpleDirection 0.12 ms a step without Jacobians
-and 1.5 ms with; PendulumGoal 0.55 ms and 3.7 ms (the sympy tasks: 0.03-0.05 ms either way). ``torch.func``'s
-per-operation overhead on scalars dominates, so the cost grows with the number of torch operations in ``step``,
-hardly with the dimensions (a synthetic step with ``n`` from 3 to 100 and ``context_dim`` from 1 to 10 cost the
-same). One SAC gradient step (batch 256, 64x64 networks) took 9.6 ms on the same machine, so the Jacobians add
-about 15-40% to a run with one update per step, less under the authors' one update per 8 steps.
+other jobs running, so read the ratios more than the times; two runs): SimpleDirection 0.12 ms a step without
+Jacobians and 1.5 ms with; PendulumGoal 0.5 ms and 3.7-4.0 ms (the sympy tasks: 0.03-0.05 ms either way).
+``torch.func``'s per-operation overhead on scalars dominates, so the cost grows with the number of torch
+operations in ``step``, hardly with the dimensions (a synthetic step with ``n`` from 3 to 100 and
+``context_dim`` from 1 to 10 cost the same). One SAC gradient step (batch 256, 64x64 networks) took 10-12 ms on
+the same machine, so the Jacobians add about 10-40% to a run with one update per step, less under the authors'
+one update per 8 steps.
 ``jacrev`` (a ``vmap`` over the rows of the reverse pass) was 1.4x (SimpleDirection) to 3.6x (PendulumGoal)
 faster than ``jacfwd``, and 2-3x at every synthetic shape, so it is used; ``jacfwd`` is the fallback for a
 step ``jacrev`` cannot trace. ``vmap`` pays in :meth:`DifferentiableTask.simulate`, the batched re-simulation

@@ -45,9 +45,9 @@ same rule). The real ``data`` is only read, so the trajectory is bit-for-bit the
 The step sizes scale with ``|c0|``: ``h_i = step_size * |c0_i|`` (``step_size`` relative, default
 :data:`~cebe_deep.tasks.cheetah.FD_RELATIVE_STEP` = 1e-5, chosen by ``benchmarks/fd_step_study.py`` for mass and
 gravity); they are recorded in :attr:`MujocoModelTask.step_sizes`. The cost is ``2 * context_dim`` extra
-environment steps per step: measured by ``benchmarks/bench_own_env.py``, HalfCheetah-v5 took 5.0x a plain step
-with one parameter and 8.6x with three (ideally 3x and 7x; each twin step also copies the data and builds an
-observation). :meth:`MujocoModelTask.jacobian_cost` reports a run's own (counted and timed), and every step's
+environment steps per step: measured by ``benchmarks/bench_own_env.py``, HalfCheetah-v5 took 5.0-5.3x a plain
+step with one parameter and 7.2-8.6x with three, in two runs (ideally 3x and 7x; each twin step also copies
+the data and builds an observation). :meth:`MujocoModelTask.jacobian_cost` reports a run's own (counted and timed), and every step's
 ``info`` carries ``finite_difference_evaluations`` and ``finite_difference_seconds``.
 
 >>> env = mujoco_task("HalfCheetah-v5", {"torso_mass": ("body_mass", "torso"), "gravity_z": ("opt.gravity", 2)})
