@@ -176,10 +176,11 @@ def main(argv=None) -> None:
     comparison = compare_methods(summary, [c0], eps, table=table)
     comparison.to_csv(out / "comparison.csv", index=False)
     speed = pd.DataFrame(summaries).groupby("method")[["env_steps_per_second", "jacobian_seconds_per_step"]].mean()
+    baseline_speed = speed.loc["baseline", "env_steps_per_second"] if "baseline" in speed.index else None
     overhead = {method: dict(env_steps_per_second=float(row.env_steps_per_second),
                              jacobian_ms_per_step=1e3 * float(row.jacobian_seconds_per_step),
-                             speed_against_baseline=(float(row.env_steps_per_second / speed.loc["baseline", "env_steps_per_second"])
-                                                     if "baseline" in speed.index else None))
+                             speed_against_baseline=None if baseline_speed is None
+                             else float(row.env_steps_per_second / baseline_speed))
                 for method, row in speed.iterrows()}
     result = dict(env_id=ENV_ID, parameter=arguments.parameter, c0=c0, box=[low, high], eps=eps, env_steps=steps,
                   seeds=arguments.seeds, contexts=contexts, episodes=arguments.episodes, smoke=arguments.smoke,
@@ -191,7 +192,8 @@ def main(argv=None) -> None:
                               f"{arguments.episodes} episodes per context")
     print(json.dumps(result["verdict"], indent=2))
     print(json.dumps(overhead, indent=2))
-    print(f"written: {', '.join(str(out / name) for name in ('evaluation.csv', 'summary.csv', 'comparison.csv', 'verdict.json', 'sweep.png'))}")
+    names = ("evaluation.csv", "summary.csv", "comparison.csv", "verdict.json", "sweep.png")
+    print(f"written: {', '.join(str(out / name) for name in names)}")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,8 @@ def _box(low, high, names: tuple[str, str], owner: str) -> tuple[np.ndarray, np.
         raise InputError(f"{owner}: {names[0]} and {names[1]} must have the same shape, got {low.shape} and {high.shape}")
     if not np.all(low < high):
         bad = int(np.flatnonzero(~(low < high))[0])
-        raise InputError(f"{owner}: {names[0]}[{bad}] = {float(low[bad])!r} must be < {names[1]}[{bad}] = {float(high[bad])!r}")
+        raise InputError(f"{owner}: {names[0]}[{bad}] = {float(low[bad])!r} must be < "
+                         f"{names[1]}[{bad}] = {float(high[bad])!r}")
     return low, high
 
 
@@ -196,12 +197,14 @@ class DifferentiableTask(ContextualEnv):
         self.context_dim = self.context_low.size
         self.default_context = _vector(c0, "c0", self.name)
         if self.default_context.shape != self.context_low.shape:
-            raise InputError(f"{self.name}: c0 must have {self.context_dim} values like context_low, got {self.default_context.size}")
+            raise InputError(f"{self.name}: c0 must have {self.context_dim} values like context_low, "
+                             f"got {self.default_context.size}")
         if context_names is None:
             context_names = tuple(f"context_{i}" for i in range(self.context_dim))
         self.context_names = tuple(str(n) for n in context_names)
         if len(self.context_names) != self.context_dim:
-            raise InputError(f"{self.name}: context_names must name all {self.context_dim} coordinates, got {list(self.context_names)}")
+            raise InputError(f"{self.name}: context_names must name all {self.context_dim} coordinates, "
+                             f"got {list(self.context_names)}")
         self.action_space = spaces.Box(action_low.astype(np.float32), action_high.astype(np.float32), dtype=np.float32)
         self._action_low, self._action_high = action_low, action_high
         self.observation_space = self._observation_space(-np.inf, np.inf)
@@ -228,7 +231,8 @@ class DifferentiableTask(ContextualEnv):
         try:
             vector = np.asarray(state, dtype=np.float64)
         except (TypeError, ValueError):
-            raise StepFunctionError(f"{self.name}: {where} must give a real vector of shape ({self.state_dim},), got {state!r}") from None
+            raise StepFunctionError(
+                f"{self.name}: {where} must give a real vector of shape ({self.state_dim},), got {state!r}") from None
         if vector.shape != (self.state_dim,):
             raise StepFunctionError(f"{self.name}: {where} must give shape ({self.state_dim},), got shape {vector.shape}")
         if not np.all(np.isfinite(vector)):
@@ -314,7 +318,8 @@ class DifferentiableTask(ContextualEnv):
             self._jacobian_mode = mode
             break
         else:
-            raise StepFunctionError(f"{self.name}: torch.func cannot differentiate step in the context ({'; '.join(failures)})")
+            raise StepFunctionError(
+                f"{self.name}: torch.func cannot differentiate step in the context ({'; '.join(failures)})")
         n = self.state_dim
         if argnums == 0:
             by_context = jacobian.detach().numpy().copy()
@@ -433,6 +438,6 @@ class DifferentiableTask(ContextualEnv):
                     self._vmap_works = False
             if next_states is None:
                 pairs = [one(*(column[k] for column in columns)) for k in range(columns[0].shape[0])]
-                next_states = torch.stack([p[0] for p in pairs]) if pairs else torch.zeros(0, self.state_dim, dtype=torch.float64)
-                rewards = torch.stack([p[1] for p in pairs]) if pairs else torch.zeros(0, dtype=torch.float64)
+                next_states = torch.stack([p[0] for p in pairs]).reshape(-1, self.state_dim)
+                rewards = torch.stack([p[1] for p in pairs]).reshape(-1)
         return next_states.numpy().reshape(batch + (self.state_dim,)), rewards.numpy().reshape(batch)

@@ -14,7 +14,8 @@ object type (``body_``, ``geom_``, ``jnt_``, ``dof_`` (named by its joint), ``ac
 ``opt.density``, ``opt.viscosity``, ...), which has no object name. The object name is resolved with MuJoCo's
 own lookup (``mujoco.mj_name2id``); an index is needed exactly where the field holds several numbers per object
 (``geom_friction``: sliding, torsional, rolling) or the joint several degrees of freedom. A bad field, name or
-index is a one-line :class:`ModelParameterError` naming it and listing the valid ones.
+index is a one-line :class:`ModelParameterError` naming it and listing the valid ones
+(:mod:`cebe_deep.tasks.model_parameters`).
 
 The parameters are written into the compiled model (``set_context``). MuJoCo's derived constants (the
 ``*_invweight0``, ``body_subtreemass``, ``actuator_acc0`` that ``mj_setConst`` computes at compile time) keep
@@ -47,8 +48,8 @@ The step sizes scale with ``|c0|``: ``h_i = step_size * |c0_i|`` (``step_size`` 
 gravity); they are recorded in :attr:`MujocoModelTask.step_sizes`. The cost is ``2 * context_dim`` extra
 environment steps per step: measured by ``benchmarks/bench_own_env.py``, HalfCheetah-v5 took 5.0-5.3x a plain
 step with one parameter and 7.2-8.6x with three, in two runs (ideally 3x and 7x; each twin step also copies
-the data and builds an observation). :meth:`MujocoModelTask.jacobian_cost` reports a run's own (counted and timed), and every step's
-``info`` carries ``finite_difference_evaluations`` and ``finite_difference_seconds``.
+the data and builds an observation). :meth:`MujocoModelTask.jacobian_cost` reports a run's own (counted and
+timed), and every step's ``info`` carries ``finite_difference_evaluations`` and ``finite_difference_seconds``.
 
 >>> env = mujoco_task("HalfCheetah-v5", {"torso_mass": ("body_mass", "torso"), "gravity_z": ("opt.gravity", 2)})
 >>> task = env.unwrapped
@@ -60,16 +61,15 @@ the data and builds an observation). :meth:`MujocoModelTask.jacobian_cost` repor
 >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 >>> info["finite_difference_evaluations"], task.step_sizes.round(7).tolist()
 (4, [6.25e-05, 9.81e-05])
->>> mujoco_task("HalfCheetah-v5", {"m": ("body_mass", "torsoo")})
+>>> mujoco_task("HalfCheetah-v5", {"m": ("body_mass", "torsoo")})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-cebe_deep.tasks.mujoco_model.ModelParameterError: context 'm' of HalfCheetah-v5: no body named 'torsoo'; bodies: world, torso, bthigh, bshin, bfoot, fthigh, fshin, ffoot
+cebe_deep.tasks.model_parameters.ModelParameterError: context 'm' ...: no body named 'torsoo'; bodies: world, torso, bthigh, ...
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import gymnasium
 import mujoco
@@ -79,157 +79,13 @@ from gymnasium.wrappers import TimeLimit
 from cebe_deep.tasks.base import ContextualEnv
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP, quiet_settotalmass_deprecation
 from cebe_deep.tasks.jacobian_watch import ZeroJacobianWatch
+from cebe_deep.tasks.model_parameters import ModelParameterError, resolve_parameter
 from cebe_theory.errors import InputError
 
-__all__ = ["mujoco_task", "MujocoModelTask", "ModelParameter", "ModelParameterError", "resolve_parameter",
-           "OBJECT_TYPES", "DEFAULT_BOX_FRACTION"]
+__all__ = ["mujoco_task", "MujocoModelTask", "ModelParameterError", "DEFAULT_BOX_FRACTION"]
 
 #: The default context box is ``c0 +- DEFAULT_BOX_FRACTION * |c0|``.
 DEFAULT_BOX_FRACTION = 0.5
-
-#: Field prefix -> (MuJoCo object type the name is looked up as, the object in words, plural, its count in mjModel).
-OBJECT_TYPES = {
-    "body": (mujoco.mjtObj.mjOBJ_BODY, "body", "bodies", "nbody"),
-    "geom": (mujoco.mjtObj.mjOBJ_GEOM, "geom", "geoms", "ngeom"),
-    "jnt": (mujoco.mjtObj.mjOBJ_JOINT, "joint", "joints", "njnt"),
-    "dof": (mujoco.mjtObj.mjOBJ_JOINT, "joint", "joints", "njnt"),  # degrees of freedom are named by their joint
-    "actuator": (mujoco.mjtObj.mjOBJ_ACTUATOR, "actuator", "actuators", "nu"),
-    "site": (mujoco.mjtObj.mjOBJ_SITE, "site", "sites", "nsite"),
-    "tendon": (mujoco.mjtObj.mjOBJ_TENDON, "tendon", "tendons", "ntendon"),
-    "eq": (mujoco.mjtObj.mjOBJ_EQUALITY, "equality constraint", "equality constraints", "neq"),
-    "pair": (mujoco.mjtObj.mjOBJ_PAIR, "contact pair", "contact pairs", "npair"),
-}
-#: Degrees of freedom of each joint type (mjtJoint: free, ball, slide, hinge).
-_JOINT_DOFS = {int(mujoco.mjtJoint.mjJNT_FREE): 6, int(mujoco.mjtJoint.mjJNT_BALL): 3,
-               int(mujoco.mjtJoint.mjJNT_SLIDE): 1, int(mujoco.mjtJoint.mjJNT_HINGE): 1}
-
-
-class ModelParameterError(InputError):
-    """A context parameter that does not name a real-valued MuJoCo model field, object or index."""
-
-
-@dataclass(frozen=True)
-class ModelParameter:
-    """One context coordinate: the number ``model.<field>[row, column]`` (``model.opt.<option>[column]``).
-
-    ``row`` is the object's id (for ``dof_`` fields the degree of freedom's index), None for ``opt.``;
-    ``column`` the index within the row, None where the row (or option) is a single number.
-    """
-
-    name: str
-    field: str
-    object_name: str | None
-    row: int | None
-    column: int | None
-
-    def _array(self, model: mujoco.MjModel):
-        if self.field.startswith("opt."):
-            return getattr(model.opt, self.field[4:])
-        return getattr(model, self.field)
-
-    def read(self, model: mujoco.MjModel) -> float:
-        if self.field.startswith("opt.") and self.column is None:
-            return float(getattr(model.opt, self.field[4:]))
-        array = self._array(model)
-        index = tuple(i for i in (self.row, self.column) if i is not None)
-        return float(array[index])
-
-    def write(self, model: mujoco.MjModel, value: float) -> None:
-        if self.field.startswith("opt.") and self.column is None:
-            setattr(model.opt, self.field[4:], float(value))
-            return
-        index = tuple(i for i in (self.row, self.column) if i is not None)
-        self._array(model)[index] = value
-
-    def describe(self) -> str:
-        """``model.body_mass[torso]``-style text for tables and messages."""
-        where = [repr(self.object_name)] if self.object_name is not None else []
-        where += [str(self.column)] if self.column is not None else []
-        return f"{self.field}[{', '.join(where)}]" if where else self.field
-
-
-def _float_fields(model: mujoco.MjModel, prefix: str) -> list[str]:
-    return sorted(name for name in dir(model) if name.startswith(prefix + "_")
-                  and isinstance(getattr(model, name), np.ndarray) and getattr(model, name).dtype == np.float64)
-
-
-def _float_options(model: mujoco.MjModel) -> list[str]:
-    options = []
-    for name in dir(model.opt):
-        if name.startswith("_"):
-            continue
-        value = getattr(model.opt, name)
-        if isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype == np.float64):
-            options.append(f"opt.{name}")
-    return sorted(options)
-
-
-def _object_names(model: mujoco.MjModel, object_type, count: int) -> list[str]:
-    names = [mujoco.mj_id2name(model, object_type, i) for i in range(count)]
-    return [name for name in names if name]
-
-
-def resolve_parameter(model: mujoco.MjModel, name: str, spec, where: str = "the model") -> ModelParameter:
-    """The :class:`ModelParameter` of context coordinate ``name`` given as ``(field, object name, index...)``
-    (module docstring), or a one-line :class:`ModelParameterError` naming what is wrong and what is valid."""
-    prefix_text = f"context {name!r} of {where}"
-    spec = (spec,) if isinstance(spec, str) else spec
-    if not isinstance(spec, (tuple, list)) or not spec or not isinstance(spec[0], str):
-        raise ModelParameterError(f"{prefix_text}: give (field, object name, index...) such as ('body_mass', 'torso'), "
-                                  f"got {spec!r}")
-    field, rest = spec[0], tuple(spec[1:])
-
-    def indices(values, lengths: list[tuple[str, int]]) -> list[int]:
-        """Check ``values`` against the axes that need an index (``(what, length)`` each)."""
-        if len(values) != len(lengths):
-            needed = ", ".join(f"{what} 0..{length - 1}" for what, length in lengths) or "none"
-            raise ModelParameterError(f"{prefix_text}: {field} takes {len(lengths)} index(es) here ({needed}), "
-                                      f"got {list(values)}")
-        for value, (what, length) in zip(values, lengths):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < length:
-                raise ModelParameterError(f"{prefix_text}: {field} index {value!r} is not in 0..{length - 1} ({what})")
-        return [int(v) for v in values]
-
-    if field.startswith("opt."):
-        options = _float_options(model)
-        if field not in options:
-            raise ModelParameterError(f"{prefix_text}: unknown option {field!r}; real-valued options: {', '.join(options)}")
-        value = getattr(model.opt, field[4:])
-        lengths = [] if isinstance(value, float) else [("entry", value.size)]
-        (column,) = indices(rest, lengths) or [None]
-        return ModelParameter(name, field, None, None, column)
-
-    prefix = field.split("_", 1)[0]
-    if prefix not in OBJECT_TYPES:
-        raise ModelParameterError(f"{prefix_text}: unknown field {field!r}; fields start with "
-                                  f"{', '.join(p + '_' for p in OBJECT_TYPES)} or are options opt.<name>")
-    fields = _float_fields(model, prefix)
-    if field not in fields:
-        raise ModelParameterError(f"{prefix_text}: {field!r} is not a real-valued model field; {OBJECT_TYPES[prefix][1]} "
-                                  f"fields: {', '.join(fields)}")
-    object_type, object_kind, plural, count_name = OBJECT_TYPES[prefix]
-    valid = _object_names(model, object_type, getattr(model, count_name))
-    if not rest or not isinstance(rest[0], str):
-        raise ModelParameterError(f"{prefix_text}: {field} needs a {object_kind} name after the field; {plural}: "
-                                  f"{', '.join(valid) or 'none'}")
-    object_name, rest = rest[0], rest[1:]
-    object_id = mujoco.mj_name2id(model, object_type, object_name)
-    if object_id < 0:
-        raise ModelParameterError(f"{prefix_text}: no {object_kind} named {object_name!r}; {plural}: {', '.join(valid) or 'none'}")
-    array = getattr(model, field)
-    lengths: list[tuple[str, int]] = []
-    rows = [object_id]
-    if prefix == "dof":
-        start = int(model.jnt_dofadr[object_id])
-        rows = list(range(start, start + _JOINT_DOFS[int(model.jnt_type[object_id])]))
-        if len(rows) > 1:
-            lengths.append((f"degree of freedom of joint {object_name!r}", len(rows)))
-    if array.ndim == 2 and array.shape[1] > 1:
-        lengths.append((f"entry of {field}, which has {array.shape[1]} per {object_kind}", array.shape[1]))
-    chosen = indices(rest, lengths)
-    row = rows[chosen.pop(0)] if len(rows) > 1 else rows[0]
-    column = (chosen.pop(0) if array.ndim == 2 and array.shape[1] > 1 else (0 if array.ndim == 2 else None))
-    return ModelParameter(name, field, object_name, row, column)
 
 
 def mujoco_task(env_id: str, parameters: dict, *, c0=None, step_size: float | None = None, **options) -> gymnasium.Env:
@@ -321,7 +177,8 @@ class MujocoModelTask(ContextualEnv):
                 env = gymnasium.make(env_id, **env_kwargs).unwrapped
         except gymnasium.error.Error as error:
             raise InputError(f"mujoco_task: {env_id!r} cannot be made: {str(error).splitlines()[0]}") from None
-        if not (isinstance(getattr(env, "model", None), mujoco.MjModel) and isinstance(getattr(env, "data", None), mujoco.MjData)):
+        model, data = getattr(env, "model", None), getattr(env, "data", None)
+        if not (isinstance(model, mujoco.MjModel) and isinstance(data, mujoco.MjData)):
             raise InputError(f"mujoco_task: {env_id!r} is not a MuJoCo environment (it has no mujoco model and data); "
                              "use differentiable_task for a torch step function")
         return env
@@ -399,7 +256,9 @@ class MujocoModelTask(ContextualEnv):
             started = time.perf_counter()
             dobs, dreward = self._central_differences(action)
             seconds = time.perf_counter() - started
-            self.steps, self.evaluations, self.seconds = self.steps + 1, self.evaluations + 2 * self.context_dim, self.seconds + seconds
+            self.steps += 1
+            self.evaluations += 2 * self.context_dim
+            self.seconds += seconds
             self._watch.update(dobs, dreward)
             jacobians = {"dobs_dcontext": dobs, "dreward_dcontext": dreward, "dreward_dnextobs": np.zeros(self.state_dim),
                          "finite_difference_evaluations": 2 * self.context_dim, "finite_difference_seconds": seconds}

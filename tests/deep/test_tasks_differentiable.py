@@ -13,17 +13,32 @@ import dataclasses
 import doctest
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
-from cebe_deep.tasks import JACOBIAN_KEYS, PendulumGoal, SimpleDirection, central_differences, step_twin
+from cebe_deep.tasks import (
+    JACOBIAN_KEYS,
+    PendulumGoal,
+    SimpleDirection,
+    central_differences,
+    step_twin,
+    torch_examples,
+)
 from cebe_deep.tasks import differentiable as differentiable_module
-from cebe_deep.tasks import torch_examples
-from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
-from cebe_deep.tasks.torch_examples import pendulum_goal_reset, pendulum_goal_torch, simple_direction_torch
+from cebe_deep.tasks.differentiable import (
+    DifferentiableTask,
+    StepFunctionError,
+    differentiable_task,
+)
+from cebe_deep.tasks.torch_examples import (
+    pendulum_goal_reset,
+    pendulum_goal_torch,
+    simple_direction_torch,
+)
 from cebe_theory.errors import InputError
 from tests.deep.tasks_support import central_gradient, relative_error
 
@@ -39,13 +54,13 @@ def torch_simple_direction(separate_reward=True, **options):
 def pendulum_gymnasium_step(state, action, context):
     # PendulumGoal(dynamics="gymnasium"): semi-implicit Euler with Gymnasium's speed clip, reward on the state
     # before the step: theta_dot' = clip(theta_dot + dt acc, -8, 8), theta' = theta + dt theta_dot'
-    g, m, l, tau = context
+    g, m, length, tau = context
     theta, theta_dot, u = torch.atan2(state[1], state[0]), state[2], action[0]
-    acceleration = 3 * g / (2 * l) * torch.sin(theta) + 3 * u / (m * l**2)
+    acceleration = 3 * g / (2 * length) * torch.sin(theta) + 3 * u / (m * length**2)
     next_speed = torch.clamp(theta_dot + 0.05 * acceleration, -8.0, 8.0)
     next_theta = theta + 0.05 * next_speed
     next_state = torch.stack([torch.cos(next_theta), torch.sin(next_theta), next_speed])
-    goal = torch.asin(-tau / (m * g * l))
+    goal = torch.asin(-tau / (m * g * length))
     return next_state, -(math.pi**2 * torch.sin((theta - goal) / 2) ** 2 + theta_dot**2 / 10 + u**2 / 1000)
 
 
@@ -58,8 +73,8 @@ def torch_pendulum_goal(dynamics="authors", separate_reward=True):
 
 
 def sample_pendulum_context(rng):
-    g, m, l = rng.uniform(1.0, 10.0), rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0)
-    return np.array([g, m, l, np.clip(rng.uniform(-0.8, 0.8) * m * g * l, -1.9, 1.9)])
+    g, m, length = rng.uniform(1.0, 10.0), rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0)
+    return np.array([g, m, length, np.clip(rng.uniform(-0.8, 0.8) * m * g * length, -1.9, 1.9)])
 
 
 # --- equal to the closed-form and sympy tasks -------------------------------------------------------------
@@ -165,10 +180,11 @@ def test_jacobians_match_central_differences_of_the_step(separate_reward):
         if separate_reward:  # the partials of the reward the test wrote, by central differences
             context, next_state = task.context, obs[:4]
 
-            def reward_at(next_s, c):
-                return float(drag_reward(*(torch.tensor(x) for x in (previous, action, next_s, c))))
-            assert relative_error(dreward_dc, central_gradient(lambda c: reward_at(next_state, c), context)) <= TOLERANCE
-            assert relative_error(dreward_dnext, central_gradient(lambda s: reward_at(s, context), next_state)) <= TOLERANCE
+            def reward_at(next_s, c, state=previous, action=action):
+                return float(drag_reward(*(torch.tensor(x) for x in (state, action, next_s, c))))
+            assert relative_error(dreward_dc, central_gradient(partial(reward_at, next_state), context)) <= TOLERANCE
+            by_next_state = central_gradient(lambda s, c=context: reward_at(s, c), next_state)
+            assert relative_error(dreward_dnext, by_next_state) <= TOLERANCE
             assert np.any(dreward_dnext != 0)
         else:
             np.testing.assert_array_equal(dreward_dnext, 0.0)
@@ -208,9 +224,11 @@ def test_interface_time_limit_and_check_env():
     assert {key: info[key].shape for key in JACOBIAN_KEYS} == {"dobs_dcontext": (4, 4), "dreward_dcontext": (4,),
                                                               "dreward_dnextobs": (4,)}
     np.testing.assert_array_equal(obs[4:], [1.0, 0.3, 0.0, 0.0])
-    for step in range(50):
+    for _ in range(49):
         *_, terminated, truncated, _ = env.step(env.action_space.sample())
-    assert truncated and not terminated and step == 49
+        assert not (terminated or truncated)
+    *_, terminated, truncated, _ = env.step(env.action_space.sample())
+    assert truncated and not terminated
 
 
 def test_jacobians_flag_leaves_the_trajectory_unchanged():

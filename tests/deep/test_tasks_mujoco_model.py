@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from cebe_deep.tasks import JACOBIAN_KEYS, step_twin
+from cebe_deep.tasks import model_parameters as model_parameters_module
 from cebe_deep.tasks import mujoco_model as mujoco_model_module
 from cebe_deep.tasks.mujoco_model import ModelParameterError, mujoco_task
 from cebe_theory.errors import InputError
@@ -66,8 +67,9 @@ def reference_step(reference, state, setters, context, action):
     return np.asarray(observation, dtype=np.float64), float(reward)
 
 
-def test_doctests():
-    assert doctest.testmod(mujoco_model_module, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+@pytest.mark.parametrize("module", [mujoco_model_module, model_parameters_module])
+def test_doctests(module):
+    assert doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
 
 
 @pytest.mark.parametrize("env_id", sorted(CASES))
@@ -195,7 +197,8 @@ BAD_PARAMETERS = [
     ({"m": ("body_mass", "torsoo")}, r"context 'm' of HalfCheetah-v5: no body named 'torsoo'; bodies: world, torso, bthigh"),
     ({"m": ("body_mas", "torso")}, r"'body_mas' is not a real-valued model field; body fields: .*body_mass"),
     ({"m": ("bodies_mass", "torso")}, r"unknown field 'bodies_mass'; fields start with body_, geom_"),
-    ({"f": ("geom_friction", "floor")}, r"geom_friction takes 1 index\(es\) here \(entry of geom_friction, which has 3 per geom 0..2\), got \[\]"),
+    ({"f": ("geom_friction", "floor")},
+     r"geom_friction takes 1 index\(es\) here \(entry of geom_friction, which has 3 per geom 0..2\), got \[\]"),
     ({"f": ("geom_friction", "floor", 3)}, r"geom_friction index 3 is not in 0..2"),
     ({"f": ("geom_friction", "flor", 0)}, r"no geom named 'flor'; geoms: floor, torso, head"),
     ({"g": ("opt.gravity",)}, r"opt.gravity takes 1 index\(es\) here \(entry 0..2\)"),
@@ -203,7 +206,8 @@ BAD_PARAMETERS = [
     ({"d": ("dof_damping", "bthig")}, r"no joint named 'bthig'; joints: rootx, rootz, rooty, bthigh"),
     ({"m": ("body_mass",)}, r"body_mass needs a body name after the field; bodies: world, torso"),
     ({"m": 3}, r"give \(field, object name, index...\) such as \('body_mass', 'torso'\), got 3"),
-    ({"a": ("body_mass", "torso"), "b": ("body_mass", "torso")}, r"contexts 'a' and 'b' name the same parameter body_mass\['torso'\]"),
+    ({"a": ("body_mass", "torso"), "b": ("body_mass", "torso")},
+     r"contexts 'a' and 'b' name the same parameter body_mass\['torso'\]"),
 ]
 
 
