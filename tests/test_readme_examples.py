@@ -20,7 +20,7 @@ def _block(marker: str) -> str:
 
 def test_every_block_is_checked_below():
     markers = ("error_sweep(", "SymbolicCMDP(", "theorem3_bound(", 'gymnasium.make("cebe/PendulumGoal-v0"',
-               "ContextSampleEnhancementBuffer")
+               'make_task("PendulumGoal")', "differentiable_task(step", 'mujoco_task("HalfCheetah-v5"')
     assert len(BLOCKS) == len(markers) and all(_block(marker) for marker in markers)
 
 
@@ -54,9 +54,37 @@ def test_task_block_reports_the_jacobian_shape_it_states():
 
 def test_cse_block_gives_sac_the_enhanced_samples():
     namespace: dict = {}
-    exec(_block("ContextSampleEnhancementBuffer"), namespace)  # noqa: S102
+    exec(_block('make_task("PendulumGoal")'), namespace)  # noqa: S102
     model = namespace["model"]
     model.learn(120)  # SAC's default learning_starts is 100
     batch = model.replay_buffer.sample(16)
     c0 = np.asarray(namespace["env"].unwrapped.default_context)
     np.testing.assert_allclose(np.linalg.norm(batch.observations[:, 3:].numpy() - c0, axis=1), 0.1, rtol=1e-4)
+
+
+def test_own_environment_block_trains_cse_on_its_torch_step():
+    from cebe_deep.tasks import central_differences
+
+    namespace: dict = {}
+    exec(_block("differentiable_task(step"), namespace)  # noqa: S102
+    env, model = namespace["env"], namespace["model"]
+    model.learn(120)
+    batch = model.replay_buffer.sample(16)
+    np.testing.assert_allclose(np.linalg.norm(batch.observations[:, 2:].numpy() - [1.0, 0.0], axis=1), 0.1, rtol=1e-4)
+    env.reset(seed=0)
+    action = np.array([0.5])
+    dobs, total = central_differences(None, env, action, 1e-6)
+    *_, info = env.step(action)
+    np.testing.assert_allclose(info["dobs_dcontext"], dobs, atol=1e-7)
+    np.testing.assert_allclose(info["dreward_dcontext"] + info["dreward_dnextobs"] @ info["dobs_dcontext"], total, atol=1e-7)
+    assert np.any(info["dreward_dnextobs"] != 0)
+
+
+def test_mujoco_block_builds_half_cheetah_with_its_model_values_as_c0():
+    namespace: dict = {}
+    exec(_block('mujoco_task("HalfCheetah-v5"'), namespace)  # noqa: S102
+    task = namespace["env"].unwrapped
+    np.testing.assert_allclose(task.default_context, [6.25020920502092, -9.81])
+    np.testing.assert_allclose(task.context_low, [3.12510460251046, -14.715])
+    namespace["env"].reset(seed=0)
+    assert namespace["env"].step(np.zeros(6))[4]["dobs_dcontext"].shape == (17, 2)

@@ -6,6 +6,11 @@ The interface (observation = state part then context, ``set_context``, the ``inf
 ``cebe/<Name>-v0`` with the paper's time limit, so ``gymnasium.make("cebe/PendulumGoal-v0", context=...)``
 works after ``import cebe_deep`` (Gymnasium 1.x has no plugin entry points; the ``"cebe_deep:cebe/..."``
 module prefix of ``gymnasium.make`` imports the package on demand).
+
+A researcher's own task needs no Jacobians by hand: :func:`differentiable_task` builds one from a torch step
+function (Jacobians by ``torch.func``), :func:`mujoco_task` from any Gymnasium MuJoCo environment with named
+model parameters as context (Jacobians by central differences of the real step); these are built, not
+registered.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from cebe_deep.tasks.ant import AntDirection, AntGoal
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
 from cebe_deep.tasks.cart_goal import CartGoal
 from cebe_deep.tasks.cheetah import CheetahMassVelocity, CheetahVelocity
+from cebe_deep.tasks.differentiable import DifferentiableTask, StepFunctionError, differentiable_task
+from cebe_deep.tasks.jacobian_check import JacobianCheck, check_jacobians
+from cebe_deep.tasks.mujoco_model import ModelParameterError, MujocoModelTask, mujoco_task
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
@@ -37,6 +45,14 @@ __all__ = [
     "SimpleDirection",
     "step_twin",
     "central_differences",
+    "differentiable_task",
+    "DifferentiableTask",
+    "StepFunctionError",
+    "mujoco_task",
+    "MujocoModelTask",
+    "ModelParameterError",
+    "check_jacobians",
+    "JacobianCheck",
 ]
 
 #: Task name -> class; every name is registered as ``cebe/<name>-v0``.

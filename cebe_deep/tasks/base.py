@@ -37,6 +37,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from cebe_theory.errors import InputError
 from cebe_theory.symbolic import as_context_vector
 
 __all__ = ["ContextualEnv", "JACOBIAN_KEYS"]
@@ -85,13 +86,14 @@ class ContextualEnv(gymnasium.Env):
         return self._context.copy()
 
     def validate_context(self, context) -> np.ndarray:
-        """Return ``context`` as a float64 vector, or raise a one-line ValueError naming value and range."""
+        """Return ``context`` as a float64 vector, or raise a one-line :class:`~cebe_theory.errors.InputError` (a
+        ValueError) naming value and range."""
         name = type(self).__name__
         vector = as_context_vector(context, self.context_dim, name=f"{name} context")
         for index, value in enumerate(vector):
             low, high = self.context_low[index], self.context_high[index]
             if not low <= value <= high:
-                raise ValueError(
+                raise InputError(
                     f"{name} context[{index}] ({self.context_names[index]}) = {float(value)!r} is outside the "
                     f"allowed range [{float(low)}, {float(high)}]"
                 )
