@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from cebe_theory.stochastic_cse import ESTIMATORS, estimator_sweep, stochastic_cliffwalking
 
@@ -50,7 +50,8 @@ def write_stochastic_cse(out: Path) -> list[Path]:
     table.to_csv(out / "sweep.csv", index=False)
     pd.DataFrame(slopes).to_csv(out / "slopes.csv", index=False)
 
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.8), sharey=True)
+    figure = Figure(figsize=(15, 4.8))  # no pyplot: no backend chosen, nothing kept in a global figure list
+    axes = figure.subplots(1, 3, sharey=True)
     styles = dict(zip(ESTIMATORS, [("tab:blue", "o", "-"), ("tab:red", "s", "--"), ("tab:green", "^", ":"),
                                    ("tab:purple", "D", "-.")]))
     for axis, name in zip(axes, DIRECTIONS):
@@ -71,7 +72,6 @@ def write_stochastic_cse(out: Path) -> list[Path]:
     figure.suptitle("Stochastic Cliffwalking (5 x 6, gamma 0.9, uniform policy, c0 = (p, b) = (0.1, 0))", fontsize=14)
     figure.tight_layout()
     figure.savefig(out / "sweep.png", dpi=110)
-    plt.close(figure)
     print(pd.DataFrame(slopes).round(3).to_string(index=False))
     return [out / "sweep.csv", out / "slopes.csv", out / "sweep.png"]
 

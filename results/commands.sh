@@ -90,8 +90,8 @@ fi
 if [ "$section" = extra-seeds ]; then
 # ------------------------------------------------------------------------------------------------------------
 # The paper trains 10 policies per method; CheetahVelocity has seeds 0-4 and AntDirection 0-2 committed.  Their
-# other seeds train here on the same training path (--profile authors, the same evaluation), one seed (all three
-# methods) at a time, and each finished run is staged at once: its small files (config.json, train_summary.json,
+# other seeds train here on the same training path (--profile authors, the same evaluation), one seed (those of its
+# three methods not staged yet) at a time, and each finished run is staged at once: its small files (config.json, train_summary.json,
 # evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model) go to
 # results/authors/<Task>/staged/<method>/seed<k>/, to be committed, so that a later session on a fresh machine
 # skips what is staged and trains only the rest.  Once every seed is staged, the task's tables are rebuilt from the
@@ -102,14 +102,14 @@ for spec in "CheetahVelocity 13 5 6 7 8 9" "AntDirection 16 3 4 5 6 7 8 9"; do
   read -r task points seeds <<< "$spec"
   if [ -n "$only" ] && [ "$only" != "$task" ]; then continue; fi
   for seed in $seeds; do
-    staged=yes
+    methods=
     for method in baseline cse ldr; do
-      [ -f "results/authors/$task/staged/$method/seed$seed/evaluation.csv.gz" ] || staged=
+      [ -f "results/authors/$task/staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
     done
-    if [ -n "$staged" ]; then echo "skip: $task seed $seed is staged"; continue; fi
-    run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods baseline,cse,ldr --seeds "$seed-$seed" \
+    if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
+    run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods "$methods" --seeds "$seed-$seed" \
         --contexts authors+sweeps --points "$points" --root runs/authors --workers "${WORKERS:-1}"
-    for method in baseline cse ldr; do
+    for method in ${methods//,/ }; do
       run_step cebe-deep stage "runs/authors/$task/$method/seed$seed" --out "results/authors/$task/staged/$method/seed$seed"
     done
   done

@@ -1,4 +1,4 @@
-"""Write-ups whose tables are printed from the CSVs: the blocks ``<!-- report COMMAND ARGS -->`` ... ``<!-- end -->``
+r"""Write-ups whose tables are printed from the CSVs: the blocks ``<!-- report COMMAND ARGS -->`` ... ``<!-- end -->``
 of a markdown file are replaced by the output of ``cebe-deep report COMMAND ARGS``, so that every number in the
 text comes from the committed results.  A block's path arguments are relative to the markdown file's own
 folder (``<!-- report differences authors/PendulumGoal -->`` in results/README.md reads

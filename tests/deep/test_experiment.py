@@ -242,7 +242,11 @@ def test_sweep_on_a_local_ray_instance(tmp_path):
     """A tiny sweep through RayExecutor on a local Ray instance, so the distributed path cannot rot (needs the
     ``ray`` extra, which the README's test command and CI install; skipped without it)."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, _node_ip_address="127.0.0.1")
+    import tempfile
+
+    # Ray's socket paths must stay under 107 bytes: a short folder of its own, not pytest's deep temp path
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, _node_ip_address="127.0.0.1",
+             _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     try:
         configs = [make_config("SimpleDirection", method, seed=0, **TINY) for method in ("baseline", "cse")]
         table = experiment.sweep(configs, tmp_path, experiment.make_executor("ray"), points=2, episodes=1,

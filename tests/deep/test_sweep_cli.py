@@ -78,7 +78,7 @@ def test_an_interrupted_run_makes_the_sweep_exit_130(tmp_path, capsys, monkeypat
     from cebe_deep.run import sweeps
     from cebe_deep.run.training import TrainingInterrupted
 
-    def interrupted(config, run_dir, progress=False):
+    def interrupted(config, run_dir, progress=False, **_):
         raise TrainingInterrupted(run_dir, 100, "SIGINT")
 
     monkeypatch.setattr(sweeps, "train", interrupted)
@@ -491,18 +491,20 @@ def test_the_open_section_writes_exactly_the_cells_of_the_package_grids(tmp_path
 def test_the_extra_seeds_train_one_seed_at_a_time_and_skip_what_is_staged(tmp_path, capsys, monkeypatch):
     """CheetahVelocity seeds 5-9 and AntDirection 3-9, each seed's three runs then staged; a staged seed is skipped
     (a fresh machine trains only the rest), and every sweep passes its dry run."""
-    for method in ("baseline", "cse", "ldr"):
-        staged = tmp_path / "work" / "results" / "authors" / "CheetahVelocity" / "staged" / method / "seed5"
+    for method, seed in [("baseline", 5), ("cse", 5), ("ldr", 5), ("baseline", 6)]:
+        staged = tmp_path / "work" / "results" / "authors" / "CheetahVelocity" / "staged" / method / f"seed{seed}"
         staged.mkdir(parents=True)
         (staged / "evaluation.csv.gz").write_bytes(b"")
     commands = _recorded_commands(tmp_path, "extra-seeds")
     sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
     seeds = [(arguments[arguments.index("--task") + 1], arguments[arguments.index("--seeds") + 1]) for arguments in sweeps]
     assert seeds == [("CheetahVelocity", f"{k}-{k}") for k in range(6, 10)] + [("AntDirection", f"{k}-{k}") for k in range(3, 10)]
+    methods = [arguments[arguments.index("--methods") + 1] for arguments in sweeps]
+    assert methods == ["cse,ldr"] + ["baseline,cse,ldr"] * (len(seeds) - 1)  # a staged run is not trained again
     stages = [command for command in commands if command[:2] == ["cebe-deep", "stage"]]
-    assert len(stages) == 3 * len(seeds)
-    assert stages[0][2:] == ["runs/authors/CheetahVelocity/baseline/seed6", "--out",
-                             "results/authors/CheetahVelocity/staged/baseline/seed6"]
+    assert len(stages) == 3 * len(seeds) - 1
+    assert stages[0][2:] == ["runs/authors/CheetahVelocity/cse/seed6", "--out",
+                             "results/authors/CheetahVelocity/staged/cse/seed6"]
     monkeypatch.chdir(tmp_path / "work")
     for arguments in sweeps[:1] + sweeps[-1:]:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
