@@ -38,7 +38,7 @@ def update_time(task: str, net_arch, batch_size: int, fill: int, gradient_steps:
     # identical network weights, so both do exactly the same floating-point work per step
     models["cse"].policy.load_state_dict(models["baseline"].policy.state_dict())
     times: dict[str, list[float]] = {method: [] for method in models}
-    for method, model in models.items():  # warm-up
+    for model in models.values():  # warm-up
         model.train(gradient_steps=10, batch_size=batch_size)
     for repeat in range(repeats):
         order = list(models.items()) if repeat % 2 == 0 else list(models.items())[::-1]  # ABBA: no order bias
@@ -59,10 +59,20 @@ def update_time(task: str, net_arch, batch_size: int, fill: int, gradient_steps:
         for _ in range(200):
             model.replay_buffer.sample(batch_size)
         sample_times[method] = (time.perf_counter() - began) / 200
-    return dict(task=task, net_arch=list(net_arch), batch_size=batch_size, baseline_ms=1e3 * baseline, cse_ms=1e3 * cse,
-                update_ratio=cse / baseline, best_baseline_ms=1e3 * best_baseline, best_cse_ms=1e3 * best_cse,
-                best_update_ratio=best_cse / best_baseline, paired_update_ratio=paired, sample_baseline_ms=1e3 * sample_times["baseline"],
-                sample_cse_ms=1e3 * sample_times["cse"])
+    return dict(
+        task=task,
+        net_arch=list(net_arch),
+        batch_size=batch_size,
+        baseline_ms=1e3 * baseline,
+        cse_ms=1e3 * cse,
+        update_ratio=cse / baseline,
+        best_baseline_ms=1e3 * best_baseline,
+        best_cse_ms=1e3 * best_cse,
+        best_update_ratio=best_cse / best_baseline,
+        paired_update_ratio=paired,
+        sample_baseline_ms=1e3 * sample_times["baseline"],
+        sample_cse_ms=1e3 * sample_times["cse"],
+    )
 
 
 def loop_speed(task: str, net_arch, batch_size: int, steps: int, learning_starts: int, chunks: int = 6) -> dict:
@@ -108,12 +118,19 @@ def main(argv=None) -> None:
         rows.append(row)
         print(json.dumps({key: round(value, 4) if isinstance(value, float) else value for key, value in row.items()}),
               flush=True)
-    print(f"\n| net | update ms SAC (median/best) | update ms SAC+CSE (median/best) | ratio median | ratio best | ratio paired | sample ms base/CSE | loop steps/s base | loop steps/s CSE | loop time ratio |")
+    print(
+        "\n| net | update ms SAC (median/best) | update ms SAC+CSE (median/best) | ratio median | ratio best | "
+        "ratio paired | sample ms base/CSE | loop steps/s base | loop steps/s CSE | loop time ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {'x'.join(map(str, row['net_arch']))} | {row['baseline_ms']:.2f}/{row['best_baseline_ms']:.2f} | "
-              f"{row['cse_ms']:.2f}/{row['best_cse_ms']:.2f} | {row['update_ratio']:.3f} | {row['best_update_ratio']:.3f} | {row['paired_update_ratio']:.3f} | {row['sample_baseline_ms']:.3f}/{row['sample_cse_ms']:.3f} | "
-              f"{row['baseline_steps_per_s']:.0f} | {row['cse_steps_per_s']:.0f} | {row['loop_time_ratio']:.3f} |")
+        print(
+            f"| {'x'.join(map(str, row['net_arch']))} | {row['baseline_ms']:.2f}/{row['best_baseline_ms']:.2f} | "
+            f"{row['cse_ms']:.2f}/{row['best_cse_ms']:.2f} | {row['update_ratio']:.3f} | "
+            f"{row['best_update_ratio']:.3f} | {row['paired_update_ratio']:.3f} | "
+            f"{row['sample_baseline_ms']:.3f}/{row['sample_cse_ms']:.3f} | "
+            f"{row['baseline_steps_per_s']:.0f} | {row['cse_steps_per_s']:.0f} | {row['loop_time_ratio']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ def main() -> None:
             print(f"{method:<9} {variant:<16} {rate:12.0f} {rate / median[(method, 'per-step')]:11.2f}x "
                   f"{rate / AUTHORS_PIPELINE_STEPS_PER_SECOND:19.2f}x")
         for variant in variants:
-            print(f"CSE cost per env step ({variant}): {median[('baseline', variant)] / median[('cse', variant)]:.3f}x baseline")
+            print(
+                f"CSE cost per env step ({variant}): {median[('baseline', variant)] / median[('cse', variant)]:.3f}x baseline"
+            )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import time
 import warnings
 
 import gymnasium
-import numpy as np
 
 import cebe_deep  # noqa: F401  (registers cebe/<Task>-v0)
 from cebe_deep.tasks import TASKS

@@ -78,7 +78,9 @@ def main(argv=None) -> None:
     names = CheetahMassVelocity.context_names
     print(f"relative error of central differences against a 5-point reference ({len(runs)} states, "
           f"{arguments.steps_in} steps into an episode, contexts {[c.tolist() for c in contexts]})")
-    header = "".join(f"{names[i] + ' median':>20}{names[i] + ' max':>18}" for i in CheetahMassVelocity.dynamics_context_indices)
+    header = "".join(
+        f"{names[i] + ' median':>20}{names[i] + ' max':>18}" for i in CheetahMassVelocity.dynamics_context_indices
+    )
     print(f"{'h / |c_i|':>10}{header}")
     for rel in RELATIVE_STEPS:
         row = ""

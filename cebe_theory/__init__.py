@@ -18,10 +18,6 @@ Objects of the paper and where they live:
 """
 
 from cebe_theory.bellman import evaluate_policy, greedy_policy, policy_iteration, uniform_policy
-from cebe_theory.cebe import FirstOrderExpansion, context_enhanced_mdp, project_rows_to_simplex, renormalize_rows
-from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
-from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
-from cebe_theory.sweep import ErrorSweep, error_sweep, fitted_slope, log_grid
 from cebe_theory.bounds import (
     BoundCheck,
     BoundResult,
@@ -32,8 +28,12 @@ from cebe_theory.bounds import (
     theorem3_sweep,
 )
 from cebe_theory.bounds_report import BoundsReport, bounds_report, write_bounds_report
+from cebe_theory.cebe import FirstOrderExpansion, context_enhanced_mdp, project_rows_to_simplex, renormalize_rows
+from cebe_theory.cliffwalking import cliffwalking, windy_cliffwalking
+from cebe_theory.cmdp import SymbolicCMDP, TabularMDP
 from cebe_theory.lqr import ContextualLQR, coefficient_sweep, default_lqr, theorem2_bound, theorem2_sweep
 from cebe_theory.random_cmdp import RandomCMDPSpec, random_smooth_cmdp
+from cebe_theory.sweep import ErrorSweep, error_sweep, fitted_slope, log_grid
 from cebe_theory.transfer import TransferCheck, TransferGrid, policy_transfer_check, policy_transfer_over_grid
 
 __all__ = [

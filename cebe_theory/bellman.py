@@ -138,7 +138,9 @@ class PolicyIterationResult:
     num_iter: int
 
 
-def policy_iteration(mdp: TabularMDP, gamma: float, *, initial_policy: np.ndarray | None = None, max_iter: int = 10_000) -> PolicyIterationResult:
+def policy_iteration(
+    mdp: TabularMDP, gamma: float, *, initial_policy: np.ndarray | None = None, max_iter: int = 10_000
+) -> PolicyIterationResult:
     """Optimal ``Q*`` by Howard's policy iteration with exact evaluation.
 
     The greedy step keeps the current action unless another is better by more than ``1e-12 * (1 + |Q|)``,

@@ -115,7 +115,10 @@ class BoundResult:
 
     def table(self) -> str:
         reading = f", R read as {self.reward_reading}" if self.reward_reading else ""
-        lines = [f"{self.theorem}  ({self.setting}, gamma={self.gamma:g}, |dc|={self.dc_norm:.4g}{reading})", f"  bound = {self.formula}"]
+        lines = [
+            f"{self.theorem}  ({self.setting}, gamma={self.gamma:g}, |dc|={self.dc_norm:.4g}{reading})",
+            f"  bound = {self.formula}",
+        ]
         width = max(len(c.name) for c in self.constants) if self.constants else 0
         for constant in self.constants:
             lines.append(f"  {constant.name:<{width}}  {constant.value:>12.6g}   {constant.reading}")

@@ -116,7 +116,9 @@ def _largest_pairwise_total_variation(rows: np.ndarray) -> float:
     """``max_{i, j} TV(rows[i], rows[j])`` for an ``(n, S)`` array: ``cityblock / 2``, in blocks of rows."""
     rows = np.asarray(rows, dtype=np.float64)
     block = max(1, 4_000_000 // max(1, rows.shape[0]))
-    return max(float(cdist(rows[start : start + block], rows, "cityblock").max()) / 2 for start in range(0, rows.shape[0], block))
+    return max(
+        float(cdist(rows[start : start + block], rows, "cityblock").max()) / 2 for start in range(0, rows.shape[0], block)
+    )
 
 
 def transition_lipschitz(mdp: TabularMDP) -> float:
@@ -168,12 +170,18 @@ def theorem1_bound(mdp1: TabularMDP, mdp2: TabularMDP, policy="uniform", gamma: 
     gamma = check_discount(gamma)
     reward_reading = _check_reading(reward_reading)
     if (mdp1.n_states, mdp1.n_actions) != (mdp2.n_states, mdp2.n_actions):
-        raise InputError(f"the two MDPs must have the same sizes, got {(mdp1.n_states, mdp1.n_actions)} and {(mdp2.n_states, mdp2.n_actions)}")
+        raise InputError(
+            f"the two MDPs must have the same sizes, got {(mdp1.n_states, mdp1.n_actions)} "
+            f"and {(mdp2.n_states, mdp2.n_actions)}"
+        )
     table, policy_name = _policy_table(mdp2, policy)
     r1, r2 = mdp1.expected_reward(), mdp2.expected_reward()
     rewards = {
         "expected": (float(np.abs(r1 - r2).max()), float(r2.max() - r2.min())),
-        "next_state": (float(abs(mdp1.reward - mdp2.reward).max()), float(np.ptp(mdp2.reward.data)) if mdp2.reward.nnz else 0.0),
+        "next_state": (
+            float(abs(mdp1.reward - mdp2.reward).max()),
+            float(np.ptp(mdp2.reward.data)) if mdp2.reward.nnz else 0.0,
+        ),
     }
     transition_gap = float(total_variation_rows(mdp1.transition.toarray(), mdp2.transition.toarray()).max())
     lt1, lt2 = transition_lipschitz(mdp1), transition_lipschitz(mdp2)
@@ -312,8 +320,13 @@ def _theorem3_result(cmdp, points: _PointConstants, mask: np.ndarray, dc_norm: f
             return float("nan")
         return dc_norm**2 / (1 - gamma) * (d2r + 3 * gamma * diameter * (1 + lpi) * reward_lip * d2t / denominator)
 
-    ours = dc_norm**2 / (1 - gamma) * (
-        0.5 * sup("d2_reward") + 0.75 * d2t * (sup("next_state_reward_oscillation") + gamma * sup("reward_oscillation") / (1 - gamma))
+    ours = (
+        dc_norm**2
+        / (1 - gamma)
+        * (
+            0.5 * sup("d2_reward")
+            + 0.75 * d2t * (sup("next_state_reward_oscillation") + gamma * sup("reward_oscillation") / (1 - gamma))
+        )
     )
     (r_sup, r_d1, r_d2, r_lip) = _REWARD_CONSTANTS[reward_reading]
     constants = (
@@ -333,8 +346,19 @@ def _theorem3_result(cmdp, points: _PointConstants, mask: np.ndarray, dc_norm: f
         Condition("gamma max(1, diam(S) L_T (1+L_pi)) < 1 (denominator)", gamma * growth, 1.0),
     )
     text = "|dc|^2/(1-g) (|D^2R| + 3 g diam(S) (1+L_pi) |R|_Lip |D^2T| / (1 - g max(1, diam(S) L_T (1+L_pi))))"
-    return BoundResult("Theorem 3", setting, gamma, dc_norm, constants, conditions, text, float(formula(reward_reading)), float(ours),
-                       reward_reading=reward_reading, other_reading_value=float(formula(_other(reward_reading))))
+    return BoundResult(
+        "Theorem 3",
+        setting,
+        gamma,
+        dc_norm,
+        constants,
+        conditions,
+        text,
+        float(formula(reward_reading)),
+        float(ours),
+        reward_reading=reward_reading,
+        other_reading_value=float(formula(_other(reward_reading))),
+    )
 
 
 def _segment_setup(cmdp: SymbolicCMDP, context0, dc):
@@ -367,7 +391,9 @@ def theorem3_bound(cmdp: SymbolicCMDP, context0, dc, policy="uniform", gamma: fl
     steps = np.linspace(0.0, norm, int(n_segment))
     points = _point_constants(cmdp, context0, direction, steps)
     setting = setting or f"{cmdp!r}, c0={context0.tolist()}, {policy_name} policy"
-    return _theorem3_result(cmdp, points, np.ones(steps.size, bool), norm, gamma, policy_lipschitz(table), policy_name, setting, reward_reading)
+    return _theorem3_result(
+        cmdp, points, np.ones(steps.size, bool), norm, gamma, policy_lipschitz(table), policy_name, setting, reward_reading
+    )
 
 
 def _measured_cebe_error(cmdp, expansion: FirstOrderExpansion, shift: np.ndarray, gamma: float, table: np.ndarray) -> float:
@@ -379,7 +405,9 @@ def _measured_cebe_error(cmdp, expansion: FirstOrderExpansion, shift: np.ndarray
 def theorem3_check(cmdp: SymbolicCMDP, context0, dc, policy="uniform", gamma: float = 0.9, *, n_segment: int = SEGMENT_POINTS,
                    setting: str | None = None, reward_reading: str = "next_state") -> BoundCheck:
     """:func:`theorem3_bound` next to the measured ``max |Q_CE - Q_BE|`` (projection variant, exact solves)."""
-    result = theorem3_bound(cmdp, context0, dc, policy, gamma, n_segment=n_segment, setting=setting, reward_reading=reward_reading)
+    result = theorem3_bound(
+        cmdp, context0, dc, policy, gamma, n_segment=n_segment, setting=setting, reward_reading=reward_reading
+    )
     context0, dc, _, _ = _segment_setup(cmdp, context0, dc)
     table, _ = _policy_table(cmdp, policy)
     expansion = FirstOrderExpansion.at(cmdp, context0)
@@ -414,5 +442,7 @@ def theorem3_sweep(cmdp: SymbolicCMDP, context0, dc: Sequence[float], policy="un
         mask = (steps * np.sign(step) >= 0) & (np.abs(steps) <= abs(step) + 1e-15)
         result = _theorem3_result(cmdp, points, mask, abs(float(step)), gamma, lpi, policy_name, setting, reward_reading)
         measured = _measured_cebe_error(cmdp, expansion, step * direction, gamma, table)
-        checks.append(BoundCheck(result, measured, {"dc": float(step), "projection_acts": expansion.projection_acts(step * direction)}))
+        checks.append(
+            BoundCheck(result, measured, {"dc": float(step), "projection_acts": expansion.projection_acts(step * direction)})
+        )
     return checks

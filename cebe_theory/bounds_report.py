@@ -60,7 +60,10 @@ class BoundsReport:
             frame = checks_frame(checks)
             frame.insert(0, "sweep", name)
             by_theorem.setdefault("bounds_" + name.split(":")[0].replace("Thm ", "theorem"), []).append(frame)
-        tables = {key: pd.concat(frames, ignore_index=True).drop(columns=["setting", "theorem"]) for key, frames in sorted(by_theorem.items())}
+        tables = {
+            key: pd.concat(frames, ignore_index=True).drop(columns=["setting", "theorem"])
+            for key, frames in sorted(by_theorem.items())
+        }
         tables["bounds_theorem4"] = self.transfer
         return tables
 
@@ -91,17 +94,24 @@ def _bound_sweeps(quick: bool) -> dict[str, list[BoundCheck]]:
     greedy = greedy_policy(policy_iteration(windy.mdp([-0.2]), 0.9).q)
     for gamma in (0.9, 0.45):
         sweeps[f"Thm 3: windy Cliffwalking, optimal-at-w0 policy, gamma {gamma}"] = theorem3_sweep(
-            windy, [-0.2], windy_grid, greedy, gamma, setting="windy Cliffwalking, w0=-0.2, deterministic policy optimal at w0")
+            windy, [-0.2], windy_grid, greedy, gamma, setting="windy Cliffwalking, w0=-0.2, deterministic policy optimal at w0"
+        )
     power = cliffwalking(family="power")
     pairs = []
     for dc in log_grid(-8.0, -1.0, num):
-        pairs.append(theorem1_check(power.mdp([0.1]), power.mdp([0.1 + dc]), "uniform", 0.9, setting="Cliffwalking power, M(0.1) vs M(0.1+dc)"))
+        pairs.append(
+            theorem1_check(
+                power.mdp([0.1]), power.mdp([0.1 + dc]), "uniform", 0.9, setting="Cliffwalking power, M(0.1) vs M(0.1+dc)"
+            )
+        )
         pairs[-1].extra["dc"] = float(dc)
     sweeps["Thm 1: Cliffwalking power, M(p0) vs M(p0+dc), gamma 0.9"] = pairs
     lqr = default_lqr()
     lqr_grid = np.exp(np.linspace(-8.0, math.log(0.35), num))
     for gamma in (0.9, 0.8):
-        sweeps[f"Thm 2: contextual LQR, u = Kx, gamma {gamma}"] = theorem2_sweep(lqr, DEFAULT_CONTEXT0, lqr_grid, DEFAULT_GAIN, gamma)
+        sweeps[f"Thm 2: contextual LQR, u = Kx, gamma {gamma}"] = theorem2_sweep(
+            lqr, DEFAULT_CONTEXT0, lqr_grid, DEFAULT_GAIN, gamma
+        )
     return sweeps
 
 
@@ -148,7 +158,9 @@ def plot_bound_sweeps(sweeps: dict[str, list[BoundCheck]]) -> Figure:
         top.loglog(dc[holds], frame["bound"].to_numpy()[holds], "s-", ms=3, label="bound (conditions hold)")
         failing = ~holds & np.isfinite(frame["formula_value"].to_numpy())
         if failing.any():
-            top.loglog(dc[failing], frame["formula_value"].to_numpy()[failing], "x", color="gray", label="formula, condition fails")
+            top.loglog(
+                dc[failing], frame["formula_value"].to_numpy()[failing], "x", color="gray", label="formula, condition fails"
+            )
         top.set_title(name, fontsize=8)
         top.set_ylabel("sup error / bound", fontsize=8)
         top.legend(fontsize=6)

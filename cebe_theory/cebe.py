@@ -1,4 +1,5 @@
-"""The context-enhanced MDP: first-order transitions and rewards around ``c0`` (arXiv 2507.07348, the context-enhanced Bellman equation).
+"""The context-enhanced MDP: first-order transitions and rewards around ``c0`` (arXiv 2507.07348, the
+context-enhanced Bellman equation).
 
 With ``dc = c - c0`` and derivatives taken at the training context ``c0``, stochastic CEBE uses
 
@@ -137,7 +138,9 @@ class FirstOrderExpansion:
     def mdp(self, dc, transition_variant: str = "projection") -> TabularMDP:
         """The context-enhanced MDP at ``c0 + dc`` (module docstring), as a :class:`TabularMDP`."""
         if transition_variant not in TRANSITION_VARIANTS:
-            raise InputError(f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}")
+            raise InputError(
+                f"unknown transition variant {transition_variant!r}; choose one of {', '.join(TRANSITION_VARIANTS)}"
+            )
         linear = self.linear_transition(dc)
         indptr = self.cmdp.matrix(linear).indptr
         if transition_variant == "projection":

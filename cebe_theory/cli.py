@@ -87,17 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--grid", type=_grid, default=(5, 6), metavar="ROWSxCOLS", help="grid size (default 5x6)")
     sweep.add_argument("--family", default="inverse", help=f"reward family: {', '.join(REWARD_FAMILIES)} (default inverse)")
     sweep.add_argument("--c0", type=_finite, default=None, help="base context (default 0.1 for p, -0.2 for w)")
-    sweep.add_argument("--dc", type=_finite, nargs="+", default=None, help="explicit nonzero dc values (overrides --log-range)")
+    sweep.add_argument(
+        "--dc", type=_finite, nargs="+", default=None, help="explicit nonzero dc values (overrides --log-range)"
+    )
     sweep.add_argument("--log-range", type=_finite, nargs=2, default=(-8.0, -3.0), metavar=("LOW", "HIGH"),
                        help="dc = exp(x) for x evenly spaced in [LOW, HIGH] (default -8 -3)")
     sweep.add_argument("--num", type=int, default=100, help="number of dc values for --log-range (default 100)")
-    sweep.add_argument("--variant", choices=TRANSITION_VARIANTS, default="projection", help="how CEBE rows return to the simplex")
+    sweep.add_argument(
+        "--variant", choices=TRANSITION_VARIANTS, default="projection", help="how CEBE rows return to the simplex"
+    )
     sweep.add_argument("--policy", choices=POLICIES, default="uniform", help="fixed uniform policy, or each MDP's optimal one")
     sweep.add_argument("--gamma", type=_finite, default=0.9, help="discount in [0, 1) (default 0.9)")
     sweep.add_argument("--fit-points", type=int, default=None,
                        help="smallest dc used for the slope (2 to the number of dc; default 10, or every dc if fewer)")
     sweep.add_argument("--json", action="store_true", help="print dc, error and fitted slope as JSON on stdout")
-    sweep.add_argument("--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file (its folder must exist)")
+    sweep.add_argument(
+        "--csv", default=None, metavar="PATH", help="also write the sweep as a CSV file (its folder must exist)"
+    )
     sweep.add_argument("--force", action="store_true",
                        help="build the grid even if its estimated memory exceeds the memory available")
 
@@ -107,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     reproduce_parser = commands.add_parser("reproduce", help="write every tabular figure and table into a folder")
     reproduce_parser.add_argument("--out", default="figures", help="output folder (default figures/)")
-    reproduce_parser.add_argument("--points", type=int, default=100, help="dc values per sweep (at least 10; default 100, as the paper)")
+    reproduce_parser.add_argument(
+        "--points", type=int, default=100, help="dc values per sweep (at least 10; default 100, as the paper)"
+    )
     stochastic = commands.add_parser("stochastic-cse", help="open question 1 on the tabular side: moving a stochastic "
                                      "sample to another context (estimators against dc)")
     stochastic.add_argument("--out", required=True, help="output folder, e.g. results/open/stochastic-tabular")
@@ -167,11 +175,15 @@ def _sweep_inputs(args):
             raise UsageError(f"--log-range needs LOW < HIGH, got {low_exponent:g} {high_exponent:g}")
         dc, flag = log_grid(low_exponent, high_exponent, args.num), "--log-range"
         if not c0 + dc.max() < high:
-            raise UsageError(f"--log-range {low_exponent:g} {high_exponent:g} reaches dc = {dc.max():.4g}; each dc must be {allowed}")
+            raise UsageError(
+                f"--log-range {low_exponent:g} {high_exponent:g} reaches dc = {dc.max():.4g}; each dc must be {allowed}"
+            )
     if args.fit_points is None:
         fit_points = min(DEFAULT_FIT_POINTS, dc.size)
     elif not 2 <= args.fit_points <= dc.size:
-        raise UsageError(f"--fit-points must be between 2 and the number of dc values ({dc.size}, from {flag}), got {args.fit_points}")
+        raise UsageError(
+            f"--fit-points must be between 2 and the number of dc values ({dc.size}, from {flag}), got {args.fit_points}"
+        )
     else:
         fit_points = args.fit_points
     return cmdp, c0, dc, fit_points, csv
@@ -211,7 +223,10 @@ def _run_error_sweep(args) -> int:
     if dc.size < 2:
         print(f"no fitted slope: it needs at least 2 dc values   ({elapsed:.2f} s)")
     else:
-        print(f"fitted slope on the {sweep.fit_points} smallest dc: {sweep.fitted_slope:.4f}   ({len(dc)} points, {elapsed:.2f} s)")
+        print(
+            f"fitted slope on the {sweep.fit_points} smallest dc: {sweep.fitted_slope:.4f}   ({len(dc)} points, "
+            f"{elapsed:.2f} s)"
+        )
     return 0
 
 

@@ -105,7 +105,10 @@ class CliffWalking(SymbolicCMDP):
                 probability = 1 - self.slip - self.stumble if direction == action else self.slip / 3
                 landing = self.move(open_states, direction)
                 transitions.append((probability, open_states, action, landing))
-                for target_cells, value in ((self.cliff_states, self.fall_reward), (np.array([self.goal_state]), self.goal_reward)):
+                for target_cells, value in (
+                    (self.cliff_states, self.fall_reward),
+                    (np.array([self.goal_state]), self.goal_reward),
+                ):
                     hits = np.isin(landing, target_cells)
                     rewards.append((value, open_states[hits], action, landing[hits]))
             if self.stumble != 0:
@@ -181,7 +184,9 @@ WIND = sympy.Symbol("w", real=True)
 STUMBLE = sympy.Rational(1, 20)
 
 
-def windy_cliffwalking(rows: int = 5, cols: int = 6, family: str = "constant", *, goal_reward=None, fall_reward=None) -> CliffWalking:
+def windy_cliffwalking(
+    rows: int = 5, cols: int = 6, family: str = "constant", *, goal_reward=None, fall_reward=None
+) -> CliffWalking:
     """Cliffwalking whose transitions are *nonlinear* in the context: a crosswind ``w`` in ``C = (-0.9, 0.9)``.
 
     From an open cell the walker

@@ -132,7 +132,8 @@ class SymbolicCMDP:
     rewards:
         Terms of the same form for ``R(s, a, s')``; entries not listed are 0.
     context_box:
-        ``(low, high)``: the open box ``C`` of allowed contexts (arXiv 2507.07348 takes C open and convex). Default: all of R^d.
+        ``(low, high)``: the open box ``C`` of allowed contexts (arXiv 2507.07348 takes C open and convex). Default: all of
+        R^d.
     state_labels, action_labels:
         Names used in error messages (e.g. ``"(row 0, col 3)"``, ``"left"``).
     check_row_sums:
@@ -181,7 +182,9 @@ class SymbolicCMDP:
         self.pattern_rows = pattern_keys // n_cols
         self.pattern_cols = pattern_keys % n_cols
         self.nnz = pattern_keys.size
-        self._indptr = np.concatenate(([0], np.cumsum(np.bincount(self.pattern_rows, minlength=self.n_states * self.n_actions))))
+        self._indptr = np.concatenate(
+            ([0], np.cumsum(np.bincount(self.pattern_rows, minlength=self.n_states * self.n_actions)))
+        )
         self._transition_exprs = t_exprs
         # Rewards land on the transition pattern; those on entries no transition reaches never count.
         r_keys = r_rows * n_cols + r_cols
@@ -215,11 +218,19 @@ class SymbolicCMDP:
             except (TypeError, ValueError):
                 raise InputError(f"{what}[{index}] must be (expression, states, actions, next_states)") from None
             states, actions, next_states = np.broadcast_arrays(
-                np.asarray(states, dtype=np.int64), np.asarray(actions, dtype=np.int64), np.asarray(next_states, dtype=np.int64)
+                np.asarray(states, dtype=np.int64),
+                np.asarray(actions, dtype=np.int64),
+                np.asarray(next_states, dtype=np.int64),
             )
-            for name, values, size in (("states", states, self.n_states), ("actions", actions, self.n_actions), ("next_states", next_states, self.n_states)):
+            for name, values, size in (
+                ("states", states, self.n_states),
+                ("actions", actions, self.n_actions),
+                ("next_states", next_states, self.n_states),
+            ):
                 if values.size and (values.min() < 0 or values.max() >= size):
-                    raise InputError(f"{what}[{index}]: {name} must lie in [0, {size - 1}], got {values.min()}..{values.max()}")
+                    raise InputError(
+                        f"{what}[{index}]: {name} must lie in [0, {size - 1}], got {values.min()}..{values.max()}"
+                    )
             expression = sympy.sympify(expression)
             key = expression_ids.setdefault(expression, len(expression_ids))
             rows.append((states * self.n_actions + actions).ravel())

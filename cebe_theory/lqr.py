@@ -98,7 +98,8 @@ def policy_q_matrix(problem: LinearQuadratic, gain: np.ndarray, gamma: float) ->
     closed = A + B @ gain
     radius = float(np.abs(np.linalg.eigvals(closed)).max())
     if math.sqrt(gamma) * radius >= 1:
-        raise InputError(f"sqrt(gamma) * spectral radius of A + B K = {math.sqrt(gamma) * radius:.4g} >= 1: the value is infinite")
+        raise InputError(f"sqrt(gamma) * spectral radius of A + B K = {math.sqrt(gamma) * radius:.4g} >= 1: "
+                         "the value is infinite")
     lift = np.vstack([np.eye(A.shape[0]), gain])  # x -> z = (x, K x)
     stage = lift.T @ problem.cost @ lift
     value = scipy.linalg.solve_discrete_lyapunov(math.sqrt(gamma) * closed.T, stage)
@@ -139,7 +140,8 @@ class ContextualLQR:
         Qx, Ru, N = sympy.Matrix(state_cost), sympy.Matrix(action_cost), sympy.Matrix(next_state_cost)
         n, m = B.shape
         if A.shape != (n, n) or Qx.shape != (n, n) or N.shape != (n, n) or Ru.shape != (m, m):
-            raise InputError(f"inconsistent shapes: A {A.shape}, B {B.shape}, state_cost {Qx.shape}, action_cost {Ru.shape}, next_state_cost {N.shape}")
+            raise InputError(f"inconsistent shapes: A {A.shape}, B {B.shape}, state_cost {Qx.shape}, "
+                             f"action_cost {Ru.shape}, next_state_cost {N.shape}")
         self.n, self.m = n, m
         self.symbolic = dict(A=A, B=B, state_cost=Qx, action_cost=Ru, next_state_cost=N)
         F = A.row_join(B)
@@ -312,7 +314,8 @@ def theorem2_bound(
     lpi = norm2(gain)
     growth = max(1.0, sup_DT * (1 + lpi))
     denominator = 1 - gamma * growth
-    value = dc**2 / (1 - gamma) * (sup_D2R + gamma * (1 + lpi) * sup_D2T * (sup_R + sup_DR) / denominator) if denominator > 0 else float("nan")
+    value = (dc**2 / (1 - gamma) * (sup_D2R + gamma * (1 + lpi) * sup_D2T * (sup_R + sup_DR) / denominator)
+             if denominator > 0 else float("nan"))
     constants = (
         Constant("|R|", sup_R, "sup_Z |r^c(z)| <= |H|_2 zeta^2, realized reward r = -z^T H z"),
         Constant("|DR|", sup_DR, "sup_Z |grad_z r^c| <= 2 |H|_2 zeta"),
@@ -329,7 +332,8 @@ def theorem2_bound(
         Condition("U holds the policy: |K| rho <= upsilon", lpi * rho, upsilon * (1 + 1e-12)),
     )
     formula = "|dc|^2/(1-g) (|D^2R| + g (1+L_pi) |D^2T| (|R| + |DR|) / (1 - g max(1, |DT| (1+L_pi))))"
-    return BoundResult("Theorem 2", f"{lqr!r}, c0={c0:g}, u = K x, K={gain.round(4).tolist()}", gamma, abs(dc), constants, conditions, formula, float(value))
+    return BoundResult("Theorem 2", f"{lqr!r}, c0={c0:g}, u = K x, K={gain.round(4).tolist()}", gamma, abs(dc),
+                       constants, conditions, formula, float(value))
 
 
 def _sup_on_Z(matrix: np.ndarray, rho: float, upsilon: float) -> float:
@@ -337,7 +341,8 @@ def _sup_on_Z(matrix: np.ndarray, rho: float, upsilon: float) -> float:
     return float(np.linalg.norm(matrix, 2)) * (rho**2 + upsilon**2)
 
 
-def theorem2_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAIN, gamma: float = 0.9, *, state_radius: float = 1.0, action_radius: float = 1.0) -> list[BoundCheck]:
+def theorem2_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAIN, gamma: float = 0.9, *,
+                   state_radius: float = 1.0, action_radius: float = 1.0) -> list[BoundCheck]:
     """:func:`theorem2_bound` next to the measured ``sup_Z |Q_CE - Q_BE| <= |G_CE - G_BE|_2 zeta^2`` for every ``dc``.
 
     The measured value is an upper estimate of the sup over ``Z`` (so ``measured <= bound`` is conclusive
@@ -363,7 +368,8 @@ class CoefficientSweep:
 FIXED_STATES = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]])
 
 
-def coefficient_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAIN, gamma: float = 0.9, *, states=FIXED_STATES, fit_points: int = 10) -> CoefficientSweep:
+def coefficient_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAIN, gamma: float = 0.9, *,
+                      states=FIXED_STATES, fit_points: int = 10) -> CoefficientSweep:
     """The O(dc^2) error of the CEBE LQR, for the fixed policy ``u = K x`` and for the optimal policies.
 
     Columns: ``dc``; ``policy_q_error = max |G_CE^K - G^K|``, ``policy_value_error = max_x |V_CE^K(x) - V^K(x)|``
@@ -387,11 +393,13 @@ def coefficient_sweep(lqr: ContextualLQR, context0: float, dcs, gain=DEFAULT_GAI
             optimal_value_error=float(np.abs(value(opc) - value(opt)).max()),
         ))
     frame = pd.DataFrame(rows)
-    slopes = {col: fitted_slope(frame["dc"].to_numpy(), frame[col].to_numpy(), fit_points) for col in frame.columns if col != "dc"}
+    slopes = {col: fitted_slope(frame["dc"].to_numpy(), frame[col].to_numpy(), fit_points)
+              for col in frame.columns if col != "dc"}
     return CoefficientSweep(frame, slopes)
 
 
-def monte_carlo_q(step, state: np.ndarray, action: np.ndarray, gain, gamma: float, *, rollouts: int = 20000, seed: int = 0, max_steps: int = 2000) -> tuple[float, float]:
+def monte_carlo_q(step, state: np.ndarray, action: np.ndarray, gain, gamma: float, *, rollouts: int = 20000,
+                  seed: int = 0, max_steps: int = 2000) -> tuple[float, float]:
     """Monte Carlo estimate of ``Q^K(x, u)`` and its standard error, independent of the Lyapunov solution.
 
     ``step(z) -> (next_states (b, n), rewards (b,))`` simulates one transition for a batch of ``z = (x, u)``.

@@ -212,7 +212,11 @@ class RandomCMDP(SymbolicCMDP):
                     weights = []
                     for j in range(S):
                         quadratic = sum(
-                            (sympy.Float(float(p.curvature[s, a, j, i, k]), 17) * c[i] * c[k] for i in range(len(c)) for k in range(len(c))),
+                            (
+                                sympy.Float(float(p.curvature[s, a, j, i, k]), 17) * c[i] * c[k]
+                                for i in range(len(c))
+                                for k in range(len(c))
+                            ),
                             sympy.Integer(0),
                         )
                         weights.append(sympy.exp(sympy.Float(float(p.alpha[s, a, j]), 17) + dot(p.beta[s, a, j]) + quadratic))

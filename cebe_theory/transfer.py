@@ -108,9 +108,19 @@ def _check(cmdp, expansion, context, gamma, variant, suboptimality) -> TransferC
     return TransferCheck(np.asarray(context, float), gap, delta, eps, tolerance, actions, true_opt.policy)
 
 
-def policy_transfer_check(cmdp: SymbolicCMDP, context0, context, gamma: float = 0.9, *, transition_variant: str = "projection", suboptimality: float = 0.0) -> TransferCheck:
+def policy_transfer_check(
+    cmdp: SymbolicCMDP,
+    context0,
+    context,
+    gamma: float = 0.9,
+    *,
+    transition_variant: str = "projection",
+    suboptimality: float = 0.0,
+) -> TransferCheck:
     """Theorem 4 at one test context (module docstring): optimize CEBE at ``context``, evaluate in the true MDP."""
-    return policy_transfer_over_grid(cmdp, context0, [context], gamma, transition_variant=transition_variant, suboptimality=suboptimality).checks[0]
+    return policy_transfer_over_grid(
+        cmdp, context0, [context], gamma, transition_variant=transition_variant, suboptimality=suboptimality
+    ).checks[0]
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,11 @@ class TransferGrid:
     def uniform_ratio(self) -> float:
         """``max_c gap(c) / (2 delta + 2 eps)`` with the uniform ``delta``, ``eps`` (the theorem as stated)."""
         allowed = 2 * self.uniform_delta + 2 * self.uniform_eps
-        return 0.0 if allowed == 0 and self.max_gap <= max(c.tolerance for c in self.checks) else (self.max_gap / allowed if allowed else math.inf)
+        return (
+            0.0
+            if allowed == 0 and self.max_gap <= max(c.tolerance for c in self.checks)
+            else (self.max_gap / allowed if allowed else math.inf)
+        )
 
     @property
     def holds(self) -> bool:

@@ -118,8 +118,14 @@ def test_no_import_cycle_between_modules():
             visit(name, [name])
 
 
-@pytest.mark.parametrize("old, new", [("cebe_deep.cse", "cebe_deep.learn.cse"), ("cebe_deep.training", "cebe_deep.run.training"),
-                                      ("cebe_deep.statistics", "cebe_deep.report.statistics")])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("cebe_deep.cse", "cebe_deep.learn.cse"),
+        ("cebe_deep.training", "cebe_deep.run.training"),
+        ("cebe_deep.statistics", "cebe_deep.report.statistics"),
+    ],
+)
 def test_old_import_paths_give_the_same_module_with_a_warning(old, new):
     import importlib
     import sys

@@ -15,9 +15,16 @@ def _modules(package):
             yield info.name
 
 
-MODULES = sorted(_modules(cebe_theory)) + ["cebe_deep.errors", "cebe_deep.moved", "cebe_deep.learn.cse", "cebe_deep.learn.dqn",
-                                          "cebe_deep.learn.randomization", "cebe_deep.learn.replay", "cebe_deep.run.evaluation",
-                                          "cebe_deep.report.readme"]
+MODULES = sorted(_modules(cebe_theory)) + [
+    "cebe_deep.errors",
+    "cebe_deep.moved",
+    "cebe_deep.learn.cse",
+    "cebe_deep.learn.dqn",
+    "cebe_deep.learn.randomization",
+    "cebe_deep.learn.replay",
+    "cebe_deep.run.evaluation",
+    "cebe_deep.report.readme",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

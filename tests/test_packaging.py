@@ -5,9 +5,9 @@ import ast
 import re
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,8 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     conda_names = ({_name(d) for d in environment["dependencies"] if isinstance(d, str)}
                    | {_name(r) for r in pip_section if not r.startswith("-e")}) - {"python", "pip"}
     assert conda_names == pip_names, (
-        f"only in environment.yml: {sorted(conda_names - pip_names)}; only in pyproject.toml: {sorted(pip_names - conda_names)}"
+        f"only in environment.yml: {sorted(conda_names - pip_names)}; "
+        f"only in pyproject.toml: {sorted(pip_names - conda_names)}"
     )
 
 

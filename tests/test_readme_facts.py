@@ -101,7 +101,9 @@ def test_the_home_page_states_what_the_small_budget_changes():
     assert f"from {len(transfer_contexts(quick=True))} test contexts instead of {len(transfer_contexts())}" in HOME
     assert "contexts = transfer_contexts(quick=SMALL)" in (ROOT / "notebooks" / "02_bounds_and_policy_transfer.py").read_text()
     notebook03 = (ROOT / "notebooks" / "03_cse_from_scratch.py").read_text()
-    (small_seeds, small_steps), (full_seeds, full_steps) = re.findall(r"seeds, total_steps, [\w, ]+ = (\d+), (\d+),", notebook03)
+    (small_seeds, small_steps), (full_seeds, full_steps) = re.findall(
+        r"seeds, total_steps, [\w, ]+ = (\d+), (\d+),", notebook03
+    )
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
     assert (f"from {words[int(small_seeds)]} seed of {small_steps} env steps per method instead of "
             f"{words[int(full_seeds)]} of {full_steps}") in " ".join(HOME.split())

@@ -154,8 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
-    sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
-                                                              "(train, resume, evaluate, extend, retrain, conflict); write nothing")
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every flag and say what each run would do "
+        "(train, resume, evaluate, extend, retrain, conflict); write nothing",
+    )
     _add_evaluation_arguments(sweep)
 
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")
@@ -173,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--candidate", default="cse", help="the method compared with baseline and LDR (default cse)")
     summary.add_argument("--eps", type=_finite, default=0.1, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
-    summary.add_argument("--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here")
+    summary.add_argument(
+        "--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here"
+    )
     summary.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
 
     curves = commands.add_parser("curves", help="training curves from run directories (or a curves CSV)")
@@ -403,8 +409,17 @@ def _run_curves(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"report": run_report, "stage": _run_stage, "train": _run_train, "evaluate": _run_evaluate, "sweep": _run_sweep, "plot": _run_plot,
-             "figures": _run_figures, "summarize": _run_summarize, "curves": _run_curves}
+_COMMANDS = {
+    "report": run_report,
+    "stage": _run_stage,
+    "train": _run_train,
+    "evaluate": _run_evaluate,
+    "sweep": _run_sweep,
+    "plot": _run_plot,
+    "figures": _run_figures,
+    "summarize": _run_summarize,
+    "curves": _run_curves,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

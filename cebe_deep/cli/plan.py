@@ -20,7 +20,7 @@ def plan_sweep(args: argparse.Namespace, configs, episodes: int) -> int:
     spec = Job(configs[0], "", args.points, episodes, args.span, args.contexts).evaluation_spec()
     plans = [(config, run_dir_for(args.root, config), *plan_run(config, run_dir_for(args.root, config), spec))
              for config in configs]
-    for config, run_dir, action, detail in plans:
+    for _, run_dir, action, detail in plans:
         print(f"{action:9s} {run_dir}  ({detail})")
     counts = {action: sum(plan[2] == action for plan in plans) for action in dict.fromkeys(plan[2] for plan in plans)}
     remaining = [steps_to_train(config, run_dir) for config, run_dir, _, _ in plans]

@@ -22,7 +22,8 @@ The authors trained CartGoal, the paper's one discrete-action task, with RLlib's
    priority is ``|Q(s, a) - y|`` (as :class:`cebe_deep.learn.sac.ContextSAC` does for SAC's critics);
 4. **RLlib's update rules** where they differ from SB3's DQN: the target network is copied (tau 1) after the
    first gradient update at which at least ``target_update_interval`` = 500 env steps were sampled since the
-   last copy (SB3's DQN copies every ``interval // n_envs`` vector steps, updates or not); gradients are clipped to global norm 40
+   last copy (SB3's DQN copies every ``interval // n_envs`` vector steps, updates or not); gradients are clipped to global norm
+   40
    (SB3: 10); epsilon-greedy draws "explore or not" for each environment separately (SB3's DQN draws once for
    all environments of a vector step) and acts epsilon-greedily from the first step (SB3 acts uniformly at
    random until ``learning_starts``).

@@ -132,7 +132,11 @@ class ImportanceWeightedCSEBuffer(ContextSampleEnhancementBuffer):
             new_context = np.clip(new_context, self.context_low, self.context_high)
             dcontext = new_context - context
         dreward_dcontext = self.context_derivatives[batch_inds, env_indices][:, s * d : s * d + d]
-        state, next_state, action = obs[:n, :s].astype(np.float64), next_obs[:n, :s].astype(np.float64), self._env_action(actions[:n])
+        state, next_state, action = (
+            obs[:n, :s].astype(np.float64),
+            next_obs[:n, :s].astype(np.float64),
+            self._env_action(actions[:n]),
+        )
         weights = importance_weights(self.log_density(next_state, state, action, new_context),
                                      self.log_density(next_state, state, action, context), self.max_weight)
         reward[:n, 0] = reward[:n, 0] + (dreward_dcontext * dcontext).sum(-1)

@@ -45,9 +45,13 @@ def write_summary_outputs(table, eps: float, results: Path | None, candidate: st
         write_user_file(results / "summary.csv", "--results", lambda path: summary.to_csv(path, index=False))
         write_user_file(results / "comparison.csv", "--results", lambda path: comparison.to_csv(path, index=False))
         write_user_file(results / "headline.csv", "--results", lambda path: headline(comparison).to_csv(path, index=False))
-        write_user_file(results / "sweep.png", "--results", lambda path: plot_context_sweeps(table, context0, eps, path, names))
+        write_user_file(
+            results / "sweep.png", "--results", lambda path: plot_context_sweeps(table, context0, eps, path, names)
+        )
         if (table["sweep"] == "authors").any():
-            write_user_file(results / "authors_contexts.png", "--results", lambda path: plot_named_contexts(table, "authors", path))
+            write_user_file(
+                results / "authors_contexts.png", "--results", lambda path: plot_named_contexts(table, "authors", path)
+            )
     return summary, comparison
 
 

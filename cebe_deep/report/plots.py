@@ -173,8 +173,16 @@ def plot_named_contexts(table: pd.DataFrame, sweep: str = "authors", path: str |
         part = summary[summary["method"] == method].set_index("sweep_value").reindex(values)
         x = np.arange(len(values)) + (offset - (len(methods) - 1) / 2) * width
         style = dict(styles[method])
-        axis.errorbar(x, part["mean_return"], yerr=[part["mean_return"] - part["ci_low"], part["ci_high"] - part["mean_return"]],
-                      linestyle="none", markersize=8, capsize=4, elinewidth=1.5, **style)
+        axis.errorbar(
+            x,
+            part["mean_return"],
+            yerr=[part["mean_return"] - part["ci_low"], part["ci_high"] - part["mean_return"]],
+            linestyle="none",
+            markersize=8,
+            capsize=4,
+            elinewidth=1.5,
+            **style,
+        )
     first = summary.drop_duplicates("sweep_value").set_index("sweep_value").reindex(values)
     names = [f"#{int(value)}\n" + ", ".join(f"{float(first.loc[value, c]):g}" for c in columns) for value in values]
     axis.set_xticks(np.arange(len(values)), names, fontsize=FONT_SIZES["ticks"])

@@ -138,7 +138,8 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
     """Per evaluated context: its coordinates ``context_i``, the means of ``baseline``, ``candidate`` and
     ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps, whether
     ``candidate``'s mean lies inside ``reference``'s confidence interval, and (only descriptive; unreliable near
-    a zero baseline) the relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``, ``ldr_mean``,
+    a zero baseline) the relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``,
+    ``ldr_mean``,
     ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
     ``candidate - baseline`` and ``candidate - reference`` and their Welch 95% intervals over seeds
     (:func:`method_differences`) are added as ``cse_minus_baseline``, ``cse_minus_baseline_low``, ``..._high``,
@@ -200,7 +201,9 @@ def verdict(comparison: pd.DataFrame) -> dict:
         if n == 0:
             result[part] = "no data"
         elif part == "beats_baseline":
-            result[part] = "reproduced" if above >= n / 2 and below == 0 else "not reproduced" if above == 0 else "inconclusive"
+            result[part] = (
+                "reproduced" if above >= n / 2 and below == 0 else "not reproduced" if above == 0 else "inconclusive"
+            )
         else:
             result[part] = "reproduced" if below <= n / 10 else "not reproduced" if below >= n / 2 else "inconclusive"
     return result
@@ -227,10 +230,18 @@ def headline(comparison: pd.DataFrame) -> pd.DataFrame:
     comparison = distinct_contexts(comparison)
     away = comparison[comparison["away_from_c0"]]
     rows = []
-    for (task, sweep_name), group in list(away.groupby(["task", "sweep"])) + [((t, "all"), g) for t, g in away.groupby("task")]:
-        rows.append(dict(task=task, sweep=sweep_name, contexts=len(group),
-                         mean_relative_improvement=group["relative_improvement"].mean(),
-                         median_relative_improvement=group["relative_improvement"].median(),
-                         cse_beats_baseline=(group["cse_mean"] > group["baseline_mean"]).mean(),
-                         cse_within_or_above_ldr_ci=(group["cse_within_ldr_ci"] | (group["cse_mean"] > group["ldr_mean"])).mean()))
+    for (task, sweep_name), group in list(away.groupby(["task", "sweep"])) + [
+        ((t, "all"), g) for t, g in away.groupby("task")
+    ]:
+        rows.append(
+            dict(
+                task=task,
+                sweep=sweep_name,
+                contexts=len(group),
+                mean_relative_improvement=group["relative_improvement"].mean(),
+                median_relative_improvement=group["relative_improvement"].median(),
+                cse_beats_baseline=(group["cse_mean"] > group["baseline_mean"]).mean(),
+                cse_within_or_above_ldr_ci=(group["cse_within_ldr_ci"] | (group["cse_mean"] > group["ldr_mean"])).mean(),
+            )
+        )
     return pd.DataFrame(rows)

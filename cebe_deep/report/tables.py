@@ -191,8 +191,10 @@ def verdicts(root: Path, zero_episodes: int = 64) -> None:
                             f"{_interval(row._asdict(), 'cse_minus_baseline')} / "
                             f"{_interval(row._asdict(), 'cse_minus_ldr')}".replace(" ", "\u00a0")
                             for row in authors.itertuples())
-        counts = [f"{result[name + '_above']} / {result[name + '_unclear']} / {result[name + '_below']} of {result['contexts']}"
-                  for name in ("cse_minus_baseline", "cse_minus_ldr")]
+        counts = [
+            f"{result[name + '_above']} / {result[name + '_unclear']} / {result[name + '_below']} of {result['contexts']}"
+            for name in ("cse_minus_baseline", "cse_minus_ldr")
+        ]
         print(f"| {task} | {claim} | {seeds} | {cells or '-'} | {counts[0]} | {counts[1]} | {result['beats_baseline']} "
               f"| {result['matches_ldr']} |")
         footnotes.append(f"{task}: " + ", ".join(f"#{k} = {context}" for k, context in sorted(named.items())))
@@ -307,7 +309,8 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
 
 
 def open_questions(root: Path, experiment: str, figure: Path | None = None) -> None:
-    """The open questions' answers (``root``: the folder of results/open/README.md): the markdown of one experiment (or ``all``) and, with ``figure``, its figure
+    """The open questions' answers (``root``: the folder of results/open/README.md): the markdown of one experiment
+    (or ``all``) and, with ``figure``, its figure
     (for ``all``, ``figure`` is a folder that gets ``<experiment>.png``); ``collect-logs`` copies the runs'
     logs into the results folders."""
     from cebe_deep.report import open_questions as report

@@ -19,7 +19,8 @@ containers of those, and its numpy generators (as their bit-generator state).  F
 the whole episode state (``_state``, ``_theta``, ``_context``, ...).  A MuJoCo task keeps its state in
 ``MjData``: all of it is saved (pickled) and copied back with ``mj_copyData``, derived quantities included
 (Gymnasium's Ant reads the torso position left by the previous step before it steps: restoring only qpos and
-qvel and recomputing it with ``mj_forward`` would move it by about 2e-5).  :func:`training_state` collects all of it; :func:`restore_training_state` puts it back into a
+qvel and recomputing it with ``mj_forward`` would move it by about 2e-5).  :func:`training_state` collects all of it;
+:func:`restore_training_state` puts it back into a
 model freshly loaded from the checkpoint's ``model.zip``.
 
 The checkpoint is taken between two vector steps of the learner (SB3's ``on_rollout_start``: the previous
@@ -189,7 +190,12 @@ def grow_replay_buffer(buffer, buffer_size: int) -> None:
         return
     order = np.roll(np.arange(old_rows), -buffer.pos) if buffer.full else np.arange(buffer.pos)
     for name, value in list(vars(buffer).items()):
-        if isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[0] == old_rows and value.shape[1] == buffer.n_envs:
+        if (
+            isinstance(value, np.ndarray)
+            and value.ndim >= 2
+            and value.shape[0] == old_rows
+            and value.shape[1] == buffer.n_envs
+        ):
             grown = np.zeros((rows, *value.shape[1:]), dtype=value.dtype)
             grown[: len(order)] = value[order]
             setattr(buffer, name, grown)

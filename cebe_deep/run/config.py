@@ -31,6 +31,13 @@ import numpy as np
 from cebe_deep import tasks
 from cebe_deep.errors import ConfigError
 from cebe_deep.learn.cse import MODES, PERTURBATIONS
+from cebe_deep.run.profiles import (  # noqa: F401
+    AUTHORS_ITERATIONS,
+    DEFAULT_SETTINGS,
+    DQN_ENV_STEPS_PER_ITERATION,
+    ENV_STEPS_PER_ITERATION,
+    PROFILE_SETTINGS,
+)
 
 __all__ = [
     "ConfigError", "TrainConfig", "METHODS", "PROFILES", "REPLAYS", "INITS", "ENV_STEPS_PER_ITERATION",
@@ -46,16 +53,6 @@ CRITIC_LOSSES = ("mse", "huber")
 #: ``first_order``: the paper's CSE (s' moved along d_c T); ``importance``: keep s', weight by the density ratio
 #: (:mod:`cebe_deep.learn.importance`, open question 1).
 CSE_VARIANTS = ("first_order", "importance")
-
-#: Env steps per RLlib iteration of the authors' pipeline on a 2-core machine (500 iterations = 52-54k steps).
-ENV_STEPS_PER_ITERATION = 107
-#: The authors' iteration budget per task (their run scripts).  DQN iterations last at least 1,000 env steps.
-AUTHORS_ITERATIONS = {"SimpleDirection": 500, "PendulumGoal": 1_000, "CartGoal": 2_000, "CheetahVelocity": 5_000,
-                      "AntDirection": 10_000, "AntGoal": 10_000,
-                      "NoisyPendulumGoal": 1_000}  # not the authors' task: PendulumGoal's budget (open question 1)
-#: Env steps per RLlib DQN iteration (``min_sample_timesteps_per_iteration = 1000``; a training step samples one step
-#: of each of the 8 envs, so an iteration is exactly 125 training steps): CartGoal's 2,000 iterations are 2M env steps.
-DQN_ENV_STEPS_PER_ITERATION = 1_000
 
 #: A field without a default (``task``, ``method``): required by :class:`TrainConfig`.
 REQUIRED = dataclasses.MISSING
@@ -86,9 +83,10 @@ class TrainConfig:
     entropy coefficient (None: SB3's default, 1.0 as well).  ``replay`` is ``uniform`` or ``prioritized``
     (with ``priority_alpha``, ``priority_beta``).  ``dynamics`` picks a task variant (None: the task's default).
     ``critic_loss``: SAC's critic loss per sample, ``mse`` (SB3: half the squared TD error) or ``huber``
-    (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to ``exploration_final_eps`` over ``exploration_steps`` env steps
+    (RLlib's SAC, the authors': Huber with delta 1).  DQN only: epsilon-greedy decays linearly to
+    ``exploration_final_eps`` over ``exploration_steps`` env steps
     (None: SB3's defaults, 5% over a tenth of the budget).  ``init = "authors"`` on a discrete-action task trains
-    :class:`~cebe_deep.dqn.ContextDQN` (RLlib's DQN as the authors ran it) instead of SB3's DQN, with ``double_q``,
+    :class:`~cebe_deep.learn.dqn.ContextDQN` (RLlib's DQN as the authors ran it) instead of SB3's DQN, with ``double_q``,
     ``dueling`` and ``head_arch`` (each stream's hidden layers after the shared ``net_arch``); prioritized replay
     on a discrete-action task needs it.
 
@@ -181,60 +179,6 @@ class TrainConfig:
                 for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
 
 
-def _authors(task: str, **settings: Any) -> dict[str, Any]:
-    common = dict(total_steps=AUTHORS_ITERATIONS[task] * ENV_STEPS_PER_ITERATION, n_envs=8, train_freq=1,
-                  gradient_steps=1, batch_size=256, tau=5e-3, net_arch=(256, 256), init="authors",
-                  replay="prioritized", initial_entropy=1.0, checkpoint_every=10_000, critic_loss="huber")
-    return common | settings
-
-
-_PROFILES: dict[str, dict[str, dict[str, Any]]] = {
-    "quick": {
-        "SimpleDirection": dict(total_steps=10_000, gamma=0.9, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=2_500),
-        "PendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
-        "CartGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), learning_rate=1e-4),
-        "CheetahVelocity": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
-        "AntDirection": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
-        "AntGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
-        "NoisyPendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
-    },
-    # The authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task (docs/authors_protocol.md).
-    "authors": {
-        "SimpleDirection": _authors("SimpleDirection", gamma=0.9, actor_learning_rate=1e-3, critic_learning_rate=2e-3,
-                                    entropy_learning_rate=4e-4, learning_starts=256, buffer_size=1_000_000,
-                                    priority_alpha=0.6, priority_beta=0.4),
-        "PendulumGoal": _authors("PendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
-                                 entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
-                                 priority_alpha=1.0, priority_beta=0.0),
-        # Not the authors' task (open question 1): PendulumGoal's settings.
-        "NoisyPendulumGoal": _authors("NoisyPendulumGoal", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
-                                      entropy_learning_rate=9e-4, learning_starts=256, buffer_size=100_000,
-                                      priority_alpha=1.0, priority_beta=0.0),
-        "CheetahVelocity": _authors("CheetahVelocity", gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4,
-                                    entropy_learning_rate=9e-4, learning_starts=10_000, buffer_size=100_000,
-                                    priority_alpha=0.6, priority_beta=0.4, checkpoint_every=25_000),
-        # The Ants' 1M-transition buffers are 1.7 GiB (SAC, LDR) and 4.1 GiB (CSE, with its stored partials): a
-        # checkpoint every 100k env steps (about 6 minutes) keeps writing them to about 4% of the run at 260 MB/s.
-        "AntDirection": _authors("AntDirection", gamma=0.99, actor_learning_rate=3e-5, critic_learning_rate=3e-4,
-                                 entropy_learning_rate=1e-4, learning_starts=256, buffer_size=1_000_000,
-                                 priority_alpha=0.6, priority_beta=0.4, checkpoint_every=100_000),
-        "AntGoal": _authors("AntGoal", gamma=0.99, actor_learning_rate=3e-5, critic_learning_rate=3e-4,
-                            entropy_learning_rate=1e-4, learning_starts=256, buffer_size=1_000_000, initial_entropy=0.01,
-                            priority_alpha=0.6, priority_beta=0.4, checkpoint_every=100_000),
-        # RLlib's DQN (cebe_deep.dqn.ContextDQN): double Q, dueling heads, prioritized replay 50k (alpha 0.6, beta
-        # 0.4), lr 5e-4, batch 32, epsilon 1 -> 0.02 over 10k env steps, one tanh layer of 256 shared by two streams
-        # with a ReLU layer of 256 each; one update per vector step of 8 envs (training_intensity None), learning
-        # after 1,000 env steps (SB3 makes its first update 8 steps later); 2,000 iterations of 1,000 env steps.
-        "CartGoal": dict(total_steps=AUTHORS_ITERATIONS["CartGoal"] * DQN_ENV_STEPS_PER_ITERATION, n_envs=8,
-                         train_freq=1, gradient_steps=1, gamma=0.99, learning_rate=5e-4, batch_size=32,
-                         buffer_size=50_000, learning_starts=1_000, net_arch=(256,), head_arch=(256,), init="authors",
-                         double_q=True, dueling=True, replay="prioritized", priority_alpha=0.6, priority_beta=0.4,
-                         checkpoint_every=100_000, exploration_steps=10_000, exploration_final_eps=0.02),
-    },
-}
-_DEFAULT_PROFILE = dict(total_steps=20_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64))
-
-
 #: The command-line flag of each config field (``cebe-deep train`` / ``sweep``), read from the fields' metadata.
 FLAGS = {field.name: field.metadata["flag"] for field in dataclasses.fields(TrainConfig) if "flag" in field.metadata}
 #: The fields a command line may override (every field with a flag but task, method, seed and profile).
@@ -248,7 +192,7 @@ def make_config(task: str, method: str, profile: str = "quick", *, flags: bool =
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r} ({'--profile' if flags else 'profile'}); "
                           f"choose one of {', '.join(PROFILES)}")
-    settings = dict(_PROFILES[profile].get(task, _DEFAULT_PROFILE))
+    settings = dict(PROFILE_SETTINGS[profile].get(task, DEFAULT_SETTINGS))
     settings.update({key: value for key, value in overrides.items() if value is not None})
     for field in ("net_arch", "head_arch"):
         if field in settings:
@@ -303,11 +247,15 @@ def _validate(config: TrainConfig, flags: bool) -> None:
     _require(0.0 < config.cse_fraction <= 1.0, f"{name('cse_fraction')} must be in (0, 1], got {config.cse_fraction}")
     for field in ("total_steps", "batch_size", "checkpoint_every", "n_envs", "train_freq", "gradient_steps", "buffer_size"):
         value = getattr(config, field)
-        _require(isinstance(value, (int, np.integer)) and value > 0, f"{name(field)} must be a positive integer, got {value!r}")
+        _require(
+            isinstance(value, (int, np.integer)) and value > 0, f"{name(field)} must be a positive integer, got {value!r}"
+        )
     _require(config.learning_starts >= 0, f"{name('learning_starts')} must be >= 0, got {config.learning_starts}")
     _require(bool(config.net_arch) and min(config.net_arch) > 0,
              f"{name('net_arch')} must be positive layer widths, got {config.net_arch}")
-    _require(0.0 <= config.gamma <= 1.0 and math.isfinite(config.gamma), f"{name('gamma')} must be in [0, 1], got {config.gamma}")
+    _require(
+        0.0 <= config.gamma <= 1.0 and math.isfinite(config.gamma), f"{name('gamma')} must be in [0, 1], got {config.gamma}"
+    )
     _require(0.0 < config.tau <= 1.0, f"tau must be in (0, 1], got {config.tau}")
     for field in ("learning_rate", "actor_learning_rate", "critic_learning_rate", "entropy_learning_rate", "initial_entropy"):
         value = getattr(config, field)
@@ -350,15 +298,21 @@ def _validate_dqn_options(config: TrainConfig, discrete: bool, name) -> None:
     _require(all(isinstance(width, (int, np.integer)) and width > 0 for width in config.head_arch),
              f"head_arch must be positive layer widths, got {config.head_arch}")
     for field in ("double_q", "dueling"):
-        _require(isinstance(getattr(config, field), (bool, np.bool_)), f"{field} must be true or false, got {getattr(config, field)!r}")
+        _require(
+            isinstance(getattr(config, field), (bool, np.bool_)),
+            f"{field} must be true or false, got {getattr(config, field)!r}",
+        )
     dqn_options = [field for field in ("double_q", "dueling", "head_arch") if getattr(config, field)]
     if not discrete:
         _require(not dqn_options, f"{dqn_options[0] if dqn_options else ''} acts on DQN only; task {config.task} "
                                   "has continuous actions (SAC)")
     elif config.init != "authors":
         wanted = dqn_options + ([name("replay")] if config.replay == "prioritized" else [])
-        _require(not wanted, f"{wanted[0] if wanted else ''} needs the authors' DQN on the discrete-action task "
-                             f"{config.task}: use init 'authors' (or {name('replay')} uniform, no double_q, dueling, head_arch)")
+        _require(
+            not wanted,
+            f"{wanted[0] if wanted else ''} needs the authors' DQN on the discrete-action task "
+            f"{config.task}: use init 'authors' (or {name('replay')} uniform, no double_q, dueling, head_arch)",
+        )
 
 
 def _validate_open_question_options(config: TrainConfig, task_class, name) -> None:
@@ -376,7 +330,9 @@ def _validate_open_question_options(config: TrainConfig, task_class, name) -> No
                  f"{name('task_noise')} {config.task_noise:g}: only NoisyPendulumGoal has transition noise, not {config.task}")
     _require(math.isfinite(config.jacobian_noise) and config.jacobian_noise >= 0,
              f"{name('jacobian_noise')} must be a finite number >= 0, got {config.jacobian_noise}")
-    _require(math.isfinite(config.jacobian_bias), f"{name('jacobian_bias')} must be a finite number, got {config.jacobian_bias}")
+    _require(
+        math.isfinite(config.jacobian_bias), f"{name('jacobian_bias')} must be a finite number, got {config.jacobian_bias}"
+    )
     _require(config.fd_jacobians is None or (math.isfinite(config.fd_jacobians) and config.fd_jacobians > 0),
              f"{name('fd_jacobians')} (the step h) must be > 0, got {config.fd_jacobians}")
     _require(config.cse_variant in CSE_VARIANTS, f"unknown CSE variant {config.cse_variant!r} ({name('cse_variant')}); "

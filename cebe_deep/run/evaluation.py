@@ -223,7 +223,9 @@ def with_fraction_of_optimum(table: pd.DataFrame) -> pd.DataFrame:
     columns = sorted((column for column in table.columns if column.startswith("context_")), key=lambda c: int(c.split("_")[1]))
     contexts = table[columns].to_numpy(dtype=np.float64)
     unique, inverse = np.unique(contexts, axis=0, return_inverse=True)
-    optimum = np.array([simple_direction_optimal_return(context[~np.isnan(context)]) for context in unique])[inverse.reshape(-1)]
+    optimum = np.array([simple_direction_optimal_return(context[~np.isnan(context)]) for context in unique])[
+        inverse.reshape(-1)
+    ]
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = np.where(optimum != 0, table["episode_return"].to_numpy(dtype=np.float64) / optimum, np.nan)
     return table.assign(optimal_return=optimum, fraction_of_optimum=fraction)

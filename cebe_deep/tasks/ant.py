@@ -37,13 +37,23 @@ class _ContextualAnt(ContextualEnv, AntEnv):
         AntEnv.__init__(self, **{**self._ant_defaults, **kwargs})
         utils.EzPickle.__init__(self, context, jacobians, **kwargs)
         if not self._include_cfrc_ext_in_observation:
-            raise ValueError(f"{type(self).__name__} needs include_cfrc_ext_in_observation=True (the contact cost is part of the reward)")
-        if self._ant_defaults.get("exclude_current_positions_from_observation") is False and self._exclude_current_positions_from_observation:
-            raise ValueError(f"{type(self).__name__} needs exclude_current_positions_from_observation=False (the goal term uses the x-y position)")
+            raise ValueError(
+                f"{type(self).__name__} needs include_cfrc_ext_in_observation=True (the contact cost is part of the reward)"
+            )
+        if (
+            self._ant_defaults.get("exclude_current_positions_from_observation") is False
+            and self._exclude_current_positions_from_observation
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs exclude_current_positions_from_observation=False (the goal term "
+                "uses the x-y position)"
+            )
         self.state_dim = self.observation_space.shape[0] + self._extra_state
         structure = self.observation_structure
         self._z_index = 2 - structure["skipped_qpos"]
-        self._contact_slice = slice(structure["qpos"] + structure["qvel"], structure["qpos"] + structure["qvel"] + structure["cfrc_ext"])
+        self._contact_slice = slice(
+            structure["qpos"] + structure["qvel"], structure["qpos"] + structure["qvel"] + structure["cfrc_ext"]
+        )
         self.observation_space = self._observation_space(-np.inf, np.inf)
         self._init_context(context, jacobians)
 
@@ -181,7 +191,11 @@ class AntGoal(_ContextualAnt):
     default_context = np.array([3.0, 0.0])
     authors_contexts = tuple((3 * math.cos(angle), 3 * math.sin(angle)) for angle in (0.0, 0.1, 0.2, 0.5, 1.0, math.pi))
     authors_context_box = ((-1.0, -1.0), (1.0, 1.0))
-    _ant_defaults = {"exclude_current_positions_from_observation": False, "healthy_reward": 0.0, "terminate_when_unhealthy": False}
+    _ant_defaults = {
+        "exclude_current_positions_from_observation": False,
+        "healthy_reward": 0.0,
+        "terminate_when_unhealthy": False,
+    }
 
     def _goal_term(self, state: np.ndarray):
         offset = state[0:2] - self._context

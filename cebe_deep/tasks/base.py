@@ -137,7 +137,9 @@ class ContextualEnv(gymnasium.Env):
         try:
             vector = np.asarray(action, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"{type(self).__name__} action must be a real vector of shape {space.shape}, got {action!r}") from None
+            raise ValueError(
+                f"{type(self).__name__} action must be a real vector of shape {space.shape}, got {action!r}"
+            ) from None
         if vector.size != int(np.prod(space.shape)):
             raise ValueError(
                 f"{type(self).__name__} action must have shape {space.shape}, got shape {vector.shape} ({action!r})"

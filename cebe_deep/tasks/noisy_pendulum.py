@@ -128,7 +128,9 @@ class NoisyPendulumGoal(PendulumGoal):
         arguments = (self._context_floats, self._theta, self._theta_dot, torque, self.last_noise)
         info = {}
         if self.jacobians:
-            next_state, reward, extras, dobs, dreward_dc, dreward_dnext = self._transition.step_values_and_jacobians(*arguments)
+            next_state, reward, extras, dobs, dreward_dc, dreward_dnext = self._transition.step_values_and_jacobians(
+                *arguments
+            )
             info = {"dobs_dcontext": dobs, "dreward_dcontext": dreward_dc, "dreward_dnextobs": dreward_dnext}
         else:
             next_state, reward, extras = self._transition.step_values(*arguments)

@@ -155,7 +155,8 @@ class PendulumGoal(SymbolicTask, ContextualEnv):
         g, m, l, tau = context
         if not abs(tau) < m * g * l:
             raise ValueError(
-                f"PendulumGoal goal_torque = {float(tau)!r} must satisfy |goal_torque| < mass * gravity * length = {float(m * g * l)!r}"
+                f"PendulumGoal goal_torque = {float(tau)!r} must satisfy |goal_torque| < mass * gravity * "
+                f"length = {float(m * g * l)!r}"
             )
 
     def _state_part(self) -> np.ndarray:
@@ -186,7 +187,9 @@ class PendulumGoal(SymbolicTask, ContextualEnv):
             )
             info = {"dobs_dcontext": dobs, "dreward_dcontext": dreward_dc, "dreward_dnextobs": dreward_dnext}
         else:
-            next_state, reward, extras = self._transition.step_values(self._context_floats, self._theta, self._theta_dot, torque)
+            next_state, reward, extras = self._transition.step_values(
+                self._context_floats, self._theta, self._theta_dot, torque
+            )
         next_theta = float(extras[0])
         self._theta = wrap_angle(next_theta) if self.dynamics == "authors" else next_theta
         self._theta_dot = float(next_state[2])

@@ -66,7 +66,8 @@ class SymbolicTransition:
         next_state_symbols = tuple(next_state_symbols)
         if next_state_symbols and len(next_state_symbols) != len(next_state_expressions):
             raise ValueError(
-                f"next_state_symbols must name all {len(next_state_expressions)} next-state outputs, got {len(next_state_symbols)}"
+                f"next_state_symbols must name all {len(next_state_expressions)} next-state outputs, got "
+                f"{len(next_state_symbols)}"
             )
         self.state_dim, self.context_dim = len(next_state_expressions), len(context_symbols)
         n = self.state_dim

@@ -102,10 +102,10 @@ def test_figures_name_the_learner_the_task_trains_with():
     import pandas as pd
     from stable_baselines3 import DQN
 
-    from cebe_deep.run import training
-    from cebe_deep.run.config import make_config
     from cebe_deep.report.curves import plot_training_curves
     from cebe_deep.report.plots import plot_context_sweeps, plot_named_contexts
+    from cebe_deep.run import training
+    from cebe_deep.run.config import make_config
 
     assert training.algorithm_class(make_config("CartGoal", "cse")) is DQN
     assert training.algorithm_class(make_config("PendulumGoal", "cse")) is not DQN

@@ -33,7 +33,11 @@ EMPTY_ENTRIES = [
 ]
 
 
-@pytest.mark.parametrize("argv, words", EMPTY_ENTRIES, ids=lambda value: " ".join(value) if isinstance(value, list) and "--" in " ".join(value) else None)
+@pytest.mark.parametrize(
+    "argv, words",
+    EMPTY_ENTRIES,
+    ids=lambda value: " ".join(value) if isinstance(value, list) and "--" in " ".join(value) else None,
+)
 def test_cebe_deep_refuses_an_empty_list_entry(argv, words, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert deep_main(argv) == 2

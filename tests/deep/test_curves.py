@@ -13,9 +13,9 @@ import pytest
 from scipy import stats
 
 from cebe_deep import experiment
-from cebe_deep.report import curves
 from cebe_deep.cli import main
 from cebe_deep.experiment import make_config
+from cebe_deep.report import curves
 
 
 def _run(folder, method, seed, n_envs, budget, episodes_per_env):

@@ -132,7 +132,9 @@ def test_importance_weighted_huber_loss_and_priority_update_match_a_hand_written
         q_taken = model.q_net(batch.observations).gather(1, batch.actions.long())
         with torch.no_grad():
             best = model.q_net(batch.next_observations).argmax(dim=1, keepdim=True)
-            target = batch.rewards + (1 - batch.dones) * model.gamma * model.q_net_target(batch.next_observations).gather(1, best)
+            target = batch.rewards + (1 - batch.dones) * model.gamma * model.q_net_target(batch.next_observations).gather(
+                1, best
+            )
         error = q_taken - target
         huber = torch.where(error.abs() <= 1, 0.5 * error**2, error.abs() - 0.5)  # Huber, delta 1
         loss = (sample_weights * huber).mean()

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from cebe_deep import experiment
-from cebe_deep.run import training
 from cebe_deep.experiment import ConfigError, TrainConfig, make_config
+from cebe_deep.run import training
 
 TINY = dict(total_steps=240, learning_starts=60, batch_size=16, net_arch=(8, 8), checkpoint_every=10_000)
 
@@ -111,7 +111,12 @@ def test_profiles_and_validation():
     # docs/authors_protocol.md: 1,000 iterations x 107 env steps, 8 envs, one update per vector step, per-network rates
     assert (authors.total_steps, authors.n_envs, authors.gradient_steps, authors.train_freq) == (107_000, 8, 1, 1)
     assert (authors.actor_learning_rate, authors.critic_learning_rate, authors.entropy_learning_rate) == (2e-4, 8e-4, 9e-4)
-    assert (authors.replay, authors.priority_alpha, authors.priority_beta, authors.buffer_size) == ("prioritized", 1.0, 0.0, 100_000)
+    assert (authors.replay, authors.priority_alpha, authors.priority_beta, authors.buffer_size) == (
+        "prioritized",
+        1.0,
+        0.0,
+        100_000,
+    )
     assert TrainConfig.from_json(json.loads(json.dumps(authors.to_json()))) == authors
     for bad, message in [
         (dict(task="Nope"), "unknown task"),

@@ -300,11 +300,26 @@ def test_context_sac_trains_with_importance_weights_on_the_noisy_pendulum():
 
     env = make_task("NoisyPendulumGoal", noise=0.05, jacobians=True)
     task = env.unwrapped
-    model = ContextSAC("MlpPolicy", env, learning_starts=64, batch_size=32, buffer_size=400, seed=0, device="cpu",
-                       policy_kwargs=dict(net_arch=[16]),
-                       replay_buffer_class=PrioritizedImportanceCSEBuffer,
-                       replay_buffer_kwargs=dict(state_dim=task.state_dim, context_dim=task.context_dim, eps=0.1, log_density=task.transition_log_density,
-                                                 max_weight=10.0, priority_alpha=0.0, priority_beta=0.0))
+    model = ContextSAC(
+        "MlpPolicy",
+        env,
+        learning_starts=64,
+        batch_size=32,
+        buffer_size=400,
+        seed=0,
+        device="cpu",
+        policy_kwargs=dict(net_arch=[16]),
+        replay_buffer_class=PrioritizedImportanceCSEBuffer,
+        replay_buffer_kwargs=dict(
+            state_dim=task.state_dim,
+            context_dim=task.context_dim,
+            eps=0.1,
+            log_density=task.transition_log_density,
+            max_weight=10.0,
+            priority_alpha=0.0,
+            priority_beta=0.0,
+        ),
+    )
     model.learn(120)
     assert model.replay_buffer.last_weights is not None
     assert 0 < model.replay_buffer.mean_effective_sample_size_fraction <= 1

@@ -34,7 +34,9 @@ def test_ldr_clips_to_the_box_and_is_seeded():
     contexts = _contexts(env, 300, seed=3)
     assert contexts[:, 0].max() <= 2.0 and contexts[:, 1].min() >= -2.0
     assert np.mean(contexts[:, 0] == 2.0) == pytest.approx(0.5, abs=0.1)  # half the draws land outside
-    again = _contexts(LocalDomainRandomization(make_task("SimpleDirection", context=c0), eps=0.5, base_context=c0), 300, seed=3)
+    again = _contexts(
+        LocalDomainRandomization(make_task("SimpleDirection", context=c0), eps=0.5, base_context=c0), 300, seed=3
+    )
     np.testing.assert_array_equal(contexts, again)
 
 

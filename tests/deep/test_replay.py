@@ -91,7 +91,7 @@ def test_prioritized_buffer_composes_with_cse():
     is moved to |dc| = eps and its reward follows the CSE formula."""
     buffer = _buffer(size=8, cls=PrioritizedCSEBuffer, obs_dim=4, state_dim=2, context_dim=2, eps=0.1)
     infos = [{"dobs_dcontext": np.eye(2), "dreward_dcontext": np.array([1.0, 2.0]), "dreward_dnextobs": np.zeros(2)}]
-    for t in range(8):
+    for _ in range(8):
         obs = np.array([[0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
         next_obs = np.array([[1.0, 2.0, 0.0, 0.0]], dtype=np.float32)
         buffer.add(obs, next_obs, np.zeros((1, 1)), np.array([0.0]), np.zeros(1), infos)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pytest
 import torch
 
-from cebe_deep.run.config import make_config
 from cebe_deep.learn.replay import PrioritizedReplay
 from cebe_deep.learn.sac import ContextSAC
+from cebe_deep.run.config import make_config
 from cebe_deep.run.training import make_model, make_vec_training_env
 
 

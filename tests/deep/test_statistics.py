@@ -8,8 +8,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cebe_deep.report.statistics import (compare_methods, contrast_interval, method_differences, summarize, verdict,
-                                  welch_interval)
+from cebe_deep.report.statistics import (
+    compare_methods,
+    contrast_interval,
+    method_differences,
+    summarize,
+    verdict,
+    welch_interval,
+)
 
 
 def test_welch_interval_matches_scipy():

@@ -323,7 +323,9 @@ def test_the_dimension_cells_at_d_8_and_32_take_the_budget_runs_at_53500(tmp_pat
     for dimension, steps in ((8, 53_500), (32, 80_000)):
         for method in ("baseline", "cse", "ldr"):
             for seed in range(5):
-                run = work / "runs" / "open" / "dimension-budget" / f"d{dimension}" / "SimpleDirection" / method / f"seed{seed}"
+                run = (
+                    work / "runs" / "open" / "dimension-budget" / f"d{dimension}" / "SimpleDirection" / method / f"seed{seed}"
+                )
                 (run / "monitor").mkdir(parents=True)
                 config = make_config("SimpleDirection", method, "authors", seed=seed, dimension=dimension,
                                      total_steps=steps)
@@ -378,7 +380,10 @@ def test_the_plan_says_how_long_the_training_left_takes(tmp_path, capsys):
     assert makespan([5, 4, 3, 3], 2) == 8 and makespan([5, 4, 3, 3], 1) == 15 and makespan([], 3) == 0
     assert makespan([2, 2, 2], 8) == 2
     assert time_to_train([0, 0], (100.0, 2), 2, makespan) == ""
-    assert time_to_train([400, 0], (float("nan"), 0), 2, makespan) == "; 400 env steps to train (no finished run here to time them)"
+    assert (
+        time_to_train([400, 0], (float("nan"), 0), 2, makespan)
+        == "; 400 env steps to train (no finished run here to time them)"
+    )
     # two runs of 7,200 and one of 3,600 steps at 1 step/s on 2 workers: 7,200 s = 2.0 h
     assert time_to_train([7200, 7200, 3600], (1.0, 3), 2, makespan) == (
         "; 18,000 env steps to train, about 3.0 h with 2 workers at 1 env steps/s per run (the median of the 3 "
@@ -498,7 +503,9 @@ def test_the_extra_seeds_train_one_seed_at_a_time_and_skip_what_is_staged(tmp_pa
     commands = _recorded_commands(tmp_path, "extra-seeds")
     sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
     seeds = [(arguments[arguments.index("--task") + 1], arguments[arguments.index("--seeds") + 1]) for arguments in sweeps]
-    assert seeds == [("CheetahVelocity", f"{k}-{k}") for k in range(6, 10)] + [("AntDirection", f"{k}-{k}") for k in range(3, 10)]
+    assert seeds == [("CheetahVelocity", f"{k}-{k}") for k in range(6, 10)] + [
+        ("AntDirection", f"{k}-{k}") for k in range(3, 10)
+    ]
     methods = [arguments[arguments.index("--methods") + 1] for arguments in sweeps]
     assert methods == ["cse,ldr"] + ["baseline,cse,ldr"] * (len(seeds) - 1)  # a staged run is not trained again
     stages = [command for command in commands if command[:2] == ["cebe-deep", "stage"]]

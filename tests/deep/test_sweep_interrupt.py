@@ -15,7 +15,9 @@ import pytest
 
 
 def _started(root: Path) -> list[str]:
-    return sorted(str(path.parent.relative_to(root / "SimpleDirection")) for path in root.glob("SimpleDirection/*/seed*/config.json"))
+    return sorted(
+        str(path.parent.relative_to(root / "SimpleDirection")) for path in root.glob("SimpleDirection/*/seed*/config.json")
+    )
 
 
 @pytest.mark.parametrize("sigint", ["handled", "ignored"])

@@ -300,7 +300,11 @@ def test_gymnasium_check_env_passes(name):
         ("SimpleDirection", [0.0, 0.0, 0.0], r"shape \(2,\)"),
         ("PendulumGoal", [2.0, 1.0, 1.0, np.nan], "finite"),
         ("PendulumGoal", [2.0, 9.0, 1.0, 0.0], r"context\[1\] \(mass\) = 9\.0 is outside the allowed range \[0\.2, 5\.0\]"),
-        ("PendulumGoal", [1.0, 1.0, 1.0, 1.5], r"goal_torque = 1\.5 must satisfy \|goal_torque\| < mass \* gravity \* length = 1\.0"),
+        (
+            "PendulumGoal",
+            [1.0, 1.0, 1.0, 1.5],
+            r"goal_torque = 1\.5 must satisfy \|goal_torque\| < mass \* gravity \* length = 1\.0",
+        ),
         ("PendulumGoal", "heavy", "vector of 4 real numbers"),
         ("CartGoal", [10.0, 0.1, 1.0, 0.5, 4.5], r"context\[4\] \(goal\) = 4\.5 is outside the allowed range \[-4\.0, 4\.0\]"),
     ],
@@ -336,7 +340,11 @@ def test_invalid_action_is_a_one_line_value_error(name, action, message):
 
 
 def test_make_task_names_the_known_tasks():
-    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal, CheetahVelocity, AntDirection, AntGoal, CheetahMassVelocity"):
+    with pytest.raises(
+        ValueError,
+        match="unknown task 'Nope'; known tasks: SimpleDirection, PendulumGoal, CartGoal, CheetahVelocity, "
+              "AntDirection, AntGoal, CheetahMassVelocity",
+    ):
         make_task("Nope")
     assert make_task("PendulumGoal", context=[2.0, 1.0, 1.0, 0.5]).unwrapped.context[3] == 0.5
 

@@ -1,5 +1,6 @@
-"""Every task against the authors' protocol (docs/authors_protocol.md: "Base contexts and test contexts" and the tasks table): their c0,
-their test contexts and their context box, as the tasks record them, and AntGoal built as the authors build it."""
+"""Every task against the authors' protocol (docs/authors_protocol.md: "Base contexts and test contexts" and the tasks
+table): their c0, their test contexts and their context box, as the tasks record them, and AntGoal built as the
+authors build it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from cebe_deep.tasks import TASKS, AntGoal, SimpleDirection
 
-# c0 of the authors' get_env_config, written from docs/authors_protocol.md (CheetahMassVelocity is ours: c0 is HalfCheetah-v5's)
+# c0 of the authors' get_env_config, written from docs/authors_protocol.md (CheetahMassVelocity is ours: c0 is
+# HalfCheetah-v5's)
 AUTHORS_C0 = {
     "SimpleDirection": (0.0, 0.0),
     "PendulumGoal": (2.0, 1.0, 1.0, 0.0),
@@ -20,7 +22,14 @@ AUTHORS_C0 = {
     "AntDirection": (1.0, 0.0),
     "AntGoal": (3.0, 0.0),
 }
-AUTHORS_CONTEXT_COUNT = {"SimpleDirection": 5, "PendulumGoal": 3, "CartGoal": 5, "CheetahVelocity": 7, "AntDirection": 10, "AntGoal": 6}
+AUTHORS_CONTEXT_COUNT = {
+    "SimpleDirection": 5,
+    "PendulumGoal": 3,
+    "CartGoal": 5,
+    "CheetahVelocity": 7,
+    "AntDirection": 10,
+    "AntGoal": 6,
+}
 
 
 def build(name):

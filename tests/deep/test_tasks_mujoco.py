@@ -182,10 +182,22 @@ def test_interface_and_check_env(name):
 @pytest.mark.parametrize(
     ("name", "kwargs", "message"),
     [
-        ("CheetahVelocity", {"context": [7.0]}, r"context\[0\] \(goal_velocity\) = 7\.0 is outside the allowed range \[-6\.0, 6\.0\]"),
-        ("CheetahMassVelocity", {"context": [2.0, 50.0, 9.81]}, r"context\[1\] \(torso_mass\) = 50\.0 is outside the allowed range \[3\.0, 12\.0\]"),
+        (
+            "CheetahVelocity",
+            {"context": [7.0]},
+            r"context\[0\] \(goal_velocity\) = 7\.0 is outside the allowed range \[-6\.0, 6\.0\]",
+        ),
+        (
+            "CheetahMassVelocity",
+            {"context": [2.0, 50.0, 9.81]},
+            r"context\[1\] \(torso_mass\) = 50\.0 is outside the allowed range \[3\.0, 12\.0\]",
+        ),
         ("AntDirection", {"context": [1.0]}, r"shape \(2,\)"),
-        ("AntGoal", {"exclude_current_positions_from_observation": True}, "needs exclude_current_positions_from_observation=False"),
+        (
+            "AntGoal",
+            {"exclude_current_positions_from_observation": True},
+            "needs exclude_current_positions_from_observation=False",
+        ),
     ],
 )
 def test_invalid_construction_is_a_one_line_value_error(name, kwargs, message):

@@ -38,7 +38,9 @@ def test_step_and_reward_match_the_authors_equations(context):
         action = rng.uniform(-2.5, 2.5)  # beyond the box on purpose: both clip to [-2, 2]
         next_theta, next_theta_dot, reward = authors_step(theta, theta_dot, action, context)
         observation, ours, terminated, truncated, _ = env.step(np.array([action]))
-        np.testing.assert_allclose(observation[:3], [np.cos(next_theta), np.sin(next_theta), next_theta_dot], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            observation[:3], [np.cos(next_theta), np.sin(next_theta), next_theta_dot], rtol=1e-12, atol=1e-12
+        )
         np.testing.assert_array_equal(observation[3:], context)
         assert ours == pytest.approx(reward, rel=1e-12, abs=1e-12)
         assert -np.pi <= env._theta < np.pi and not terminated and not truncated

@@ -158,7 +158,10 @@ def test_finding_read_with_next_state_rewards_theorems_3_and_1_fail_at_small_gam
     assert pair.result.reward_reading == "expected" and pair.within_bound is True
     assert pair.result.bound == pytest.approx(0.1 / 0.99, rel=1e-9)
     assert pair.within_other_reading_bound is False
-    assert theorem1_check(two_state.mdp([0.0]), two_state.mdp([0.2]), "uniform", 0.01, reward_reading="next_state").within_bound is False
+    assert (
+        theorem1_check(two_state.mdp([0.0]), two_state.mdp([0.2]), "uniform", 0.01, reward_reading="next_state").within_bound
+        is False
+    )
 
 
 def test_finding_read_with_expected_rewards_theorem3_fails_at_gamma_zero():
@@ -175,7 +178,9 @@ def test_finding_read_with_expected_rewards_theorem3_fails_at_gamma_zero():
 
 def test_each_reading_reports_its_own_constants():
     cmdp = windy_cliffwalking(family="power")
-    by_reading = {reading: theorem3_bound(cmdp, [-0.2], [0.05], gamma=0.9, reward_reading=reading) for reading in REWARD_READINGS}
+    by_reading = {
+        reading: theorem3_bound(cmdp, [-0.2], [0.05], gamma=0.9, reward_reading=reading) for reading in REWARD_READINGS
+    }
     # Transition constants and conditions do not depend on the reading of R; the two values swap places.
     assert by_reading["expected"].constant("|D^2T|") == by_reading["next_state"].constant("|D^2T|")
     assert by_reading["expected"].formula_value == pytest.approx(by_reading["next_state"].other_reading_value, rel=1e-12)

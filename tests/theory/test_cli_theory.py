@@ -71,7 +71,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("args, flag, phrase", BAD_INPUTS, ids=lambda value: " ".join(value) if isinstance(value, list) else None)
+@pytest.mark.parametrize(
+    "args, flag, phrase", BAD_INPUTS, ids=lambda value: " ".join(value) if isinstance(value, list) else None
+)
 def test_bad_input_is_one_line_naming_the_flag_and_status_two(args, flag, phrase, tmp_path, capsys):
     argv = [arg.format(tmp=tmp_path, blocked=_blocked(tmp_path)) for arg in args]
     assert main(argv) == 2
@@ -88,7 +90,9 @@ def test_unwritable_output_folder_is_one_line_in_a_real_process(tmp_path):
     blocked = _blocked(tmp_path)
     result = _run("reproduce", "--out", blocked)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"cebe-theory: error: --out {blocked}: cannot create this folder (Not a directory)"]
+    assert result.stderr.strip().splitlines() == [
+        f"cebe-theory: error: --out {blocked}: cannot create this folder (Not a directory)"
+    ]
 
 
 def test_a_bug_is_not_reported_as_bad_input(monkeypatch):
@@ -117,7 +121,15 @@ def test_fewer_dc_than_the_default_fit_points_fits_on_all_of_them():
 def test_reproduce_writes_figures_and_tables(tmp_path):
     result = _run("reproduce", "--out", str(tmp_path), "--points", "12")
     assert result.returncode == 0, result.stderr
-    for name in ("figure1a.png", "figure1a.pdf", "figure1b.png", "windy.pdf", "error_sweeps.csv", "summary.md", "bounds/bounds.png"):
+    for name in (
+        "figure1a.png",
+        "figure1a.pdf",
+        "figure1b.png",
+        "windy.pdf",
+        "error_sweeps.csv",
+        "summary.md",
+        "bounds/bounds.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
 
 
@@ -142,7 +154,9 @@ def test_a_grid_that_cannot_fit_is_refused_before_it_is_built():
     result = _run("error-sweep", "--grid", "100000x100000")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cebe-theory: error: --grid 100000x100000 (10,000,000,000 states)"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("cebe-theory: error: --grid 100000x100000 (10,000,000,000 states)"), (
+        result.stderr
+    )
     assert "TiB of memory" in lines[0] and "is available" in lines[0] and "--force" in lines[0]
     assert result.stdout == ""
     assert time.perf_counter() - started < 30  # the imports, then one line; nothing built
@@ -179,8 +193,12 @@ def test_the_memory_estimate_bounds_a_measured_peak():
         "from cebe_theory import cli, cliffwalking, error_sweep, log_grid\n"
         "rss = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS:')).split()[1]) * 1024\n"
         "base = rss()\n"
+        # the peak of the sweep alone: clear_refs 5 resets VmHWM (ru_maxrss would keep the imports' transient peak,
+        # e.g. matplotlib building its font cache in a fresh MPLCONFIGDIR)
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
         "error_sweep(cliffwalking(200, 200, 'inverse'), [0.1], log_grid(-8, -3, 2), gamma=0.9)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)\n"
+        "hwm = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]) * 1024\n"
+        "print(hwm - base)\n"
     )
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the resident memory")
@@ -225,8 +243,12 @@ def test_ctrl_c_inside_a_command_is_one_line_and_status_130(patched, argv, monke
 
 def test_ctrl_c_of_a_long_sweep_in_a_real_process():
     # A sweep estimated to run for minutes announces itself on stderr; SIGINT then stops it with one line.
-    process = subprocess.Popen([sys.executable, "-m", "cebe_theory", "error-sweep", "--grid", "100x100", "--policy", "optimal"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cebe_theory", "error-sweep", "--grid", "100x100", "--policy", "optimal"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         note = process.stderr.readline()
         assert note.startswith("cebe-theory: note: --grid 100x100 (10,000 states)") and "Ctrl-C stops it" in note, note

@@ -1,4 +1,5 @@
-"""Cliffwalking, Bellman and CEBE against an independent dense implementation (arXiv 2507.07348, the Cliffwalking of Figure 1)."""
+"""Cliffwalking, Bellman and CEBE against an independent dense implementation (arXiv 2507.07348, the Cliffwalking of
+Figure 1)."""
 
 import numpy as np
 import pytest

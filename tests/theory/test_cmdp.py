@@ -29,7 +29,9 @@ def test_rows_that_sum_to_one_only_after_simplification_are_accepted():
 
 
 def test_probabilities_outside_unit_interval_name_state_action_and_context():
-    cmdp = SymbolicCMDP(2, 1, [p], [(1 - 2 * p, [0, 1], 0, [0, 1]), (2 * p, [0, 1], 0, [1, 0])], [], state_labels=["left", "right"])
+    cmdp = SymbolicCMDP(
+        2, 1, [p], [(1 - 2 * p, [0, 1], 0, [0, 1]), (2 * p, [0, 1], 0, [1, 0])], [], state_labels=["left", "right"]
+    )
     cmdp.mdp([0.4])
     with pytest.raises(ValueError, match=r"next state .* \(left, 0\).* outside \[0, 1\] at context p=0.7"):
         cmdp.mdp([0.7])
@@ -76,7 +78,9 @@ def test_vector_context_derivatives_match_finite_differences():
         np.testing.assert_allclose(cmdp.matrix(derivatives.dreward[i]).toarray().ravel(), dR, atol=1e-8)
         # Second derivatives: central differences of the first derivatives.
         d_plus, d_minus = cmdp.derivatives(c + e), cmdp.derivatives(c - e)
-        np.testing.assert_allclose(derivatives.d2transition[i], (d_plus.dtransition - d_minus.dtransition) / (2 * h), atol=1e-7)
+        np.testing.assert_allclose(
+            derivatives.d2transition[i], (d_plus.dtransition - d_minus.dtransition) / (2 * h), atol=1e-7
+        )
         np.testing.assert_allclose(derivatives.d2reward[i], (d_plus.dreward - d_minus.dreward) / (2 * h), atol=1e-7)
 
 

@@ -115,7 +115,14 @@ def test_cse_on_lqr_samples_reproduces_the_cebe_lqr(cse):
     # Rollouts that simulate at c0 and move every transition with CSE estimate Q_CE, not Q_BE.
     def cse_step(zz):
         s = LQR.transition_samples(C0, zz[:, :2], zz[:, 2:])
-        return cse(s["next_state"], s["reward"], np.full((zz.shape[0], 1), dc), s["dnext_dcontext"], s["dreward_dcontext"], s["dreward_dnext"])
+        return cse(
+            s["next_state"],
+            s["reward"],
+            np.full((zz.shape[0], 1), dc),
+            s["dnext_dcontext"],
+            s["dreward_dcontext"],
+            s["dreward_dnext"],
+        )
 
     x, u = np.array([0.8, -0.6]), np.array([0.5])
     mean, stderr = monte_carlo_q(cse_step, x, u, DEFAULT_GAIN, GAMMA, rollouts=20000, seed=2)

@@ -12,7 +12,11 @@ from cebe_theory.random_cmdp import RandomCMDPSpec, random_smooth_cmdp
 from cebe_theory.sweep import error_sweep, log_grid
 from cebe_theory.transfer import policy_transfer_check
 
-PROPERTY_SETTINGS = settings(max_examples=int(__import__("os").environ.get("CEBE_PROPERTY_EXAMPLES", 100)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("CEBE_PROPERTY_EXAMPLES", 100)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -57,7 +61,9 @@ def test_cebe_equals_be_at_the_training_context(spec, gamma):
 def test_affine_cmdps_are_exact(spec, data):
     cmdp = random_smooth_cmdp(spec)
     # Any c0 + dc in the box (-1, 1)^d: c0 in [-0.3, 0.3], so |dc_i| <= 0.65 keeps it inside.
-    dc = np.array(data.draw(st.lists(st.floats(-0.65, 0.65), min_size=spec.context_dimension, max_size=spec.context_dimension)))
+    dc = np.array(
+        data.draw(st.lists(st.floats(-0.65, 0.65), min_size=spec.context_dimension, max_size=spec.context_dimension))
+    )
     assert _q_error(cmdp, dc) <= 1e-10 * (1 + np.abs(dc).max())
 
 
@@ -106,7 +112,9 @@ def test_error_never_exceeds_theorem3_where_its_conditions_hold(spec, data):
 def test_theorem1_on_random_pairs(spec, data):
     cmdp = random_smooth_cmdp(spec)
     gamma = data.draw(st.floats(0.0, 0.98))
-    shift = np.array(data.draw(st.lists(st.floats(-0.6, 0.6), min_size=spec.context_dimension, max_size=spec.context_dimension)))
+    shift = np.array(
+        data.draw(st.lists(st.floats(-0.6, 0.6), min_size=spec.context_dimension, max_size=spec.context_dimension))
+    )
     check = theorem1_check(cmdp.mdp(cmdp.context0), cmdp.mdp(cmdp.context0 + shift), "uniform", gamma)
     assert check.result.conditions_hold  # uniform policy: L_pi = 0 and L_T <= 1
     assert check.within_bound, str(check)
@@ -117,7 +125,9 @@ def test_theorem1_on_random_pairs(spec, data):
 def test_theorem4_gap_never_exceeds_two_delta_plus_two_eps(spec, data):
     cmdp = random_smooth_cmdp(spec)
     gamma = data.draw(st.floats(0.0, 0.95))
-    context = cmdp.context0 + np.array(data.draw(st.lists(st.floats(-0.65, 0.65), min_size=spec.context_dimension, max_size=spec.context_dimension)))
+    context = cmdp.context0 + np.array(
+        data.draw(st.lists(st.floats(-0.65, 0.65), min_size=spec.context_dimension, max_size=spec.context_dimension))
+    )
     suboptimality = data.draw(st.sampled_from([0.0, 0.1, 1.0]))
     check = policy_transfer_check(cmdp, cmdp.context0, context, gamma, suboptimality=suboptimality)
     assert check.eps <= suboptimality + 1e-9  # performance-difference lemma

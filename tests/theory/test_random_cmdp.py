@@ -23,7 +23,9 @@ def _assert_twins_agree(spec: RandomCMDPSpec):
         numeric = closed_form.derivatives(context, second=True)
         exact = symbolic.derivatives(context, second=True)
         for name in FIELDS:
-            np.testing.assert_allclose(getattr(numeric, name), getattr(exact, name), rtol=1e-9, atol=1e-12, err_msg=f"{spec}: {name}")
+            np.testing.assert_allclose(
+                getattr(numeric, name), getattr(exact, name), rtol=1e-9, atol=1e-12, err_msg=f"{spec}: {name}"
+            )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""OQ2, the context dimension: SimpleDirection in d = 2 .. 32, fractions of the closed-form optimum, the budget to reach 90%."""
+"""OQ2, the context dimension: SimpleDirection in d = 2 .. 32, fractions of the closed-form optimum, the budget to reach
+90%."""
 
 from __future__ import annotations
 

@@ -84,7 +84,12 @@ def print_eps(root: Path = ROOT) -> None:
     print(f"Return at the authors' test contexts (#0 = c0), mean [{LEVEL:.0%} t-interval over seeds]; 'away' pools "
           "#1 onwards (a seed's mean over them). LDR for reference: results/authors/PendulumGoal.\n")
     contexts = sorted(per_context["context"].unique())
-    print("| eps | shape | seeds | " + " | ".join(f"#{k}" for k in contexts) + " | away |\n|---|---|---|" + "---|" * (len(contexts) + 1))
+    print(
+        "| eps | shape | seeds | "
+        + " | ".join(f"#{k}" for k in contexts)
+        + " | away |\n|---|---|---|"
+        + "---|" * (len(contexts) + 1)
+    )
     for eps in EPS_VALUES:
         for shape in SHAPES:
             rows = per_context[(per_context["eps"] == float(eps)) & (per_context["shape"] == shape)].set_index("context")

@@ -77,19 +77,32 @@ def print_extrapolation(root: Path = ROOT, zero_episodes: int = 64) -> None:
         print(f"Return per goal velocity, mean [{LEVEL:.0%} t-interval over seeds]; differences: Welch {LEVEL:.0%} interval; "
               f"'zero': the all-zero action's mean return ({zero_episodes} episodes, the evaluation's reset seeds), "
               "\\* a method whose mean is below it.\n")
-        print("| v_goal (m/s) | dc | baseline | CSE | LDR | zero | CSE - baseline | CSE - LDR |\n|---|---|---|---|---|---|---|---|")
+        print(
+            "| v_goal (m/s) | dc | baseline | CSE | LDR | zero | CSE - baseline | CSE - LDR "
+            "|\n|---|---|---|---|---|---|---|---|"
+        )
         for row in per_velocity.to_dict("records"):
             zero = float(zero_action_returns("CheetahVelocity", (row["goal_velocity"],), zero_episodes).mean())
             cells = [cell_text(row.get(f"{m}_mean", float("nan")), row.get(f"{m}_ci_low", float("nan")),
                            row.get(f"{m}_ci_high", float("nan"))) + ("\\*" if row.get(f"{m}_mean", np.inf) < zero else "")
                      for m in ("baseline", "cse", "ldr")]
-            diffs = [cell_text(row.get(c, float("nan")), row.get(f"{c}_low", float("nan")), row.get(f"{c}_high", float("nan")), signed=True)
-                     + (f" ({sign_text(row[c + '_low'], row[c + '_high'])})" if c in row else "")
-                     for c in ("cse_minus_baseline", "cse_minus_ldr")]
+            diffs = [
+                cell_text(
+                    row.get(c, float("nan")),
+                    row.get(f"{c}_low", float("nan")),
+                    row.get(f"{c}_high", float("nan")),
+                    signed=True,
+                )
+                + (f" ({sign_text(row[c + '_low'], row[c + '_high'])})" if c in row else "")
+                for c in ("cse_minus_baseline", "cse_minus_ldr")
+            ]
             print(f"| {row['goal_velocity']:g} | {row['dc']:+g} | {' | '.join(cells)} | {zero:.1f} | {' | '.join(diffs)} |")
         changes = sign_changes(per_velocity) if "cse_minus_baseline" in per_velocity else []
         print("\nCSE - baseline: " + ("; ".join(changes) if changes else "no sign change over the goal velocities run"))
-    print("\n**First-order reward error** (results/open/extrapolation/reward_error.csv, cebe_deep/report/open_questions/reward_error.py)\n")
+    print(
+        "\n**First-order reward error** (results/open/extrapolation/reward_error.csv, "
+        "cebe_deep/report/open_questions/reward_error.py)\n"
+    )
     if errors is None:
         print(f"reward_error.csv: {NOT_RUN}")
         return

@@ -87,14 +87,20 @@ def print_jacobians(root: Path = ROOT) -> None:
     print("| Jacobians | seeds | " + " | ".join(f"#{k}" for k in contexts) + " | pooled |")
     print("|---|---|" + "---|" * (len(contexts) + 1))
     for name, (kind, value) in JACOBIAN_CELLS.items():
-        label = {"sigma": f"noise sigma = {value:g}", "bias": f"bias x {value:g}", "fd step h": f"finite differences h = {value:g}"}[kind]
+        label = {
+            "sigma": f"noise sigma = {value:g}",
+            "bias": f"bias x {value:g}",
+            "fd step h": f"finite differences h = {value:g}",
+        }[kind]
         if name in missing:
             print(not_run_row(label, len(contexts) + 1))
             continue
         rows = per_context[per_context["cell"] == name].set_index("context")
         whole = pooled[pooled["cell"] == name].iloc[0]
         cells = interval_cells(rows, contexts)
-        print(f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {cell_text(whole['mean'], whole.ci_low, whole.ci_high)} |")
+        print(
+            f"| {label} | {int(whole.seeds)} | {' | '.join(cells)} | {cell_text(whole['mean'], whole.ci_low, whole.ci_high)} |"
+        )
     rows, names = jacobian_differences(root)
     print(f"\nDifferences of a seed's mean return over the authors' contexts away from c0 (#1 onwards), Welch "
           f"{LEVEL:.0%} intervals; SAC and LDR: results/authors/{REFERENCE_TASK} (the authors' protocol, all its seeds)"

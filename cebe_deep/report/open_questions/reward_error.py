@@ -16,15 +16,18 @@ which grows like dc^2 / (2 (1 + x^2)^(3/2)) for small dc and like |dc| (1 - |x| 
 Transitions come from trained CheetahVelocity policies (run directories on the command line, default
 ``runs/authors/CheetahVelocity/*/seed*``; the behaviour policy's stochastic actions, as in the replay buffer, or
 ``--deterministic``) or, with ``--random``, from uniform random actions.  Writes ``--out``
-(in the repository ``results/open/extrapolation/reward_error.csv``), one row per (source, goal velocity): ``dc``, ``transitions``,
+(in the repository ``results/open/extrapolation/reward_error.csv``), one row per (source, goal velocity): ``dc``,
+``transitions``,
 ``episodes``, ``mean_abs_error`` / ``max_abs_error`` / ``mean_error`` per step, ``mean_abs_reward_change``
 (|r(c0 + dc) - r(c0)| per step, the size of what CSE corrects), ``mean_velocity`` (the mean forward velocity v
 of the transitions, m/s: the error depends on v - v_goal), and the per-episode sums ``episode_sum_error`` and
 ``episode_sum_abs_error`` (mean over episodes of the sum over the episode's steps).  Rows of another source
 already in the file are kept, so the random and the policy-sampled measurements live side by side.
 
-    python -m cebe_deep.report.open_questions.reward_error --random --out results/open/extrapolation/reward_error.csv  # uniform random actions (about a minute)
-    python -m cebe_deep.report.open_questions.reward_error --out results/open/extrapolation/reward_error.csv  # the authors' CheetahVelocity runs, when trained
+    python -m cebe_deep.report.open_questions.reward_error --random --out results/open/extrapolation/reward_error.csv  #
+    uniform random actions (about a minute)
+    python -m cebe_deep.report.open_questions.reward_error --out results/open/extrapolation/reward_error.csv  # the authors'
+    CheetahVelocity runs, when trained
 """
 
 from __future__ import annotations

@@ -92,9 +92,12 @@ def print_stochastic(root: Path = ROOT) -> None:
             else:
                 fraction = interval_text(logs["mean_effective_sample_size_fraction"].to_numpy())
                 clipped = interval_text(logs["mean_clipped_fraction"].to_numpy())
-                print(f"\nImportance weights (max weight {logs['max_weight'].iloc[0]:g}, {len(logs)} runs): ESS fraction "
-                      f"{cell_text(fraction['mean'], fraction['ci_low'], fraction['ci_high'], digits=3)}, clipped fraction "
-                      f"{cell_text(clipped['mean'], clipped['ci_low'], clipped['ci_high'], digits=4)}" + (f" ({note})" if note else ""))
+                print(
+                    f"\nImportance weights (max weight {logs['max_weight'].iloc[0]:g}, {len(logs)} runs): ESS fraction "
+                    f"{cell_text(fraction['mean'], fraction['ci_low'], fraction['ci_high'], digits=3)}, clipped fraction "
+                    f"{cell_text(clipped['mean'], clipped['ci_low'], clipped['ci_high'], digits=4)}"
+                    + (f" ({note})" if note else "")
+                )
     if missing:
         print(f"\nstochastic/{{{', '.join(missing)}}}: {NOT_RUN}")
 
@@ -120,7 +123,11 @@ def plot_stochastic(path, root: Path = ROOT) -> None:
         axis.tick_params(labelsize=FONT["ticks"])
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("mean episode return", fontsize=FONT["label"])
-    handles, labels = axes[0].get_legend_handles_labels() if len(returns[returns["noise"] == NOISE_LEVELS[0]]) else axes[1].get_legend_handles_labels()
+    handles, labels = (
+        axes[0].get_legend_handles_labels()
+        if len(returns[returns["noise"] == NOISE_LEVELS[0]])
+        else axes[1].get_legend_handles_labels()
+    )
     figure.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, fontsize=FONT["legend"])
     figure.suptitle(f"NoisyPendulumGoal: return, mean and {LEVEL:.0%} CI over seeds", fontsize=FONT["title"])
     save(figure, path)
