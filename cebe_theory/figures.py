@@ -186,7 +186,10 @@ def reproduce(out_dir: str | Path = "figures", points: int = 100) -> list[Path]:
             ax.legend(fontsize=FONT_SIZES["legend"], loc="best")
         written += save_figure(fig, out / figure)
     tidy = pd.concat(
-        [case.sweep.to_frame().assign(figure=case.figure, case=case.label, cmdp=case.cmdp, family=case.family) for case in cases],
+        [
+            case.sweep.to_frame().assign(figure=case.figure, case=case.label, cmdp=case.cmdp, family=case.family)
+            for case in cases
+        ],
         ignore_index=True,
     )
     tidy_path = out / "error_sweeps.csv"

@@ -29,6 +29,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cebe_deep.report.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
+from cebe_deep.report.statistics import verdict  # noqa: E402
+from cebe_deep.tasks import make_task  # noqa: E402
 from cebe_theory import (  # noqa: E402
     cliffwalking,
     coefficient_sweep,
@@ -41,9 +44,6 @@ from cebe_theory import (  # noqa: E402
 )
 from cebe_theory.bounds_report import transfer_contexts  # noqa: E402
 from cebe_theory.lqr import DEFAULT_CONTEXT0  # noqa: E402
-from cebe_deep.report.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
-from cebe_deep.report.statistics import verdict  # noqa: E402
-from cebe_deep.tasks import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"

@@ -1,5 +1,6 @@
 """The open questions' reporting (cebe_deep.report.open_questions through ``cebe-deep report``) and the first-order
-reward error tool (cebe_deep.report.open_questions.reward_error), on synthetic results folders whose per-seed means are known by
+reward error tool (cebe_deep.report.open_questions.reward_error), on synthetic results folders whose per-seed
+means are known by
 construction: each seed's episodes are symmetric around a chosen value, so the per-seed mean is that value and the
 intervals over seeds are scipy's t-interval of the chosen values.
 """
@@ -211,15 +212,20 @@ def test_jacobians_returns_against_sigma(tmp_path, capsys):
     report.print_jacobians(tmp_path)
     out = capsys.readouterr().out
     pooled_seeds = np.mean(noise, axis=0)  # a seed's mean over the three contexts
-    assert f"| noise sigma = 0.3 | 3 | {t_cell(noise[0])} | {t_cell(noise[1])} | {t_cell(noise[2])} | {t_cell(pooled_seeds)} |" in out
+    assert (
+        f"| noise sigma = 0.3 | 3 | {t_cell(noise[0])} | {t_cell(noise[1])} | {t_cell(noise[2])} | {t_cell(pooled_seeds)} |"
+        in out
+    )
     assert "| noise sigma = 0 | not run yet |" in out and "| finite differences h = 0.0001 | not run yet |" in out
 
 
 def test_jacobians_differences_against_exact_cse_and_the_reference(tmp_path, capsys):
     exact = [[-60.0, -62.0, -58.0], [-100.0, -110.0, -90.0], [-150.0, -140.0, -160.0]]
     noisy = [[-70.0, -65.0, -75.0], [-200.0, -180.0, -190.0], [-260.0, -240.0, -250.0]]
-    reference = {"baseline": [[-60.0, -61.0, -59.0, -60.5], [-300.0, -320.0, -310.0, -305.0], [-400.0, -390.0, -410.0, -420.0]],
-                 "ldr": [[-65.0, -66.0, -64.0, -63.0], [-90.0, -95.0, -85.0, -92.0], [-120.0, -130.0, -125.0, -110.0]]}
+    reference = {
+        "baseline": [[-60.0, -61.0, -59.0, -60.5], [-300.0, -320.0, -310.0, -305.0], [-400.0, -390.0, -410.0, -420.0]],
+        "ldr": [[-65.0, -66.0, -64.0, -63.0], [-90.0, -95.0, -85.0, -92.0], [-120.0, -130.0, -125.0, -110.0]],
+    }
     write(tmp_path / "open" / "jacobians" / "noise-0", named_rows("PendulumGoal", "authors", {"cse": exact}))
     write(tmp_path / "open" / "jacobians" / "noise-1.0", named_rows("PendulumGoal", "authors", {"cse": noisy}))
     write(tmp_path / "authors" / "PendulumGoal", named_rows("PendulumGoal", "authors", reference))
@@ -335,14 +341,25 @@ def test_eps_differences_at_the_authors_contexts_and_over_the_sweeps(tmp_path, c
 
     authors = [[-50.0, -52.0, -51.0], [-100.0, -90.0, -95.0], [-120.0, -110.0, -130.0]]
     wide = [[-55.0, -57.0, -56.0], [-80.0, -85.0, -70.0], [-100.0, -105.0, -95.0]]
-    sweeps_authors = {0.0: [-50.0, -51.0, -49.0], 0.05: [0.0, 0.0, 0.0], 0.5: [-80.0, -82.0, -84.0], -0.5: [-90.0, -86.0, -88.0]}
+    sweeps_authors = {
+        0.0: [-50.0, -51.0, -49.0],
+        0.05: [0.0, 0.0, 0.0],
+        0.5: [-80.0, -82.0, -84.0],
+        -0.5: [-90.0, -86.0, -88.0],
+    }
     sweeps_wide = {0.0: [-55.0, -56.0, -54.0], 0.05: [9.0, 9.0, 9.0], 0.5: [-70.0, -74.0, -72.0], -0.5: [-76.0, -70.0, -73.0]}
     ldr = [[-60.0, -61.0, -62.0, -63.0], [-85.0, -80.0, -90.0, -88.0], [-100.0, -98.0, -97.0, -104.0]]
     sweeps_ldr = {0.0: [-60.0] * 4, 0.5: [-70.0, -71.0, -69.0, -72.0], -0.5: [-75.0, -74.0, -76.0, -73.0]}
     write(tmp_path / "open" / "eps" / "0.1-sphere",
           named_rows("PendulumGoal", "authors", {"cse": authors}) + sweep_rows("cse", sweeps_authors))
-    write(tmp_path / "open" / "eps" / "0.4-ball", named_rows("PendulumGoal", "authors", {"cse": wide}) + sweep_rows("cse", sweeps_wide))
-    write(tmp_path / "authors" / "PendulumGoal", named_rows("PendulumGoal", "authors", {"ldr": ldr}) + sweep_rows("ldr", sweeps_ldr))
+    write(
+        tmp_path / "open" / "eps" / "0.4-ball",
+        named_rows("PendulumGoal", "authors", {"cse": wide}) + sweep_rows("cse", sweeps_wide),
+    )
+    write(
+        tmp_path / "authors" / "PendulumGoal",
+        named_rows("PendulumGoal", "authors", {"ldr": ldr}) + sweep_rows("ldr", sweeps_ldr),
+    )
     report.print_eps(tmp_path / "open")
     out = capsys.readouterr().out
 
@@ -448,7 +465,9 @@ def test_readme_blocks_are_printed_by_the_report_command(tmp_path):
     result = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     text = readme.read_text()
-    assert text.startswith("intro\n<!-- report open eps -->\n### eps and the perturbation shape") and text.endswith("<!-- end -->\noutro\n")
+    assert text.startswith("intro\n<!-- report open eps -->\n### eps and the perturbation shape") and text.endswith(
+        "<!-- end -->\noutro\n"
+    )
     assert "stale numbers" not in text and f"| 0.2 | ball | 3 | {t_cell(values[0])} |" in text
 
     readme.write_text("<!-- report nonsense x -->\nkeep\n<!-- end -->\n")

@@ -186,7 +186,9 @@ def test_holm_counts_fewer_contexts_than_uncorrected_tests():
     differences = rng.normal(0.01, 0.02, size=(5, 20))
     tests = per_context_tests(differences)
     assert (tests["p_holm"] >= tests["p"]).all()
-    assert ((tests["p_holm"] < 0.05) & (tests["difference"] > 0)).sum() < ((tests["p"] < 0.05) & (tests["difference"] > 0)).sum()
+    assert ((tests["p_holm"] < 0.05) & (tests["difference"] > 0)).sum() < (
+        (tests["p"] < 0.05) & (tests["difference"] > 0)
+    ).sum()
 
 
 # --------------------------------------------------------------------------------------- the rliable metrics
