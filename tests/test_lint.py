@@ -14,5 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ruff_check_is_clean():
     pytest.importorskip("ruff", reason="ruff is in the dev extra, which the README's test command installs")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
