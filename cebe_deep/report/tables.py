@@ -32,6 +32,7 @@ import pandas as pd
 from cebe_deep.report.statistics import per_seed_returns, verdict
 from cebe_deep.run.config import make_task_env
 from cebe_deep.run.evaluation import evaluation_file, read_evaluation, zero_action_returns
+from cebe_deep.tasks import default_context
 from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
 METHODS = ("baseline", "cse", "ldr")
@@ -124,7 +125,7 @@ def zero_action_mean(task: str, context: tuple[float, ...], episodes: int) -> fl
 def zero_action(task: str, values: list[float], episodes: int = 3, seed: int = 10_000) -> None:
     """Return of the all-zero action with the evaluation's reset seeds (seed + k); ``values`` set the
     first context coordinate (for AntDirection: the direction angle), the others stay at c0."""
-    base = make_task_env(task).unwrapped.default_context
+    base = default_context(task)
     for value in values or [None]:
         if value is None:
             context = np.asarray(base, dtype=np.float64)
@@ -228,7 +229,7 @@ def ablation(results: Path) -> None:
         comparison = pd.read_csv(folder / "comparison.csv")
         if "cse_minus_baseline_sign" not in comparison:
             table = _evaluation(folder)
-            context0 = make_task_env("PendulumGoal").unwrapped.default_context
+            context0 = default_context("PendulumGoal")
             comparison = compare_methods(summarize(table), context0, 0.1, table=table)
         summary = pd.read_csv(folder / "summary.csv")
         seeds = "/".join(str(int(summary.loc[summary["method"] == m, "seeds"].max())) for m in ("baseline", "cse"))
@@ -294,9 +295,7 @@ def training(root: Path, windows: int = 4, zero_episodes: int = 64) -> None:
     for path in paths:
         curves = pd.read_csv(path)
         task = str(curves["task"].iloc[0])
-        env = make_task_env(task)
-        base = tuple(float(value) for value in env.unwrapped.default_context)
-        env.close()
+        base = tuple(float(value) for value in default_context(task))
         zero = zero_action_mean(task, base, zero_episodes)
         table = window_summary(curves, windows)
         for method in sorted(table["method"].unique(), key=method_order):

@@ -16,6 +16,7 @@ registered.
 from __future__ import annotations
 
 import gymnasium
+import numpy as np
 
 from cebe_deep.tasks.ant import AntDirection, AntGoal
 from cebe_deep.tasks.base import JACOBIAN_KEYS, ContextualEnv
@@ -35,6 +36,7 @@ __all__ = [
     "TASKS",
     "VARIANTS",
     "make_task",
+    "default_context",
     "CartGoal",
     "CheetahVelocity",
     "CheetahMassVelocity",
@@ -91,6 +93,16 @@ def register_tasks() -> None:
         if env_id not in gymnasium.registry:
             gymnasium.register(id=env_id, entry_point=f"{task.__module__}:{task.__name__}",
                                max_episode_steps=task.max_episode_steps, kwargs=kwargs)
+
+
+def default_context(name: str, dimension: int | None = None) -> np.ndarray:
+    """c0 of a task without building its environment (a class attribute of each task; SimpleDirection's is the
+    zero vector of its dimension, default 2).  A ValueError lists the known names."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+    if name == "SimpleDirection":
+        return np.zeros(2 if dimension is None else int(dimension))
+    return np.asarray(TASKS[name].default_context, dtype=np.float64).copy()
 
 
 def make_task(name: str, **kwargs) -> gymnasium.Env:

@@ -134,11 +134,9 @@ def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool
     else:
         means = means[means["sweep"].str.startswith("context_")]
         columns = sorted((c for c in means.columns if c.startswith("context_")), key=lambda c: int(c.split("_")[1]))
-        from cebe_deep.run.config import make_task_env
+        from cebe_deep.tasks import default_context
 
-        env = make_task_env(str(table["task"].iloc[0]))
-        c0 = np.asarray(env.unwrapped.default_context, dtype=np.float64)
-        env.close()
+        c0 = default_context(str(table["task"].iloc[0]), len(columns))
         distance = np.linalg.norm(means[columns].to_numpy(np.float64) - c0[: len(columns)], axis=1)
         means = means[distance > radius + 1e-9]
     return means.groupby("seed")["episode_return"].mean().to_numpy()

@@ -8,6 +8,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from cebe_deep.tasks import default_context
+
 #: The CSE radius of every run analysed (the authors' eps): the training ball is |c - c0| <= EPS.
 EPS = 0.1
 #: A context at distance EPS + AWAY_TOLERANCE or less is inside the ball (absorbs rounding: 1.1 - 1.0 > 0.1).
@@ -66,17 +68,13 @@ def away_from_c0(contexts: np.ndarray, c0: Sequence[float], eps: float = EPS,
 
 
 def task_and_c0(table: pd.DataFrame) -> tuple[str, np.ndarray]:
-    from cebe_deep.run.config import make_task_env
 
     tasks = table["task"].unique()
     if len(tasks) != 1:
         raise ValueError(f"one task per analysis, got {sorted(tasks)}")
     task = str(tasks[0])
     columns = context_columns(table)
-    env = make_task_env(task, dimension=len(columns) if task == "SimpleDirection" else None)
-    c0 = np.asarray(env.unwrapped.default_context, dtype=np.float64)
-    env.close()
-    return task, c0
+    return task, default_context(task, len(columns) if task == "SimpleDirection" else None)
 
 
 def distinct_contexts(table: pd.DataFrame, c0: Sequence[float], eps: float = EPS) -> pd.DataFrame:
