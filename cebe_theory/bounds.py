@@ -323,7 +323,7 @@ def _theorem3_result(cmdp, points: _PointConstants, mask: np.ndarray, dc_norm: f
         Constant("|DT|", sup("d1_transition"), "sup_{s,a} sum_s' |d_c T(s'|s,a)|  (l1 over s')"),
         Constant("|D^2T|", d2t, "sup_{s,a} sum_s' sup_c |d_c^2 T(s'|s,a)|  (l1 over s')"),
         Constant(r_lip[1], sup(r_lip[0]), r_lip[2]),
-        Constant("osc_s' R", sup("next_state_reward_oscillation"), "largest oscillation of R(s,a,.) within a row (ours only)"),
+        Constant("osc_s' R", sup("next_state_reward_oscillation"), "largest oscillation of R(s,a,.) within a row (enters our bound only)"),
         Constant("L_T", lt, "max TV between rows of T^c, sup over the segment"),
         Constant("L_pi", lpi, f"max TV between rows of pi ({policy_name})"),
         Constant("diam(S)", diameter, "discrete metric"),
