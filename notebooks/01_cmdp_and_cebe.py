@@ -267,7 +267,7 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a derivation by hand to a question about the projection. Each solution follows its
+# Five exercises, from derivations by hand to a question about the projection. Each solution follows its
 # exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
 #
 # :::{exercise} $\partial_p T$ by hand
@@ -296,6 +296,41 @@ finite_difference = (cmdp.mdp([p0 + step]).transition[above_cliff * 4 + action_d
 for next_state, derivative in zip(finite_difference.indices, finite_difference.data):
     print(f"to {cmdp.state_labels[next_state]}: dT/dp = {derivative:+.6f}")
 print("sympy:", sympy.diff(1 - p, p), "and", sympy.diff(p / 3, p))
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} The residual by hand
+# :label: nb01-residual
+#
+# With pencil and paper, predict the limit of the column `max |rho| / dc^2` of §3 as $dc \to 0$ (reward 1: goal
+# $1/p^2$, fall $-100/p$, at $p_0 = 0.1$). Hints: $T$ is affine in $p$, so only the first term of $\rho$ in Step 2 is left,
+# and Step 1 gives $R_{CE} - R^c$ to leading order. Which state-action pair has the largest $|\rho|$? Check your number
+# against $\rho$ at $dc = 10^{-5}$.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-residual
+# :class: dropdown
+# :::
+#
+# With $\partial_p^2 T = 0$, $\rho(s,a) = \sum_{s'} T_{CE}(s' \mid s,a)\,(R_{CE} - R^c)(s,a,s') \approx -\tfrac12 dc^2 \sum_{s'} T(s' \mid s,a)\,\partial_p^2 R(s,a,s')$.
+# Rewards are paid on landing, so only landings in the cliff or the goal count. The fall reward $-100/p$ has
+# $\partial_p^2 = -200/p^3 = -2\times 10^5$ at $p_0$, the goal reward $1/p^2$ has $6/p^4 = 6 \times 10^4$. The largest
+# $|\rho|$ comes from an intended move into the cliff (probability $1 - p_0 = 0.9$, for instance "down" from above a
+# cliff cell): $\max|\rho|/dc^2 \to \tfrac12 \cdot 0.9 \cdot 2\times10^5 = 9\times 10^4$.
+
+# %% jupyter={"source_hidden": true}
+second_derivative = float(sympy.diff(cmdp.fall_reward, p, 2).subs(p, p0))
+predicted = 0.5 * (1 - p0) * abs(second_derivative)
+small = 1e-5
+bellman_q = evaluate_policy(cmdp.mdp([p0 + small]), policy, gamma)
+residual = bellman_backup(expansion.mdp([small]), (policy * bellman_q).sum(axis=1), gamma) - bellman_q
+state, action = np.unravel_index(np.argmax(np.abs(residual)), residual.shape)
+print(f"predicted limit {predicted:.6g}; max |rho| / dc^2 at dc = {small:g}: {np.abs(residual).max() / small**2:.6g}")
+print(f"attained at {cmdp.state_labels[state]}, action {cmdp.action_labels[action]}")
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
