@@ -72,9 +72,9 @@ POINTS = 8 if SMALL else 24
 #
 # | symbol | printed as | meaning | with the discrete metric |
 # |---|---|---|---|
-# | $\lvert\partial_c^2 R\rvert$ | `|D^2R|` | largest second derivative in $c$ of $R^c(s,a,s')$, over all $(s,a,s')$ and all $c$ on the segment $[c_0, c]$ | same |
-# | $\lvert\partial_c^2 T\rvert$ | `|D^2T|` | largest row sum $\sum_{s'} \sup_c \lvert\partial_c^2 T^c(s' \mid s,a)\rvert$ of second derivatives of the kernel | same |
-# | $\lvert R\rvert_{Lip}$ | `|R|_Lip` | Lipschitz constant of $R$ | $\max R - \min R$ |
+# | $\lvert\partial_c^2 R\rvert$ | `\|D^2R\|` | largest second derivative in $c$ of $R^c(s,a,s')$, over all $(s,a,s')$ and all $c$ on the segment $[c_0, c]$ | same |
+# | $\lvert\partial_c^2 T\rvert$ | `\|D^2T\|` | largest row sum $\sum_{s'} \sup_c \lvert\partial_c^2 T^c(s' \mid s,a)\rvert$ of second derivatives of the kernel | same |
+# | $\lvert R\rvert_{Lip}$ | `\|R\|_Lip` | Lipschitz constant of $R$ | $\max R - \min R$ |
 # | $L_T$ | `L_T` | Lipschitz constant of $(s,a) \mapsto T^c(s,a)$, distances between rows measured in $W_1$ | largest TV distance between two rows of $T^c$ |
 # | $L_\pi$ | `L_pi` | Lipschitz constant of $s \mapsto \pi(\cdot \mid s)$ | largest TV distance between two rows of $\pi$: 0 for the uniform policy, 1 for a non-constant deterministic one |
 # | $\mathrm{diam}(S)$ | `diam(S)` | largest distance between two states | 1 |
@@ -132,7 +132,7 @@ plt.tight_layout()
 # | $\Delta_T$ | `dT` | $\sup_{s,a} W_1\big(T_1(s,a), T_2(s,a)\big)$, the largest distance between matching rows | largest TV distance between matching rows |
 # | $L_{T_1}, L_{T_2}$ | `L_T1`, `L_T2` | Lipschitz constants of $(s,a) \mapsto T_i(s,a)$ in $W_1$ | largest TV distance between two rows of $T_i$ |
 # | $L_\pi$ | `L_pi` | Lipschitz constant of the policy | as in Theorem 3 |
-# | $\lvert R_2\rvert_{Lip}$ | `|R2|_Lip` | Lipschitz constant of $r_2$ in $(s,a)$ | $\max r_2 - \min r_2$ |
+# | $\lvert R_2\rvert_{Lip}$ | `\|R2\|_Lip` | Lipschitz constant of $r_2$ in $(s,a)$ | $\max r_2 - \min r_2$ |
 #
 # With $\mathcal M_1 = \mathcal M(p_0)$ and $\mathcal M_2 = \mathcal M(p_0 + dc)$, $p_0 = 0.1$, $dc = 0.05$ (no $|dc|$ enters the
 # theorem: it compares any two MDPs). The `alt. bound` line reads $R$ as $R(s,a,s')$ instead.
@@ -198,10 +198,10 @@ plt.tight_layout()
 #
 # | symbol | printed as | meaning | on this LQR |
 # |---|---|---|---|
-# | $\lvert Df\rvert$ | `|Df|` | Lipschitz constant of the dynamics in $z$, $\sup \lvert\partial_z f^c\rvert$ | $\lvert[A\ B]\rvert_2$ |
-# | $\lvert D^2 f\rvert$ | `|D^2f|` | how fast $f$ bends in $c$: $\max(\sup\lvert\partial_c^2 f\rvert, \sup\lvert\partial_c\partial_z f\rvert)$ | from $A''$, $B''$, $A'$, $B'$ |
-# | $\lvert R\rvert$, $\lvert DR\rvert$ | `|R|`, `|DR|` | $\sup\lvert r^c\rvert$ and $\sup\lvert\partial_z r^c\rvert$; their sum bounds the reward's Lipschitz constant | quadratic forms on the set |
-# | $\lvert D^2 R\rvert$ | `|D^2R|` | $\sup\lvert\partial_c^2 r^c\rvert$ | |
+# | $\lvert Df\rvert$ | `\|Df\|` | Lipschitz constant of the dynamics in $z$, $\sup \lvert\partial_z f^c\rvert$ | $\lvert[A\ B]\rvert_2$ |
+# | $\lvert D^2 f\rvert$ | `\|D^2f\|` | how fast $f$ bends in $c$: $\max(\sup\lvert\partial_c^2 f\rvert, \sup\lvert\partial_c\partial_z f\rvert)$ | from $A''$, $B''$, $A'$, $B'$ |
+# | $\lvert R\rvert$, $\lvert DR\rvert$ | `\|R\|`, `\|DR\|` | $\sup\lvert r^c\rvert$ and $\sup\lvert\partial_z r^c\rvert$; their sum bounds the reward's Lipschitz constant | quadratic forms on the set |
+# | $\lvert D^2 R\rvert$ | `\|D^2R\|` | $\sup\lvert\partial_c^2 r^c\rvert$ | |
 # | $L_\pi$ | `L_pi` | the policy's Lipschitz constant | $\lvert K\rvert_2$ for $u = Kx$ |
 #
 # Here $\partial_c f$ is a Jacobian of the deterministic next state, as in notebook 03; $\partial_c T$ (notebooks 01
