@@ -174,7 +174,7 @@ def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, drewar
 # chain-rule term (the reward sees the moved next state).
 
 # %% jupyter={"source_hidden": true}
-def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, dreward_dnextobs):
+def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, dreward_dnextobs):  # noqa: F811 (replaces the stub)
     """(5.1) for a batch: (next_state + d_c f dc, reward + d_c R . dc + d_s' R . (d_c f dc))."""
     dnext_state = np.einsum("bnd,bd->bn", dobs_dcontext, dcontext)
     new_reward = reward + np.sum(dreward_dcontext * dcontext, axis=1) + np.sum(dreward_dnextobs * dnext_state, axis=1)
