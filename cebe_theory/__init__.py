@@ -14,6 +14,7 @@ Objects of the paper and where they live:
 - deterministic CEBE (Theorem 2) on a contextual LQR ............ :mod:`cebe_theory.lqr`
 - random smooth CMDPs for property tests ........................ :mod:`cebe_theory.random_cmdp`
 - figures and tables, the command line .......................... :mod:`cebe_theory.figures`, :mod:`cebe_theory.cli`
+- the teaching notebooks' figures (grid, bounds, transfer, LQR) ... :mod:`cebe_theory.course_figures`
 - the project's input-error type ................................ :mod:`cebe_theory.errors`
 """
 

@@ -22,6 +22,9 @@ import pandas as pd
 
 __all__ = ["Constant", "Condition", "BoundResult", "BoundCheck", "checks_frame", "FLOAT_SLACK"]
 
+READING_NAMES = {"next_state": "R(s,a,s')", "expected": "the expected reward r(s,a) = sum_s' T R"}
+"""How each reward reading is named in a printed table (``cebe_theory.bounds`` explains the two readings)."""
+
 # A measured error may exceed a bound by this relative amount before we call it a violation: the exact
 # solver's floating-point error (sparse LU, cond(I - gamma P) <= 2 / (1 - gamma)).
 FLOAT_SLACK = 1e-9
@@ -114,11 +117,11 @@ class BoundResult:
         return row
 
     def table(self) -> str:
-        reading = f", R read as {self.reward_reading}" if self.reward_reading else ""
-        lines = [
-            f"{self.theorem}  ({self.setting}, gamma={self.gamma:g}, |dc|={self.dc_norm:.4g}{reading})",
-            f"  bound = {self.formula}",
-        ]
+        """The bound as a block of text: every constant with how it is read, every condition, the bound, and (when
+        present) the same formula with the reward read the other way and our own bound, each line saying what it is."""
+        reading = f", R read as {READING_NAMES[self.reward_reading]}" if self.reward_reading else ""
+        step = "" if math.isnan(self.dc_norm) else f", |dc|={self.dc_norm:.4g}"
+        lines = [f"{self.theorem}  ({self.setting}, gamma={self.gamma:g}{step}{reading})", f"  bound = {self.formula}"]
         width = max(len(c.name) for c in self.constants) if self.constants else 0
         for constant in self.constants:
             lines.append(f"  {constant.name:<{width}}  {constant.value:>12.6g}   {constant.reading}")
@@ -129,9 +132,11 @@ class BoundResult:
         else:
             lines.append(f"  bound      none: condition fails (the formula would give {self.formula_value:.6g})")
         if self.other_reading_value is not None:
-            lines.append(f"  other R    {self.other_reading_value:.6g}   (the formula with R read the other way)")
+            other = next(name for key, name in READING_NAMES.items() if key != self.reward_reading)
+            lines.append(f"  alt. bound {self.other_reading_value:.6g}   the same formula with R read instead as {other}")
         if self.discrete_metric_bound is not None:
-            lines.append(f"  ours       {self.discrete_metric_bound:.6g}   (discrete-metric derivation, module docstring)")
+            lines.append(f"  our bound  {self.discrete_metric_bound:.6g}   our own derivation (discrete metric): Taylor's 1/2,"
+                         " oscillations for Lipschitz constants")
         return "\n".join(lines)
 
     __str__ = table

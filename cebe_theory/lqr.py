@@ -272,19 +272,19 @@ def theorem2_bound(
 ) -> BoundResult:
     """Theorem 2 (deterministic CEBE) for the policy ``u = K x`` on ``Z = X x U`` (module docstring)::
 
-        |Q_CE^c - Q_BE^c|_inf <= |dc|^2/(1-gamma) ( |D^2R| + gamma (1+L_pi) |D^2T| (|R| + |DR|)
-                                                   / (1 - gamma max(1, |DT| (1+L_pi))) )
-        if gamma < 1 / ((|DT| + |D^2T| |dc|)(1+L_pi)).
+        |Q_CE^c - Q_BE^c|_inf <= |dc|^2/(1-gamma) ( |D^2R| + gamma (1+L_pi) |D^2f| (|R| + |DR|)
+                                                   / (1 - gamma max(1, |Df| (1+L_pi))) )
+        if gamma < 1 / ((|Df| + |D^2f| |dc|)(1+L_pi)).
 
     Reading (Euclidean norms, sups over ``z`` in ``Z`` and ``c`` on the segment, ``zeta^2 = rho^2 + upsilon^2``):
     ``|R| = sup |r^c(z)| <= |H|_2 zeta^2`` and ``|DR| = sup |grad_z r^c| <= 2 |H|_2 zeta`` for the realized reward
     ``r^c(z) = -z^T H(c) z`` (``|R| + |DR|`` bounds its Lipschitz constant on ``Z``);
-    ``|D^2R| = sup |d_c^2 r^c| <= |H''|_2 zeta^2``; ``|DT| = sup |d_z f| = |F|_2`` (Lipschitz constant of the
-    dynamics); ``|D^2T| = max(sup |d_c^2 f| = |F''|_2 zeta, sup |d_c d_z f| = |F'|_2)`` (the mixed derivative
+    ``|D^2R| = sup |d_c^2 r^c| <= |H''|_2 zeta^2``; ``|Df| = sup |d_z f| = |F|_2`` (Lipschitz constant of the
+    dynamics); ``|D^2f| = max(sup |d_c^2 f| = |F''|_2 zeta, sup |d_c d_z f| = |F'|_2)`` (the mixed derivative
     bounds the growth of the CE dynamics' Lipschitz constant, ``|F_CE| <= |F0| + |F'| |dc|``);
     ``L_pi = |K|_2``. Our proof sketch under this reading: ``Q_CE - Q = (r_CE - r) + gamma (V_CE - V)(f_CE)
-    + gamma (V(f_CE) - V(f))`` with ``|r_CE - r| <= |D^2R| dc^2 / 2``, ``|f_CE - f| <= |D^2T| dc^2 / 2`` and
-    ``Lip V <= (1+L_pi) Lip r / (1 - gamma |DT| (1+L_pi))``; it needs ``f(Z)``, ``f_CE(Z) in X`` (invariance).
+    + gamma (V(f_CE) - V(f))`` with ``|r_CE - r| <= |D^2R| dc^2 / 2``, ``|f_CE - f| <= |D^2f| dc^2 / 2`` and
+    ``Lip V <= (1+L_pi) Lip r / (1 - gamma |Df| (1+L_pi))``; it needs ``f(Z)``, ``f_CE(Z) in X`` (invariance).
     """
     gamma = check_discount(gamma)
     c0 = lqr.check_context(context0, "c0")
@@ -320,18 +320,18 @@ def theorem2_bound(
         Constant("|R|", sup_R, "sup_Z |r^c(z)| <= |H|_2 zeta^2, realized reward r = -z^T H z"),
         Constant("|DR|", sup_DR, "sup_Z |grad_z r^c| <= 2 |H|_2 zeta"),
         Constant("|D^2R|", sup_D2R, "sup_Z |d_c^2 r^c| <= |H''|_2 zeta^2"),
-        Constant("|DT|", sup_DT, "sup |d_z f| = |[A B]|_2"),
-        Constant("|D^2T|", sup_D2T, "max(|F''|_2 zeta, |F'|_2): d_c^2 f and d_c d_z f"),
+        Constant("|Df|", sup_DT, "sup |d_z f| = |[A B]|_2"),
+        Constant("|D^2f|", sup_D2T, "max(|F''|_2 zeta, |F'|_2): d_c^2 f and d_c d_z f"),
         Constant("L_pi", lpi, "|K|_2 (policy u = K x)"),
         Constant("zeta", zeta, f"sup |z| on Z: rho={rho:g}, upsilon={upsilon:g}"),
     )
     conditions = (
-        Condition("gamma < 1/((|DT| + |D^2T| |dc|)(1+L_pi))", gamma, 1 / ((sup_DT + sup_D2T * abs(dc)) * (1 + lpi))),
-        Condition("gamma max(1, |DT|(1+L_pi)) < 1 (denominator)", gamma * growth, 1.0),
+        Condition("gamma < 1/((|Df| + |D^2f| |dc|)(1+L_pi))", gamma, 1 / ((sup_DT + sup_D2T * abs(dc)) * (1 + lpi))),
+        Condition("gamma max(1, |Df|(1+L_pi)) < 1 (denominator)", gamma * growth, 1.0),
         Condition("X invariant: sup |A| rho + |B| upsilon <= rho", reach, rho * (1 + 1e-12)),
         Condition("U holds the policy: |K| rho <= upsilon", lpi * rho, upsilon * (1 + 1e-12)),
     )
-    formula = "|dc|^2/(1-g) (|D^2R| + g (1+L_pi) |D^2T| (|R| + |DR|) / (1 - g max(1, |DT| (1+L_pi))))"
+    formula = "|dc|^2/(1-g) (|D^2R| + g (1+L_pi) |D^2f| (|R| + |DR|) / (1 - g max(1, |Df| (1+L_pi))))"
     return BoundResult("Theorem 2", f"{lqr!r}, c0={c0:g}, u = K x, K={gain.round(4).tolist()}", gamma, abs(dc),
                        constants, conditions, formula, float(value))
 

@@ -20,7 +20,8 @@
 #    derivatives $\partial_c T$ and $\partial_c R$ exactly.
 # 2. The *context-enhanced Bellman equation* (CEBE, arXiv 2507.07348): the first-order expansion of $T$ and $R$
 #    around the training context $c_0$.
-# 3. Why its Q-function is within $O(|c-c_0|^2)$ of the true one: Figure 1 of the paper, reproduced.
+# 3. Why its Q-function is within $O(|c-c_0|^2)$ of the true one: a three-step derivation, checked number by
+#    number, then Figure 1 of the paper, reproduced.
 # 4. Where CEBE is *exact*, and where the projection onto the simplex has to act.
 #
 # Everything here calls the `cebe_theory` package; nothing is reimplemented in the notebook.
@@ -30,10 +31,12 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import sympy
 
 from cebe_theory import (
     FirstOrderExpansion,
+    TabularMDP,
     cliffwalking,
     error_sweep,
     evaluate_policy,
@@ -41,6 +44,8 @@ from cebe_theory import (
     uniform_policy,
     windy_cliffwalking,
 )
+from cebe_theory.bellman import bellman_backup
+from cebe_theory.course_figures import plot_cliffwalking_grid
 from cebe_theory.figures import plot_error_sweeps, SweepCase
 
 # CI and the course site set CEBE_NOTEBOOK_BUDGET=small (shorter sweeps and training); a student runs the full budget.
@@ -62,6 +67,12 @@ cmdp
 # %% [markdown]
 # The whole transition and reward structure uses only a handful of distinct expressions of $p$.
 # sympy differentiates each once; these are the $\partial_p T$ and $\partial_p R$ that CEBE needs.
+#
+# **Notation.** In notebooks 01 and 02, $\partial_c T$ is the derivative of the *transition kernel*: one number
+# $\partial_c T(s' \mid s, a)$ per triple (a vector of them when $c$ is a vector), and each row of it sums to 0.
+# Notebook 03 has deterministic transitions $s' = f^c(s, a)$ instead; there the object is the *Jacobian*
+# $\partial_c f$ of the next state (a state_dim × context_dim matrix), and we write $\partial_c f$, never
+# $\partial_c T$, for it.
 
 # %%
 p = cmdp.context_symbols[0]
@@ -70,44 +81,140 @@ for expression, (first,) in zip(cmdp.expressions.expressions, cmdp.expressions.f
 
 # %% [markdown]
 # At a context, the CMDP becomes an ordinary MDP: a sparse $T$ of shape $(|S||A|, |S|)$ (row $s|A|+a$)
-# and a reward on the same pattern. Here is the row for "down" from the cell above the first cliff cell:
+# and a reward on the same pattern. Here is the grid (row 0 at the bottom: **S** start, **C** cliff, **G** goal;
+# cliff and goal are absorbing), with the row of $T$ for "down" from the cell above the first cliff cell drawn
+# as arrows, at $p_0 = 0.1$:
 
 # %%
 p0 = 0.1
+action_down = 3  # actions: 0 left, 1 right, 2 up, 3 down
 mdp = cmdp.mdp([p0])
 above_cliff = cmdp.state_index(1, 1)
-row = mdp.transition[above_cliff * 4 + 3]
+row = mdp.transition[above_cliff * 4 + action_down]
 for next_state, probability in zip(row.indices, row.data):
-    print(f"to {cmdp.state_labels[next_state]}: T = {probability:.4f}, R = {mdp.reward[above_cliff * 4 + 3, next_state]:.1f}")
+    reward = mdp.reward[above_cliff * 4 + action_down, next_state]
+    print(f"to {cmdp.state_labels[next_state]}: T = {probability:.4f}, R = {reward:.1f}")
+fig, ax = plt.subplots(figsize=(6.5, 5.5))
+plot_cliffwalking_grid(ax, cmdp, context=[p0], state=above_cliff, action=action_down);
 
 # %% [markdown]
-# ## 2. The context-enhanced Bellman equation
+# ## 2. The Bellman equation and the context-enhanced Bellman equation
 #
-# With $dc = c - c_0$, stochastic CEBE uses (arXiv 2507.07348)
+# Fix a policy $\pi(a \mid s, c)$. The true Q-function at context $c$ solves the ordinary **Bellman equation**
+# of $\mathcal M(c)$; we call it $Q_{BE}$:
 #
-# $$T_{CE}^c(s,a) = P\big[T^{c_0}(s,a) + \partial_c T^{c_0}(s,a)\,dc\big], \qquad
-#   R_{CE}^c(s,a,s') = R^{c_0}(s,a,s') + \partial_c R^{c_0}(s,a,s')\,dc,$$
+# $$\begin{aligned} Q_{BE}^\pi(s,a,c) = \mathbb E_{s'\sim T^c(s,a)}\Big[&R^c(s,a,s') \\
+#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{BE}^\pi(s',a',c)\Big]. \end{aligned} \tag{BE}$$
 #
-# with $P$ the Euclidean projection onto the probability simplex, and
+# With $dc = c - c_0$, stochastic CEBE (arXiv 2507.07348) replaces $T^c$ and $R^c$ by their first-order
+# expansion around $c_0$:
 #
-# $$Q_{CE}^\pi(s,a,c) = \mathbb E_{s'\sim T_{CE}^c(s,a)}\Big[R_{CE}^c(s,a,s') + \gamma\,\mathbb E_{a'\sim\pi(s',c)} Q_{CE}^\pi(s',a',c)\Big].$$
+# $$T_{CE}^c(s,a) = P\big[T^{c_0}(s,a) + \partial_c T^{c_0}(s,a)\,dc\big], \tag{CE-T}$$
 #
-# We solve both Bellman equations exactly (a sparse linear solve) for the uniform policy and compare.
+# $$R_{CE}^c(s,a,s') = R^{c_0}(s,a,s') + \partial_c R^{c_0}(s,a,s')\,dc, \tag{CE-R}$$
+#
+# with $P$ the Euclidean projection onto the probability simplex (each row becomes a distribution again), and
+# $Q_{CE}$ solves the Bellman equation of this MDP:
+#
+# $$\begin{aligned} Q_{CE}^\pi(s,a,c) = \mathbb E_{s'\sim T_{CE}^c(s,a)}\Big[&R_{CE}^c(s,a,s') \\
+#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{CE}^\pi(s',a',c)\Big]. \end{aligned} \tag{CEBE}$$
+#
+# Only $T^{c_0}$, $R^{c_0}$ and their derivatives at $c_0$ enter (CEBE): it can be solved without ever visiting
+# $c$. We solve both equations exactly (a sparse linear solve) for the uniform policy and compare. The error is
+# printed next to the scale of the Q-function it is an error of.
 
 # %%
 gamma = 0.9
 expansion = FirstOrderExpansion.at(cmdp, [p0])
-for dc in (0.0, 0.001, 0.01, 0.04):
-    true_mdp, cebe_mdp = cmdp.mdp([p0 + dc]), expansion.mdp([dc])
-    bellman_q = evaluate_policy(true_mdp, uniform_policy(true_mdp), gamma)
-    cebe_q = evaluate_policy(cebe_mdp, uniform_policy(cebe_mdp), gamma)
-    print(f"dc = {dc:6.3f}:  max |Q_CE - Q_BE| = {np.max(np.abs(cebe_q - bellman_q)):.3e}")
+policy = uniform_policy(mdp)
+rows = []
+for dc in (0.0, 0.0001, 0.001, 0.01, 0.04):
+    bellman_q = evaluate_policy(cmdp.mdp([p0 + dc]), policy, gamma)
+    cebe_q = evaluate_policy(expansion.mdp([dc]), policy, gamma)
+    error = np.max(np.abs(cebe_q - bellman_q))
+    rows.append({"dc": dc, "max |Q_BE|": np.max(np.abs(bellman_q)), "max |Q_CE - Q_BE|": error,
+                 "relative error": error / np.max(np.abs(bellman_q)), "error / dc^2": error / dc**2 if dc else np.nan})
+pd.DataFrame(rows).set_index("dc").map("{:.4g}".format)  # 4 significant digits
 
 # %% [markdown]
-# At $dc = 0$ CEBE *is* the Bellman equation. Each tenfold increase of $dc$ multiplies the error by about
-# a hundred: the error is $O(dc^2)$ (Theorem 3).
+# At $dc = 0$ CEBE *is* the Bellman equation (the last column is `nan` there: $0/0$). The Q-values run to several
+# hundred (column `max |Q_BE|`; the fall reward is $-100/p = -1000$ at $p_0$). Each tenfold increase of $dc$
+# multiplies the error by about a hundred, so `error / dc^2` tends to a constant as $dc \to 0$ and drifts only
+# slowly at the larger $dc$: the error is second order in $dc$. Why?
 #
-# ## 3. Figure 1: the error curve and its slope
+# ## 3. Why the error is $O(|dc|^2)$
+#
+# Fix $c = c_0 + dc$ and $\pi$. For a kernel $T$ and reward $R$ write the one-step (Bellman) operator
+#
+# $$(\mathcal B_{T,R}\,Q)(s,a) = \sum_{s'} T(s' \mid s,a)\Big[R(s,a,s') + \gamma \sum_{a'} \pi(a' \mid s')\,Q(s',a')\Big],$$
+#
+# so that (BE) reads $Q_{BE} = \mathcal B_{T^c,R^c} Q_{BE}$ and (CEBE) reads $Q_{CE} = \mathcal B_{T_{CE},R_{CE}} Q_{CE}$.
+# Let $V_{BE}(s') = \sum_{a'} \pi(a' \mid s') Q_{BE}(s', a')$.
+#
+# **Step 1: the first-order residuals are second order.** Taylor's theorem with remainder, entry by entry, gives
+# for some $\xi, \xi'$ on the segment $[c_0, c]$ (one per entry)
+#
+# $$\begin{aligned} T^{c_0} + \partial_c T^{c_0}\,dc - T^c &= -\tfrac12\, dc^\top \partial_c^2 T^{\xi}\, dc, \\
+#   R_{CE}^c - R^c &= -\tfrac12\, dc^\top \partial_c^2 R^{\xi'}\, dc . \end{aligned}$$
+#
+# The projection does not spoil this: $T^c$ is already a distribution, and $P$ moves a row summing to 1 by at most
+# twice its $\ell_1$ distance to any distribution, so $|T_{CE}^c - T^c|_1 \le 3 \cdot \tfrac12 |\partial_c^2 T|\,|dc|^2$.
+#
+# **Step 2: the residual that $Q_{BE}$ sees.** Apply CEBE's operator to the true Q-function:
+#
+# $$\begin{aligned} \rho &:= \mathcal B_{T_{CE},R_{CE}} Q_{BE} - Q_{BE} \\
+#   &= \sum_{s'} T_{CE}\,(R_{CE} - R^c) + \sum_{s'} (T_{CE} - T^c)\,\big(R^c + \gamma V_{BE}\big)(s'). \end{aligned}$$
+#
+# Both terms are a Step-1 residual times a bounded quantity, so $\rho = O(|dc|^2)$. (In the second term only the
+# spread $\max - \min$ of $R^c + \gamma V_{BE}$ over $s'$ counts, since each row of $T_{CE} - T^c$ sums to 0.)
+#
+# **Step 3: propagate through $(I - \gamma P_\pi)^{-1}$.** Subtract $Q_{BE} = \mathcal B_{T_{CE},R_{CE}} Q_{BE} - \rho$
+# from $Q_{CE} = \mathcal B_{T_{CE},R_{CE}} Q_{CE}$. The rewards cancel and what is left is linear:
+#
+# $$\begin{aligned} Q_{CE} - Q_{BE} &= \gamma P^{CE}_\pi\,(Q_{CE} - Q_{BE}) + \rho, \quad\text{so} \\
+#   Q_{CE} - Q_{BE} &= (I - \gamma P^{CE}_\pi)^{-1} \rho = \sum_{k \ge 0} \gamma^k (P^{CE}_\pi)^k \rho, \end{aligned} \tag{3.1}$$
+#
+# with $P^{CE}_\pi\big((s,a),(s',a')\big) = T_{CE}(s' \mid s,a)\,\pi(a' \mid s')$, a stochastic matrix. Each term of the
+# sum is at most $|\rho|_\infty$, so
+#
+# $$\begin{aligned} |Q_{CE} - Q_{BE}|_\infty &\le \frac{|\rho|_\infty}{1-\gamma} \\
+#   &\le \frac{|dc|^2}{1-\gamma}\Big(\tfrac12 |\partial_c^2 R| + \tfrac34 |\partial_c^2 T|\,\big(\max - \min\big)(R^c + \gamma V_{BE})\Big).
+#   \end{aligned} \tag{3.2}$$
+#
+# Here $|\partial_c^2 R|$ is the largest second derivative of $R$ over all $(s, a, s')$ and all contexts of the segment
+# $[c_0, c]$, and $|\partial_c^2 T|$ the largest $\ell_1$ norm (a sum over $s'$) of a row of second derivatives of $T$.
+# The error is second order because the residual is; the horizon $1/(1-\gamma)$ only multiplies the constant.
+# The paper states a bound of this form, with its own constants, as its Theorem 3; notebook 02 computes each
+# constant. Here $T$ is affine in $p$ (every entry is $1-p$ or $p/3$), so $\partial_p^2 T = 0$ and all of $\rho$ is
+# the reward's Taylor remainder.
+#
+# **Check, number by number.** The package computes $Q_{BE}$ and $Q_{CE}$; `bellman_backup` applies CEBE's
+# operator to $V_{BE}$, which gives $\rho$; and (3.1) says $Q_{CE} - Q_{BE}$ is the Q-function of an MDP with
+# CEBE's transitions and reward $\rho$, which `evaluate_policy` solves.
+
+# %%
+n_states, n_actions = mdp.n_states, mdp.n_actions
+rows = []
+for dc in (0.0001, 0.001, 0.01, 0.04):
+    true_mdp, cebe_mdp = cmdp.mdp([p0 + dc]), expansion.mdp([dc])
+    bellman_q = evaluate_policy(true_mdp, policy, gamma)
+    cebe_q = evaluate_policy(cebe_mdp, policy, gamma)
+    bellman_v = (policy * bellman_q).sum(axis=1)
+    residual = bellman_backup(cebe_mdp, bellman_v, gamma) - bellman_q  # rho of step 2
+    residual_mdp = TabularMDP.from_dense(cebe_mdp.transition.toarray().reshape(n_states, n_actions, n_states), residual)
+    propagated = evaluate_policy(residual_mdp, policy, gamma)  # (I - gamma P_CE)^-1 rho, (3.1)
+    error = np.max(np.abs(cebe_q - bellman_q))
+    rows.append({"dc": dc, "max |rho|": np.max(np.abs(residual)), "max |rho| / dc^2": np.max(np.abs(residual)) / dc**2,
+                 "max |Q_CE - Q_BE|": error, "max |rho| / (1 - gamma)": np.max(np.abs(residual)) / (1 - gamma),
+                 "(3.1) misses by": np.max(np.abs(propagated - (cebe_q - bellman_q))), "max |Q_BE|": np.max(np.abs(bellman_q))})
+pd.DataFrame(rows).set_index("dc").map("{:.4g}".format)
+
+# %% [markdown]
+# Reading the columns: `max |rho| / dc^2` tends to a constant as $dc \to 0$ (Step 2: $\rho$ is second order); the
+# error `max |Q_CE - Q_BE|` stays below `max |rho| / (1 - gamma)` (the bound (3.2)); and (3.1) holds to round-off
+# (column `(3.1) misses by`, next to Q-values of size `max |Q_BE|`).
+#
+# ## 4. Figure 1: the error curve and its slope
 #
 # The paper sweeps $dc$ from $e^{-8}$ to $e^{-3}$ (reward 1) or $e^{-1}$ (reward 2) on 100 log-spaced points and
 # fits the log-log slope on the 10 smallest. So does this notebook at its full budget, and its slopes are then
@@ -128,15 +235,17 @@ for ax, case, title in zip(axes, sweeps, ("Figure 1a: goal $1/p^2$, fall $-100/p
 plt.tight_layout()
 
 # %% [markdown]
-# ## 4. Where CEBE is exact, and where the projection acts
+# ## 5. Where CEBE is exact, and where the projection acts
 #
 # In the paper's Cliffwalking every transition probability is $1-p$ or $p/3$ (or a sum): **$T$ is affine in
 # $p$**, so $T^{c_0} + \partial_p T\,dc = T^{c_0+dc}$ exactly. With the constant reward family (goal $+1$,
-# fall $-100$) $R$ does not depend on $p$ either, so CEBE is exact for every $dc$: the error is round-off.
+# fall $-100$) $R$ does not depend on $p$ either, so both residuals of Step 1 vanish and CEBE is exact for every
+# $dc$: the error is round-off.
 
 # %%
 constant = error_sweep(cliffwalking(5, 6, "constant"), [p0], log_grid(-8.0, -1.0, POINTS), gamma=gamma)
-print(f"constant rewards: largest error over the sweep = {constant.sup_error.max():.1e}")
+constant_scale = np.max(np.abs(evaluate_policy(cliffwalking(5, 6, "constant").mdp([p0]), policy, gamma)))
+print(f"constant rewards: largest error over the sweep = {constant.sup_error.max():.1e}, for Q-values up to {constant_scale:.1f}")
 
 # %% [markdown]
 # For the same reason the projection $P$ never acts in the paper's experiment. The *windy* Cliffwalking makes
@@ -158,7 +267,7 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a derivation by hand to a question about the projection. Each solution follows its
+# Five exercises, from derivations by hand to a question about the projection. Each solution follows its
 # exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
 #
 # :::{exercise} $\partial_p T$ by hand
@@ -181,13 +290,47 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # round-off.
 
 # %% jupyter={"source_hidden": true}
-action_down = 3
 step = 1e-4
 finite_difference = (cmdp.mdp([p0 + step]).transition[above_cliff * 4 + action_down]
                      - cmdp.mdp([p0 - step]).transition[above_cliff * 4 + action_down]) / (2 * step)
 for next_state, derivative in zip(finite_difference.indices, finite_difference.data):
     print(f"to {cmdp.state_labels[next_state]}: dT/dp = {derivative:+.6f}")
 print("sympy:", sympy.diff(1 - p, p), "and", sympy.diff(p / 3, p))
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} The residual by hand
+# :label: nb01-residual
+#
+# With pencil and paper, predict the limit of the column `max |rho| / dc^2` of §3 as $dc \to 0$ (reward 1: goal
+# $1/p^2$, fall $-100/p$, at $p_0 = 0.1$). Hints: $T$ is affine in $p$, so only the first term of $\rho$ in Step 2 is left,
+# and Step 1 gives $R_{CE} - R^c$ to leading order. Which state-action pair has the largest $|\rho|$? Check your number
+# against $\rho$ at $dc = 10^{-5}$.
+# :::
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb01-residual
+# :class: dropdown
+# :::
+#
+# With $\partial_p^2 T = 0$, $\rho(s,a) = \sum_{s'} T_{CE}(s' \mid s,a)\,(R_{CE} - R^c)(s,a,s') \approx -\tfrac12 dc^2 \sum_{s'} T(s' \mid s,a)\,\partial_p^2 R(s,a,s')$.
+# Rewards are paid on landing, so only landings in the cliff or the goal count. The fall reward $-100/p$ has
+# $\partial_p^2 = -200/p^3 = -2\times 10^5$ at $p_0$, the goal reward $1/p^2$ has $6/p^4 = 6 \times 10^4$. The largest
+# $|\rho|$ comes from an intended move into the cliff (probability $1 - p_0 = 0.9$, for instance "down" from above a
+# cliff cell): $\max|\rho|/dc^2 \to \tfrac12 \cdot 0.9 \cdot 2\times10^5 = 9\times 10^4$.
+
+# %% jupyter={"source_hidden": true}
+second_derivative = float(sympy.diff(cmdp.fall_reward, p, 2).subs(p, p0))
+predicted = 0.5 * (1 - p0) * abs(second_derivative)
+small = 1e-5
+bellman_q = evaluate_policy(cmdp.mdp([p0 + small]), policy, gamma)
+residual = bellman_backup(expansion.mdp([small]), (policy * bellman_q).sum(axis=1), gamma) - bellman_q
+state, action = np.unravel_index(np.argmax(np.abs(residual)), residual.shape)
+print(f"predicted limit {predicted:.6g}; max |rho| / dc^2 at dc = {small:g}: {np.abs(residual).max() / small**2:.6g}")
+print(f"attained at {cmdp.state_labels[state]}, action {cmdp.action_labels[action]}")
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

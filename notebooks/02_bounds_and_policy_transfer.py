@@ -25,8 +25,14 @@
 # 4. Deterministic CEBE (Theorem 2) on a contextual linear-quadratic regulator, where every Q-function is
 #    an exact quadratic form.
 #
-# The norms are read with the **discrete metric** on states: $W_1$ is then the total-variation distance,
-# $\mathrm{diam}(S) = 1$ and a Lipschitz constant is an oscillation (`cebe_theory.bounds` docstring).
+# Each theorem is written out where it is used, with a table of its symbols; notebook 01 (section 3) derived the
+# $O(|dc|^2)$ argument that Theorems 2 and 3 make precise, and `docs/theory.md` sketches every proof.
+#
+# **How the norms are read.** On a finite state space we put the *discrete metric* $d(s, \tilde s) = 1$ if
+# $s \ne \tilde s$ (and 0 otherwise) on states, actions and state-action pairs. Then three things become simple:
+# the Wasserstein distance $W_1$ between two distributions is their total-variation distance
+# $\mathrm{TV}(\mu, \nu) = \tfrac12 \sum_{s'} |\mu(s') - \nu(s')|$; the diameter $\mathrm{diam}(S)$ (the largest distance
+# between two states) is 1; and the Lipschitz constant of a function is its oscillation $\max f - \min f$.
 
 # %%
 import os
@@ -48,6 +54,7 @@ from cebe_theory import (
 )
 from cebe_theory.bounds import checks_frame
 from cebe_theory.bounds_report import transfer_contexts
+from cebe_theory.course_figures import plot_bound_sweeps, plot_coefficient_sweep, plot_transfer_grids
 from cebe_theory.lqr import DEFAULT_CONTEXT0
 
 # CI and the course site set CEBE_NOTEBOOK_BUDGET=small (fewer dc and contexts); a student runs the full budget.
@@ -57,11 +64,28 @@ POINTS = 8 if SMALL else 24
 # %% [markdown]
 # ## 1. Theorem 3: stochastic CEBE, every constant shown
 #
-# For a finite state space and the Euclidean projection, if $|c-c_0| < |\partial_c^2 T|^{-1/2}$,
+# **Theorem 3.** For a finite state space and the Euclidean projection, if $|c-c_0| < |\partial_c^2 T|^{-1/2}$,
 #
-# $$|Q_{CE}^c - Q_{BE}^c|_\infty \le \frac{|c-c_0|^2}{1-\gamma}\left(|\partial_c^2 R| + \frac{3\gamma\,\mathrm{diam}(S)(1+L_\pi)|R|_{Lip}|\partial_c^2 T|}{1-\gamma\max(1, \mathrm{diam}(S) L_T (1+L_\pi))}\right).$$
+# $$\begin{aligned} |Q_{CE}^c - Q_{BE}^c|_\infty \le \frac{|c-c_0|^2}{1-\gamma}\Bigg(&|\partial_c^2 R| \\
+#   &+ \frac{3\gamma\,\mathrm{diam}(S)(1+L_\pi)|R|_{Lip}|\partial_c^2 T|}{1-\gamma\max(1, \mathrm{diam}(S) L_T (1+L_\pi))}\Bigg).
+#   \end{aligned}$$
 #
-# On the *windy* Cliffwalking (transitions quadratic in the wind $w$) both terms are alive:
+# | symbol | printed as | meaning | with the discrete metric |
+# |---|---|---|---|
+# | $\lvert\partial_c^2 R\rvert$ | `\|D^2R\|` | largest second derivative in $c$ of $R^c(s,a,s')$, over all $(s,a,s')$ and all $c$ on the segment $[c_0, c]$ | same |
+# | $\lvert\partial_c^2 T\rvert$ | `\|D^2T\|` | largest row sum $\sum_{s'} \sup_c \lvert\partial_c^2 T^c(s' \mid s,a)\rvert$ of second derivatives of the kernel | same |
+# | $\lvert R\rvert_{Lip}$ | `\|R\|_Lip` | Lipschitz constant of $R$ | $\max R - \min R$ |
+# | $L_T$ | `L_T` | Lipschitz constant of $(s,a) \mapsto T^c(s,a)$, distances between rows measured in $W_1$ | largest TV distance between two rows of $T^c$ |
+# | $L_\pi$ | `L_pi` | Lipschitz constant of $s \mapsto \pi(\cdot \mid s)$ | largest TV distance between two rows of $\pi$: 0 for the uniform policy, 1 for a non-constant deterministic one |
+# | $\mathrm{diam}(S)$ | `diam(S)` | largest distance between two states | 1 |
+#
+# On the *windy* Cliffwalking (transitions quadratic in the wind $w$) both terms are alive. The package prints every
+# constant with its value here; it also prints $|R|$ and $|DR|$ (largest $|R|$ and first derivative), $|DT|$ (largest
+# row sum of $|\partial_c T|$) and `osc_s' R` (largest spread of $R(s,a,\cdot)$ within one row), which this theorem
+# does not use. Of the last three lines, `bound` is Theorem 3's value; `alt. bound` is the same formula with $R$ read
+# as the expected reward $r(s,a) = \sum_{s'} T R$ instead of $R(s,a,s')$ (the paper's statement allows both
+# readings); `our bound` is the bound of notebook 01's derivation (Taylor's $\tfrac12$, oscillations in place of
+# Lipschitz constants).
 
 # %%
 windy = windy_cliffwalking(5, 6, "power")
@@ -87,27 +111,31 @@ print(theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.45).co
 # bound / measured tells how loose the bound is (it must never drop below 1 where the conditions hold).
 
 # %%
+sweeps = {family: theorem3_sweep(cliffwalking(5, 6, family), [0.1], log_grid(-8.0, high, POINTS), gamma=0.9)
+          for family, high in (("inverse", -3.0), ("power", -1.0))}
+assert all(check.within_bound for checks in sweeps.values() for check in checks)
 fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-for family, high in (("inverse", -3.0), ("power", -1.0)):
-    checks = theorem3_sweep(cliffwalking(5, 6, family), [0.1], log_grid(-8.0, high, POINTS), gamma=0.9)
-    dc = np.array([check.result.dc_norm for check in checks])
-    measured = np.array([check.measured for check in checks])
-    bound = np.array([check.result.bound for check in checks], dtype=float)
-    axes[0].loglog(dc, measured, "o-", ms=3, label=f"{family}: measured")
-    axes[0].loglog(dc, bound, "s--", ms=3, label=f"{family}: Theorem 3 bound")
-    axes[1].semilogx(dc, bound / measured, "d-", ms=3, label=family)
-    assert all(check.within_bound for check in checks)
-axes[0].set(xlabel="|dc| (dimensionless)", ylabel=r"$\max|Q_{CE}-Q_{BE}|$ (reward units)", title="Cliffwalking, uniform policy, $\\gamma=0.9$")
-axes[1].set(xlabel="|dc| (dimensionless)", ylabel="bound / measured", title="Tightness of Theorem 3")
-axes[0].legend(fontsize=12)
-axes[1].legend(fontsize=12)
+plot_bound_sweeps(*axes, sweeps, title="Cliffwalking, uniform policy, $\\gamma=0.9$")
 plt.tight_layout()
 
 # %% [markdown]
 # ## 2. Theorem 1: two nearby MDPs
 #
-# Theorem 1 bounds $|Q_1 - Q_2|_\infty$ by the distance between rewards and transitions. With
-# $\mathcal M_1 = \mathcal M(p_0)$ and $\mathcal M_2 = \mathcal M(p_0 + dc)$:
+# **Theorem 1.** Take two MDPs with the same states and actions, a policy $\pi$ that is $L_\pi$-Lipschitz, and a
+# discount with $\gamma < 1 / \big(\max(L_{T_1}, L_{T_2})(1 + L_\pi)\big)$. Then
+#
+# $$|Q_1 - Q_2|_\infty \le \frac{1}{1-\gamma}\left(\Delta_R + \frac{\gamma\,(1+L_\pi)\,\Delta_T\,|R_2|_{Lip}}{1 - \gamma\max\big(1, L_{T_2}(1+L_\pi)\big)}\right).$$
+#
+# | symbol | printed as | meaning | with the discrete metric |
+# |---|---|---|---|
+# | $\Delta_R$ | `dR` | $\sup_{s,a} \lvert r_1(s,a) - r_2(s,a)\rvert$, with $r = \sum_{s'} T R$ the expected reward | same |
+# | $\Delta_T$ | `dT` | $\sup_{s,a} W_1\big(T_1(s,a), T_2(s,a)\big)$, the largest distance between matching rows | largest TV distance between matching rows |
+# | $L_{T_1}, L_{T_2}$ | `L_T1`, `L_T2` | Lipschitz constants of $(s,a) \mapsto T_i(s,a)$ in $W_1$ | largest TV distance between two rows of $T_i$ |
+# | $L_\pi$ | `L_pi` | Lipschitz constant of the policy | as in Theorem 3 |
+# | $\lvert R_2\rvert_{Lip}$ | `\|R2\|_Lip` | Lipschitz constant of $r_2$ in $(s,a)$ | $\max r_2 - \min r_2$ |
+#
+# With $\mathcal M_1 = \mathcal M(p_0)$ and $\mathcal M_2 = \mathcal M(p_0 + dc)$, $p_0 = 0.1$, $dc = 0.05$ (no $|dc|$ enters the
+# theorem: it compares any two MDPs). The `alt. bound` line reads $R$ as $R(s,a,s')$ instead.
 
 # %%
 power = cliffwalking(5, 6, "power")
@@ -117,75 +145,86 @@ print(check)
 # %% [markdown]
 # ## 3. Theorem 4: policy transfer over a grid of contexts
 #
-# Optimize CEBE (built once at $p_0 = 0.1$) at every test context $c$, then evaluate that policy in the
-# *true* MDP $\mathcal M(c)$. Theorem 4: the gap to the true optimum is at most $2\delta + 2\varepsilon$, with
-# $\delta$ the CEBE error and $\varepsilon$ the optimization tolerance (0 for exact policy iteration).
-# `suboptimality=1.0` picks deliberately worse CEBE policies, so that the $\varepsilon$ term is exercised too.
+# **Theorem 4.** If a policy $\pi_{CE}$ is $(\mathcal C, \varepsilon)$-optimal for CEBE (at every context of
+# $\mathcal C$ and every state, its CEBE value is within $\varepsilon$ of CEBE's optimum), and
+# $|Q_{CE}^c - Q_{BE}^c|_\infty < \delta$ for all $c \in \mathcal C$, then at every $c \in \mathcal C$
 #
-# The test contexts are those of `cebe-theory bounds` (`transfer_contexts`): 29 slip probabilities in
-# $[0.02, 0.3]$ at the full budget, which gives the README's Theorem 4 ratios; 8 at the small budget (the
-# course site), where the largest ratio, a maximum over fewer contexts, can come out smaller.
+# $$V^{*,c}_{BE}(s) - V^{\pi_{CE},c}_{BE}(s) \le 2\delta + 2\varepsilon \quad \text{for every state } s.$$
+#
+# Here $\delta$ is CEBE's error for the policies the argument uses (the transferred one and a true optimal one)
+# and $\varepsilon$ the optimization tolerance (0 for exact policy iteration).
+#
+# **Why.** Telescope through CEBE's values, with $\pi^*$ optimal for the true MDP:
+#
+# $$V^* - V^{\pi_{CE}} = \underbrace{\big(V^{\pi^*} - V_{CE}^{\pi^*}\big)}_{\le\,\delta}
+#   + \underbrace{\big(V_{CE}^{\pi^*} - V_{CE}^{\pi_{CE}}\big)}_{\le\,\varepsilon}
+#   + \underbrace{\big(V_{CE}^{\pi_{CE}} - V^{\pi_{CE}}\big)}_{\le\,\delta}.$$
+#
+# Each outer term averages Q-differences over actions, so it is at most $\delta$; the middle one is at most
+# $V_{CE}^* - V_{CE}^{\pi_{CE}} \le \varepsilon$. So CEBE's own error is paid twice: once for the policy we use, once for
+# the one we should have used.
+#
+# The check: optimize CEBE (built once at $p_0 = 0.1$) at every test context $c$, then evaluate that policy in the
+# *true* MDP $\mathcal M(c)$. `suboptimality=1.0` picks deliberately worse CEBE policies, so that the
+# $\varepsilon$ term is exercised too. The test contexts are those of `cebe-theory bounds` (`transfer_contexts`):
+# 29 slip probabilities in $[0.02, 0.3]$ at the full budget, which gives the README's Theorem 4 ratios; 8 at the
+# small budget (the course site), where the largest ratio, a maximum over fewer contexts, can come out smaller.
 
 # %%
 contexts = transfer_contexts(quick=SMALL)
-fig, (ax, ratio_ax) = plt.subplots(1, 2, figsize=(13, 5.5))
-# The two eps-targets nearly coincide at this scale: each has its own colour, marker and line style, so both show.
-styles = {0.0: dict(color="C0", marker="o", markersize=10, markerfacecolor="none", linewidth=2.5),
-          1.0: dict(color="C3", marker="s", markersize=5, linewidth=1.5)}
-for suboptimality, style in styles.items():
-    grid = policy_transfer_over_grid(cliffwalking(5, 6, "inverse"), [0.1], contexts, 0.9, suboptimality=suboptimality)
-    frame = grid.to_frame()
-    ax.plot(contexts, [c.gap for c in grid.checks], linestyle="-" if suboptimality == 0 else ":", **style,
-            label=f"value gap, eps-target {suboptimality:g}")
-    ax.plot(contexts, [c.allowed for c in grid.checks], linestyle="--" if suboptimality == 0 else "-.",
-            color=style["color"], linewidth=style["linewidth"],
-            label=rf"allowed $2\delta + 2\varepsilon$, eps-target {suboptimality:g}")
-    ratio_ax.plot(frame["context_0"], frame["ratio"], linestyle="-" if suboptimality == 0 else ":", **style,
-                  label=f"eps-target {suboptimality:g}")
+grids = {suboptimality: policy_transfer_over_grid(cliffwalking(5, 6, "inverse"), [0.1], contexts, 0.9, suboptimality=suboptimality)
+         for suboptimality in (0.0, 1.0)}
+for suboptimality, grid in grids.items():
     print(f"suboptimality {suboptimality}, {len(contexts)} contexts: holds everywhere = {grid.holds}, "
           f"largest gap / (2 delta + 2 eps) = {grid.max_ratio:.3f}")
-for axis in (ax, ratio_ax):
-    axis.axvline(0.1, color="grey", lw=1.5, label="training context $p_0$")
-    axis.set_ylim(bottom=0)  # a gap is never negative: linear axes from 0
-ratio_ax.axhline(1.0, color="black", linestyle="--", lw=1.2, label="ratio 1: Theorem 4's limit")
-ratio_ax.set_ylim(top=1.1)
-ax.set(xlabel="test slip probability $p$ (probability)", ylabel="value gap (reward units)",
-       title="Theorem 4 on Cliffwalking (inverse rewards)")
-ratio_ax.set(xlabel="test slip probability $p$ (probability)", ylabel=r"gap / $(2\delta + 2\varepsilon)$",
-             title="How much of the allowance is used")
-ax.legend(fontsize=12)
-ratio_ax.legend(fontsize=12)
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+plot_transfer_grids(*axes, grids, title="Theorem 4 on Cliffwalking (inverse rewards)")
 plt.tight_layout()
 
 # %% [markdown]
 # ## 4. Deterministic CEBE on a contextual LQR (Theorem 2)
 #
-# $x' = A(c)x + B(c)u$ with a quadratic cost: every Q-function is $Q(z) = -z^\top G z$ with $z = (x, u)$, from
-# a discrete Lyapunov equation (fixed policy $u = Kx$) or Riccati equation (optimal policy). Linearizing $A$, $B$
-# and the cost in $c$ gives another LQR (deterministic CEBE, whose accuracy is the paper's Theorem 2), so the error is exact arithmetic:
+# $x' = f^c(x, u) = A(c)x + B(c)u$ with a quadratic cost: every Q-function is $Q(z) = -z^\top G z$ with $z = (x, u)$,
+# from a discrete Lyapunov equation (fixed policy $u = Kx$) or Riccati equation (optimal policy). Deterministic
+# CEBE linearizes $f$ and the reward in $c$, which gives another LQR, so the error is exact arithmetic.
+#
+# **Theorem 2.** For deterministic transitions $s' = f^c(s, a)$, if $\gamma\,(|Df| + |D^2 f|\,|dc|)(1 + L_\pi) < 1$,
+#
+# $$\begin{aligned} |Q_{CE}^c - Q_{BE}^c|_\infty \le \frac{|dc|^2}{1-\gamma}\Bigg(&|D^2 R| \\
+#   &+ \frac{\gamma\,(1+L_\pi)\,|D^2 f|\,(|R| + |DR|)}{1 - \gamma\max\big(1, |Df|(1+L_\pi)\big)}\Bigg). \end{aligned}$$
+#
+# With $z = (x, u)$ and $r^c(z) = R^c(z, f^c(z))$ the reward a step really pays (sups over $z$ in the set below and
+# over $c$ on the segment $[c_0, c]$):
+#
+# | symbol | printed as | meaning | on this LQR |
+# |---|---|---|---|
+# | $\lvert Df\rvert$ | `\|Df\|` | Lipschitz constant of the dynamics in $z$, $\sup \lvert\partial_z f^c\rvert$ | $\lvert[A\ B]\rvert_2$ |
+# | $\lvert D^2 f\rvert$ | `\|D^2f\|` | how fast $f$ bends in $c$: $\max(\sup\lvert\partial_c^2 f\rvert, \sup\lvert\partial_c\partial_z f\rvert)$ | from $A''$, $B''$, $A'$, $B'$ |
+# | $\lvert R\rvert$, $\lvert DR\rvert$ | `\|R\|`, `\|DR\|` | $\sup\lvert r^c\rvert$ and $\sup\lvert\partial_z r^c\rvert$; their sum bounds the reward's Lipschitz constant | quadratic forms on the set |
+# | $\lvert D^2 R\rvert$ | `\|D^2R\|` | $\sup\lvert\partial_c^2 r^c\rvert$ | |
+# | $L_\pi$ | `L_pi` | the policy's Lipschitz constant | $\lvert K\rvert_2$ for $u = Kx$ |
+#
+# Here $\partial_c f$ is a Jacobian of the deterministic next state, as in notebook 03; $\partial_c T$ (notebooks 01
+# and 02 above) is the derivative of a transition kernel. First the $O(dc^2)$ error itself, for a fixed and for
+# the optimal policies:
 
 # %%
 lqr = default_lqr()
-dcs = log_grid(-8.0, -1.5, 4 * POINTS)
-sweep = coefficient_sweep(lqr, DEFAULT_CONTEXT0, dcs)
-print({name: round(slope, 4) for name, slope in sweep.slopes.items()})
+sweep = coefficient_sweep(lqr, DEFAULT_CONTEXT0, log_grid(-8.0, -1.5, 4 * POINTS))
 fig, ax = plt.subplots(figsize=(8, 5.5))
-# Curves that lie on each other (the Q errors of the fixed and the optimal policy): own marker and line style each.
-columns = ("policy_q_error", "policy_value_error", "optimal_q_error", "optimal_value_error")
-for index, (column, marker, linestyle) in enumerate(zip(columns, "os^D", ("-", "--", "-.", ":"))):
-    ax.loglog(sweep.frame["dc"], sweep.frame[column], marker=marker, linestyle=linestyle, markevery=(2 * index, 8),
-              label=f"{column}: slope {sweep.slopes[column]:.3f}")
-ax.set(xlabel="|dc| (dimensionless)", ylabel="error (cost units)", title="Contextual LQR: CEBE error is $O(dc^2)$")
-ax.legend(fontsize=12)
+plot_coefficient_sweep(ax, sweep)
 
 # %% [markdown]
-# Theorem 2 on the compact, invariant set $\{|x|\le 1\}\times\{|u|\le 1\}$: every row shows the bound next to the
-# exact error (rows where the discount condition fails carry no bound).
+# Theorem 2 on the compact, invariant set $\{|x|\le 1\}\times\{|u|\le 1\}$ (zeta is the largest $|z|$ there). The
+# printout is for the largest $dc$; the table shows the bound next to the exact error at every $dc$, and says so
+# where the discount condition fails (there is no bound there).
 
 # %%
 checks = theorem2_sweep(lqr, DEFAULT_CONTEXT0, log_grid(-6.0, -1.0, 5), gamma=0.8)
 print(checks[-1])  # every constant, for the largest dc
-checks_frame(checks)[["|dc|", "conditions", "bound", "measured", "ratio"]]
+table = checks_frame(checks)[["|dc|", "conditions", "bound", "measured", "ratio"]]
+# numbers to 4 significant digits; "none" where a condition fails and the theorem gives no bound (nor a ratio)
+table.map(lambda value: value if isinstance(value, str) else "none" if np.isnan(value) else f"{value:.4g}")
 
 # %% [markdown]
 # ## Exercises
@@ -240,7 +279,7 @@ for gamma_new in (0.45, 0.48, 0.49, 0.499, 0.5):
 #
 # On Cliffwalking with the inverse rewards (goal $1/p^2$, fall $-100/p$) Theorem 3's bound is 20-35 times the
 # measured error. There $\partial_p^2 T = 0$, so only $|\partial_p^2 R|$ enters. Find where the factor comes from.
-# (Hints: compare the bound with the `ours` line of the table; then compute the leading term of the true error,
+# (Hints: compare the bound with the `our bound` line of the table; then compute the leading term of the true error,
 # $\tfrac12 dc^2\,Q_2$, where $Q_2$ is the Q-function of the uniform policy for the reward $\partial_p^2 R$, and
 # compare $\max|Q_2|$ with $|\partial_p^2 R| / (1-\gamma)$.)
 # :::
@@ -250,8 +289,8 @@ for gamma_new in (0.45, 0.48, 0.49, 0.499, 0.5):
 # :class: dropdown
 # :::
 #
-# Two factors. The published formula has no $\tfrac12$ from the Taylor remainder: a factor 2 (`ours` is half the
-# bound here). The rest is the sup: $|\partial_p^2 R|$ is set by the fall reward, $\partial_p^2(-100/p) = -200/p^3$,
+# Two factors. The published formula has no $\tfrac12$ from the Taylor remainder: a factor 2 (`our bound` is half
+# the bound here). The rest is the sup: $|\partial_p^2 R|$ is set by the fall reward, $\partial_p^2(-100/p) = -200/p^3$,
 # as if every step, forever, fell off the cliff. The uniform walker falls rarely and only once, so the discounted sum
 # of $\partial_p^2 R$ it really collects, $\max|Q_2|$, is several times smaller than $|\partial_p^2 R|/(1-\gamma)$.
 # The two factors multiply to the measured ratio.
@@ -265,7 +304,7 @@ inverse = cliffwalking(5, 6, "inverse")
 p0, dc, h = 0.1, 1e-3, 1e-4
 check3 = theorem3_sweep(inverse, [p0], [dc], gamma=0.9)[0]
 result3 = check3.result
-print(f"bound {result3.bound:.4g}, ours {result3.discrete_metric_bound:.4g}, measured {check3.measured:.4g}: "
+print(f"bound {result3.bound:.4g}, our bound {result3.discrete_metric_bound:.4g}, measured {check3.measured:.4g}: "
       f"bound / measured = {check3.ratio:.1f}")
 # d^2R/dp^2 on the sparse pattern by a central second difference (the pattern does not change with p)
 second = (inverse.mdp([p0 + h]).reward - 2 * inverse.mdp([p0]).reward + inverse.mdp([p0 - h]).reward) / h**2

@@ -18,15 +18,17 @@
 #
 # 1. How the CSE formula of arXiv 2507.07348, §5 follows from the deterministic context-enhanced Bellman equation
 #    (CEBE, arXiv 2507.07348, §2): a first-order Taylor expansion of *(next state, reward)* in the context.
-# 2. How to apply it by hand to transitions of the `SimpleDirection` task, with the Jacobians every task
-#    reports in its step `info`, and how close it is to the exact transition (`simulate`) at $c_0 + dc$:
-#    exact for the next state, off by a second-order term in the reward.
-# 3. What the replay buffer `ContextSampleEnhancementBuffer` hands to the learner.
+# 2. How to write the CSE transform yourself, as a small numpy function, and apply it to transitions of the
+#    `SimpleDirection` task with the Jacobians every task reports in its step `info`; how close it is to the
+#    exact transition (`simulate`) at $c_0 + dc$: exact for the next state, off by a second-order term in the reward.
+# 3. What the replay buffer `ContextSampleEnhancementBuffer` hands to the learner, and where CSE sits in SAC
+#    (pseudocode).
 # 4. How SAC trained at a single context with CSE compares, away from that context, with plain SAC and with
 #    local domain randomization (LDR), which needs the real environment at many contexts: far above plain SAC,
 #    close to LDR (about 1.5 minutes of training on a 2-core machine).
 #
-# Everything here calls the `cebe_deep` package; the notebook adds only glue and plots.
+# You write the CSE formula yourself in §2 (an exercise, with a check against the package and a folded solution);
+# everything else calls the `cebe_deep` package, whose `context_sample_enhancement` is the same formula.
 
 # %%
 import os
@@ -76,21 +78,25 @@ WORK = Path(tempfile.mkdtemp(prefix="cebe-notebook-03-"))  # trained runs and fi
 # **CSE** applies this to *samples*. A stored transition $(s, a, r, s')$ from context $c_0$ has
 # $s' = f^{c_0}(s,a)$ and $r = R^{c_0}(s,a,s')$, so the CEBE transition at $c_0 + dc$ is (arXiv 2507.07348, §5)
 #
-# $$\mathrm{CSE}\big((s, a, r, s'), dc\big) = \Big(r + \partial_c R\,dc + \partial_{s'} R\,\partial_c T\,dc,\;\;
-#   s' + \partial_c T\,dc\Big), \quad \text{replayed with context } c_0 + dc, \tag{5.1}$$
+# $$\begin{aligned} \mathrm{CSE}\big((s, a, r, s'), dc\big) = \Big(&r + \partial_c R\,dc + \partial_{s'} R\,\partial_c f\,dc,\\
+#   &s' + \partial_c f\,dc\Big), \quad \text{replayed with context } c_0 + dc, \end{aligned} \tag{5.1}$$
 #
 # $$dc = \varepsilon\,u, \qquad u \text{ uniform on the unit sphere}, \qquad \varepsilon = 0.1. \tag{5.2}$$
+#
+# **Notation.** $\partial_c f$ is the *Jacobian* of the deterministic next state $f^c(s,a)$ in the context (the paper
+# writes $\partial_c T$ in (5.1)); in notebooks 01 and 02, $\partial_c T$ is the derivative of a stochastic
+# transition *kernel*, one number per $(s, a, s')$.
 #
 # Every task of `cebe_deep.tasks` reports the three partial derivatives in the `info` of each step:
 #
 # | `info` key | math | shape |
 # |---|---|---|
-# | `dobs_dcontext` | $\partial_c T = \partial_c f^{c}(s,a)$ | (state_dim, context_dim) |
+# | `dobs_dcontext` | $\partial_c f^{c}(s,a)$, the Jacobian of $s'$ | (state_dim, context_dim) |
 # | `dreward_dcontext` | $\partial_c R$ at fixed $s'$ | (context_dim,) |
 # | `dreward_dnextobs` | $\partial_{s'} R$ at fixed $c$ | (state_dim,) |
 #
 # **SimpleDirection** (arXiv 2507.07348, §5): $s' = s + a + c$, $r = s' \cdot c$, $a \in [-1, 1]^d$, $d = 2$. So
-# $\partial_c T = I$, $\partial_c R = s'$, $\partial_{s'} R = c$, and (5.1) reads
+# $\partial_c f = I$, $\partial_c R = s'$, $\partial_{s'} R = c$, and (5.1) reads
 #
 # $$s'_{CSE} = s' + dc, \qquad r_{CSE} = r + s' \cdot dc + c \cdot dc.$$
 #
@@ -128,14 +134,79 @@ pd.DataFrame({"s": list(state.round(3)), "a": list(action.round(3)), "r": reward
               "dR/dc": list(jacobians["dreward_dcontext"].round(3)), "dR/ds'": list(jacobians["dreward_dnextobs"].round(3))})
 
 # %% [markdown]
-# Now move every transition to $c + dc$ with (5.2) and (5.1), and compare with the exact transition from the
-# task's closed-form `simulate(state, action, context)`.
+# Now move every transition to $c + dc$. First draw one $dc$ per transition with (5.2); the Jacobians of the five
+# transitions have the shapes of the table in §1, with a leading batch axis:
 
 # %%
 eps = 0.1
 dcontext = sample_context_perturbation(len(reward), task.context_dim, eps, generator=torch.Generator().manual_seed(0))
-dcontext = dcontext.double().numpy()
-cse_next_state, cse_reward = context_sample_enhancement(next_state, reward, dcontext, **jacobians)
+dcontext = dcontext.double().numpy()  # (5, context_dim), every row of length eps
+{key: value.shape for key, value in jacobians.items()}
+
+# %% [markdown]
+# :::{exercise} Write the CSE transform
+# :label: nb03-write-cse
+#
+# Complete `my_cse` in the cell below: (5.1) for a whole batch, with numpy only. For a batch of $B$ transitions with
+# $n$ state and $d$ context coordinates it gets `next_state` $(B, n)$, `reward` $(B,)$, `dcontext` $(B, d)$ and the
+# three Jacobians `dobs_dcontext` $(B, n, d)$, `dreward_dcontext` $(B, d)$ and `dreward_dnextobs` $(B, n)$, and returns
+# the moved next states $(B, n)$ and rewards $(B,)$. The check cell after the (folded) solution compares your function
+# with the package's `context_sample_enhancement`, on the five transitions above and on a random batch with $n = 3$,
+# $d = 2$, where a transposed Jacobian would show.
+# :::
+
+# %%
+def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, dreward_dnextobs):
+    """(5.1) for a batch: (next_state + d_c f dc, reward + d_c R . dc + d_s' R . (d_c f dc))."""
+    dnext_state = np.zeros_like(next_state)  # TODO: d_c f dc, one matrix-vector product per transition, shape (B, n)
+    new_reward = reward  # TODO: add the two first-order terms of the reward, shape (B,)
+    return next_state + dnext_state, new_reward
+
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-start} nb03-write-cse
+# :class: dropdown
+# :::
+#
+# The shift of the next state is one matrix-vector product per transition, $\partial_c f\,dc$: `einsum("bnd,bd->bn")`
+# (or `(dobs_dcontext @ dcontext[..., None])[..., 0]`). The reward gains two dot products per transition:
+# $\partial_c R \cdot dc$, the reward's own dependence on the context, and $\partial_{s'} R \cdot (\partial_c f\,dc)$, the
+# chain-rule term (the reward sees the moved next state).
+
+# %% jupyter={"source_hidden": true}
+def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, dreward_dnextobs):  # noqa: F811 (replaces the stub)
+    """(5.1) for a batch: (next_state + d_c f dc, reward + d_c R . dc + d_s' R . (d_c f dc))."""
+    dnext_state = np.einsum("bnd,bd->bn", dobs_dcontext, dcontext)
+    new_reward = reward + np.sum(dreward_dcontext * dcontext, axis=1) + np.sum(dreward_dnextobs * dnext_state, axis=1)
+    return next_state + dnext_state, new_reward
+
+
+# %% [markdown] jupyter={"source_hidden": true}
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# **Check your `my_cse`** against the package (an `AssertionError` names what is wrong):
+
+# %%
+rng = np.random.default_rng(0)
+B, n, d = 64, 3, 2  # n != d: a transposed Jacobian would not go unnoticed
+random_batch = dict(next_state=rng.normal(size=(B, n)), reward=rng.normal(size=B), dcontext=rng.normal(size=(B, d)),
+                    dobs_dcontext=rng.normal(size=(B, n, d)), dreward_dcontext=rng.normal(size=(B, d)),
+                    dreward_dnextobs=rng.normal(size=(B, n)))
+batches = {"the five SimpleDirection transitions": dict(next_state=next_state, reward=reward, dcontext=dcontext, **jacobians),
+           "a random batch with n = 3, d = 2": random_batch}
+for name, batch in batches.items():
+    for mine, package, what in zip(my_cse(**batch), context_sample_enhancement(**batch), ("next states", "rewards")):
+        np.testing.assert_allclose(mine, package, atol=1e-12, err_msg=f"my_cse gives wrong {what} on {name}")
+print("my_cse agrees with cebe_deep.learn.cse.context_sample_enhancement on both batches")
+
+# %% [markdown]
+# Your function is the package's formula. Now compare the moved transitions with the exact ones at $c + dc$, from the
+# task's closed-form `simulate(state, action, context)`:
+
+# %%
+cse_next_state, cse_reward = my_cse(next_state, reward, dcontext, **jacobians)
 exact_next_state, exact_reward = task.simulate(state, action, context + dcontext)
 
 pd.DataFrame({
@@ -150,27 +221,32 @@ pd.DataFrame({
 
 # %% [markdown]
 # The next state is exact (up to round-off) and the reward error is $|dc|^2 = \varepsilon^2 = 0.01$ for every
-# sample, as derived. Left: the reward of one transition as $c$ moves along a line $c + t\,u$: CSE follows the
-# tangent. Right: the reward error against $|dc|$ on log-log axes has slope 2 (it *is* $|dc|^2$ here).
+# sample, as derived. Two more views: the reward of one transition as $c$ moves along a line $c + t\,u$, where CSE
+# follows the tangent; and the reward error against $|dc|$ over radii from $10^{-3}$ to 1.
 
 # %%
 direction = dcontext[0] / np.linalg.norm(dcontext[0])
 steps = np.linspace(-1.0, 1.0, 81)
-line = steps[:, None] * direction
+line = steps[:, None] * direction  # dc = t u for every t
 one = {key: np.repeat(value[:1], len(steps), axis=0) for key, value in jacobians.items()}
-_, line_cse_reward = context_sample_enhancement(np.repeat(next_state[:1], len(steps), 0), np.repeat(reward[:1], len(steps)), line, **one)
+_, line_cse_reward = my_cse(np.repeat(next_state[:1], len(steps), 0), np.repeat(reward[:1], len(steps)), line, **one)
 _, line_exact_reward = task.simulate(np.repeat(state[:1], len(steps), 0), np.repeat(action[:1], len(steps), 0), context + line)
 
 radii = np.logspace(-3, 0, 13)
 reward_error, state_error = [], []
 for radius in radii:
     dc = sample_context_perturbation(len(reward), task.context_dim, radius, generator=torch.Generator().manual_seed(1)).double().numpy()
-    new_state, new_reward = context_sample_enhancement(next_state, reward, dc, **jacobians)
+    new_state, new_reward = my_cse(next_state, reward, dc, **jacobians)
     true_state, true_reward = task.simulate(state, action, context + dc)
     reward_error.append(np.abs(true_reward - new_reward).max())
     state_error.append(np.abs(true_state - new_state).max())
 print(f"largest next-state error over all radii: {max(state_error):.1e} (first order is exact for the dynamics)")
 
+# %% [markdown]
+# Left: the exact reward and CSE's tangent; right: the reward error on log-log axes has slope 2 (it *is* $|dc|^2$
+# here). (The plotting code is folded on the course site.)
+
+# %% tags=["hide-input"]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 left.plot(steps, line_exact_reward, label="exact reward at $c + t u$ (simulate)")
 left.plot(steps, line_cse_reward, "--", label="CSE reward (5.1): the tangent")
@@ -214,6 +290,27 @@ pd.DataFrame({
 # Every replayed context lies on the sphere of radius $\varepsilon = 0.1$ around the context the data came from,
 # the next states are the exact ones at that context, and the rewards are off by $\varepsilon^2 = 0.01$
 # (float32 storage adds round-off of about $10^{-7}$).
+#
+# **Algorithm: SAC with CSE.** The environment runs only at the training context $c_0$.
+#
+# 1. Initialize the actor $\pi_\theta(a \mid s, c)$, two critics $Q_{\phi_1}, Q_{\phi_2}(s, a, c)$ and their target copies,
+#    and an empty replay buffer $\mathcal D$.
+# 2. Repeat for every environment step:
+#    1. in state $s$ at context $c_0$, act $a \sim \pi_\theta(\cdot \mid s, c_0)$; receive $r$, $s'$ and, from the step's
+#       `info`, the Jacobians $J = (\partial_c f, \partial_c R, \partial_{s'} R)$;
+#    2. store $(s, c_0, a, r, s', J)$ in $\mathcal D$;
+#    3. sample a batch from $\mathcal D$;
+#    4. **CSE:** for every sample draw $dc = \varepsilon u$ with $u$ uniform on the unit sphere (5.2), replace $(r, s')$
+#       by (5.1), and write $c + dc$ as the context of both $s$ and $s'$;
+#    5. the usual SAC update on the moved batch: critic targets
+#       $y = r + \gamma\,(1 - \mathrm{done})\big(\min_i Q_{\bar\phi_i}(s', a', c + dc) - \alpha \log \pi_\theta(a' \mid s', c + dc)\big)$
+#       with $a' \sim \pi_\theta(\cdot \mid s', c + dc)$; a critic step, an actor step, a temperature step, and a soft
+#       update of the targets.
+#
+# Only step 2.4 differs from plain SAC, and it costs no environment step. **LDR** changes a different step: it leaves
+# the batch alone and runs each *episode* in the real environment at $c_0 + \varepsilon\,\mathcal N(0, I)$ (a Gaussian
+# draw, once per episode, which needs the simulator at many contexts), where CSE draws $dc$ on the sphere of radius
+# $\varepsilon$, per sample, at replay time.
 #
 # ## 4. Training: baseline, CSE and LDR on SimpleDirection
 #
@@ -321,7 +418,7 @@ else:
 # :class: dropdown
 # :::
 #
-# $r = s'\cdot c = 0.5 - 0.15 = 0.35$. With $\partial_c T = I$, $\partial_c R = s'$ and $\partial_{s'} R = c$:
+# $r = s'\cdot c = 0.5 - 0.15 = 0.35$. With $\partial_c f = I$, $\partial_c R = s'$ and $\partial_{s'} R = c$:
 # $s'_{CSE} = s' + dc = (1.1, 0.5)$ and $r_{CSE} = r + s'\cdot dc + c\cdot dc = 0.35 + 0.1 + 0.05 = 0.5$. The
 # exact reward is $(1.1, 0.5)\cdot(0.6, -0.3) = 0.51 = r_{CSE} + |dc|^2$.
 

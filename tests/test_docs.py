@@ -126,13 +126,22 @@ def test_theory_page_has_every_definition_and_theorem_with_its_check(site):
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_every_exercise_is_present_with_a_folded_solution(site, notebook):
     labels = EXERCISE.findall((ROOT / "notebooks" / f"{notebook}.py").read_text(encoding="utf-8"))
-    assert 2 <= len(labels) <= 4, f"{notebook}: {len(labels)} exercises (want 2 to 4)"
+    assert 2 <= len(labels) <= 5, f"{notebook}: {len(labels)} exercises (want 2 to 5)"
     text, page = _page(site, f"notebooks/{notebook}")
     missing = [label for label in labels if label not in page.ids]
     assert not missing, f"{notebook}: exercises missing on the page: {missing}"
     solutions = re.findall(r'<div[^>]*class="([^"]*\bsolution\b[^"]*)"', text)
     assert len(solutions) >= len(labels), f"{notebook}: {len(solutions)} solutions for {len(labels)} exercises"
     assert all("dropdown" in classes for classes in solutions), f"{notebook}: a solution is not folded: {solutions}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_cells_tagged_hide_input_are_folded_on_the_page(site, notebook):
+    # myst-nb folds the source of a cell tagged "hide-input" into a <details> block ("Show code cell source")
+    tagged = (ROOT / "notebooks" / f"{notebook}.py").read_text(encoding="utf-8").count('tags=["hide-input"]')
+    text, _ = _page(site, f"notebooks/{notebook}")
+    folded = len(re.findall(r'<div class="cell tag_hide-input[^"]*">\s*<details class="[^"]*\bhide above-input', text))
+    assert folded == tagged, f"{notebook}: {tagged} cells tagged hide-input, {folded} folded on the page"
 
 
 def test_internal_links_resolve(site):

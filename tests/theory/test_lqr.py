@@ -138,7 +138,7 @@ def test_theorem2_bound_holds_where_its_conditions_hold():
         assert holds.any()
         assert frame.loc[holds, "within_bound"].all()
         assert frame.loc[~holds, "bound"].isna().all()
-    # At gamma = 0.9 the gamma condition fails for the larger dc: (|DT| + |D^2T| |dc|)(1 + |K|) grows with |dc|.
+    # At gamma = 0.9 the gamma condition fails for the larger dc: (|Df| + |D^2f| |dc|)(1 + |K|) grows with |dc|.
     frame = checks_frame(theorem2_sweep(LQR, C0, [1e-3, 0.3], DEFAULT_GAIN, 0.9))
     assert frame["conditions"].tolist()[0] == "hold" and "gamma < 1/" in frame["conditions"].tolist()[1]
 
