@@ -5,7 +5,8 @@ Until version 0.1 every module sat directly in ``cebe_deep/``; they now live in 
 under the old names) still works: it returns the very module ``cebe_deep.learn.cse``, with a
 :class:`DeprecationWarning` naming the new path.
 
->>> import warnings
+>>> import sys, warnings
+>>> _ = sys.modules.pop("cebe_deep.cse", None)  # as in a fresh process
 >>> with warnings.catch_warnings(record=True) as caught:
 ...     warnings.simplefilter("always")
 ...     import cebe_deep.cse as old
