@@ -358,7 +358,7 @@ def check_evaluation_table(table: pd.DataFrame, where: str) -> None:
     if table[["method", "seed", "sweep", "sweep_value", "episode"]].isna().any().any():
         raise ConfigError(f"{where}: a row has an empty method, seed, sweep, context or episode")
     run = ["method", "seed"] + (["run"] if "run" in table.columns else [])  # two runs of one seed stay apart here
-    episodes = table.groupby([*run, "sweep", "sweep_value"])["episode"].agg(["count", "nunique", "max"])
+    episodes = table.groupby([*run, "sweep", "sweep_value"], dropna=False)["episode"].agg(["count", "nunique", "max"])
     expected = int(episodes["count"].max())
     short = episodes[(episodes["count"] != expected) | (episodes["nunique"] != expected) | (episodes["max"] != expected - 1)]
     if len(short):
@@ -366,7 +366,7 @@ def check_evaluation_table(table: pd.DataFrame, where: str) -> None:
         method, seed, sweep, value = key[0], key[1], key[-2], key[-1]
         raise ConfigError(f"{where}: {method} seed {seed} at {sweep} = {value:g} has {int(row['count'])} episode rows, "
                           f"the others have episodes 0..{expected - 1}: the table is incomplete or damaged")
-    contexts = table.groupby(run)[["sweep", "sweep_value"]].apply(
+    contexts = table.groupby(run, dropna=False)[["sweep", "sweep_value"]].apply(
         lambda part: frozenset(zip(part["sweep"], part["sweep_value"])))
     full = max(contexts, key=len)
     partial = contexts[contexts.map(lambda found: found != full)]
