@@ -17,7 +17,7 @@ def _modules(package):
 
 MODULES = sorted(_modules(cebe_theory)) + ["cebe_deep.errors", "cebe_deep.moved", "cebe_deep.learn.cse", "cebe_deep.learn.dqn",
                                           "cebe_deep.learn.randomization", "cebe_deep.learn.replay", "cebe_deep.run.evaluation",
-                                          "cebe_deep.report.readme"]
+                                          "cebe_deep.report.readme", "cebe_deep.report.protocol.command"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -442,3 +442,58 @@ def test_the_command_draws_both_figures(tmp_path):
     assert main(["report", "protocol", str(folder), "--resamples", "200", "--figures", str(tmp_path / "figures")]) == 0
     assert (tmp_path / "figures" / "verdicts.png").stat().st_size > 10_000
     assert (tmp_path / "figures" / "profiles.png").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------ the write-up's block
+def _variant_zero_table(variant_zero: float):
+    """A zero-action table as a variant folder commits it: the variant's dynamics at every context, and the task's
+    default dynamics at c0 (the scale, section 3)."""
+    rows = _zero_table().assign(dynamics="gymnasium", zero_return=variant_zero)
+    return pd.concat([rows, _zero_table().iloc[:1]], ignore_index=True)
+
+
+def test_the_readme_block_prints_what_the_command_prints(tmp_path, monkeypatch, capsys):
+    """``<!-- report protocol FOLDER... -->`` in a write-up is refreshed with the table ``cebe-deep report protocol``
+    prints for the same folders (paths relative to the write-up's folder, wherever it is run from; a variant
+    folder's dynamics read from its zero_action.csv), and draws the figures it names."""
+    from cebe_deep.report.readme import refresh_readme
+
+    authors = tmp_path / "results" / "authors"
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    for name, gains, zero in (("PendulumGoal", {"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, _zero_table()),
+                              ("PendulumGoal-gymnasium", {"baseline": 0.0, "cse": -0.1}, _variant_zero_table(-900.0))):
+        (authors / name).mkdir(parents=True)
+        _table(gains, {method: seeds[method] for method in gains}).to_csv(authors / name / "evaluation.csv", index=False)
+        zero.to_csv(authors / name / protocol.ZERO_ACTION_FILE, index=False)
+    readme = tmp_path / "results" / "README.md"
+    block = "authors/PendulumGoal authors/PendulumGoal-gymnasium --figures authors/figures"
+    readme.write_text(f"# Verdicts\n<!-- report protocol {block} -->\nstale\n<!-- end -->\nafter\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert refresh_readme(readme, ["protocol"]) == 1
+    text = readme.read_text()
+    body = text.split("-->\n", 1)[1].split("<!-- end -->")[0]
+    assert "stale" not in text and text.endswith("<!-- end -->\nafter\n")
+    capsys.readouterr()
+    assert main(["report", "protocol", str(authors / "PendulumGoal"), str(authors / "PendulumGoal-gymnasium")]) == 0
+    assert body == capsys.readouterr().out
+    # the known truth: +0.1 against SAC and 0 against LDR on the authors' task, -0.1 on the variant
+    rows = {line.split(" | ")[0]: line for line in body.splitlines() if line.startswith("| PendulumGoal")}
+    estimate = float(rows["| PendulumGoal"].split(" | ")[3].split()[0])
+    assert estimate == pytest.approx(0.1, abs=0.003)
+    assert "**beats** (reproduced)" in rows["| PendulumGoal"] and "**matches** (reproduced)" in rows["| PendulumGoal"]
+    assert "**worse** (not reproduced)" in rows["| PendulumGoal-gymnasium"] and "not run" in rows["| PendulumGoal-gymnasium"]
+    assert (authors / "figures" / "verdicts.png").is_file() and (authors / "figures" / "profiles.png").is_file()
+
+
+def test_a_malformed_protocol_block_names_itself(tmp_path):
+    from cebe_deep.errors import InputError
+    from cebe_deep.report.readme import refresh_readme
+
+    (tmp_path / "authors" / "A").mkdir(parents=True)
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- report protocol authors/A --dynamics gymnasium -->\nkeep\n<!-- end -->\n")
+    with pytest.raises(InputError, match="FOLDER=NAME"):
+        refresh_readme(readme)
+    assert "keep" in readme.read_text()

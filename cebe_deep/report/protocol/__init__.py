@@ -27,9 +27,12 @@ policy, evaluated at every context, as independent runs; ``rliable`` brings ``ar
 ``seaborn`` with it; and its ``rliable.library`` (the bootstrap, the profiles) does not import under pandas 3
 (``arch`` 7.2).  The tests check the point estimates against ``rliable.metrics`` where it is installed.
 
-``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders.
+``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders
+(:func:`print_protocol`), and so does a write-up's block ``<!-- report protocol FOLDER... -->``
+(:mod:`cebe_deep.report.readme`).
 """
 
+from cebe_deep.report.protocol.command import block_arguments, parse_dynamics, print_protocol
 from cebe_deep.report.protocol.figures import performance_profile, plot_performance_profiles, plot_verdicts
 from cebe_deep.report.protocol.inference import (
            claim_status,
@@ -79,4 +82,4 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "per_context_tests", "minimum_detectable_difference", "seeds_for_difference", "compare_paired",
            "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "write_zero_action",
            "folder_inputs", "performance_profile",
-           "plot_verdicts", "plot_performance_profiles"]
+           "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments"]
