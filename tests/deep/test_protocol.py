@@ -497,3 +497,41 @@ def test_a_malformed_protocol_block_names_itself(tmp_path):
     with pytest.raises(InputError, match="FOLDER=NAME"):
         refresh_readme(readme)
     assert "keep" in readme.read_text()
+
+
+def test_ablation_contrasts_a_variant_gain_against_the_authors_gain(tmp_path, capsys):
+    """``report ablation``'s second table: the variant's gain (CSE - SAC of each seed) minus the authors' gain, at
+    the test contexts in return units and in the protocol's primary statistic; made-up gains of 0.1 (authors') and
+    0.04 (uniform replay) normalized units, 1000 return units each, at every context away from c0."""
+    from cebe_deep.report.statistics import compare_methods, summarize
+    from cebe_deep.report.tables import ablation, ablation_contrasts
+
+    seeds = {method: list(range(8)) for method in ("baseline", "cse")}
+    for name, gain, rng_seed in (("PendulumGoal", 0.1, 0), ("PendulumGoal-uniform", 0.04, 5)):
+        folder = tmp_path / "authors" / name
+        folder.mkdir(parents=True)
+        _table({"baseline": 0.0, "cse": gain}, seeds, rng_seed=rng_seed).to_csv(folder / "evaluation.csv", index=False)
+        _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
+    (row,) = ablation_contrasts(tmp_path).to_dict("records")
+    assert "uniform replay" in row["variant"] and (row["seeds"], row["seeds_authors"], row["contexts"]) == (8, 8, 5)
+    for name, truth in (("authors_1", -60.0), ("authors_2", -60.0), ("away", -0.06)):
+        assert row[name] == pytest.approx(truth, abs=abs(truth) * 0.05)
+        assert row[f"{name}_low"] < row[name] < row[f"{name}_high"] < 0
+    # the interval is Welch's on the per-seed gains of the two folders
+    gains = []
+    for name in ("PendulumGoal-uniform", "PendulumGoal"):
+        table = pd.read_csv(tmp_path / "authors" / name / "evaluation.csv")
+        at = table[(table["sweep"] == "authors") & (table["sweep_value"] == 1.0)]
+        means = at.groupby(["method", "seed"])["episode_return"].mean()
+        gains.append((means["cse"] - means["baseline"]).to_numpy())
+    reference = stats.ttest_ind(*gains, equal_var=False).confidence_interval(0.95)
+    assert (row["authors_1_low"], row["authors_1_high"]) == pytest.approx((reference.low, reference.high), rel=1e-9)
+    # the quick and Gymnasium-order folders are not there: their rows say so, the contrast table has the one variant
+    for name in ("PendulumGoal", "PendulumGoal-uniform"):  # the first table reads summary.csv and comparison.csv
+        table = pd.read_csv(tmp_path / "authors" / name / "evaluation.csv")
+        summary = summarize(table)
+        summary.to_csv(tmp_path / "authors" / name / "summary.csv", index=False)
+        compare_methods(summary, C0, 0.1, table=table).to_csv(tmp_path / "authors" / name / "comparison.csv", index=False)
+    ablation(tmp_path)
+    printed = capsys.readouterr().out
+    assert printed.count("not run yet") == 2 and "| authors' dynamics, authors' protocol, uniform replay | 8 / 8 |" in printed
