@@ -535,3 +535,21 @@ def test_ablation_contrasts_a_variant_gain_against_the_authors_gain(tmp_path, ca
     ablation(tmp_path)
     printed = capsys.readouterr().out
     assert printed.count("not run yet") == 2 and "| authors' dynamics, authors' protocol, uniform replay | 8 / 8 |" in printed
+
+
+def test_a_gain_only_where_every_method_is_worse_than_doing_nothing_is_not_robust():
+    """The secondary on the learned contexts (some method's mean beats the all-zero action): a made-up gain of 0.1
+    at the two contexts where the all-zero action beats every method, and none elsewhere, beats on the primary
+    statistic but matches (not reproduced) on the other three contexts."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse")}
+    table = _table({"baseline": 0.0, "cse": 0.0}, seeds, noise_sd=0.5)
+    unlearned = table["context_3"].isin([-1.0, -0.5])
+    table.loc[unlearned & (table["method"] == "cse"), "episode_return"] += 250.0  # 0.25 normalized there
+    zero = _zero_table()
+    zero.loc[zero["context_3"].isin([-1.0, -0.5]), "zero_return"] = 500.0  # every method far below doing nothing
+    row = task_verdicts(table, zero, resamples=200, old_rule=False).set_index("comparison").loc["cse - baseline"]
+    assert (row["contexts_away"], row["learned_away"]) == (5, 3)
+    assert row["difference"] == pytest.approx(0.1, abs=0.003) and row["claim_status"] == "reproduced"
+    assert row["learned_difference"] == pytest.approx(0.0, abs=0.003) and row["learned_status"] == "not reproduced"
+    rendered = protocol.render_markdown(task_verdicts(table, zero, resamples=200, old_rule=False).assign(folder="P"))
+    assert "| P | 10 | 5 (2; 3) |" in rendered and "learned contexts (not reproduced)" in rendered
