@@ -51,6 +51,8 @@ def add_report_parser(commands) -> None:
                                "(PendulumGoal-gymnasium=gymnasium)")
     protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    protocol.add_argument("--compact", action="store_true",
+                          help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
                           help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
     readme = tables.add_parser("readme", help="refresh the <!-- report ... --> blocks of a markdown write-up")
@@ -106,4 +108,4 @@ def _run_protocol(args: argparse.Namespace) -> None:
     for folder in args.folders:
         _existing(folder, "folder")
     protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
-                            write_missing=args.write_zero_action)
+                            write_missing=args.write_zero_action, compact=args.compact)

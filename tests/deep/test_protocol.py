@@ -553,3 +553,29 @@ def test_a_gain_only_where_every_method_is_worse_than_doing_nothing_is_not_robus
     assert row["learned_difference"] == pytest.approx(0.0, abs=0.003) and row["learned_status"] == "not reproduced"
     rendered = protocol.render_markdown(task_verdicts(table, zero, resamples=200, old_rule=False).assign(folder="P"))
     assert "| P | 10 | 5 (2; 3) |" in rendered and "learned contexts (not reproduced)" in rendered
+
+
+def test_the_compact_table_says_where_a_claim_status_does_not_hold(tmp_path, capsys):
+    """``--compact`` (the README's summary): per comparison the primary interval, word and claim status, and the
+    secondary analyses that disagree: none for a clean gain, the learned contexts for a gain made only where
+    every method is worse than doing nothing (the case of the test above)."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    clean = tmp_path / "Clean"
+    clean.mkdir()
+    _table({"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, seeds).to_csv(clean / "evaluation.csv", index=False)
+    _zero_table().to_csv(clean / protocol.ZERO_ACTION_FILE, index=False)
+    fragile = tmp_path / "Fragile"
+    fragile.mkdir()
+    table = _table({"baseline": 0.0, "cse": 0.0}, {m: seeds[m] for m in ("baseline", "cse")}, noise_sd=0.5)
+    table.loc[table["context_3"].isin([-1.0, -0.5]) & (table["method"] == "cse"), "episode_return"] += 250.0
+    table.to_csv(fragile / "evaluation.csv", index=False)
+    zero = _zero_table()
+    zero.loc[zero["context_3"].isin([-1.0, -0.5]), "zero_return"] = 500.0
+    zero.to_csv(fragile / protocol.ZERO_ACTION_FILE, index=False)
+    assert main(["report", "protocol", str(clean), str(fragile), "--resamples", "200", "--compact"]) == 0
+    rows = {line.split(" | ")[0]: line.split(" | ") for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("| Clean", "| Fragile"))}
+    assert rows["| Clean"][1] == "10" and rows["| Clean"][2].endswith("**beats** (reproduced)")
+    assert rows["| Clean"][3].endswith("**matches** (reproduced) |")
+    assert rows["| Fragile"][2].endswith("**beats** (reproduced; not under Holm, authors' contexts, learned contexts)")
+    assert rows["| Fragile"][3] == "not run |"

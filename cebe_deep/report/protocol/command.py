@@ -14,6 +14,7 @@ from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_ve
 from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
     folder_inputs,
+    render_compact,
     render_markdown,
     task_scores,
     verdict_table,
@@ -34,13 +35,14 @@ def parse_dynamics(items: Sequence[str]) -> dict[str, str]:
 
 def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None, csv: Path | None = None,
                    figures: Path | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
-                   write_missing: bool = False) -> None:
+                   write_missing: bool = False, compact: bool = False) -> None:
     """Print the verdict table of results/PROTOCOL.md for ``folders`` (markdown, :func:`render_markdown`).
 
     ``dynamics``: folder name -> the task variant its runs used, for a zero-action table that has to be simulated
     (a committed ``zero_action.csv`` names its own).  A folder without one is simulated (minutes for MuJoCo), and
     written there with ``write_missing``.  ``csv``: also write every column of :func:`verdict_table`; ``figures``:
-    also draw ``figures/verdicts.png`` (the intervals) and ``figures/profiles.png`` (the performance profiles)."""
+    also draw ``figures/verdicts.png`` (the intervals) and ``figures/profiles.png`` (the performance profiles);
+    ``compact``: print :func:`render_compact` (four columns) instead."""
     folders = [Path(folder) for folder in folders]
     dynamics = dynamics or {}
     missing = [folder for folder in folders if not folder.is_dir()]
@@ -64,25 +66,26 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
             evaluation, zero, variant = folder_inputs(folder, dynamics, True)
             scores[folder.name] = task_scores(evaluation, zero, variant)
         plot_performance_profiles(scores, figures / "profiles.png")
-    print(render_markdown(table), end="")
+    print((render_compact if compact else render_markdown)(table), end="")
 
 
 def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     """The keyword arguments of :func:`print_protocol` for a write-up's block ``<!-- report protocol ARGS -->``:
-    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable) and ``--figures FOLDER``; paths relative to
-    ``base`` (the write-up's folder).
+    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER`` and ``--compact``; paths
+    relative to ``base`` (the write-up's folder).
 
     >>> block_arguments(["authors/A", "--figures", "authors/figures", "--dynamics", "A=gymnasium"], Path("results"))
-    {'folders': [PosixPath('results/authors/A')], 'dynamics': {'A': 'gymnasium'}, 'figures': PosixPath('results/authors/figures')}
+    {'folders': [PosixPath('results/authors/A')], 'dynamics': {'A': 'gymnasium'}, 'figures': PosixPath('results/authors/figures'), 'compact': False}
     """
     parser = argparse.ArgumentParser(prog="<!-- report protocol", add_help=False, exit_on_error=False)
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--dynamics", action="append", default=[])
     parser.add_argument("--figures")
+    parser.add_argument("--compact", action="store_true")
     try:
         parsed = parser.parse_args(list(arguments))
     except (argparse.ArgumentError, SystemExit) as error:
         raise InputError(f"protocol block {' '.join(arguments)!r}: {error}; expected FOLDER... "
-                         "[--dynamics FOLDER=NAME] [--figures FOLDER]") from None
+                         "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact]") from None
     return dict(folders=[base / folder for folder in parsed.folders], dynamics=parse_dynamics(parsed.dynamics),
-                figures=None if parsed.figures is None else base / parsed.figures)
+                figures=None if parsed.figures is None else base / parsed.figures, compact=parsed.compact)

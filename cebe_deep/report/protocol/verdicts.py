@@ -310,3 +310,38 @@ def render_markdown(table: pd.DataFrame) -> str:
     if notes:
         legend += ["", "Margin sensitivity and pairing: " + "; ".join(notes) + "."]
     return "\n".join(lines + legend) + "\n"
+
+
+def _not_under(row) -> list[str]:
+    """The secondary analyses (not the earlier rule) under which ``row``'s claim status does not hold."""
+    checks = (("IQM", "iqm_status"), ("Holm", "holm_status"), ("authors' contexts", "authors_status"),
+              ("learned contexts", "learned_status"))
+    return [name for name, column in checks if row.get(column) not in (row["claim_status"], None)]
+
+
+def render_compact(table: pd.DataFrame) -> str:
+    """The verdict table of :func:`verdict_table` in four columns, for a summary (the README, the course site): per
+    results folder the paired seeds and, per comparison, the primary difference [95% CI], the word, the claim
+    status and the secondary analyses under which that status does not hold."""
+    lines = ["| task | paired seeds | CSE - baseline (SAC; DQN for CartGoal) | CSE - LDR |", "|---|---|---|---|"]
+    for folder, group in table.groupby("folder", sort=False):
+        by = {row["comparison"].split(" - ")[1]: row for row in group.to_dict("records")}
+        first = next(iter(by.values()))
+        cells = []
+        for other in ("baseline", "ldr"):
+            row = by.get(other)
+            if row is None:
+                cells.append("not run")
+                continue
+            differs = _not_under(row)
+            cells.append(f"{_interval_text(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
+                         f"({row['claim_status']}{'; not under ' + ', '.join(differs) if differs else ''})")
+        seeds = f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
+        lines.append(f"| {folder} | {seeds} | {cells[0]} | {cells[1]} |")
+    lines += ["", f"Mean normalized score (0 = the all-zero action, results/PROTOCOL.md) of CSE minus the other method "
+              "over the contexts away from c0, paired by seed, 95% t-interval; beats / matches (inside "
+              f"+-{table['margin'].iloc[0]:g}) / worse / inconclusive, the paper's claim in parentheses, and the "
+              "secondary analyses (IQM, Holm per context, the authors' contexts, the learned contexts) under which "
+              "that claim status does not hold."]
+    return "\n".join(lines) + "\n"
+
