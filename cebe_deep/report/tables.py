@@ -301,7 +301,7 @@ def ablation_contrasts(results: Path) -> pd.DataFrame:
                    contexts=contexts, scale=scale)
         for name, (mine, theirs) in (("authors_1", (at[1], reference_at[1])), ("authors_2", (at[2], reference_at[2])),
                                      ("away", (gain, reference))):
-            row.update(zip((name, f"{name}_low", f"{name}_high"), welch_interval(mine, theirs)))
+            row.update(zip((name, f"{name}_low", f"{name}_high"), welch_interval(mine, theirs), strict=True))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -67,6 +67,7 @@ from cebe_deep.report.protocol.scores import (
 )
 from cebe_deep.report.protocol.verdicts import (
            TaskScores,
+           disagreeing_analyses,
            folder_inputs,
            render_compact,
            render_markdown,
@@ -81,6 +82,7 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "read_zero_action", "context_scale", "seed_scores", "verdict_word", "claim_status",
            "expanded_percentile_alpha", "paired_bootstrap_interval", "iqm", "probability_of_improvement", "holm",
            "per_context_tests", "minimum_detectable_difference", "seeds_for_difference", "compare_paired",
-           "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "render_compact", "write_zero_action",
+           "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "render_compact",
+           "disagreeing_analyses", "write_zero_action",
            "folder_inputs", "performance_profile",
            "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments"]

@@ -74,8 +74,9 @@ def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER`` and ``--compact``; paths
     relative to ``base`` (the write-up's folder).
 
-    >>> block_arguments(["authors/A", "--figures", "authors/figures", "--dynamics", "A=gymnasium"], Path("results"))
-    {'folders': [PosixPath('results/authors/A')], 'dynamics': {'A': 'gymnasium'}, 'figures': PosixPath('results/authors/figures'), 'compact': False}
+    >>> options = block_arguments(["authors/A", "--figures", "authors/figures", "--dynamics", "A=gymnasium"], Path("results"))
+    >>> [str(folder) for folder in options["folders"]], options["dynamics"], str(options["figures"]), options["compact"]
+    (['results/authors/A'], {'A': 'gymnasium'}, 'results/authors/figures', False)
     """
     parser = argparse.ArgumentParser(prog="<!-- report protocol", add_help=False, exit_on_error=False)
     parser.add_argument("folders", nargs="+")

@@ -312,8 +312,9 @@ def render_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines + legend) + "\n"
 
 
-def _not_under(row) -> list[str]:
-    """The secondary analyses (not the earlier rule) under which ``row``'s claim status does not hold."""
+def disagreeing_analyses(row: dict) -> list[str]:
+    """The secondary analyses (not the earlier rule) under which the claim status of ``row`` (a row of
+    :func:`task_verdicts`) does not hold: of IQM, Holm, authors' contexts, learned contexts."""
     checks = (("IQM", "iqm_status"), ("Holm", "holm_status"), ("authors' contexts", "authors_status"),
               ("learned contexts", "learned_status"))
     return [name for name, column in checks if row.get(column) not in (row["claim_status"], None)]
@@ -333,7 +334,7 @@ def render_compact(table: pd.DataFrame) -> str:
             if row is None:
                 cells.append("not run")
                 continue
-            differs = _not_under(row)
+            differs = disagreeing_analyses(row)
             cells.append(f"{_interval_text(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
                          f"({row['claim_status']}{'; not under ' + ', '.join(differs) if differs else ''})")
         seeds = f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
