@@ -307,8 +307,9 @@ def handout(out: Path, facts: dict) -> Path:
         ]
         deep = facts.get("verdict_lines", [])
         if deep:
-            bullets.append("Deep RL at c₀ only (paired seeds): CSE minus SAC/DQN and LDR, mean normalized score away from "
-                           "c₀ (0 = the all-zero action), 95% t-interval; † a secondary analysis disagrees (results/PROTOCOL.md):")
+            bullets.append("Deep RL at c₀ only (paired seeds): CSE minus SAC/DQN and LDR, mean normalized score away "
+                           "from c₀ (0 = the all-zero action), 95% t-interval; † a secondary analysis disagrees "
+                           "(results/PROTOCOL.md):")
         for text in deep:
             bullets.append("\t" + text)  # a tab: a sub-item of the line above
         for bullet in bullets:
