@@ -7,7 +7,8 @@ Every figure has one panel, fonts of 16 pt (ticks 14 pt), and axes named with th
 as PNG (exactly 1600 x 1000 px: 8 x 5 inches at 200 dpi, laid out inside the figure) and PDF. ``handout.pdf``
 is one A4 page: the two equations, Theorems 1-4 in words, and the headline numbers, computed in the same run
 (Figure 1 slopes, bound / measured ratios, Theorem 4) or read from ``results/authors/<Task>/`` (a task without
-committed results there is left out; ``handout.png`` is the handout's preview). The site build
+committed results there is left out; the deep verdicts are the statistical protocol's, results/PROTOCOL.md, as
+results/README.md and the README print them: :func:`deep_verdicts`; ``handout.png`` is the handout's preview). The site build
 (``docs/conf.py``) calls :func:`build`.
 
 At the default ``points = 100`` the computed numbers are the README's: Figure 1 on the paper's 100 dc (as
@@ -30,7 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cebe_deep.report.plots import ANGLE_LABEL, context_axis_labels, learner_name  # noqa: E402
-from cebe_deep.report.statistics import verdict  # noqa: E402
+from cebe_deep.report.protocol import disagreeing_analyses, verdict_table  # noqa: E402
 from cebe_deep.tasks import make_task  # noqa: E402
 from cebe_theory import (  # noqa: E402
     cliffwalking,
@@ -181,6 +182,29 @@ def lqr(out: Path, points: int, facts: dict) -> list[Path]:
     return _save(fig, out, "lqr")
 
 
+def deep_verdicts(results: Path = RESULTS) -> pd.DataFrame:
+    """The protocol's verdict table (:func:`cebe_deep.report.protocol.verdict_table`) of the deep tasks with
+    committed evaluation and zero-action tables under ``results/authors/``, in the paper's order."""
+    folders = [results / "authors" / task for task in DEEP_TASKS if (results / "authors" / task / "zero_action.csv").exists()]
+    return verdict_table(folders, simulate_missing=False, old_rule=False) if folders else pd.DataFrame()
+
+
+def verdict_lines(table: pd.DataFrame) -> list[str]:
+    """One handout line per task of :func:`deep_verdicts`: per comparison the primary difference [95% CI] and its
+    word, marked † where a secondary analysis disagrees with the claim status
+    (:func:`cebe_deep.report.protocol.disagreeing_analyses`; results/README.md names them)."""
+    lines = []
+    for task, group in table.groupby("folder", sort=False):
+        parts = []
+        for row in group.to_dict("records"):
+            other = learner_name(task) if row["comparison"].endswith("baseline") else "LDR"
+            mark = "†" if disagreeing_analyses(row) else ""
+            parts.append(f"{other} {row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] "
+                         f"{row['word']}{mark}")
+        lines.append(f"{task} ({group['paired_seeds'].min()}): " + "; ".join(parts))
+    return lines
+
+
 def deep_results(out: Path, facts: dict) -> list[Path]:
     """One figure per swept context coordinate (or direction angle) of each committed task: mean return and 95% CI
     per method, the training ball shaded; the legend names the task's learner (DQN for CartGoal)."""
@@ -191,7 +215,6 @@ def deep_results(out: Path, facts: dict) -> list[Path]:
         if not (folder / "summary.csv").exists() or not (folder / "comparison.csv").exists():
             continue
         summary = pd.read_csv(folder / "summary.csv")
-        facts[f"verdict_{task}"] = verdict(pd.read_csv(folder / "comparison.csv"))
         env = make_task(task)
         c0 = np.asarray(env.unwrapped.default_context, dtype=float)
         env.close()
@@ -282,23 +305,19 @@ def handout(out: Path, facts: dict) -> Path:
             f"Theorem 4 on Cliffwalking (goal 1/p², exact policy iteration), {facts['theorem4_contexts']} contexts p in "
             f"[0.02, 0.3]: largest gap / (2δ + 2ε) = {facts['theorem4_ratio']:.2f} (≤ 1).",
         ]
-        deep = [task for task in DEEP_TASKS if f"verdict_{task}" in facts]
+        deep = facts.get("verdict_lines", [])
         if deep:
-            bullets.append("Deep RL trained at c₀ only: CSE − baseline (SAC; DQN for CartGoal) and CSE − LDR, 95% intervals "
-                           "over seeds, at the contexts away from c₀ (k/n: at k of n; verdicts: results/README.md):")
-        for task in deep:
-            judged = facts[f"verdict_{task}"]
-            text = (f"{task}: CSE − baseline > 0 at {judged['cse_minus_baseline_above']}/{judged['contexts']}, "
-                    f"< 0 at {judged['cse_minus_baseline_below']}: {judged['beats_baseline']}")
-            if judged["matches_ldr"] != "no data":
-                text += f"; matches LDR: {judged['matches_ldr']}"
-            bullets.append("\t" + text + ".")  # a tab: a sub-item of the line above
+            bullets.append("Deep RL at c₀ only (paired seeds): CSE minus SAC/DQN and LDR, mean normalized score away "
+                           "from c₀ (0 = the all-zero action), 95% t-interval; † a secondary analysis disagrees "
+                           "(results/PROTOCOL.md):")
+        for text in deep:
+            bullets.append("\t" + text)  # a tab: a sub-item of the line above
         for bullet in bullets:
             sub = bullet.startswith("\t")
-            wrapped = textwrap.wrap(bullet.lstrip("\t"), 96 if sub else 100)
-            line(("      · " if sub else "-  ") + wrapped[0], dy=0.0172)
+            wrapped = textwrap.wrap(bullet.lstrip("\t"), 108 if sub else 100)  # sub-items in 9 pt
+            line(("      · " if sub else "-  ") + wrapped[0], dy=0.0172, size=9 if sub else 10)
             for part in wrapped[1:]:
-                line(("         " if sub else "   ") + part, dy=0.0172)
+                line(("         " if sub else "   ") + part, dy=0.0172, size=9 if sub else 10)
         fig.savefig(path)
         fig.savefig(path.with_suffix(".png"), dpi=110)  # a preview for the site
         plt.close(fig)
@@ -317,6 +336,7 @@ def build(out: str | Path = DEFAULT_OUT, points: int = 100) -> list[Path]:
         paths += theorem4(out, points, facts)
         paths += lqr(out, points, facts)
         paths += deep_results(out, facts)
+    facts["verdict_lines"] = verdict_lines(deep_verdicts())
     paths.append(handout(out, facts))
     return paths
 

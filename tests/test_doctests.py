@@ -24,6 +24,7 @@ MODULES = sorted(_modules(cebe_theory)) + [
     "cebe_deep.learn.replay",
     "cebe_deep.run.evaluation",
     "cebe_deep.report.readme",
+    "cebe_deep.report.protocol.command",
 ]
 
 

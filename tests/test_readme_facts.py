@@ -113,3 +113,68 @@ def test_the_home_page_states_what_the_small_budget_changes():
 def test_the_site_is_built_at_the_budget_the_home_page_names():
     conf = (ROOT / "docs" / "conf.py").read_text()
     assert re.search(r'os\.environ\["CEBE_NOTEBOOK_BUDGET"\] = os\.environ\.get\("CEBE_DOCS_BUDGET", "small"\)', conf)
+
+
+@pytest.fixture(scope="module")
+def committed_verdicts():
+    """The protocol's verdict table of every committed results/authors folder (results/PROTOCOL.md)."""
+    from cebe_deep.report.protocol import verdict_table
+
+    folders = sorted(path.parent for path in (ROOT / "results" / "authors").glob("*/zero_action.csv"))
+    return verdict_table(folders, simulate_missing=False)
+
+
+def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed_verdicts):
+    # Every `<!-- report protocol ... -->` block of the README and results/README.md holds what the package prints
+    # for the folders it names from the committed CSVs: a verdict edited by hand, or results committed without
+    # refreshing the block (`cebe-deep report readme FILE --only protocol`), fail here.
+    import pandas as pd
+
+    from cebe_deep.report.protocol import block_arguments, render_compact, render_markdown
+    from cebe_deep.report.readme import BLOCK
+
+    found = []
+    for path in (ROOT / "README.md", ROOT / "results" / "README.md"):
+        for match in BLOCK.finditer(path.read_text()):
+            name, *arguments = match.group("command").split()
+            if name != "protocol":
+                continue
+            options = block_arguments(arguments, path.parent)
+            table = pd.concat([committed_verdicts[committed_verdicts["folder"] == folder.name]
+                               for folder in options["folders"]], ignore_index=True)
+            assert len(table) >= len(options["folders"]), f"{path}: a block names a folder without results"
+            expected = (render_compact if options["compact"] else render_markdown)(table)
+            assert match.group("body") == expected, f"{path.relative_to(ROOT)}: refresh its protocol block"
+            found.append(path.name)
+    assert sorted(found) == ["README.md", "README.md"], "the README and results/README.md each open with the table"
+
+
+def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):
+    # "5 on CartGoal and CheetahVelocity, 3 on AntDirection": the seeds the README's results section names
+    section = _section(README, "### Results: does CSE from one context work?")
+    seeds = committed_verdicts.groupby("folder")["paired_seeds"].min()
+    (ten, five, three) = re.search(r"(\d+) seeds on SimpleDirection and PendulumGoal as the authors ran, (\d+) on "
+                                   r"CartGoal and CheetahVelocity, (\d+) on\s+AntDirection", section).groups()
+    assert (seeds["SimpleDirection"], seeds["PendulumGoal"]) == (int(ten), int(ten))
+    assert (seeds["CartGoal"], seeds["CheetahVelocity"], seeds["AntDirection"]) == (int(five), int(five), int(three))
+
+
+def test_the_handout_reads_the_readme_verdicts(committed_verdicts):
+    # The handout's deep lines (docs/teacher_pack.py) against the README's protocol block: the same interval and
+    # word per task and comparison, marked † exactly where the README names a disagreeing secondary analysis.
+    pack = _teacher_pack()
+    table = committed_verdicts[committed_verdicts["folder"].isin(pack.DEEP_TASKS)]
+    handout = {line.split(" (")[0]: line for line in pack.verdict_lines(table)}
+    block = README[README.index("<!-- report protocol results/authors/"):]
+    rows = [line.split(" | ") for line in block[:block.index("<!-- end -->")].splitlines()
+            if line.startswith("| ") and not line.startswith(("| task", "|---"))]
+    assert sorted(handout) == sorted(row[0].lstrip("| ") for row in rows) == sorted(pack.DEEP_TASKS)
+    for task, _, *cells in rows:
+        line = handout[task.lstrip("| ")]
+        for cell in cells:
+            cell = cell.rstrip(" |")
+            if cell == "not run":
+                continue
+            interval, word = re.match(r"(\S+ \[\S+, \S+\]) \*\*(\w+)\*\*", cell).groups()
+            mark = "†" if "not under" in cell else ""
+            assert re.search(re.escape(f"{interval} {word}{mark}") + r"(;|$)", line), (task, cell, line)

@@ -51,6 +51,8 @@ def add_report_parser(commands) -> None:
                                "(PendulumGoal-gymnasium=gymnasium)")
     protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    protocol.add_argument("--compact", action="store_true",
+                          help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
                           help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
     readme = tables.add_parser("readme", help="refresh the <!-- report ... --> blocks of a markdown write-up")
@@ -98,33 +100,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _run_protocol(args: argparse.Namespace) -> None:
-    import sys
-
     from cebe_deep.report import protocol
 
     if args.resamples < 100:
         raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
-    bad = [item for item in args.dynamics if "=" not in item or not item.split("=", 1)[1]]
-    if bad:
-        raise UsageError(f"--dynamics {bad[0]!r}: expected FOLDER=NAME, e.g. PendulumGoal-gymnasium=gymnasium")
-    dynamics = dict(item.split("=", 1) for item in args.dynamics)
+    dynamics = protocol.parse_dynamics(args.dynamics)  # an InputError: one line, exit status 2
     for folder in args.folders:
         _existing(folder, "folder")
-    for folder in args.folders:
-        if protocol.read_zero_action(folder) is None:
-            if args.write_zero_action:
-                print(f"{protocol.write_zero_action(folder, dynamics.get(folder.name))}: written", file=sys.stderr)
-            else:
-                print(f"{folder}: no {protocol.ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
-    table = protocol.verdict_table(args.folders, dynamics, resamples=args.resamples)
-    if args.csv:
-        table.to_csv(args.csv, index=False)
-    if args.figures:
-        args.figures.mkdir(parents=True, exist_ok=True)
-        protocol.plot_verdicts(table, args.figures / "verdicts.png")
-        scores = {}
-        for folder in args.folders:
-            evaluation, zero, variant = protocol.folder_inputs(folder, dynamics, True)
-            scores[folder.name] = protocol.task_scores(evaluation, zero, variant)
-        protocol.plot_performance_profiles(scores, args.figures / "profiles.png")
-    print(protocol.render_markdown(table), end="")
+    protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
+                            write_missing=args.write_zero_action, compact=args.compact)

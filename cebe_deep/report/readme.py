@@ -2,7 +2,9 @@ r"""Write-ups whose tables are printed from the CSVs: the blocks ``<!-- report C
 of a markdown file are replaced by the output of ``cebe-deep report COMMAND ARGS``, so that every number in the
 text comes from the committed results.  A block's path arguments are relative to the markdown file's own
 folder (``<!-- report differences authors/PendulumGoal -->`` in results/README.md reads
-results/authors/PendulumGoal), so a write-up refreshes the same wherever the command is run from.
+results/authors/PendulumGoal), so a write-up refreshes the same wherever the command is run from.  The protocol's
+verdict table (results/PROTOCOL.md) is the block ``<!-- report protocol FOLDER... [--dynamics FOLDER=NAME]
+[--figures FOLDER] -->``, printed as ``cebe-deep report protocol`` prints it.
 
 >>> text = "intro\n<!-- report zero-action -->\nold\n<!-- end -->\n"
 >>> [match.group("command") for match in BLOCK.finditer(text)]
@@ -19,6 +21,7 @@ from typing import Callable
 
 from cebe_deep.errors import InputError
 from cebe_deep.report import tables
+from cebe_deep.report.protocol.command import block_arguments, print_protocol
 
 __all__ = ["BLOCK", "block_commands", "refresh_readme"]
 
@@ -32,7 +35,8 @@ def block_commands(folder: Path) -> dict[str, Callable[..., None]]:
             "ablation": lambda results=".": tables.ablation(folder / results),
             "differences": lambda path: tables.differences(folder / path),
             "training": lambda root: tables.training(folder / root),
-            "open": lambda experiment, root=".": tables.open_questions(folder / root, experiment)}
+            "open": lambda experiment, root=".": tables.open_questions(folder / root, experiment),
+            "protocol": lambda *arguments: print_protocol(**block_arguments(arguments, folder))}
 
 
 def refresh_readme(path: Path, only: list[str] | None = None) -> int:

@@ -243,6 +243,70 @@ def ablation(results: Path) -> None:
             return f"{(signs == 1).sum()} / {(signs == 0).sum()} / {(signs == -1).sum()} of {len(part)}"
 
         print(f"| {dynamics} | {protocol} | {seeds} | {cells} | {counts(torque)} | {counts(away)} |")
+    contrasts = ablation_contrasts(results)
+    if contrasts.empty:
+        return
+    print("\n**Each variant's gain minus the authors' gain** (a seed's gain: CSE - SAC of that seed; the difference of "
+          "the two folders' mean gains with a Welch 95% interval over their seeds, the folders' runs taken as "
+          "independent). At the authors' test contexts #1 / #2 in return units, and the protocol's primary statistic "
+          "(results/PROTOCOL.md: the mean normalized score over the contexts away from c0) in normalized units and, in "
+          "parentheses, return units:\n")
+    print("| variant | seeds (variant / authors') | at #1 | at #2 | contexts away from c0 | mean over them, normalized "
+          "(return units) |")
+    print("|---|---|---|---|---|---|")
+    for row in contrasts.to_dict("records"):
+        normalized = _text(row["away"], row["away_low"], row["away_high"], 3)
+        returns = _text(*(row["scale"] * row[name] for name in ("away", "away_low", "away_high")))
+        print(f"| {row['variant']} | {row['seeds']} / {row['seeds_authors']} | "
+              f"{_text(row['authors_1'], row['authors_1_low'], row['authors_1_high'])} | "
+              f"{_text(row['authors_2'], row['authors_2_low'], row['authors_2_high'])} | {row['contexts']} | "
+              f"{normalized} ({returns}) |")
+
+
+def _text(estimate: float, low: float, high: float, digits: int = 1) -> str:
+    return f"{estimate:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+
+
+def ablation_contrasts(results: Path) -> pd.DataFrame:
+    """Per authors'-protocol variant of the ablation (:data:`ABLATION`, the folders beside authors/PendulumGoal):
+    the variant's gain of CSE over SAC minus the authors' gain, a seed's gain being CSE - SAC of that seed (the two
+    share their random streams), the two folders' seeds independent (Welch).  At the authors' test contexts #1 and
+    #2 (``authors_1``, ``authors_2``, return units) and in the protocol's primary statistic, the mean normalized
+    score over the contexts away from c0 (``away``, :mod:`cebe_deep.report.protocol`; ``scale``: return units per
+    normalized unit), each with ``_low`` and ``_high``.  Folders without evaluation or zero-action tables are
+    left out."""
+    from cebe_deep.report.protocol import folder_inputs, read_zero_action, task_scores
+    from cebe_deep.report.statistics import welch_interval
+
+    def gains(folder: Path):
+        table, zero, variant = folder_inputs(folder, None, False)
+        normalized = task_scores(table, zero, variant)
+        away = normalized.contexts["away"].to_numpy()
+        mean_gain = (normalized.scores["cse"].loc[:, away] - normalized.scores["baseline"].loc[:, away]).mean(axis=1)
+        means = per_seed_returns(table)
+        authors = means[means["sweep"] == "authors"].pivot_table(index="seed", columns=["sweep_value", "method"],
+                                                                  values="episode_return")
+        at = {k: (authors[(k, "cse")] - authors[(k, "baseline")]).dropna().to_numpy() for k in (1, 2)}
+        return mean_gain.dropna().to_numpy(), at, int(away.sum()), float(normalized.scale[0])
+
+    root = Path(results) / "authors"
+    usable = [folder for folder, *_ in ABLATION if folder.startswith("authors/")
+              and evaluation_file(Path(results) / folder) is not None and read_zero_action(Path(results) / folder) is not None]
+    if "authors/PendulumGoal" not in usable:
+        return pd.DataFrame()
+    reference, reference_at, _, _ = gains(root / "PendulumGoal")
+    rows = []
+    for folder, dynamics, protocol in ABLATION:
+        if folder not in usable or folder == "authors/PendulumGoal":
+            continue
+        gain, at, contexts, scale = gains(Path(results) / folder)
+        row = dict(variant=f"{dynamics} dynamics, {protocol}", seeds=len(gain), seeds_authors=len(reference),
+                   contexts=contexts, scale=scale)
+        for name, (mine, theirs) in (("authors_1", (at[1], reference_at[1])), ("authors_2", (at[2], reference_at[2])),
+                                     ("away", (gain, reference))):
+            row.update(zip((name, f"{name}_low", f"{name}_high"), welch_interval(mine, theirs), strict=True))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def differences(folder: Path, zero_episodes: int = 64) -> None:

@@ -376,6 +376,56 @@ def test_eps_differences_at_the_authors_contexts_and_over_the_sweeps(tmp_path, c
     assert f"| 0.1-sphere | 3 | - | {welch_cell(away(authors), away(ldr))}" in out
 
 
+def test_eps_sources_split_the_sweeps_and_contrast_the_wide_cell(tmp_path, capsys):
+    # a gravity sweep (context_0) at c0 = 2, 3 and 4.55 and a goal-torque point (context_3) at 0.5; per point the
+    # three seeds' values, plus each method's offset away from c0 (the 0.2 cell's growing with the seed); LDR is far
+    # ahead at g = 4.55 only
+    points = {("context_0", 2.0): [0.0, 0.0, 0.0], ("context_0", 3.0): [-80.0, -84.0, -82.0],
+              ("context_0", 4.55): [-900.0, -700.0, -800.0], ("context_3", 0.5): [-70.0, -75.0, -72.0]}
+    offset = {"0.1-sphere": lambda seed: 0.0, "0.2-sphere": lambda seed: 30.0 + 3.0 * seed, "ldr": lambda seed: 10.0}
+
+    def value(cell, point, seed):
+        if point == ("context_0", 2.0):
+            return 0.0
+        if cell == "ldr" and point == ("context_0", 4.55):
+            return -400.0
+        return points[point][seed] + offset[cell](seed)
+
+    def rows(method, cell):
+        out = []
+        for sweep, at in points:
+            context = [2.0, 1.0, 1.0, 0.0]
+            context[int(sweep.split("_")[1])] = at
+            for seed in range(3):
+                out += rows_for("PendulumGoal", method, seed, sweep, at, tuple(context), value(cell, (sweep, at), seed))
+        return out
+
+    def seed_means(cell, keep):  # a seed's mean over the points kept
+        return np.array([np.mean([value(cell, point, seed) for point in keep]) for seed in range(3)])
+
+    authors = [[-50.0, -52.0, -51.0], [-100.0, -90.0, -95.0], [-120.0, -110.0, -130.0]]  # the test contexts #0-#2
+    for folder, method, cell in ((tmp_path / "open" / "eps" / "0.1-sphere", "cse", "0.1-sphere"),
+                                 (tmp_path / "open" / "eps" / "0.2-sphere", "cse", "0.2-sphere"),
+                                 (tmp_path / "authors" / "PendulumGoal", "ldr", "ldr")):
+        write(folder, named_rows("PendulumGoal", "authors", {method: authors}) + rows(method, cell))
+    report.print_eps(tmp_path / "open")
+    line = [row for row in capsys.readouterr().out.splitlines() if row.startswith("| 0.1-sphere | 3 | ")][-1]
+    cells = [cell.strip() for cell in line.split("|")[3:-1]]  # the last table's row
+
+    def expected(first, second):
+        low, high = stats.ttest_ind(first, second, equal_var=False).confidence_interval(0.95)
+        return welch_cell(first, second) + (" (above 0)" if low > 0 else " (below 0)" if high < 0 else " (contains 0)")
+
+    gravity, torque = [("context_0", 3.0), ("context_0", 4.55)], [("context_3", 0.5)]
+    near, every = [("context_0", 3.0), *torque], [*gravity, *torque]
+    assert cells[0] == expected(seed_means("0.1-sphere", gravity), seed_means("ldr", gravity))
+    assert cells[1] == cells[2] == "-"  # no mass or length sweep in these tables
+    assert cells[3] == expected(seed_means("0.1-sphere", torque), seed_means("ldr", torque))
+    assert cells[4] == expected(seed_means("0.1-sphere", near), seed_means("ldr", near))
+    assert cells[4].startswith("-10.0 [")  # without the far gravity point the gap is LDR's offset alone
+    assert cells[5] == expected(seed_means("0.1-sphere", every), seed_means("0.2-sphere", every))
+
+
 def test_nothing_run_prints_not_run_yet_and_writes_no_figure(tmp_path, capsys):
     for name, (printer, plotter) in report.EXPERIMENTS.items():
         printer(tmp_path)

@@ -444,3 +444,140 @@ def test_the_command_draws_both_figures(tmp_path):
     assert main(["report", "protocol", str(folder), "--resamples", "200", "--figures", str(tmp_path / "figures")]) == 0
     assert (tmp_path / "figures" / "verdicts.png").stat().st_size > 10_000
     assert (tmp_path / "figures" / "profiles.png").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------ the write-up's block
+def _variant_zero_table(variant_zero: float):
+    """A zero-action table as a variant folder commits it: the variant's dynamics at every context, and the task's
+    default dynamics at c0 (the scale, section 3)."""
+    rows = _zero_table().assign(dynamics="gymnasium", zero_return=variant_zero)
+    return pd.concat([rows, _zero_table().iloc[:1]], ignore_index=True)
+
+
+def test_the_readme_block_prints_what_the_command_prints(tmp_path, monkeypatch, capsys):
+    """``<!-- report protocol FOLDER... -->`` in a write-up is refreshed with the table ``cebe-deep report protocol``
+    prints for the same folders (paths relative to the write-up's folder, wherever it is run from; a variant
+    folder's dynamics read from its zero_action.csv), and draws the figures it names."""
+    from cebe_deep.report.readme import refresh_readme
+
+    authors = tmp_path / "results" / "authors"
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    for name, gains, zero in (("PendulumGoal", {"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, _zero_table()),
+                              ("PendulumGoal-gymnasium", {"baseline": 0.0, "cse": -0.1}, _variant_zero_table(-900.0))):
+        (authors / name).mkdir(parents=True)
+        _table(gains, {method: seeds[method] for method in gains}).to_csv(authors / name / "evaluation.csv", index=False)
+        zero.to_csv(authors / name / protocol.ZERO_ACTION_FILE, index=False)
+    readme = tmp_path / "results" / "README.md"
+    block = "authors/PendulumGoal authors/PendulumGoal-gymnasium --figures authors/figures"
+    readme.write_text(f"# Verdicts\n<!-- report protocol {block} -->\nstale\n<!-- end -->\nafter\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert refresh_readme(readme, ["protocol"]) == 1
+    text = readme.read_text()
+    body = text.split("-->\n", 1)[1].split("<!-- end -->")[0]
+    assert "stale" not in text and text.endswith("<!-- end -->\nafter\n")
+    capsys.readouterr()
+    assert main(["report", "protocol", str(authors / "PendulumGoal"), str(authors / "PendulumGoal-gymnasium")]) == 0
+    assert body == capsys.readouterr().out
+    # the known truth: +0.1 against SAC and 0 against LDR on the authors' task, -0.1 on the variant
+    rows = {line.split(" | ")[0]: line for line in body.splitlines() if line.startswith("| PendulumGoal")}
+    estimate = float(rows["| PendulumGoal"].split(" | ")[3].split()[0])
+    assert estimate == pytest.approx(0.1, abs=0.003)
+    assert "**beats** (reproduced)" in rows["| PendulumGoal"] and "**matches** (reproduced)" in rows["| PendulumGoal"]
+    assert "**worse** (not reproduced)" in rows["| PendulumGoal-gymnasium"] and "not run" in rows["| PendulumGoal-gymnasium"]
+    assert (authors / "figures" / "verdicts.png").is_file() and (authors / "figures" / "profiles.png").is_file()
+
+
+def test_a_malformed_protocol_block_names_itself(tmp_path):
+    from cebe_deep.errors import InputError
+    from cebe_deep.report.readme import refresh_readme
+
+    (tmp_path / "authors" / "A").mkdir(parents=True)
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- report protocol authors/A --dynamics gymnasium -->\nkeep\n<!-- end -->\n")
+    with pytest.raises(InputError, match="FOLDER=NAME"):
+        refresh_readme(readme)
+    assert "keep" in readme.read_text()
+
+
+def test_ablation_contrasts_a_variant_gain_against_the_authors_gain(tmp_path, capsys):
+    """``report ablation``'s second table: the variant's gain (CSE - SAC of each seed) minus the authors' gain, at
+    the test contexts in return units and in the protocol's primary statistic; made-up gains of 0.1 (authors') and
+    0.04 (uniform replay) normalized units, 1000 return units each, at every context away from c0."""
+    from cebe_deep.report.statistics import compare_methods, summarize
+    from cebe_deep.report.tables import ablation, ablation_contrasts
+
+    seeds = {method: list(range(8)) for method in ("baseline", "cse")}
+    for name, gain, rng_seed in (("PendulumGoal", 0.1, 0), ("PendulumGoal-uniform", 0.04, 5)):
+        folder = tmp_path / "authors" / name
+        folder.mkdir(parents=True)
+        _table({"baseline": 0.0, "cse": gain}, seeds, rng_seed=rng_seed).to_csv(folder / "evaluation.csv", index=False)
+        _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
+    (row,) = ablation_contrasts(tmp_path).to_dict("records")
+    assert "uniform replay" in row["variant"] and (row["seeds"], row["seeds_authors"], row["contexts"]) == (8, 8, 5)
+    for name, truth in (("authors_1", -60.0), ("authors_2", -60.0), ("away", -0.06)):
+        assert row[name] == pytest.approx(truth, abs=abs(truth) * 0.05)
+        assert row[f"{name}_low"] < row[name] < row[f"{name}_high"] < 0
+    # the interval is Welch's on the per-seed gains of the two folders
+    gains = []
+    for name in ("PendulumGoal-uniform", "PendulumGoal"):
+        table = pd.read_csv(tmp_path / "authors" / name / "evaluation.csv")
+        at = table[(table["sweep"] == "authors") & (table["sweep_value"] == 1.0)]
+        means = at.groupby(["method", "seed"])["episode_return"].mean()
+        gains.append((means["cse"] - means["baseline"]).to_numpy())
+    reference = stats.ttest_ind(*gains, equal_var=False).confidence_interval(0.95)
+    assert (row["authors_1_low"], row["authors_1_high"]) == pytest.approx((reference.low, reference.high), rel=1e-9)
+    # the quick and Gymnasium-order folders are not there: their rows say so, the contrast table has the one variant
+    for name in ("PendulumGoal", "PendulumGoal-uniform"):  # the first table reads summary.csv and comparison.csv
+        table = pd.read_csv(tmp_path / "authors" / name / "evaluation.csv")
+        summary = summarize(table)
+        summary.to_csv(tmp_path / "authors" / name / "summary.csv", index=False)
+        compare_methods(summary, C0, 0.1, table=table).to_csv(tmp_path / "authors" / name / "comparison.csv", index=False)
+    ablation(tmp_path)
+    printed = capsys.readouterr().out
+    assert printed.count("not run yet") == 2 and "| authors' dynamics, authors' protocol, uniform replay | 8 / 8 |" in printed
+
+
+def test_a_gain_only_where_every_method_is_worse_than_doing_nothing_is_not_robust():
+    """The secondary on the learned contexts (some method's mean beats the all-zero action): a made-up gain of 0.1
+    at the two contexts where the all-zero action beats every method, and none elsewhere, beats on the primary
+    statistic but matches (not reproduced) on the other three contexts."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse")}
+    table = _table({"baseline": 0.0, "cse": 0.0}, seeds, noise_sd=0.5)
+    unlearned = table["context_3"].isin([-1.0, -0.5])
+    table.loc[unlearned & (table["method"] == "cse"), "episode_return"] += 250.0  # 0.25 normalized there
+    zero = _zero_table()
+    zero.loc[zero["context_3"].isin([-1.0, -0.5]), "zero_return"] = 500.0  # every method far below doing nothing
+    row = task_verdicts(table, zero, resamples=200, old_rule=False).set_index("comparison").loc["cse - baseline"]
+    assert (row["contexts_away"], row["learned_away"]) == (5, 3)
+    assert row["difference"] == pytest.approx(0.1, abs=0.003) and row["claim_status"] == "reproduced"
+    assert row["learned_difference"] == pytest.approx(0.0, abs=0.003) and row["learned_status"] == "not reproduced"
+    rendered = protocol.render_markdown(task_verdicts(table, zero, resamples=200, old_rule=False).assign(folder="P"))
+    assert "| P | 10 | 5 (2; 3) |" in rendered and "learned contexts (not reproduced)" in rendered
+
+
+def test_the_compact_table_says_where_a_claim_status_does_not_hold(tmp_path, capsys):
+    """``--compact`` (the README's summary): per comparison the primary interval, word and claim status, and the
+    secondary analyses that disagree: none for a clean gain, the learned contexts for a gain made only where
+    every method is worse than doing nothing (the case of the test above)."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    clean = tmp_path / "Clean"
+    clean.mkdir()
+    _table({"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, seeds).to_csv(clean / "evaluation.csv", index=False)
+    _zero_table().to_csv(clean / protocol.ZERO_ACTION_FILE, index=False)
+    fragile = tmp_path / "Fragile"
+    fragile.mkdir()
+    table = _table({"baseline": 0.0, "cse": 0.0}, {m: seeds[m] for m in ("baseline", "cse")}, noise_sd=0.5)
+    table.loc[table["context_3"].isin([-1.0, -0.5]) & (table["method"] == "cse"), "episode_return"] += 250.0
+    table.to_csv(fragile / "evaluation.csv", index=False)
+    zero = _zero_table()
+    zero.loc[zero["context_3"].isin([-1.0, -0.5]), "zero_return"] = 500.0
+    zero.to_csv(fragile / protocol.ZERO_ACTION_FILE, index=False)
+    assert main(["report", "protocol", str(clean), str(fragile), "--resamples", "200", "--compact"]) == 0
+    rows = {line.split(" | ")[0]: line.split(" | ") for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("| Clean", "| Fragile"))}
+    assert rows["| Clean"][1] == "10" and rows["| Clean"][2].endswith("**beats** (reproduced)")
+    assert rows["| Clean"][3].endswith("**matches** (reproduced) |")
+    assert rows["| Fragile"][2].endswith("**beats** (reproduced; not under Holm, authors' contexts, learned contexts)")
+    assert rows["| Fragile"][3] == "not run |"

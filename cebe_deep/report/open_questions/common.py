@@ -122,10 +122,11 @@ def named_context_means(table: pd.DataFrame, sweep: str) -> pd.DataFrame:
 
 
 def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool = False,
-                    radius: float = 0.1) -> np.ndarray:
+                    radius: float = 0.1, where=None) -> np.ndarray:
     """One number per seed: its mean return over the contexts away from c0.  ``sweeps=False``: the authors' test
     contexts #1 onwards (#0 is c0); ``sweeps=True``: every point of the one-axis sweeps farther than ``radius``
-    from c0 (the training ball of the authors' eps)."""
+    from c0 (the training ball of the authors' eps).  ``where``: a function of the per-seed rows (columns sweep,
+    sweep_value, context_i) returning which of them to keep, applied after the above (one sweep, a part of one)."""
     means = seed_means(table)
     if method is not None:
         means = means[means["method"] == method]
@@ -139,6 +140,8 @@ def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool
         c0 = default_context(str(table["task"].iloc[0]), len(columns))
         distance = np.linalg.norm(means[columns].to_numpy(np.float64) - c0[: len(columns)], axis=1)
         means = means[distance > radius + 1e-9]
+    if where is not None:
+        means = means[where(means).to_numpy(dtype=bool)]
     return means.groupby("seed")["episode_return"].mean().to_numpy()
 
 

@@ -75,6 +75,48 @@ def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
     return rows, names
 
 
+#: The farthest gravity points of the sweep (4.1, 4.55, 5): where LDR is far ahead of every CSE cell
+#: (results/authors/PendulumGoal), so the pooled sweep difference is also shown without them.
+FAR_GRAVITY = 4.1
+#: The cell the direct contrast is with: the radius that closed the gap to LDR over the sweeps.
+WIDE_CELL = "0.2-sphere"
+SWEEP_NAMES = ("gravity", "mass", "length", "goal torque")  # context_0 .. context_3 of PendulumGoal
+
+
+def _one_sweep(index: int):
+    return lambda means: means["sweep"] == f"context_{index}"
+
+
+def _without_far_gravity(means: pd.DataFrame) -> pd.Series:
+    return ~((means["sweep"] == "context_0") & (means["sweep_value"] >= FAR_GRAVITY - 1e-9))
+
+
+def eps_sources(root: Path = ROOT) -> tuple[list[dict], list[str]]:
+    """Where each cell's difference from LDR over the sweeps comes from: CSE - LDR (Welch, a seed's mean return over
+    the points away from c0) per swept coordinate and over every sweep without gravity >= :data:`FAR_GRAVITY`;
+    and the direct contrast with CSE at :data:`WIDE_CELL` over all the sweeps' points away from c0."""
+    reference = reference_table(root)
+    wide_table = read_evaluation(root / "eps" / WIDE_CELL)
+    wide = away_seed_means(wide_table, "cse", True) if wide_table is not None else None
+    selections = {f"{name} sweep: - LDR": _one_sweep(index) for index, name in enumerate(SWEEP_NAMES)}
+    selections[f"sweeps without g >= {FAR_GRAVITY:g}: - LDR"] = _without_far_gravity
+    names = [*selections, f"sweeps: - CSE {WIDE_CELL.replace('-', ' ')}"]
+    rows = []
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            name = f"{eps}-{shape}"
+            table = read_evaluation(root / "eps" / name)
+            if table is None:
+                continue
+            comparisons = {}
+            for label, where in selections.items():
+                ldr = away_seed_means(reference, "ldr", True, where=where) if reference is not None else None
+                comparisons[label] = (away_seed_means(table, "cse", True, where=where), ldr)
+            comparisons[names[-1]] = (away_seed_means(table, "cse", True), None if name == WIDE_CELL else wide)
+            rows.append(difference_row(name, comparisons))
+    return rows, names
+
+
 def print_eps(root: Path = ROOT) -> None:
     per_context, pooled, missing = eps_tables(root)
     print("### eps and the perturbation shape (PendulumGoal, CSE)\n")
@@ -107,6 +149,13 @@ def print_eps(root: Path = ROOT) -> None:
           + ("" if reference_table(root) is not None else f" (not found: {Path(root).parent / 'authors' / REFERENCE_TASK})")
           + ".\n")
     print_differences(rows, names)
+    rows, names = eps_sources(root)
+    if rows:
+        print(f"\nWhere the sweeps' difference from LDR comes from: the same Welch differences over each one-axis "
+              f"sweep's points away from c0 alone, and over every sweep without gravity >= {FAR_GRAVITY:g} (the "
+              f"sweep's far end, where LDR leads every cell); and each cell against CSE at {WIDE_CELL.replace('-', ' ')} "
+              "directly, over all the sweeps' points away from c0.\n")
+        print_differences(rows, names)
 
 
 def plot_eps(path, root: Path = ROOT) -> None:

@@ -27,9 +27,12 @@ policy, evaluated at every context, as independent runs; ``rliable`` brings ``ar
 ``seaborn`` with it; and its ``rliable.library`` (the bootstrap, the profiles) does not import under pandas 3
 (``arch`` 7.2).  The tests check the point estimates against ``rliable.metrics`` where it is installed.
 
-``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders.
+``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders
+(:func:`print_protocol`), and so does a write-up's block ``<!-- report protocol FOLDER... -->``
+(:mod:`cebe_deep.report.readme`).
 """
 
+from cebe_deep.report.protocol.command import block_arguments, parse_dynamics, print_protocol
 from cebe_deep.report.protocol.figures import performance_profile, plot_performance_profiles, plot_verdicts
 from cebe_deep.report.protocol.inference import (
            claim_status,
@@ -64,7 +67,9 @@ from cebe_deep.report.protocol.scores import (
 )
 from cebe_deep.report.protocol.verdicts import (
            TaskScores,
+           disagreeing_analyses,
            folder_inputs,
+           render_compact,
            render_markdown,
            task_scores,
            task_verdicts,
@@ -77,6 +82,7 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "read_zero_action", "context_scale", "seed_scores", "verdict_word", "claim_status",
            "expanded_percentile_alpha", "paired_bootstrap_interval", "iqm", "probability_of_improvement", "holm",
            "per_context_tests", "minimum_detectable_difference", "seeds_for_difference", "compare_paired",
-           "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "write_zero_action",
+           "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "render_compact",
+           "disagreeing_analyses", "write_zero_action",
            "folder_inputs", "performance_profile",
-           "plot_verdicts", "plot_performance_profiles"]
+           "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments"]

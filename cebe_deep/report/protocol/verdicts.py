@@ -121,7 +121,9 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     (mean_candidate, mean_other, iqm_candidate, iqm_other), iqm_difference with iqm_low / iqm_high / iqm_status,
     poi with poi_low / poi_high, the per-context Holm counts (holm_beats, holm_matches, holm_worse,
     holm_inconclusive) and holm_status, the authors'-contexts-only primary (authors_difference, authors_low,
-    authors_high, authors_status), old_status (the earlier rule), sd (of the per-seed differences), detectable (the
+    authors_high, authors_status), the primary on the away contexts where some method's mean score is above 0, i.e.
+    beats the all-zero action (learned_away, learned_difference, learned_low, learned_high, learned_status),
+    old_status (the earlier rule), sd (of the per-seed differences), detectable (the
     80%-power detectable difference) and seeds_for_margin (the paired seeds at which it would be the margin).
     """
     normalized = task_scores(table, zero, dynamics, eps)
@@ -129,6 +131,8 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     constant_scale = float(normalized.scale[0]) if np.ptp(normalized.scale) == 0 else float("nan")
     old = _old_rule(table, c0, eps) if old_rule else {}
     away = contexts["away"].to_numpy()
+    # a context where some method's mean (over its seeds) beats the all-zero action: there an agent learned the task
+    learned = (np.stack([frame.mean(axis=0).to_numpy() for frame in scores.values()]) > 0).any(axis=0)  # NaN: False
     rows = []
     for candidate, other in COMPARISONS:
         if candidate not in scores or other not in scores:
@@ -142,8 +146,10 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
         authors = usable & contexts["authors"].to_numpy()
         x, y = first[:, usable], second[:, usable]
         primary = compare_paired(x, y, margin, level)
-        authors_primary = compare_paired(first[:, authors], second[:, authors], margin, level) if authors.any() else \
-            dict(difference=float("nan"), ci_low=float("nan"), ci_high=float("nan"), word="no data")
+        none = dict(difference=float("nan"), ci_low=float("nan"), ci_high=float("nan"), word="no data")
+        authors_primary = compare_paired(first[:, authors], second[:, authors], margin, level) if authors.any() else none
+        learned_primary = compare_paired(first[:, usable & learned], second[:, usable & learned], margin, level) \
+            if (usable & learned).any() else none
         row = dict(task=task, comparison=f"{candidate} - {other}", claim=claim, seeds_candidate=len(mine),
                    seeds_other=len(theirs), paired_seeds=len(paired), unpaired=" ".join(map(str, unpaired)),
                    fewer_than_paper=len(paired) < PAPER_SEEDS, contexts_away=int(usable.sum()),
@@ -169,6 +175,9 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
             row["holm_status"] = "no data"
         row.update(authors_difference=authors_primary["difference"], authors_low=authors_primary["ci_low"],
                    authors_high=authors_primary["ci_high"], authors_status=claim_status(authors_primary["word"], claim))
+        row.update(learned_away=int((usable & learned).sum()), learned_difference=learned_primary["difference"],
+                   learned_low=learned_primary["ci_low"], learned_high=learned_primary["ci_high"],
+                   learned_status=claim_status(learned_primary["word"], claim))
         row["old_status"] = old.get(other, "not computed")
         row.update(sd=primary["sd"], detectable=primary["detectable"],
                    seeds_for_margin=seeds_for_difference(primary["sd"], margin, level) if len(paired) >= 2 else None)
@@ -235,7 +244,8 @@ def _interval_text(estimate: float, low: float, high: float, digits: int = 3) ->
 
 def _robustness(row) -> str:
     checks = (("IQM", row.get("iqm_status")), ("Holm per context", row.get("holm_status")),
-              ("authors' contexts", row.get("authors_status")), ("old rule", row.get("old_status")))
+              ("authors' contexts", row.get("authors_status")), ("learned contexts", row.get("learned_status")),
+              ("old rule", row.get("old_status")))
     holds = [name for name, status in checks if status == row["claim_status"]]
     differs = [f"{name} ({status})" for name, status in checks if status not in (row["claim_status"], "not computed", None)]
     parts = []
@@ -250,7 +260,7 @@ def render_markdown(table: pd.DataFrame) -> str:
     """The verdict table of :func:`verdict_table` as markdown: one row per results folder, CSE - baseline and
     CSE - LDR side by side (primary difference in normalized score [95% CI], word, claim status), then the
     robustness of each claim status, the detectable difference and notes; a legend below."""
-    lines = ["| task | seeds (paired) | contexts away (authors') | CSE - baseline: mean normalized score [95% CI] "
+    lines = ["| task | seeds (paired) | contexts away (authors'; learned) | CSE - baseline: mean normalized score [95% CI] "
              "| CSE - LDR: same | robustness | detectable with 80% power (seeds for the margin) |",
              "|---|---|---|---|---|---|---|"]
     notes = []
@@ -278,7 +288,8 @@ def render_markdown(table: pd.DataFrame) -> str:
                              f"{row['margin'] / 2:g}, {row['word_double_margin']} at {row['margin'] * 2:g}")
             if row["unpaired"]:
                 notes.append(f"{folder}, {row['comparison']}: seeds without a partner left out: {row['unpaired']}")
-        lines.append(f"| {folder} | {seed_text} | {first['contexts_away']} ({first['authors_away']}) | "
+        lines.append(f"| {folder} | {seed_text} | {first['contexts_away']} ({first['authors_away']}; "
+                     f"{first.get('learned_away', '-')}) | "
                      f"{cells[0]} | {cells[1]} | {'<br>'.join(robust)} | {'<br>'.join(power)} |")
     units = []
     for folder, group in table.groupby("folder", sort=False):
@@ -292,9 +303,46 @@ def render_markdown(table: pd.DataFrame) -> str:
         "score over the contexts away from c0, paired by seed, Student-t 95% interval over the paired seeds. "
         f"Words: beats (interval above 0), matches (inside +-{table['margin'].iloc[0]:g}), worse (below 0), "
         "inconclusive; the claim status in parentheses. Robustness: the claim status under the IQM difference "
-        "(bootstrap), the Holm-corrected per-context rule, the authors' test contexts alone and the earlier "
-        "per-context rule of results/README.md.",
+        "(bootstrap), the Holm-corrected per-context rule, the authors' test contexts alone, the learned contexts "
+        "alone (those where some method's mean beats the all-zero action) and the earlier per-context rule of "
+        "results/README.md.",
     ]
     if notes:
         legend += ["", "Margin sensitivity and pairing: " + "; ".join(notes) + "."]
     return "\n".join(lines + legend) + "\n"
+
+
+def disagreeing_analyses(row: dict) -> list[str]:
+    """The secondary analyses (not the earlier rule) under which the claim status of ``row`` (a row of
+    :func:`task_verdicts`) does not hold: of IQM, Holm, authors' contexts, learned contexts."""
+    checks = (("IQM", "iqm_status"), ("Holm", "holm_status"), ("authors' contexts", "authors_status"),
+              ("learned contexts", "learned_status"))
+    return [name for name, column in checks if row.get(column) not in (row["claim_status"], None)]
+
+
+def render_compact(table: pd.DataFrame) -> str:
+    """The verdict table of :func:`verdict_table` in four columns, for a summary (the README, the course site): per
+    results folder the paired seeds and, per comparison, the primary difference [95% CI], the word, the claim
+    status and the secondary analyses under which that status does not hold."""
+    lines = ["| task | paired seeds | CSE - baseline (SAC; DQN for CartGoal) | CSE - LDR |", "|---|---|---|---|"]
+    for folder, group in table.groupby("folder", sort=False):
+        by = {row["comparison"].split(" - ")[1]: row for row in group.to_dict("records")}
+        first = next(iter(by.values()))
+        cells = []
+        for other in ("baseline", "ldr"):
+            row = by.get(other)
+            if row is None:
+                cells.append("not run")
+                continue
+            differs = disagreeing_analyses(row)
+            cells.append(f"{_interval_text(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
+                         f"({row['claim_status']}{'; not under ' + ', '.join(differs) if differs else ''})")
+        seeds = f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
+        lines.append(f"| {folder} | {seeds} | {cells[0]} | {cells[1]} |")
+    lines += ["", f"Mean normalized score (0 = the all-zero action, results/PROTOCOL.md) of CSE minus the other method "
+              "over the contexts away from c0, paired by seed, 95% t-interval; beats / matches (inside "
+              f"+-{table['margin'].iloc[0]:g}) / worse / inconclusive, the paper's claim in parentheses, and the "
+              "secondary analyses (IQM, Holm per context, the authors' contexts, the learned contexts) under which "
+              "that claim status does not hold."]
+    return "\n".join(lines) + "\n"
+
