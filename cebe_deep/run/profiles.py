@@ -27,19 +27,23 @@ def authors_settings(task: str, **settings: Any) -> dict[str, Any]:
     return common | settings
 
 
+#: PendulumGoal's settings, shared by NoisyPendulumGoal (open question 1) in each profile.
+PENDULUM_QUICK = dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000)
+PENDULUM_AUTHORS = dict(gamma=0.99, actor_learning_rate=2e-4, critic_learning_rate=8e-4, entropy_learning_rate=9e-4,
+                        learning_starts=256, buffer_size=100_000, priority_alpha=1.0, priority_beta=0.0)
+
 PROFILE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "SimpleDirection": dict(
             total_steps=10_000, gamma=0.9, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=2_500
         ),
-        "PendulumGoal": dict(total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000),
+        "PendulumGoal": PENDULUM_QUICK,
         "CartGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), learning_rate=1e-4),
         "CheetahVelocity": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "AntDirection": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
         "AntGoal": dict(total_steps=50_000, gamma=0.99, learning_starts=5_000, net_arch=(64, 64)),
-        "NoisyPendulumGoal": dict(
-            total_steps=30_000, gamma=0.99, learning_starts=1_000, net_arch=(64, 64), checkpoint_every=5_000
-        ),
+        # Not the authors' task (open question 1): PendulumGoal's settings.
+        "NoisyPendulumGoal": PENDULUM_QUICK,
     },
     # The authors' utils/train_kwargs.py and RLlib 2.44's SAC defaults, task by task (docs/authors_protocol.md).
     "authors": {
@@ -54,29 +58,9 @@ PROFILE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             priority_alpha=0.6,
             priority_beta=0.4,
         ),
-        "PendulumGoal": authors_settings(
-            "PendulumGoal",
-            gamma=0.99,
-            actor_learning_rate=2e-4,
-            critic_learning_rate=8e-4,
-            entropy_learning_rate=9e-4,
-            learning_starts=256,
-            buffer_size=100_000,
-            priority_alpha=1.0,
-            priority_beta=0.0,
-        ),
+        "PendulumGoal": authors_settings("PendulumGoal", **PENDULUM_AUTHORS),
         # Not the authors' task (open question 1): PendulumGoal's settings.
-        "NoisyPendulumGoal": authors_settings(
-            "NoisyPendulumGoal",
-            gamma=0.99,
-            actor_learning_rate=2e-4,
-            critic_learning_rate=8e-4,
-            entropy_learning_rate=9e-4,
-            learning_starts=256,
-            buffer_size=100_000,
-            priority_alpha=1.0,
-            priority_beta=0.0,
-        ),
+        "NoisyPendulumGoal": authors_settings("NoisyPendulumGoal", **PENDULUM_AUTHORS),
         "CheetahVelocity": authors_settings(
             "CheetahVelocity",
             gamma=0.99,
