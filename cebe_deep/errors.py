@@ -1,6 +1,6 @@
 """The deep side's input errors, below every layer so that any module may raise them.
 
-:class:`ConfigError` is the project's :class:`~cebe_theory.errors.InputError` (one error type for both halves):
+:class:`ConfigError` is the project's :class:`~cebe_cli.InputError` (one error type for both halves):
 a command line catches ``InputError`` alone, prints its one line and exits with status 2, while any other
 exception, a bug, keeps its traceback.
 
@@ -8,7 +8,7 @@ exception, a bug, keeps its traceback.
 True
 """
 
-from cebe_theory.errors import InputError
+from cebe_cli import InputError
 
 __all__ = ["InputError", "ConfigError"]
 

@@ -39,12 +39,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cebe_cli import InputError, OneLineParser, UsageError
+from cebe_cli import finite_number as _finite
+from cebe_cli import output_folder as _output_folder
+from cebe_cli import write_user_file as _write
 from cebe_theory.bounds_report import bounds_report
 from cebe_theory.cebe import TRANSITION_VARIANTS
-from cebe_theory.cli_support import InputError, OneLineParser, UsageError, available_memory, duration_text, size_text
-from cebe_theory.cli_support import finite_number as _finite
-from cebe_theory.cli_support import output_folder as _output_folder
-from cebe_theory.cli_support import write_user_file as _write
+from cebe_theory.cli_support import available_memory, duration_text, size_text
 from cebe_theory.cliffwalking import REWARD_FAMILIES, cliffwalking, error_sweep_cost, windy_cliffwalking
 from cebe_theory.figures import reproduce
 from cebe_theory.open_stochastic import write_stochastic_cse

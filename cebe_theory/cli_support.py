@@ -1,84 +1,17 @@
-"""What both command lines (``cebe-theory`` and ``cebe-deep``) share: one-line usage errors.
+"""What ``cebe-theory`` needs before it builds a grid: the memory available and sizes/durations as text.
 
-Bad input must print one line ``PROGRAM: error: ...`` and exit with status 2, without argparse's usage
-dump or a traceback. The project's input-error type is :class:`~cebe_theory.errors.InputError` (re-exported
-here); :class:`OneLineParser` turns argparse's errors into :class:`UsageError`, a subclass, so that each
-``main`` catches ``InputError`` alone (plus ``OSError`` on the user's paths) and a real bug still shows its
-traceback.
+The command-line plumbing both halves share (one-line usage errors, atomic writes) is in the top-level module
+``cebe_cli``.
 
->>> parser = OneLineParser(prog="demo")
->>> _ = parser.add_argument("--n", type=int)
->>> try:
-...     parser.parse_args(["--n", "x"])
-... except InputError as error:
-...     print(error)
-argument --n: invalid int value: 'x'
+>>> size_text(3 * 2**30)
+'3.0 GiB'
 """
 
-import argparse
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cebe_theory.errors import InputError
-
-__all__ = ["InputError", "UsageError", "OneLineParser", "write_user_file", "finite_number", "output_folder",
-           "AvailableMemory", "available_memory", "size_text", "duration_text"]
-
-
-class UsageError(InputError):
-    """Bad command-line input (argparse's own errors included); reported as one line with exit status 2."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors raise :class:`UsageError` instead of printing usage and exiting."""
-
-    def error(self, message):
-        raise UsageError(message)
-
-
-def write_user_file(path, flag: str, write) -> None:
-    """Run ``write(path)`` for a file the user named with ``flag``, atomically: the writer fills a temporary file
-    beside it (same suffix, so matplotlib and pandas infer the format), which then replaces ``path``, so an error
-    or an interrupt midway never leaves a half-written file or a figure drawn from less data in its place.  A
-    folder is filled in place.  An ``OSError`` (disk full, permissions changed meanwhile) becomes one
-    :class:`UsageError` line naming the flag and the path."""
-    path = Path(path)
-    temporary = None if path.is_dir() else path.with_name(f".{path.name}.partial{path.suffix}")
-    try:
-        write(path if temporary is None else temporary)
-        if temporary is not None and temporary.exists():  # (a writer may write the final name itself)
-            os.replace(temporary, path)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot write ({error.strerror or error})") from None
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-
-
-def finite_number(text: str) -> float:
-    """An argparse ``type``: a finite float, else argparse's one-line error naming the text."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def output_folder(path, flag: str) -> Path:
-    """Create the folder the user named with ``flag`` (with parents), before any work, and check that it is
-    writable; otherwise one :class:`UsageError` line naming the flag and the path."""
-    folder = Path(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"{flag} {path}: cannot create this folder ({error.strerror or error})") from None
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{flag} {path}: this folder is not writable")
-    return folder
+__all__ = ["AvailableMemory", "available_memory", "size_text", "duration_text"]
 
 
 # ----------------------------------------------------------------------------------------- memory and time

@@ -1,17 +1,14 @@
-"""The project's own input-error type.
+"""The project's input-error type, as ``cebe_theory`` names it.
 
-Library functions in ``cebe_theory`` (and ``cebe_deep``) raise :class:`InputError` for input the caller can
-fix: a context outside its box, a discount outside ``[0, 1)``, a malformed policy table. Both command lines
-catch this type alone (plus ``OSError`` on the user's paths) and print it as one line with exit status 2,
-so any other exception, a bug, still shows its traceback. It subclasses ``ValueError``, so code that
-catches ``ValueError`` keeps working.
+:class:`InputError` is defined once, in the top-level module ``cebe_cli`` that both halves share; it is re-exported
+here so that ``from cebe_theory.errors import InputError`` keeps working. Library functions raise it for input the
+caller can fix; both command lines catch this type alone and print it as one line with exit status 2, so any
+other exception, a bug, still shows its traceback. It subclasses ``ValueError``.
 
 >>> issubclass(InputError, ValueError)
 True
 """
 
+from cebe_cli import InputError
+
 __all__ = ["InputError"]
-
-
-class InputError(ValueError):
-    """Input the caller can fix; the message names the argument, its value and what is allowed."""

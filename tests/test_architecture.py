@@ -138,3 +138,14 @@ def test_old_import_paths_give_the_same_module_with_a_warning(old, new):
     assert any(f"{old} moved to {new}" in str(warning.message) for warning in caught)
     assert importlib.import_module("cebe_deep.experiment").train is importlib.import_module("cebe_deep.run.training").train
     from cebe_deep.tasks import make_task  # noqa: F401  (kept where it was)
+
+
+def test_the_shared_command_line_module_belongs_to_neither_half():
+    """``cebe_cli`` (input errors, one-line usage errors, atomic writes) imports neither package, and cebe_deep
+    takes none of that plumbing from cebe_theory's command line."""
+    ours = ("cebe_deep", "cebe_theory")
+    shared = [module for _, module, _ in _imports(REPOSITORY / "cebe_cli.py") if module.startswith(ours)]
+    assert not shared, shared
+    borrowed = [f"{path.relative_to(REPOSITORY)}:{line} {module}" for path in _modules(PACKAGE)
+                for line, module, _ in _imports(path) if module in ("cebe_theory.cli_support", "cebe_theory.cli")]
+    assert not borrowed, borrowed

@@ -1,7 +1,7 @@
 """The checks of the ``cebe-deep`` command line: everything a command needs, before any work.
 
 Numeric ranges, unknown names, run directories, evaluation CSVs and their columns, output folders (created
-last).  Each failure is one :class:`~cebe_theory.cli_support.UsageError` line naming the flag or file, the
+last).  Each failure is one :class:`~cebe_cli.UsageError` line naming the flag or file, the
 value and what is allowed; :mod:`cebe_deep.cli` turns it into exit status 2.
 """
 
@@ -12,8 +12,8 @@ import contextlib
 import json
 from pathlib import Path
 
-from cebe_theory.cli_support import InputError, UsageError
-from cebe_theory.cli_support import output_folder as _output_folder
+from cebe_cli import InputError, UsageError
+from cebe_cli import output_folder as _output_folder
 
 #: Columns every evaluation CSV must have (``context_0`` ... as many as the task has; ``run`` is optional).
 

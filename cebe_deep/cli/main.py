@@ -33,6 +33,10 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from cebe_cli import InputError, OneLineParser, UsageError
+from cebe_cli import finite_number as _finite
+from cebe_cli import output_folder as _output_folder
+from cebe_cli import write_user_file as _write
 from cebe_deep.cli.checks import (
     check_eps,
     check_evaluation_arguments,
@@ -48,10 +52,6 @@ from cebe_deep.cli.checks import (
 from cebe_deep.cli.plan import plan_sweep
 from cebe_deep.cli.report import add_report_parser, run_report
 from cebe_deep.report.outputs import base_context, verdict_lines, write_summary_outputs, write_training_curves
-from cebe_theory.cli_support import InputError, OneLineParser, UsageError
-from cebe_theory.cli_support import finite_number as _finite
-from cebe_theory.cli_support import output_folder as _output_folder
-from cebe_theory.cli_support import write_user_file as _write
 
 __all__ = ["main", "build_parser"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cebe_theory.cli_support import UsageError
+from cebe_cli import UsageError
 
 __all__ = ["plan_sweep", "time_to_train", "duration"]
 

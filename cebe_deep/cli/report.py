@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cebe_theory.cli_support import UsageError
+from cebe_cli import UsageError
 
 __all__ = ["add_report_parser", "run_report"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cebe_theory.cli_support import write_user_file
+from cebe_cli import write_user_file
 
 __all__ = ["base_context", "write_summary_outputs", "verdict_lines", "write_training_curves"]
 
