@@ -9,7 +9,9 @@ the same number of env steps after the same warm-up (learning starts, so every t
 - ``per-step``: SB3's default loop at the same network and batch: one env, one update per env step.
 
 Printed: env steps/s of each, the ratio authors / per-step (measured in the same run), the ratio
-CSE / baseline of the time per env step (target <= 1.05), and (column ``vs 100 steps/s*``) the rate divided by
+CSE / baseline of the time per env step (target <= 1.05), the loop's time per env step against the *floor*
+measured in the same run (``protocol_floor.py``: a bare SAC update in plain torch times the updates per env step,
+plus a bare env step; target <= 1.1x), and (column ``vs 100 steps/s*``) the rate divided by
 a constant, :data:`AUTHORS_PIPELINE_STEPS_PER_SECOND`, the authors' own RLlib pipeline's env steps/s while
 learning on a 2-core machine, measured once earlier, not in this run
 (measured on SimpleDirection and PendulumGoal with their scripts: docs/authors_protocol.md).  Their pipeline uses both
@@ -26,6 +28,7 @@ import statistics
 import time
 
 import torch
+from protocol_floor import floor_seconds_per_env_step
 
 from cebe_deep.run.config import make_config
 from cebe_deep.run.training import make_model, make_vec_training_env
@@ -33,13 +36,16 @@ from cebe_deep.run.training import make_model, make_vec_training_env
 AUTHORS_PIPELINE_STEPS_PER_SECOND = 100.0
 
 
-def _model(task: str, method: str, variant: str, warmup: int, seed: int):
+def _config(task: str, method: str, variant: str, warmup: int, seed: int):
     if variant == "per-step":
-        config = make_config(task, method, "authors", n_envs=1, replay="uniform", learning_starts=warmup, seed=seed,
-                             total_steps=10**7)
-    else:
-        config = make_config(task, method, "authors", learning_starts=warmup, seed=seed, total_steps=10**7,
-                             replay="uniform" if variant == "authors-uniform" else "prioritized")
+        return make_config(task, method, "authors", n_envs=1, replay="uniform", learning_starts=warmup, seed=seed,
+                           total_steps=10**7)
+    return make_config(task, method, "authors", learning_starts=warmup, seed=seed, total_steps=10**7,
+                       replay="uniform" if variant == "authors-uniform" else "prioritized")
+
+
+def _model(task: str, method: str, variant: str, warmup: int, seed: int):
+    config = _config(task, method, variant, warmup, seed)
     model = make_model(config, make_vec_training_env(config))
     model.learn(warmup, reset_num_timesteps=False)  # fill the buffer past learning_starts
     return model
@@ -58,6 +64,7 @@ def main() -> None:
     parser.add_argument("--per-step-steps", type=int, default=800, help="timed env steps of the per-step loop")
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--floor-updates", type=int, default=200, help="timed bare SAC updates per repetition")
     args = parser.parse_args()
     torch.set_num_threads(1)
     variants = ("authors", "authors-uniform", "per-step")
@@ -66,18 +73,30 @@ def main() -> None:
           "(a constant, not measured in this run)")
     for task in args.tasks.split(","):
         rates: dict[tuple[str, str], list[float]] = {}
+        floors: dict[str, list[dict[str, float]]] = {}
         models = {(method, variant): _model(task, method, variant, args.warmup, seed=0)
                   for method in ("baseline", "cse") for variant in variants}
         for _ in range(args.repeats):
             for key, model in models.items():
                 steps = args.per_step_steps if key[1] == "per-step" else args.steps
                 rates.setdefault(key, []).append(steps_per_second(model, steps))
+            for variant in ("authors", "per-step"):
+                config = _config(task, "baseline", variant, args.warmup, seed=0)
+                floors.setdefault(variant, []).append(floor_seconds_per_env_step(config, updates=args.floor_updates))
         median = {key: statistics.median(values) for key, values in rates.items()}
-        print(f"\n{task}")
-        print(f"{'method':<9} {'loop':<16} {'env steps/s':>12} {'vs per-step':>12} {'vs 100 steps/s*':>20}")
+        floor = {variant: statistics.median(f["floor"] for f in values) for variant, values in floors.items()}
+        floor["authors-uniform"] = floor["authors"]
+        parts = floors["authors"][-1]
+        update_ms = 1e3 * statistics.median(f["update"] for f in floors["authors"])
+        print(f"\n{task}  (floor, authors: bare update {update_ms:.2f} ms"
+              f" x {parts['updates_per_env_step']:g} per env step + bare env step "
+              f"{1e3 * statistics.median(f['env'] for f in floors['authors']):.3f} ms = {1e3 * floor['authors']:.2f} ms"
+              f" = {1 / floor['authors']:.0f} env steps/s)")
+        print(f"{'method':<9} {'loop':<16} {'env steps/s':>12} {'vs per-step':>12} {'time vs floor':>14} "
+              f"{'vs 100 steps/s*':>16}")
         for (method, variant), rate in median.items():
             print(f"{method:<9} {variant:<16} {rate:12.0f} {rate / median[(method, 'per-step')]:11.2f}x "
-                  f"{rate / AUTHORS_PIPELINE_STEPS_PER_SECOND:19.2f}x")
+                  f"{1 / (rate * floor[variant]):13.2f}x {rate / AUTHORS_PIPELINE_STEPS_PER_SECOND:15.2f}x")
         for variant in variants:
             print(
                 f"CSE cost per env step ({variant}): {median[('baseline', variant)] / median[('cse', variant)]:.3f}x baseline"
