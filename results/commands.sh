@@ -90,6 +90,31 @@ sweep_unless_done results/authors/AntDirection --gzip --task AntDirection --prof
 curves_unless_done results/authors/AntDirection runs/authors/AntDirection baseline,cse,ldr
 fi
 
+# merge_staged TASK SEED...: once every method of every SEED is staged, the task's tables from its first seeds and the
+# staged ones.  The first seeds' evaluation.csv and training_curves.csv move (once) to first-seeds/, the only
+# record of them (their run folders are not committed), and the task's evaluation.csv.gz, summary, comparison,
+# headline, sweep.png, training curves and training.png are written from first-seeds/ + staged/; then the
+# write-ups' table blocks are refreshed (README.md: the protocol's; results/README.md: all).  The sentences around
+# the blocks that quote numbers of the task must then be read again by hand.  Rerunning it rewrites the same files.
+merge_staged() {
+    local task=$1 folder=results/authors/$1 seed method; shift
+    for seed in "$@"; do for method in baseline cse ldr; do
+        if [ ! -f "$folder/staged/$method/seed$seed/evaluation.csv.gz" ]; then
+            echo "not merged: $folder/staged/$method/seed$seed is not staged yet"; return 0
+        fi
+    done; done
+    if [ ! -d "$folder/first-seeds" ]; then
+        run_step mkdir -p "$folder/first-seeds"
+        run_step git mv "$folder/evaluation.csv" "$folder/training_curves.csv" "$folder/first-seeds/"
+    fi
+    run_step cebe-deep summarize "$folder/first-seeds/evaluation.csv" "$folder"/staged/*/seed*/evaluation.csv.gz \
+        --results "$folder" --gzip
+    run_step cebe-deep curves "$folder/first-seeds/training_curves.csv" "$folder"/staged/*/seed* \
+        --out "$folder/training_curves.csv" --figure "$folder/training.png"
+    run_step cebe-deep report readme README.md --only protocol
+    run_step cebe-deep report readme results/README.md
+}
+
 if [ "$section" = extra-seeds ]; then
 # ------------------------------------------------------------------------------------------------------------
 # The paper trains 10 policies per method; CheetahVelocity has seeds 0-4 and AntDirection 0-2 committed.  Their
@@ -116,6 +141,7 @@ for spec in "CheetahVelocity 13 5 6 7 8 9" "AntDirection 16 3 4 5 6 7 8 9"; do
       run_step cebe-deep stage "runs/authors/$task/$method/seed$seed" --out "results/authors/$task/staged/$method/seed$seed"
     done
   done
+  merge_staged "$task" $seeds
 done
 fi
 

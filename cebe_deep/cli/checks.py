@@ -174,25 +174,67 @@ def check_eps(eps: float) -> None:
         raise UsageError(f"--eps must be > 0, got {eps:g}")
 
 
-def curve_sources(sources: list[str], bins: int):
-    """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed), or one curves CSV."""
+def read_curves_csv(path: Path):
+    """A curves CSV written by ``cebe-deep curves --out``, checked: one :class:`UsageError` line otherwise."""
     import pandas as pd
 
-    from cebe_deep.report.curves import CURVE_COLUMNS, training_curves
+    from cebe_deep.report.curves import CURVE_COLUMNS
 
-    if len(sources) == 1 and sources[0].endswith(".csv"):
-        path = Path(sources[0])
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        curves = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a readable CSV ({type(error).__name__}: {error})") from None
+    missing = [column for column in CURVE_COLUMNS if column not in curves.columns]
+    if missing or curves.empty:
+        raise UsageError(f"{path}: not a curves CSV of `cebe-deep curves --out` "
+                         f"({'no rows' if not missing else 'missing columns ' + ', '.join(missing)})")
+    return curves
+
+
+def curve_sources(sources: list[str], bins: int):
+    """The binned curves of ``sources``: run directories (``LABEL=RUN_DIR`` allowed) and curves CSVs, together
+    (e.g. a committed training_curves.csv and the run directories of seeds trained later, binned alike)."""
+    import pandas as pd
+
+    from cebe_deep.report.curves import training_curves
+
+    tables = [read_curves_csv(Path(spec)) for spec in sources if spec.endswith(".csv")]
+    runs = []
+    for spec in (spec for spec in sources if not spec.endswith(".csv")):
+        label, path = split_label(spec)
+        run = Path(path)
+        if not run.is_dir():
+            raise UsageError(f"run directory {run}: no such folder")
+        if not (run / "config.json").is_file():
+            raise UsageError(f"run directory {run}: no config.json in it")
+        if not any((run / "monitor").glob("*.monitor.csv")):
+            raise UsageError(f"run directory {run}: no training episodes yet (no monitor/*.monitor.csv)")
+        runs.append((run, label or None))
+    if len({str(run.resolve()) for run, _ in runs}) != len(runs):
+        raise UsageError("a run directory is given twice")
+    if runs:
         try:
-            curves = pd.read_csv(path)
-        except (OSError, ValueError) as error:
-            raise UsageError(f"{path}: not a readable CSV ({type(error).__name__}: {error})") from None
-        missing = [column for column in CURVE_COLUMNS if column not in curves.columns]
-        if missing or curves.empty:
-            raise UsageError(f"{path}: not a curves CSV of `cebe-deep curves --out` "
-                             f"({'no rows' if not missing else 'missing columns ' + ', '.join(missing)})")
-        return curves
+            from_runs = training_curves(runs, bins)
+        except (ValueError, KeyError) as error:
+            raise UsageError(f"unreadable run directory: {type(error).__name__}: {error}") from None
+        if from_runs.empty:
+            raise UsageError("no finished training episode in these run directories")
+        if tables and any(table["bin"].max() + 1 != bins for table in tables):
+            raise UsageError(f"the curves CSVs are not binned in --bins {bins} like the run directories")
+        tables.append(from_runs)
+    keys = [set(zip(table["method"], table["seed"])) for table in tables]
+    if sum(map(len, keys)) != len(set().union(*keys)):
+        raise UsageError("two sources have runs of the same method and seed; name a variant with LABEL=RUN_DIR")
+    curves = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
+        raise UsageError("two sources have runs of the same method and seed; name a variant with LABEL=RUN_DIR")
+    for column, what in (("task", "tasks"), ("budget", "env-step budgets")):
+        if curves[column].nunique() > 1:
+            raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
+                             "give each its own `cebe-deep curves`")
+    return curves
     runs = []
     for spec in sources:
         label, path = split_label(spec)

@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     curves = commands.add_parser("curves", help="training curves from run directories (or a curves CSV)")
     curves.add_argument("sources", nargs="+", help="run directories (finished or training; LABEL=RUN_DIR names the "
-                                                   "method LABEL), or one CSV written by --out")
+                                                   "method LABEL) and curves CSVs written by --out, combined")
     curves.add_argument("--bins", type=int, default=50, help="bins along each run's env-step budget, >= 1 (default 50)")
     curves.add_argument("--windows", type=int, default=4,
                         help="the printed table's parts of each run's budget, 1..bins (default 4: quarters)")

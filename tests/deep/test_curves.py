@@ -176,3 +176,23 @@ def test_the_figure_spans_the_seeds_values_not_a_two_seed_interval(tmp_path):
     assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["SAC + CSE, 2 seeds"]
     one = curves.plot_training_curves(table[table["seed"] == 0])
     assert one.axes[0].get_legend().get_texts()[0].get_text() == "SAC + CSE, 1 seed"
+
+
+def test_a_committed_curves_csv_and_later_run_directories_combine_as_if_binned_together(tmp_path, capsys):
+    """The extra seeds of a task are staged run directories while its first seeds survive only as a committed
+    training_curves.csv: `curves CSV RUN_DIR...` equals `curves RUN_DIR...` of all of them."""
+    runs = [_run(tmp_path / f"{method}{seed}", method, seed, 1, 40, [[(seed + offset, 10)] * 4])
+            for offset, method in enumerate(("baseline", "cse")) for seed in range(3)]
+    early, late = [run for run in runs if not run.name.endswith("2")], [run for run in runs if run.name.endswith("2")]
+    committed, combined, together = tmp_path / "committed.csv", tmp_path / "combined.csv", tmp_path / "together.csv"
+    assert main(["curves", *map(str, early), "--bins", "4", "--out", str(committed)]) == 0
+    assert main(["curves", str(committed), *map(str, late), "--bins", "4", "--out", str(combined)]) == 0
+    assert main(["curves", *map(str, runs), "--bins", "4", "--out", str(together)]) == 0
+    capsys.readouterr()
+    order = ["method", "seed", "bin"]
+    pd.testing.assert_frame_equal(pd.read_csv(combined).sort_values(order, ignore_index=True),
+                                  pd.read_csv(together).sort_values(order, ignore_index=True))
+    assert main(["curves", str(committed), *map(str, late), "--bins", "5"]) == 2  # binned unlike the CSV
+    assert "not binned in --bins 5" in capsys.readouterr().err
+    assert main(["curves", str(committed), str(early[0]), "--bins", "4"]) == 2  # seed 0 of baseline twice
+    assert "same method and seed" in capsys.readouterr().err
