@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -267,9 +269,22 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # %% [markdown]
 # ## Exercises
 #
-# Five exercises, from derivations by hand to a question about the projection. Each solution follows its
-# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+# Five exercises, from derivations by hand to a question about the projection. In the teacher edition and on the
+# course site each solution follows its exercise, folded away (on the site: click to open; in JupyterLab: click the
+# collapsed cells); the student edition leaves them out. Try first.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercises 1 and 2 are pencil-and-paper work of 10 to 15 minutes each, a good start in class; exercises 3 to 5 run
+# in seconds. In exercise 2 the usual slips are the $\tfrac12$ of Taylor's remainder and the probability $1 - p_0$
+# of the move that lands in the cliff. In exercise 3 a student who writes `sympy.Symbol("p")` gets an `InputError`
+# from the package: that is what the remark on `SLIP` prepares. Exercise 5 links back to §5: ask why the projection
+# cannot act for small $dw$ before anyone runs a sweep.
+# :::
+
+# %% [markdown]
 # :::{exercise} $\partial_p T$ by hand
 # :label: nb01-derivative
 #

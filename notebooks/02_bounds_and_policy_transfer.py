@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -229,10 +231,22 @@ table.map(lambda value: value if isinstance(value, str) else "none" if np.isnan(
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises: a prediction from the formula, a diagnosis of the bound's slack, and an LQR of your own. Each
-# solution follows its exercise, folded away (on the course site: click to open; in JupyterLab: click the
-# collapsed cells). Try first.
+# Three exercises: a prediction from the formula, a diagnosis of the bound's slack, and an LQR of your own. In the
+# teacher edition and on the course site each solution follows its exercise, folded away (on the site: click to
+# open; in JupyterLab: click the collapsed cells); the student edition leaves them out. Try first.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 rewards reading the printed table instead of recomputing: no constant depends on $\gamma$, so the
+# prediction is exact, and the blow-up at $\gamma \to 1/2$ is worth a sketch on the board. Exercise 2 is the one to
+# discuss in class: the factor of 20 to 35 between bound and measurement comes from the missing $\tfrac12$ and from
+# a supremum paid at every step. In exercise 3, let students meet the surprise with $N = I/5$ (still slope 2)
+# before they set $N = 0$: it is the chain-rule term of notebook 03 seen from the other side.
+# :::
+
+# %% [markdown]
 # :::{exercise} Predict the bound for a new discount
 # :label: nb02-gamma
 #

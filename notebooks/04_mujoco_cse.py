@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -374,9 +374,21 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises: a new task's Jacobians, the role of contacts, and where the time goes. Each solution follows its
-# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+# Three exercises: a new task's Jacobians, the role of contacts, and where the time goes. In the teacher edition
+# and on the course site each solution follows its exercise, folded away (on the site: click to open; in
+# JupyterLab: click the collapsed cells); the student edition leaves them out. Try first.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 steps the MuJoCo Ant for a few seconds. Exercises 2 and 3 have no single right number: the constant of
+# exercise 2 changes from state to state, and the timings of exercise 3 depend on the machine. Ask for the
+# reasoning instead: a contact that switches between $c$ and $c + dc$ breaks the Taylor argument, and four extra
+# MuJoCo steps per environment step are small next to one SAC update.
+# :::
+
+# %% [markdown]
 # :::{exercise} AntGoal
 # :label: nb04-antgoal
 #

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -324,9 +324,20 @@ show_answer("extrapolation", zero_episodes=4 if SMALL else 64)
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises. Each solution follows its exercise, folded away (on the course site: click to open; in
-# JupyterLab: click the collapsed cells). Try first.
+# Three exercises. In the teacher edition and on the course site each solution follows its exercise, folded away
+# (on the site: click to open; in JupyterLab: click the collapsed cells); the student edition leaves them out. Try
+# first.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 is a derivation worth doing on the board (the first two moments of a log-normal weight). Exercise 2
+# separates two ways a Jacobian can be wrong; ask which of them a learner averages out over a replay buffer.
+# Exercise 3 ties back to §1: clipping the weights costs importance weighting the exactness it had along $p$.
+# :::
+
+# %% [markdown]
 # :::{exercise} The spread of Gaussian importance weights
 # :label: nb05-ess
 #
