@@ -8,7 +8,9 @@ The site is built from the sources, never from copies:
   ``cebe_theory``, the results page reads the committed files under ``results/``;
 - the API pages list every module of ``cebe_theory`` and ``cebe_deep`` found at build time (autodoc);
 - the teacher's pack (slide figures and the one-page handout) is drawn by ``docs/teacher_pack.py`` into
-  ``docs/_generated/teacher_pack`` before the pages are read.
+  ``docs/_generated/teacher_pack`` before the pages are read;
+- the student and teacher editions of the notebooks (``cebe_course.editions``) are written and zipped into
+  ``docs/_generated/editions`` before the pages are read.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import importlib
 import os
 import pkgutil
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -149,8 +152,22 @@ def _teacher_pack(app) -> None:
     teacher_pack.build(DOCS / "_generated" / "teacher_pack")
 
 
+def _editions(app) -> None:
+    """The student and teacher editions of the notebooks (``cebe-course``), one zip each, for ``editions.md``."""
+    from cebe_course.editions import write_edition
+
+    out = DOCS / "_generated" / "editions"
+    for edition in ("student", "teacher"):
+        folder = out / f"cebe-course-{edition}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        write_edition(edition, ROOT / "notebooks", folder)
+        shutil.make_archive(str(folder), "zip", root_dir=out, base_dir=folder.name)
+
+
 def setup(app):
     app.connect("builder-inited", _teacher_pack)
+    app.connect("builder-inited", _editions)
     app.connect("source-read", _api_source)
     app.connect("autodoc-process-docstring", _docstring_as_text)
     app.connect("include-read", _results_links)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -267,9 +269,27 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # %% [markdown]
 # ## Exercises
 #
-# Five exercises, from derivations by hand to a question about the projection. Each solution follows its
-# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+# Five exercises, from derivations by hand to a question about the projection. In the teacher edition and on the
+# course site each solution follows its exercise, folded away (on the site: click to open; in JupyterLab: click the
+# collapsed cells); the student edition leaves them out. Try first. Where an answer can be checked, the cell under the exercise ends with `check(...)`: put your answer in
+# place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercises 1 and 2 are pencil-and-paper work of 10 to 15 minutes each, a good start in class; exercises 3 to 5 run
+# in seconds. In exercise 2 the usual slips are the $\tfrac12$ of Taylor's remainder and the probability $1 - p_0$
+# of the move that lands in the cliff. In exercise 3 a student who writes `sympy.Symbol("p")` gets an `InputError`
+# from the package: that is what the remark on `SLIP` prepares. Exercise 5 links back to §5: ask why the projection
+# cannot act for small $dw$ before anyone runs a sweep. All five exercises have a check; `cebe-course grade` runs a
+# returned notebook and reports each of them.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} $\partial_p T$ by hand
 # :label: nb01-derivative
 #
@@ -277,6 +297,10 @@ plot_error_sweeps(ax, cases, title="Windy Cliffwalking: grey where the projectio
 # transition probabilities as a function of the slip $p$ and differentiate by hand. Then check your
 # $\partial_p T$ against a central finite difference of `cmdp.mdp([p]).transition` and against sympy.
 # :::
+
+# %%
+my_row_derivative = None  # TODO: the row of d_p T, as {next-state label: derivative} or an array over the states
+check("nb01-derivative", my_row_derivative)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb01-derivative
@@ -296,6 +320,7 @@ finite_difference = (cmdp.mdp([p0 + step]).transition[above_cliff * 4 + action_d
 for next_state, derivative in zip(finite_difference.indices, finite_difference.data):
     print(f"to {cmdp.state_labels[next_state]}: dT/dp = {derivative:+.6f}")
 print("sympy:", sympy.diff(1 - p, p), "and", sympy.diff(p / 3, p))
+check("nb01-derivative", {cmdp.state_labels[s]: d for s, d in zip(finite_difference.indices, finite_difference.data)})
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -310,6 +335,10 @@ print("sympy:", sympy.diff(1 - p, p), "and", sympy.diff(p / 3, p))
 # and Step 1 gives $R_{CE} - R^c$ to leading order. Which state-action pair has the largest $|\rho|$? Check your number
 # against $\rho$ at $dc = 10^{-5}$.
 # :::
+
+# %%
+my_rho_limit = None  # TODO: your prediction of the limit of max |rho| / dc^2, a number
+check("nb01-residual", my_rho_limit)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb01-residual
@@ -331,6 +360,7 @@ residual = bellman_backup(expansion.mdp([small]), (policy * bellman_q).sum(axis=
 state, action = np.unravel_index(np.argmax(np.abs(residual)), residual.shape)
 print(f"predicted limit {predicted:.6g}; max |rho| / dc^2 at dc = {small:g}: {np.abs(residual).max() / small**2:.6g}")
 print(f"attained at {cmdp.state_labels[state]}, action {cmdp.action_labels[action]}")
+check("nb01-residual", predicted)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -346,6 +376,10 @@ print(f"attained at {cmdp.state_labels[state]}, action {cmdp.action_labels[actio
 # and the package refuses it. Predict the fitted slope before you run the sweep. What happens to the *constant*
 # in front of $dc^2$ when you multiply the exponent by 10?
 # :::
+
+# %%
+my_constant_ratio = None  # TODO: (error / dc^2 with goal exp(-50 p)) / (the same with exp(-5 p)), a number
+check("nb01-custom-reward", my_constant_ratio)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb01-custom-reward
@@ -367,6 +401,7 @@ for rate in (5, 50):
     constants[rate] = sweep.sup_error[0] / sweep.dc[0] ** 2
     print(f"goal exp(-{rate} p): fitted slope {sweep.fitted_slope:.3f}, error / dc^2 at the smallest dc = {constants[rate]:.4g}")
 print(f"ratio of the constants: {constants[50] / constants[5]:.3f}; predicted 100 exp(-4.5) = {100 * np.exp(-4.5):.3f}")
+check("nb01-custom-reward", constants[50] / constants[5])
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -380,6 +415,10 @@ print(f"ratio of the constants: {constants[50] / constants[5]:.3f}; predicted 10
 # *policy* of CEBE differ from the true one at some $dc$? (Hint: compare `policy_iteration(...).policy` for
 # `cmdp.mdp([p0 + dc])` and `expansion.mdp([dc])`.)
 # :::
+
+# %%
+my_optimal_slope = None  # TODO: the fitted slope of the sweep with policy="optimal", a number
+check("nb01-optimal", my_optimal_slope)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb01-optimal
@@ -400,6 +439,7 @@ for dc in (0.001, 0.01, 0.05, 0.2, 0.5):
     true_policy = policy_iteration(cmdp.mdp([p0 + dc]), gamma).policy
     cebe_policy = policy_iteration(expansion.mdp([dc]), gamma).policy
     print(f"dc = {dc:5.3f}: the optimal policies differ in {int(np.sum(true_policy != cebe_policy))} of {true_policy.size} states")
+check("nb01-optimal", optimal_sweep.fitted_slope)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -413,6 +453,10 @@ for dc in (0.001, 0.01, 0.05, 0.2, 0.5):
 # $w_0 < 0$, and check it for $w_0 = -0.2, -0.1, -0.05$ with `error_sweep(...).projection_acts`. Why can the
 # projection never act for arbitrarily small $dw$ when $w_0 \neq 0$? What happens at $w_0 = 0$?
 # :::
+
+# %%
+my_projection_threshold = None  # TODO: a function of w0 < 0: the smallest dw > 0 at which the projection acts
+check("nb01-projection", my_projection_threshold)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb01-projection
@@ -431,6 +475,7 @@ for w0 in (-0.2, -0.1, -0.05, 0.0):
     acting = windy_sweep.dc[windy_sweep.projection_acts]
     first = f"{acting.min():.3f}" if acting.size else "never (on this grid)"
     print(f"w0 = {w0:+.2f}: projection acts from dw = {first}; predicted |w0|/2 = {abs(w0) / 2:.3f}")
+check("nb01-projection", lambda w0: abs(w0) / 2)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -229,10 +231,28 @@ table.map(lambda value: value if isinstance(value, str) else "none" if np.isnan(
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises: a prediction from the formula, a diagnosis of the bound's slack, and an LQR of your own. Each
-# solution follows its exercise, folded away (on the course site: click to open; in JupyterLab: click the
-# collapsed cells). Try first.
+# Three exercises: a prediction from the formula, a diagnosis of the bound's slack, and an LQR of your own. In the
+# teacher edition and on the course site each solution follows its exercise, folded away (on the site: click to
+# open; in JupyterLab: click the collapsed cells); the student edition leaves them out. Try first.
+# Where an answer can be checked, the cell under the exercise ends with `check(...)`: put your answer in
+# place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 rewards reading the printed table instead of recomputing: no constant depends on $\gamma$, so the
+# prediction is exact, and the blow-up at $\gamma \to 1/2$ is worth a sketch on the board. Exercise 2 is the one to
+# discuss in class: the factor of 20 to 35 between bound and measurement comes from the missing $\tfrac12$ and from
+# a supremum paid at every step. In exercise 3, let students meet the surprise with $N = I/5$ (still slope 2)
+# before they set $N = 0$: it is the chain-rule term of notebook 03 seen from the other side.
+# All three exercises have a check; that of exercise 3 accepts only an LQR whose CEBE error is at round-off.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} Predict the bound for a new discount
 # :label: nb02-gamma
 #
@@ -240,6 +260,10 @@ table.map(lambda value: value if isinstance(value, str) else "none" if np.isnan(
 # From the constants in that table alone, predict the bound at $\gamma = 0.48$ *before* computing it, then check.
 # What happens to the denominator $1-\gamma\max(1, L_T(1+L_\pi))$ and to the bound as $\gamma \to 0.5$?
 # :::
+
+# %%
+my_bound_at_048 = None  # TODO: your prediction of Theorem 3's bound at gamma = 0.48, from the table at 0.45
+check("nb02-gamma", my_bound_at_048)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb02-gamma
@@ -268,6 +292,7 @@ for gamma_new in (0.45, 0.48, 0.49, 0.499, 0.5):
     shown = f"{computed.bound:10.4g}" if computed.conditions_hold else "      none (condition fails)"
     prediction = f"{predicted_bound(gamma_new):10.4g}" if gamma_new < 0.5 else "      none"
     print(f"gamma = {gamma_new:5.3f}: denominator {1 - 2 * gamma_new:6.3f}, predicted {prediction}, computed {shown}")
+check("nb02-gamma", predicted_bound(0.48))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -283,6 +308,10 @@ for gamma_new in (0.45, 0.48, 0.49, 0.499, 0.5):
 # $\tfrac12 dc^2\,Q_2$, where $Q_2$ is the Q-function of the uniform policy for the reward $\partial_p^2 R$, and
 # compare $\max|Q_2|$ with $|\partial_p^2 R| / (1-\gamma)$.)
 # :::
+
+# %%
+my_q2_max = None  # TODO: max |Q_2|, a number
+check("nb02-slack", my_q2_max)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb02-slack
@@ -315,6 +344,7 @@ sup_term = result3.constant("|D^2R|") / (1 - 0.9)
 print(f"leading term 1/2 dc^2 max|Q_2| = {leading:.4g} (measured {check3.measured:.4g})")
 print(f"|D^2R| / (1 - gamma) = {sup_term:.4g} against max|Q_2| = {np.abs(q2).max():.4g}: a factor {sup_term / np.abs(q2).max():.1f}")
 print(f"2 x that factor = {2 * sup_term / np.abs(q2).max():.1f}, the ratio bound / measured = {check3.ratio:.1f}")
+check("nb02-slack", np.abs(q2).max())
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -328,6 +358,10 @@ print(f"2 x that factor = {2 * sup_term / np.abs(q2).max():.1f}, the ratio bound
 # affine in $c$, and every cost matrix constant. Predict what the error sweep of §4 shows, then run
 # `coefficient_sweep` on it. Why? Try a next-state cost $N = I/5$, then $N = 0$.
 # :::
+
+# %%
+my_exact_lqr = None  # TODO: a ContextualLQR (A constant, B affine in c) on which CEBE is exact
+check("nb02-affine-lqr", my_exact_lqr)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb02-affine-lqr
@@ -361,6 +395,7 @@ for label, next_state_cost in (("N = I/5", sympy.Rational(1, 5) * sympy.eye(2)),
     affine_sweep = coefficient_sweep(affine, DEFAULT_CONTEXT0, log_grid(-8.0, -1.5, 20))
     largest = affine_sweep.frame["policy_q_error"].abs().max()
     print(f"{label}: largest Q-coefficient error {largest:.2e}, fitted slope {affine_sweep.slopes['policy_q_error']:.3f}")
+check("nb02-affine-lqr", affine)  # the last LQR of the loop, N = 0
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -151,8 +153,8 @@ dcontext = dcontext.double().numpy()  # (5, context_dim), every row of length ep
 # $n$ state and $d$ context coordinates it gets `next_state` $(B, n)$, `reward` $(B,)$, `dcontext` $(B, d)$ and the
 # three Jacobians `dobs_dcontext` $(B, n, d)$, `dreward_dcontext` $(B, d)$ and `dreward_dnextobs` $(B, n)$, and returns
 # the moved next states $(B, n)$ and rewards $(B,)$. The check cell after the (folded) solution compares your function
-# with the package's `context_sample_enhancement`, on the five transitions above and on a random batch with $n = 3$,
-# $d = 2$, where a transposed Jacobian would show.
+# with the package's `context_sample_enhancement` on random batches, one of them with $n = 3$, $d = 2$, where a
+# transposed Jacobian would show.
 # :::
 
 # %%
@@ -186,20 +188,13 @@ def my_cse(next_state, reward, dcontext, dobs_dcontext, dreward_dcontext, drewar
 # :::
 
 # %% [markdown]
-# **Check your `my_cse`** against the package (an `AssertionError` names what is wrong):
+# **Check your `my_cse`** against the package's `context_sample_enhancement`: `check` says right, or what is wrong
+# (fix `my_cse` and run both cells again):
 
 # %%
-rng = np.random.default_rng(0)
-B, n, d = 64, 3, 2  # n != d: a transposed Jacobian would not go unnoticed
-random_batch = dict(next_state=rng.normal(size=(B, n)), reward=rng.normal(size=B), dcontext=rng.normal(size=(B, d)),
-                    dobs_dcontext=rng.normal(size=(B, n, d)), dreward_dcontext=rng.normal(size=(B, d)),
-                    dreward_dnextobs=rng.normal(size=(B, n)))
-batches = {"the five SimpleDirection transitions": dict(next_state=next_state, reward=reward, dcontext=dcontext, **jacobians),
-           "a random batch with n = 3, d = 2": random_batch}
-for name, batch in batches.items():
-    for mine, package, what in zip(my_cse(**batch), context_sample_enhancement(**batch), ("next states", "rewards")):
-        np.testing.assert_allclose(mine, package, atol=1e-12, err_msg=f"my_cse gives wrong {what} on {name}")
-print("my_cse agrees with cebe_deep.learn.cse.context_sample_enhancement on both batches")
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+check("nb03-write-cse", my_cse)
 
 # %% [markdown]
 # Your function is the package's formula. Now compare the moved transitions with the exact ones at $c + dc$, from the
@@ -418,11 +413,28 @@ else:
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from one sample by hand to a new training context. Each solution follows its exercise, folded
-# away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first. The solutions of
-# exercises 3 and 4 train a few more runs at the notebook's budget (about 20 s at the small budget, 1.5 minutes at
-# the default one).
+# Four exercises, from one sample by hand to a new training context. In the teacher edition and on the course site
+# each solution follows its exercise, folded away (on the site: click to open; in JupyterLab: click the collapsed
+# cells); the student edition leaves them out. Try first. The solutions of exercises 3 and 4 train a few more runs
+# at the notebook's budget (about 20 s at the small budget, 1.5 minutes at the default one).
+# Where an answer can be checked, the cell under the exercise ends with `check(...)`: put your answer in
+# place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# The exercise inside §2, writing `my_cse`, is the heart of the course: give it 20 minutes before anyone opens the
+# solution. The common errors are a transposed Jacobian (the batch with $n = 3$, $d = 2$ exposes it) and a missing
+# chain-rule term $\partial_{s'}R\,\partial_c f\,dc$. Exercises 3 and 4 train runs; their answers depend on seeds
+# and budget, so compare the students' tables with each other in class rather than with one number.
+# `my_cse` and exercises 1 and 2 have a check; exercises 3 and 4 have none.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} CSE by hand
 # :label: nb03-by-hand
 #
@@ -430,6 +442,10 @@ else:
 # pencil and paper, its CSE image for $dc = (0.1, 0)$: $s'_{CSE}$ and $r_{CSE}$ from (5.1). Check your numbers
 # with `context_sample_enhancement`, and compare $r_{CSE}$ with the exact reward at $c + dc$.
 # :::
+
+# %%
+my_by_hand = None  # TODO: (r, s'_CSE, r_CSE), your numbers from pencil and paper
+check("nb03-by-hand", my_by_hand)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb03-by-hand
@@ -448,6 +464,7 @@ hand_state, hand_cse_reward = context_sample_enhancement(
     dobs_dcontext=np.eye(2)[None], dreward_dcontext=hand_next_state[None], dreward_dnextobs=hand_context[None])
 print(f"r = {hand_reward:.3f}; s'_CSE = {hand_state[0]}, r_CSE = {hand_cse_reward[0]:.3f}; "
       f"exact reward at c + dc = {hand_state[0] @ (hand_context + hand_dc):.3f}")
+check("nb03-by-hand", (hand_reward, hand_state[0], hand_cse_reward[0]))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -462,6 +479,10 @@ print(f"r = {hand_reward:.3f}; s'_CSE = {hand_state[0]}, r_CSE = {hand_cse_rewar
 # Why does the ball give *smaller* errors on average than the sphere?
 # :::
 
+# %%
+my_mean_errors = None  # TODO: (mean of r_exact - r_CSE on the sphere, the same in the ball), at eps = 0.5
+check("nb03-ball", my_mean_errors)
+
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb03-ball
 # :class: dropdown
@@ -473,6 +494,7 @@ print(f"r = {hand_reward:.3f}; s'_CSE = {hand_state[0]}, r_CSE = {hand_cse_rewar
 # %% jupyter={"source_hidden": true}
 many = 4000
 repeated = {key: np.repeat(value, many // len(reward), axis=0) for key, value in jacobians.items()}
+mean_error = {}
 for perturbation in ("sphere", "ball"):
     dc_many = sample_context_perturbation(many, task.context_dim, 0.5, perturbation=perturbation,
                                           generator=torch.Generator().manual_seed(2)).double().numpy()
@@ -481,7 +503,9 @@ for perturbation in ("sphere", "ball"):
     _, exact_many = task.simulate(np.repeat(state, many // len(reward), 0), np.repeat(action, many // len(reward), 0),
                                   context + dc_many)
     error = exact_many - reward_many
+    mean_error[perturbation] = error.mean()
     print(f"{perturbation:>6}: r_exact - r_CSE has mean {error.mean():.4f}, range [{error.min():.4f}, {error.max():.4f}]")
+check("nb03-ball", (mean_error["sphere"], mean_error["ball"]))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

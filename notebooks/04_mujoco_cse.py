@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -374,9 +374,27 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises: a new task's Jacobians, the role of contacts, and where the time goes. Each solution follows its
-# exercise, folded away (on the course site: click to open; in JupyterLab: click the collapsed cells). Try first.
+# Three exercises: a new task's Jacobians, the role of contacts, and where the time goes. In the teacher edition
+# and on the course site each solution follows its exercise, folded away (on the site: click to open; in
+# JupyterLab: click the collapsed cells); the student edition leaves them out. Try first.
+# Where an answer can be checked, the cell under the exercise ends with `check(...)`: put your answer in
+# place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 steps the MuJoCo Ant for a few seconds. Exercises 2 and 3 have no single right number: the constant of
+# exercise 2 changes from state to state, and the timings of exercise 3 depend on the machine. Ask for the
+# reasoning instead: a contact that switches between $c$ and $c + dc$ breaks the Taylor argument, and four extra
+# MuJoCo steps per environment step are small next to one SAC update.
+# Only exercise 1 has a check.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} AntGoal
 # :label: nb04-antgoal
 #
@@ -384,6 +402,10 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # non-zero, and is CSE exact there as it is for AntDirection? Predict, then move one transition by growing $dc$
 # along the goal's first coordinate, as in §4, and compare with the twin stepped at $c + dc$.
 # :::
+
+# %%
+my_antgoal_answer = None  # TODO: (the set of info keys whose arrays are non-zero, True if CSE is exact there)
+check("nb04-antgoal", my_antgoal_answer)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb04-antgoal
@@ -406,12 +428,16 @@ ant_observation, ant_reward, _, _, ant_info = ant_env.step(ant_action)
 for key in ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs"):
     print(f"{key:>17}: {np.count_nonzero(ant_info[key])} non-zero entries")
 ant_state_dim = ant_env.unwrapped.state_dim
+ant_reward_errors = []
 for size, (exact_state, exact_reward) in zip(ant_sizes, ant_exact):
     moved_state, moved_reward = context_sample_enhancement(
         ant_observation[None, :ant_state_dim], np.array([ant_reward]), size * np.eye(ant_dim)[:1],
         ant_info["dobs_dcontext"][None], ant_info["dreward_dcontext"][None], ant_info["dreward_dnextobs"][None])
     print(f"|dc| = {size:6.3f}: next-state error {np.abs(moved_state[0] - exact_state).max():.1e}, "
           f"reward error {abs(moved_reward[0] - exact_reward):.2e}")
+    ant_reward_errors.append(abs(moved_reward[0] - exact_reward))
+check("nb04-antgoal", ({key for key in ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs") if np.count_nonzero(ant_info[key])},
+                       max(ant_reward_errors) < 1e-9))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

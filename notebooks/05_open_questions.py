@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -324,9 +324,26 @@ show_answer("extrapolation", zero_episodes=4 if SMALL else 64)
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises. Each solution follows its exercise, folded away (on the course site: click to open; in
-# JupyterLab: click the collapsed cells). Try first.
+# Three exercises. In the teacher edition and on the course site each solution follows its exercise, folded away
+# (on the site: click to open; in JupyterLab: click the collapsed cells); the student edition leaves them out. Try
+# first.
+# Where an answer can be checked, the cell under the exercise ends with `check(...)`: put your answer in
+# place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# Exercise 1 is a derivation worth doing on the board (the first two moments of a log-normal weight). Exercise 2
+# separates two ways a Jacobian can be wrong; ask which of them a learner averages out over a replay buffer.
+# Exercise 3 ties back to §1: clipping the weights costs importance weighting the exactness it had along $p$.
+# All three exercises have a check.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} The spread of Gaussian importance weights
 # :label: nb05-ess
 #
@@ -334,6 +351,10 @@ show_answer("extrapolation", zero_episodes=4 if SMALL else 64)
 # Show that $E[w] = 1$ and $E[w^2] = e^{\Delta^2/\sigma^2}$, so that the ESS fraction of many such weights tends to
 # $e^{-\Delta^2/\sigma^2}$. Check it by sampling for $\Delta/\sigma = 0.5$ and $2$, then explain the table of §2.
 # :::
+
+# %%
+my_ess_fraction = None  # TODO: a function of Delta / sigma: the limit of the ESS fraction
+check("nb05-ess", my_ess_fraction)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb05-ess
@@ -352,6 +373,7 @@ for ratio in (0.5, 2.0):
     w = np.exp(z * ratio - ratio**2 / 2)
     print(f"Delta/sigma = {ratio}: mean w = {w.mean():.3f}, ESS fraction = {w.sum()**2 / (w**2).sum() / w.size:.3f}, "
           f"closed form {np.exp(-ratio**2):.3f}")
+check("nb05-ess", lambda ratio: np.exp(-ratio**2))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
@@ -365,6 +387,10 @@ for ratio in (0.5, 2.0):
 # further from the first-order sample on average? Predict it from $E|b(1 + \sigma Z) - 1|$, then check with
 # `degrade_partials` on the transitions of §3.
 # :::
+
+# %%
+my_mean_changes = None  # TODO: (E|b(1 + sigma Z) - 1| for bias 1.5 and no noise, the same for noise 0.5 and no bias)
+check("nb05-bias", my_mean_changes)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb05-bias
@@ -384,6 +410,7 @@ for label, noise, bias in [("bias 1.5", 0.0, 1.5), ("noise 0.5", 0.5, 1.0)]:
     degraded = context_sample_enhancement(sample["next_state"], sample["reward"], dc, *partials)[1] - sample["reward"]
     print(f"{label}: mean |change of the correction| / mean |correction| = "
           f"{np.abs(degraded - exact_correction).mean() / np.abs(exact_correction).mean():.3f}")
+check("nb05-bias", (0.5, 0.5 * np.sqrt(2 / np.pi)))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # (The reward's correction mixes three partials, each with its own draw, so the ratios are near, not exactly at,
@@ -400,13 +427,19 @@ for label, noise, bias in [("bias 1.5", 0.0, 1.5), ("noise 0.5", 0.5, 1.0)]:
 # `max_weight=1.2`. From which $|dc|$ on is the clipped estimator worse than CEBE, and why does the clip bias it?
 # :::
 
+# %%
+my_clip_threshold = None  # TODO: the |dc| along p from which the clipped estimator errs, a number
+check("nb05-clip", my_clip_threshold)
+
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb05-clip
 # :class: dropdown
 # :::
 #
 # A clipped weight no longer has mean 1 under $T_{c_0}$: once some ratio exceeds 1.2 the reweighted kernel loses
-# mass toward those cells, a first-order bias in $dc$. CEBE stays exact along $p$.
+# mass toward those cells, a first-order bias in $dc$. CEBE stays exact along $p$. The ratio that grows fastest is
+# that of a slip, $(p_0 + dc)/p_0$: it passes 1.2 at $dc = 0.2\,p_0 = 0.02$, and the grid's first point past that is
+# where the clipped estimator starts to err.
 
 # %% jupyter={"source_hidden": true}
 clipped = estimator_sweep(cliff, [0.1, 0.0], dc_grid, direction=(1.0, 0.0), gamma=0.9, max_weight=1.2)
@@ -414,6 +447,7 @@ binding = dc_grid[clipped.sup_error["importance"] > 1e-10]
 print("clipped importance weights err from |dc| =", f"{binding.min():.3g}" if binding.size else "never (in this grid)")
 print(pd.DataFrame({"dc": dc_grid, "cebe": clipped.sup_error["cebe"], "importance (clip 1.2)": clipped.sup_error["importance"]})
       .round(5).to_string(index=False))
+check("nb05-clip", 0.2 * 0.1)  # the slip's ratio (p0 + dc) / p0 passes 1.2 at dc = 0.2 p0
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}
