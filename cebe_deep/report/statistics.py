@@ -14,8 +14,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["t_interval", "per_seed_returns", "summarize", "welch_interval", "contrast_interval", "method_differences",
-           "distance_from_c0", "compare_methods", "verdict", "distinct_contexts", "headline"]
+__all__ = ["AWAY_TOLERANCE", "outside_ball", "away_from_c0", "t_interval", "per_seed_returns", "summarize",
+           "welch_interval", "contrast_interval", "method_differences", "distance_from_c0", "compare_methods", "verdict",
+           "distinct_contexts", "headline"]
+
+#: A context at distance ``eps + AWAY_TOLERANCE`` or less from c0 is inside the training ball: the tolerance absorbs
+#: rounding (``1.1 - 1.0 = 0.10000000000000009 > 0.1``), so a context the grid puts on the ball's edge is not away.
+AWAY_TOLERANCE = 1e-6
+
+
+def outside_ball(distance, eps: float, tolerance: float = AWAY_TOLERANCE) -> np.ndarray:
+    """Whether each distance from c0 lies outside the training ball of radius ``eps``: ``distance > eps + tolerance``,
+    the one rule "away from c0" of results/PROTOCOL.md (section 2), whatever the distance measures (Euclidean, or
+    the angle between directions on an ``angle`` sweep, :func:`distance_from_c0`)."""
+    return np.asarray(distance, dtype=np.float64) > eps + tolerance
+
+
+def away_from_c0(contexts, c0: Sequence[float], eps: float, tolerance: float = AWAY_TOLERANCE) -> np.ndarray:
+    """Whether each context (rows of ``contexts``, shape (K, d)) lies outside the training ball:
+    ``|c - c0|_2 > eps + tolerance`` (:func:`outside_ball` of the Euclidean distance)."""
+    contexts = np.atleast_2d(np.asarray(contexts, dtype=np.float64))
+    return outside_ball(np.linalg.norm(contexts - np.asarray(c0, dtype=np.float64), axis=1), eps, tolerance)
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -136,11 +155,11 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
                     baseline: str = "baseline", candidate: str = "cse", reference: str = "ldr",
                     table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per evaluated context: its coordinates ``context_i``, the means of ``baseline``, ``candidate`` and
-    ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps, whether
-    ``candidate``'s mean lies inside ``reference``'s confidence interval, and (only descriptive; unreliable near
-    a zero baseline) the relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``,
-    ``ldr_mean``,
-    ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
+    ``reference``, the distance from c0 and whether it lies outside the training ball of radius eps
+    (``away_from_c0``, :func:`outside_ball`: farther than ``eps + AWAY_TOLERANCE``), whether ``candidate``'s mean
+    lies inside ``reference``'s confidence interval, and (only descriptive; unreliable near a zero baseline) the
+    relative improvement over ``baseline``.  The columns keep the default names (``cse_mean``,
+    ``ldr_mean``, ...) for any ``candidate`` and ``reference``.  With the evaluation ``table``, the differences
     ``candidate - baseline`` and ``candidate - reference`` and their Welch 95% intervals over seeds
     (:func:`method_differences`) are added as ``cse_minus_baseline``, ``cse_minus_baseline_low``, ``..._high``,
     ``cse_minus_baseline_sign`` and the same for ``cse_minus_ldr``: the verdicts rest on these.
@@ -155,7 +174,7 @@ def compare_methods(summary: pd.DataFrame, base_context: Sequence[float], eps: f
 
         base_mean, cand_mean = get("mean_return", baseline), get("mean_return", candidate)
         rows.append(dict(task=task, sweep=sweep_name, sweep_value=value, distance_from_c0=distance,
-                         away_from_c0=distance > eps, baseline_mean=base_mean, cse_mean=cand_mean,
+                         away_from_c0=bool(outside_ball(distance, eps)), baseline_mean=base_mean, cse_mean=cand_mean,
                          ldr_mean=get("mean_return", reference),
                          relative_improvement=(cand_mean - base_mean) / abs(base_mean) if base_mean else float("nan"),
                          cse_within_ldr_ci=get("ci_low", reference) <= cand_mean <= get("ci_high", reference),

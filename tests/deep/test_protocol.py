@@ -41,14 +41,14 @@ def test_a_context_at_exactly_eps_is_inside_however_it_is_rounded():
     c0 = (2.0, 1.0, 1.0, 0.0)
     contexts = np.array([[2.0, 1.1, 1.0, 0.0], [2.0, 1.0, 1.1, 0.0], [2.0, 0.9, 1.0, 0.0],
                          [2.0, 1.0, 1.0, 0.1 + 2e-6], [2.0, 1.0, 1.0, 0.25]])
-    assert away_from_c0(contexts, c0).tolist() == [False, False, False, True, True]
+    assert away_from_c0(contexts, c0, 0.1).tolist() == [False, False, False, True, True]
 
 
 def test_unit_directions_are_judged_by_their_chord():
     # AntDirection: the chord of an angle t is 2 sin(t / 2): 0.0999583 at t = 0.1 (inside), 0.1993 at 0.2 (away)
     angles = np.array([0.1, -0.1, 0.2, math.pi])
     contexts = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    assert away_from_c0(contexts, (1.0, 0.0)).tolist() == [False, False, True, True]
+    assert away_from_c0(contexts, (1.0, 0.0), 0.1).tolist() == [False, False, True, True]
 
 
 def _rows(method, seed, sweep, value, context, returns):

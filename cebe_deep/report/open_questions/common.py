@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cebe_deep.report.statistics import per_seed_returns, t_interval, welch_interval
+from cebe_deep.report.statistics import away_from_c0, per_seed_returns, t_interval, welch_interval
 from cebe_deep.run.evaluation import EVALUATION_FILES, read_evaluation
 
 ROOT = Path("results/open")
@@ -123,23 +123,20 @@ def named_context_means(table: pd.DataFrame, sweep: str) -> pd.DataFrame:
 
 def away_seed_means(table: pd.DataFrame, method: str | None = None, sweeps: bool = False,
                     radius: float = 0.1, where=None) -> np.ndarray:
-    """One number per seed: its mean return over the contexts away from c0.  ``sweeps=False``: the authors' test
-    contexts #1 onwards (#0 is c0); ``sweeps=True``: every point of the one-axis sweeps farther than ``radius``
-    from c0 (the training ball of the authors' eps).  ``where``: a function of the per-seed rows (columns sweep,
-    sweep_value, context_i) returning which of them to keep, applied after the above (one sweep, a part of one)."""
+    """One number per seed: its mean return over the contexts away from c0
+    (:func:`cebe_deep.report.statistics.away_from_c0` with eps = ``radius``, the authors' training ball by default):
+    ``sweeps=False`` the authors' test contexts, ``sweeps=True`` the points of the one-axis sweeps.  ``where``: a
+    function of the per-seed rows (columns sweep, sweep_value, context_i) returning which of them to keep, applied
+    after the above (one sweep, a part of one)."""
     means = seed_means(table)
     if method is not None:
         means = means[means["method"] == method]
-    if not sweeps:
-        means = means[(means["sweep"] == "authors") & (means["sweep_value"] > 0)]
-    else:
-        means = means[means["sweep"].str.startswith("context_")]
-        columns = sorted((c for c in means.columns if c.startswith("context_")), key=lambda c: int(c.split("_")[1]))
-        from cebe_deep.tasks import default_context
+    means = means[means["sweep"].str.startswith("context_")] if sweeps else means[means["sweep"] == "authors"]
+    columns = sorted((c for c in means.columns if c.startswith("context_")), key=lambda c: int(c.split("_")[1]))
+    from cebe_deep.tasks import default_context
 
-        c0 = default_context(str(table["task"].iloc[0]), len(columns))
-        distance = np.linalg.norm(means[columns].to_numpy(np.float64) - c0[: len(columns)], axis=1)
-        means = means[distance > radius + 1e-9]
+    c0 = default_context(str(table["task"].iloc[0]), len(columns))
+    means = means[away_from_c0(means[columns].to_numpy(np.float64), c0[: len(columns)], radius)]
     if where is not None:
         means = means[where(means).to_numpy(dtype=bool)]
     return means.groupby("seed")["episode_return"].mean().to_numpy()

@@ -2,7 +2,8 @@ r"""The statistical protocol of the verdicts (``results/PROTOCOL.md``), applied 
 
 The protocol, in formulas (the document says why each choice was made):
 
-- **Away from c0**: :math:`|c - c_0|_2 > \varepsilon + 10^{-6}`, :math:`\varepsilon = 0.1` (:func:`away_from_c0`).
+- **Away from c0**: :math:`|c - c_0|_2 > \varepsilon + 10^{-6}`, :math:`\varepsilon = 0.1` (:func:`away_from_c0`, the one
+  definition, in :mod:`cebe_deep.report.statistics`, that ``comparison.csv`` and the open questions use too).
 - **Normalized score** of a seed at context c: :math:`x(c) = (R(c) - Z(c)) / S(c)`, R the seed's mean return over the
   64 evaluation episodes, Z the all-zero action's over the same start states, and S(c) the optimum minus Z where
   the optimum is known in closed form (SimpleDirection), else one constant per task :math:`S = U - Z(c_0)` with U
@@ -48,7 +49,6 @@ from cebe_deep.report.protocol.inference import (
            verdict_word,
 )
 from cebe_deep.report.protocol.scores import (
-           AWAY_TOLERANCE,
            BOOTSTRAP_RESAMPLES,
            BOOTSTRAP_SEED,
            EPS,
@@ -58,7 +58,6 @@ from cebe_deep.report.protocol.scores import (
            POWER,
            REFERENCES,
            ZERO_ACTION_FILE,
-           away_from_c0,
            context_scale,
            distinct_contexts,
            read_zero_action,
@@ -76,6 +75,7 @@ from cebe_deep.report.protocol.verdicts import (
            verdict_table,
            write_zero_action,
 )
+from cebe_deep.report.statistics import AWAY_TOLERANCE, away_from_c0  # the one rule, shared with comparison.csv
 
 __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "POWER",
            "REFERENCES", "ZERO_ACTION_FILE", "away_from_c0", "distinct_contexts", "zero_action_table",

@@ -8,12 +8,14 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from cebe_deep.report.statistics import away_from_c0
 from cebe_deep.tasks import default_context
+
+# "Away from c0" has one definition, cebe_deep.report.statistics.away_from_c0 (|c - c0|_2 > eps + AWAY_TOLERANCE),
+# the same for the protocol, the earlier per-context rule (comparison.csv) and the open questions.
 
 #: The CSE radius of every run analysed (the authors' eps): the training ball is |c - c0| <= EPS.
 EPS = 0.1
-#: A context at distance EPS + AWAY_TOLERANCE or less is inside the ball (absorbs rounding: 1.1 - 1.0 > 0.1).
-AWAY_TOLERANCE = 1e-6
 LEVEL = 0.95
 #: The equivalence margin of "matches", in normalized units (results/PROTOCOL.md, section 5).
 MARGIN = 0.02
@@ -58,15 +60,6 @@ def context_keys(coordinates: np.ndarray) -> list[tuple[float, ...]]:
     return [tuple(row) for row in rounded]
 
 
-def away_from_c0(contexts: np.ndarray, c0: Sequence[float], eps: float = EPS,
-                 tolerance: float = AWAY_TOLERANCE) -> np.ndarray:
-    """Whether each context (rows of ``contexts``, shape (K, d)) lies outside the training ball:
-    ``|c - c0|_2 > eps + tolerance`` (the one definition of results/PROTOCOL.md, section 2)."""
-    contexts = np.atleast_2d(np.asarray(contexts, dtype=np.float64))
-    distance = np.linalg.norm(contexts - np.asarray(c0, dtype=np.float64), axis=1)
-    return distance > eps + tolerance
-
-
 def task_and_c0(table: pd.DataFrame) -> tuple[str, np.ndarray]:
 
     tasks = table["task"].unique()
@@ -80,7 +73,8 @@ def task_and_c0(table: pd.DataFrame) -> tuple[str, np.ndarray]:
 def distinct_contexts(table: pd.DataFrame, c0: Sequence[float], eps: float = EPS) -> pd.DataFrame:
     """The distinct contexts of an evaluation table, each once (a context on two sweeps is one context): columns
     ``key`` (the rounded coordinates), ``context_i``, ``authors`` (it has a row of the authors' test contexts),
-    ``distance`` (|c - c0|_2) and ``away`` (:func:`away_from_c0`), in the table's order of first appearance."""
+    ``distance`` (|c - c0|_2) and ``away`` (:func:`cebe_deep.report.statistics.away_from_c0`), in the table's order
+    of first appearance."""
     columns = context_columns(table)
     rows = table[["sweep", *columns]].drop_duplicates()
     rows = rows.assign(key=context_keys(rows[columns].to_numpy()))
