@@ -9,6 +9,7 @@
 #   bash results/commands.sh quick       # the earlier quick-profile runs
 #   bash results/commands.sh extra-seeds [TASK]   # the seeds that complete the paper's 10 on CheetahVelocity and
 #                                                 # AntDirection, each finished run staged under results/ at once
+#   bash results/commands.sh cartgoal-dqn         # CartGoal's 10 seeds with the authors' DQN, staged the same way
 #   bash results/commands.sh open [PART] # the open questions the paper names (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
@@ -66,8 +67,8 @@ curves_unless_done results/authors/PendulumGoal runs/authors/PendulumGoal baseli
 
 # CartGoal.  The committed table is 5 seeds of SB3's plain DQN at 200k env steps: what the authors profile trained
 # up to commit cf440db.  The authors profile now trains the authors' DQN (ContextDQN: double Q, dueling heads,
-# prioritized replay; 2,000 iterations of 1,000 env steps = 2M env steps per run); to run its 10 seeds, move the
-# committed folder to results/quick/CartGoal-sb3-dqn-200k (it stays as a labelled earlier run), then run this.
+# prioritized replay; 2,000 iterations of 1,000 env steps = 2M env steps per run): its 10 seeds train, staged run by
+# run, in the section cartgoal-dqn, which then replaces this folder (moved to results/quick/CartGoal-sb3-dqn-200k).
 sweep_unless_done results/authors/CartGoal --gzip --task CartGoal --profile authors --methods baseline,cse,ldr --seeds 10 \
     --contexts authors+sweeps --points 11 --root runs/authors
 curves_unless_done results/authors/CartGoal runs/authors/CartGoal baseline,cse,ldr
@@ -96,6 +97,26 @@ fi
 # headline, sweep.png, training curves and training.png are written from first-seeds/ + staged/; then the
 # write-ups' table blocks are refreshed (README.md: the protocol's; results/README.md: all).  The sentences around
 # the blocks that quote numbers of the task must then be read again by hand.  Rerunning it rewrites the same files.
+# stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps) each SEED's methods
+# not staged yet under STAGED/<method>/seed<k>/, one seed at a time under ROOT, and stage each finished run at once:
+# its small files (config.json, train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs;
+# not the model), to be committed, so that a later session on a fresh machine trains only the rest.
+stage_seeds() {
+    local task=$1 points=$2 root=$3 staged=$4 seed method methods; shift 4
+    for seed in "$@"; do
+        methods=
+        for method in baseline cse ldr; do
+            [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
+        done
+        if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
+        run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods "$methods" --seeds "$seed-$seed" \
+            --contexts authors+sweeps --points "$points" --root "$root" --workers "${WORKERS:-1}"
+        for method in ${methods//,/ }; do
+            run_step cebe-deep stage "$root/$task/$method/seed$seed" --out "$staged/$method/seed$seed"
+        done
+    done
+}
+
 merge_staged() {
     local task=$1 folder=results/authors/$1 seed method; shift
     for seed in "$@"; do for method in baseline cse ldr; do
@@ -119,30 +140,48 @@ if [ "$section" = extra-seeds ]; then
 # ------------------------------------------------------------------------------------------------------------
 # The paper trains 10 policies per method; CheetahVelocity has seeds 0-4 and AntDirection 0-2 committed.  Their
 # other seeds train here on the same training path (--profile authors, the same evaluation), one seed (those of its
-# three methods not staged yet) at a time, and each finished run is staged at once: its small files (config.json, train_summary.json,
-# evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model) go to
-# results/authors/<Task>/staged/<method>/seed<k>/, to be committed, so that a later session on a fresh machine
-# skips what is staged and trains only the rest.  Once every seed is staged, the task's tables are rebuilt from the
+# three methods not staged yet) at a time, and each finished run is staged at once (stage_seeds) under
+# results/authors/<Task>/staged/<method>/seed<k>/.  Once every seed is staged, the task's tables are rebuilt from the
 # committed seeds and the staged ones.  Hours per run on 2 cores (CheetahVelocity about 0.5-1 h, AntDirection
 # 1-2.5 h): run the two tasks as two background jobs, `bash results/commands.sh extra-seeds CheetahVelocity`.
 only=${2:-}
 for spec in "CheetahVelocity 13 5 6 7 8 9" "AntDirection 16 3 4 5 6 7 8 9"; do
   read -r task points seeds <<< "$spec"
   if [ -n "$only" ] && [ "$only" != "$task" ]; then continue; fi
-  for seed in $seeds; do
-    methods=
-    for method in baseline cse ldr; do
-      [ -f "results/authors/$task/staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
-    done
-    if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
-    run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods "$methods" --seeds "$seed-$seed" \
-        --contexts authors+sweeps --points "$points" --root runs/authors --workers "${WORKERS:-1}"
-    for method in ${methods//,/ }; do
-      run_step cebe-deep stage "runs/authors/$task/$method/seed$seed" --out "results/authors/$task/staged/$method/seed$seed"
-    done
-  done
+  stage_seeds "$task" "$points" runs/authors "results/authors/$task/staged" $seeds
   merge_staged "$task" $seeds
 done
+fi
+
+if [ "$section" = cartgoal-dqn ]; then
+# ------------------------------------------------------------------------------------------------------------
+# CartGoal as the authors ran it: 10 seeds x {baseline, CSE, LDR} of the authors profile (ContextDQN, 2M env steps
+# each, about 20-40 CPU-minutes per run), one seed at a time under runs/authors-dqn (apart from the SB3-DQN runs of
+# runs/authors/CartGoal), each finished run staged at once under results/authors/CartGoal-dqn/staged/.  Once all 30
+# are staged, the committed SB3-DQN folder moves to results/quick/CartGoal-sb3-dqn-200k (a labelled earlier run),
+# the staged runs move into results/authors/CartGoal, its tables are written from them (the zero-action reference
+# stays: it does not depend on the learner), and the write-ups' blocks are refreshed.
+seeds="0 1 2 3 4 5 6 7 8 9"
+stage_seeds CartGoal 11 runs/authors-dqn results/authors/CartGoal-dqn/staged $seeds
+complete=1
+for seed in $seeds; do for method in baseline cse ldr; do
+  [ -f "results/authors/CartGoal-dqn/staged/$method/seed$seed/evaluation.csv.gz" ] || complete=
+done; done
+if [ -n "$complete" ]; then
+  folder=results/authors/CartGoal
+  if [ ! -d results/quick/CartGoal-sb3-dqn-200k ]; then
+    run_step git mv "$folder" results/quick/CartGoal-sb3-dqn-200k
+    run_step mkdir -p "$folder"
+    run_step git mv results/quick/CartGoal-sb3-dqn-200k/zero_action.csv "$folder/zero_action.csv"
+    run_step git mv results/authors/CartGoal-dqn/staged "$folder/staged"
+  fi
+  run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip
+  run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
+  run_step cebe-deep report readme README.md --only protocol
+  run_step cebe-deep report readme results/README.md
+else
+  echo "not merged: CartGoal's 30 authors-DQN runs are not all staged yet"
+fi
 fi
 
 if [ "$section" = quick ]; then

@@ -515,3 +515,32 @@ def test_the_extra_seeds_train_one_seed_at_a_time_and_skip_what_is_staged(tmp_pa
     monkeypatch.chdir(tmp_path / "work")
     for arguments in sweeps[:1] + sweeps[-1:]:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("section, task, staged, seeds", [
+    ("extra-seeds", "CheetahVelocity", "results/authors/CheetahVelocity/staged", range(5, 10)),
+    ("extra-seeds", "AntDirection", "results/authors/AntDirection/staged", range(3, 10)),
+    ("cartgoal-dqn", "CartGoal", "results/authors/CartGoal-dqn/staged", range(10)),
+])
+def test_the_staged_sections_train_only_what_is_not_staged(section, task, staged, seeds, tmp_path, capsys,
+                                                           monkeypatch):
+    """The long sections train one seed at a time and stage each run: a seed staged whole is skipped, a seed with
+    one method staged trains the other two, every sweep passes its dry run, each trained run is staged, and the
+    task's tables are not rebuilt while a run is missing."""
+    seeds = list(seeds)
+    for method, seed in [(m, seeds[0]) for m in ("baseline", "cse", "ldr")] + [("cse", seeds[1])]:
+        folder = tmp_path / "work" / staged / method / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "evaluation.csv.gz").write_bytes(b"")
+    commands = _recorded_commands(tmp_path, section, task if section == "extra-seeds" else "")
+    sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
+    assert [sweep[sweep.index("--seeds") + 1] for sweep in sweeps] == [f"{seed}-{seed}" for seed in seeds[1:]]
+    assert sweeps[0][sweeps[0].index("--methods") + 1] == "baseline,ldr"
+    assert all(sweep[sweep.index("--methods") + 1] == "baseline,cse,ldr" for sweep in sweeps[1:])
+    stages = [command for command in commands if command[:2] == ["cebe-deep", "stage"]]
+    assert len(stages) == 2 + 3 * (len(seeds) - 2)
+    assert all(command[command.index("--out") + 1].startswith(staged) for command in stages)
+    assert not [command for command in commands if command[:2] in (["cebe-deep", "summarize"], ["cebe-deep", "curves"])]
+    monkeypatch.chdir(tmp_path / "work")
+    for arguments in sweeps:
+        assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
