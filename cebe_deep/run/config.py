@@ -285,6 +285,11 @@ def _validate(config: TrainConfig, flags: bool) -> None:
         extent = float(np.max(np.asarray(env.unwrapped.context_high) - np.asarray(env.unwrapped.context_low)))
         _require(config.eps <= extent, f"{name('eps')} {config.eps:g} is larger than the task's whole context box "
                                        f"(widest side {extent:g}): CSE and LDR would move samples far outside it")
+        narrowest = float(np.min(np.asarray(env.unwrapped.context_high) - np.asarray(env.unwrapped.context_low)))
+        if config.fd_jacobians is not None:
+            _require(4 * config.fd_jacobians <= narrowest, f"{name('fd_jacobians')} {config.fd_jacobians:g} must be at "
+                     f"most a quarter of the task's narrowest context side ({narrowest:g}): the one-sided differences at "
+                     "the box's edges step 2h into it")
         if config.context is not None:
             try:
                 check_context(env.unwrapped, config.context)
