@@ -143,3 +143,46 @@ def test_own_task_end_to_end_sweep_resume_evaluate_summarize(tmp_path, monkeypat
     assert main(["summarize", "results/evaluation.csv"]) == 0
     out = capsys.readouterr().out
     assert "Verdict over the" in out and "cse - baseline" in out
+
+
+def test_the_interface_names_of_earlier_versions_still_work():
+    """A subclass written against the private names (``_init_context``, ``_observation_space``, ``_observation``,
+    ``_reset_info``, ``_box_action``, the hooks ``_apply_context``, ``_check_context_constraints``) behaves as one
+    written against the public ones."""
+    from gymnasium import spaces
+
+    from cebe_deep.tasks import ContextualEnv
+
+    class OldStyle(ContextualEnv):
+        state_dim, context_dim, context_names = 1, 1, ("gain",)
+        context_low, context_high, default_context, max_episode_steps = np.array([0.0]), np.array([2.0]), np.array([1.0]), 5
+
+        def __init__(self, context=None, jacobians=True):
+            self.action_space = spaces.Box(-1.0, 1.0, shape=(1,))
+            self.observation_space = self._observation_space(-np.inf, np.inf)
+            self.applied = []
+            self._init_context(context, jacobians)
+
+        def _apply_context(self, context):
+            self.applied.append(float(context[0]))
+
+        def _check_context_constraints(self, context):
+            if context[0] == 1.5:
+                raise ValueError("1.5 is not allowed")
+
+        def reset(self, *, seed=None, options=None):
+            return self._observation([0.0]), self._reset_info()
+
+        def step(self, action):
+            value = float(self._box_action(action, self.action_space)[0]) * self.context[0]
+            return self._observation([value]), value, False, False, {}
+
+    env = OldStyle(context=[0.5])
+    env.set_context([2.0])
+    assert env.applied == [0.5, 2.0] and env.jacobians is True
+    assert env.reset()[0].tolist() == [0.0, 2.0] and set(env.reset()[1]) == {"dobs_dcontext", "dreward_dcontext",
+                                                                              "dreward_dnextobs"}
+    assert env.step(np.array([3.0]))[1] == 2.0  # clipped to 1, times the gain
+    with pytest.raises(ValueError, match="1.5 is not allowed"):
+        env.set_context([1.5])
+    assert env.observation_space.shape == (2,) and env.build_observation_space(0, 1).low.tolist() == [0.0, 0.0]
