@@ -144,7 +144,9 @@ print(f"{puck_check.steps} steps: next-state error {puck_check.dobs_error:.1e}, 
 #
 # At $c_0$ the goal is always 0: plain SAC never sees another goal, so nothing in its data says how the policy
 # should depend on $g$. CSE moves every replayed sample to a context $c_0 + dc$ with $|dc| = 0.1$, including the
-# goal, and the reward with it. The runs go one after the other (`make_executor("serial")`).
+# goal, and the reward with it. The runs go one after the other (`make_executor("serial")`): a name registered in
+# a notebook exists in this process only, so worker processes (`make_executor("local")`) would not find it, where
+# a module's `my_tasks:make_puck` would be imported again in each.
 
 # %%
 if "notebook/Puck-v0" not in gymnasium.registry:

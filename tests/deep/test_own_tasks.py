@@ -34,6 +34,17 @@ def test_the_three_forms_build_the_task_at_the_context_with_its_time_limit(sourc
     assert check_jacobians(env, steps=10).passed()
 
 
+def test_a_plain_registered_id_works_once_registered():
+    """``PointMass-v0`` is registered when its module is imported (here by the import below); ``cebe/...-v0``, the
+    built-in tasks' own ids, are ids of contextual tasks as well."""
+    import tests.deep.point_mass_task  # noqa: F401 - registers PointMass-v0
+
+    assert make_task("PointMass-v0", context=[0.7, -0.3]).unwrapped.context.tolist() == [0.7, -0.3]
+    assert make_config("PointMass-v0", "cse", total_steps=300).task == "PointMass-v0"
+    env = make_task("cebe/SimpleDirection-v0", context=[0.5, 0.5])
+    assert type(env.unwrapped).__name__ == "SimpleDirection" and env.unwrapped.context.tolist() == [0.5, 0.5]
+
+
 def test_jacobians_off_where_the_constructor_takes_the_keyword():
     env = make_task(f"{HELPER}:make_point_mass", jacobians=False)
     env.reset(seed=0)
