@@ -22,6 +22,8 @@ MODULES = sorted(_modules(cebe_theory)) + [
     "cebe_deep.learn.dqn",
     "cebe_deep.learn.randomization",
     "cebe_deep.learn.replay",
+    "cebe_deep.tasks.base",
+    "cebe_deep.tasks.jacobian_watch",
     "cebe_deep.run.evaluation",
     "cebe_deep.report.readme",
     "cebe_deep.report.protocol.command",

@@ -32,9 +32,10 @@ differences.  This module degrades them in controlled ways:
    ``dreward_dnextobs = 0`` gives the same first-order CSE and needs no access to the reward's form.  Each step
    costs ``2 context_dim`` extra simulator steps; the wrapper counts them and their wall time
    (:attr:`FiniteDifferenceJacobians.seconds_per_step`).  Tasks with a batched ``simulate`` are differenced
-   in one batched call; MuJoCo tasks through :func:`cebe_deep.tasks.central_differences` on a twin
-   environment.  For :class:`~cebe_deep.tasks.noisy_pendulum.NoisyPendulumGoal` the step's noise is held
-   fixed (``simulate(..., noise=last_noise)``), the reparameterization of open question 1.
+   in one batched call; MuJoCo tasks on a twin environment, any other task on a deep copy
+   (:func:`cebe_deep.tasks.twin.finite_differences`); at the context box's edges the differences are one-sided.
+   For :class:`~cebe_deep.tasks.noisy_pendulum.NoisyPendulumGoal` the step's noise is held fixed
+   (``simulate(..., noise=last_noise)``), the reparameterization of open question 1.
 
 >>> import numpy as np
 >>> from cebe_deep.tasks import SimpleDirection
@@ -47,6 +48,7 @@ differences.  This module degrades them in controlled ways:
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -55,7 +57,8 @@ import numpy as np
 
 from cebe_deep.learn.cse import ContextSampleEnhancementBuffer
 from cebe_deep.learn.replay import PrioritizedReplay
-from cebe_deep.tasks.twin import central_differences
+from cebe_deep.tasks.jacobian_watch import ZeroJacobianWatch
+from cebe_deep.tasks.twin import combine, difference_stencil, finite_differences, simulator_data
 
 __all__ = ["InexactJacobianCSEBuffer", "PrioritizedInexactJacobianCSEBuffer", "FiniteDifferenceJacobians",
            "degrade_partials"]
@@ -114,29 +117,61 @@ class FiniteDifferenceJacobians(gymnasium.Wrapper):
     """Replace a contextual task's ``info`` Jacobians by central differences of its true step (module docstring).
 
     Wrap the bare task (inside any time limit, LDR or GDR wrapper, so that the context of each step is the
-    task's current one); the task may be built with ``jacobians=False``.
+    task's current one); the task may be built with ``jacobians=False``. How the step is replayed at ``c +- h``:
+
+    * a task with a batched ``simulate`` (``supports_simulate``): one call, from the pre-step state;
+    * a MuJoCo task (its ``unwrapped.data`` is a ``mujoco.MjData``): on a twin whose simulator state is set
+      from the task's (``mujoco.mj_copyData``): ``twin`` if given, else the task's ``make_twin()``, else a deep
+      copy of the task (its own model and data, parameters set through its ``set_context``);
+    * any other task (its whole state in Python attributes): on a deep copy of the task, per step and context.
+
+    At the edge of the context box the difference is one-sided, from ``c``, ``c -+ h e_i`` and ``c -+ 2h e_i``
+    (:func:`~cebe_deep.tasks.twin.difference_stencil`; 3 steps instead of 2), so it never steps outside the box;
+    a step size over a quarter of the box width is refused. Jacobians that stay zero over the first 10 steps get
+    a warning (:class:`~cebe_deep.tasks.jacobian_watch.ZeroJacobianWatch`: a ``set_context`` that does not
+    write the parameter into the simulator makes CSE a silent relabelling).
 
     :param env: a contextual task (``cebe_deep.tasks``)
     :param step_size: ``h``, a scalar or one per context coordinate (absolute, in the context's units)
-    :param twin: for a task without ``simulate`` (MuJoCo): a second environment of the same task that
-        :func:`~cebe_deep.tasks.central_differences` replays the state in
+    :param twin: for a MuJoCo task, a second environment of the same task (built by the same constructor) that
+        :func:`~cebe_deep.tasks.twin.finite_differences` replays the state in; ignored for other tasks
 
     Counters: :attr:`steps`, :attr:`evaluations` (simulator steps spent on differences, ``2 context_dim`` per
-    step), :attr:`seconds` (their wall time); :attr:`seconds_per_step` is the cost per env step.  Each step's
-    ``info`` also carries ``finite_difference_evaluations`` and ``finite_difference_seconds``.
+    step away from the box's edges), :attr:`seconds` (their wall time); :attr:`seconds_per_step` is the cost per
+    env step. Each step's ``info`` also carries ``finite_difference_evaluations`` and ``finite_difference_seconds``.
     """
 
     def __init__(self, env: gymnasium.Env, step_size, twin: gymnasium.Env | None = None):
         super().__init__(env)
         task = env.unwrapped
+        name = type(task).__name__
         step_size = np.broadcast_to(np.asarray(step_size, dtype=np.float64), (task.context_dim,)).copy()
         if not np.all(np.isfinite(step_size) & (step_size > 0)):
             raise ValueError(f"finite-difference step sizes must be finite and > 0, got {step_size.tolist()}")
-        if not task.supports_simulate and twin is None:
-            raise ValueError(f"{type(task).__name__} has no simulate(): FiniteDifferenceJacobians needs a twin environment")
+        self.box = (np.asarray(task.context_low, dtype=np.float64), np.asarray(task.context_high, dtype=np.float64))
+        widths = self.box[1] - self.box[0]
+        for i in np.flatnonzero(4 * step_size > widths):
+            raise ValueError(f"{name}: finite-difference step {step_size[i]:g} of context[{i}] ({task.context_names[i]}) "
+                             f"must be at most a quarter of the box width {widths[i]:g} (the one-sided differences "
+                             "at the box's edges step 2h into it)")
+        if not task.supports_simulate and simulator_data(task) is not None and twin is None:
+            twin = task.make_twin() if hasattr(task, "make_twin") else self._copy(task, "a twin environment")
+        elif not task.supports_simulate and simulator_data(task) is None:
+            self._copy(task, "a deep copy per step")
+            twin = None
         self.step_size, self.twin = step_size, twin
         self.steps, self.evaluations, self.seconds = 0, 0, 0.0
+        self.watch = ZeroJacobianWatch(f"{name} (finite differences)", task.context_names)
         self._state_obs: np.ndarray | None = None
+
+    @staticmethod
+    def _copy(task, purpose: str):
+        try:
+            return copy.deepcopy(task)
+        except Exception as error:  # noqa: BLE001 - any failure to copy is the same answer: pass a twin
+            raise ValueError(f"{type(task).__name__} has no simulate() and cannot be deep-copied ({type(error).__name__}: "
+                             f"{error}); FiniteDifferenceJacobians needs {purpose}: give it simulate(), or make it "
+                             "copyable") from None
 
     @property
     def seconds_per_step(self) -> float:
@@ -152,19 +187,19 @@ class FiniteDifferenceJacobians(gymnasium.Wrapper):
         task = self.env.unwrapped
         context = task.context  # the context this step runs at
         started = time.perf_counter()
-        if not task.supports_simulate:  # difference before stepping: the twin copies the pre-step state
-            dobs, dreward = central_differences(self.twin, self.env, action, self.step_size, context=context)
+        if not task.supports_simulate:  # difference before stepping: the twin (or copy) takes the pre-step state
+            dobs, dreward, evaluations = finite_differences(self.twin, self.env, action, self.step_size, context, self.box)
         seconds = time.perf_counter() - started
         observation, reward, terminated, truncated, info = self.env.step(action)
         started = time.perf_counter()
         if task.supports_simulate:
-            dobs, dreward = self._simulated_differences(task, action, context)
+            dobs, dreward, evaluations = self._simulated_differences(task, action, context)
         seconds += time.perf_counter() - started
+        self.watch.update(dobs, dreward)
         info = dict(info)
         info["dobs_dcontext"] = dobs
         info["dreward_dcontext"] = dreward
         info["dreward_dnextobs"] = np.zeros(task.state_dim)
-        evaluations = 2 * task.context_dim
         info["finite_difference_evaluations"] = evaluations
         info["finite_difference_seconds"] = seconds
         self.steps += 1
@@ -174,15 +209,21 @@ class FiniteDifferenceJacobians(gymnasium.Wrapper):
         return observation, reward, terminated, truncated, info
 
     def _simulated_differences(self, task, action, context: np.ndarray):
-        """All ``2 d`` perturbed steps in one batched ``simulate`` call, from the pre-step state."""
-        d = task.context_dim
-        offsets = np.concatenate([np.diag(self.step_size), -np.diag(self.step_size)])  # (2d, d)
-        contexts = context[None, :] + offsets
-        states = np.repeat(self._state_obs[None, :], 2 * d, axis=0)
-        actions = np.repeat(np.asarray(action, dtype=np.float64).reshape(1, -1), 2 * d, axis=0)
+        """Every perturbed step in one batched ``simulate`` call, from the pre-step state; the rows are ordered
+        point-major (all ``c + h e_i``, then all ``c - h e_i`` away from the edges)."""
+        stencils = difference_stencil(context, self.step_size, self.box)
+        rows = [(k, i) for k in range(max(len(c) for c, _, _ in stencils)) for i, (c, _, _) in enumerate(stencils)
+                if k < len(c)]
+        contexts = np.stack([stencils[i][0][k] for k, i in rows])
+        states = np.repeat(self._state_obs[None, :], len(rows), axis=0)
+        actions = np.repeat(np.asarray(action, dtype=np.float64).reshape(1, -1), len(rows), axis=0)
         extra = {"noise": task.last_noise} if hasattr(task, "last_noise") else {}
         next_states, rewards = task.simulate(states, actions, contexts, **extra)
         next_states, rewards = np.asarray(next_states, dtype=np.float64), np.asarray(rewards, dtype=np.float64)
-        dobs = ((next_states[:d] - next_states[d:]) / (2 * self.step_size[:, None])).T
-        dreward = (rewards[:d] - rewards[d:]) / (2 * self.step_size)
-        return dobs, dreward
+        where = {row: index for index, row in enumerate(rows)}
+        columns, dreward = [], []
+        for i, (points, coefficients, denominator) in enumerate(stencils):
+            indices = [where[k, i] for k in range(len(points))]
+            columns.append(combine(next_states[indices], coefficients, denominator))
+            dreward.append(combine(rewards[indices], coefficients, denominator))
+        return np.stack(columns, axis=1), np.array(dreward), len(rows)

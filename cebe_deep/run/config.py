@@ -100,7 +100,8 @@ class TrainConfig:
     transition-density ratio clipped at ``max_weight``, :mod:`cebe_deep.learn.importance`).
     """
 
-    task: str = setting(REQUIRED, "--task", help="task name, e.g. SimpleDirection, PendulumGoal", kind="str")
+    task: str = setting(REQUIRED, "--task", kind="str", help="a built-in task (e.g. SimpleDirection, PendulumGoal), a "
+                        "registered Gymnasium id of a contextual task, or module:callable returning one")
     method: str = setting(REQUIRED, "--method", command_line=False)
     seed: int = setting(0, "--seed", command_line=False)
     total_steps: int = setting(10_000, "--steps", kind="int",
@@ -233,8 +234,8 @@ def _validate(config: TrainConfig, flags: bool) -> None:
     def name(field: str) -> str:
         return FLAGS.get(field, field) if flags else field
 
-    _require(config.task in tasks.TASKS,
-             f"unknown task {config.task!r} ({name('task')}); choose one of {', '.join(tasks.TASKS)}")
+    _require(isinstance(config.task, str) and bool(config.task),
+             f"{name('task')} must be {tasks.TASK_FORMS}, got {config.task!r}")
     _require(config.method in METHODS,
              f"unknown method {config.method!r} ({name('method')}); choose one of {', '.join(METHODS)}")
     _require(config.profile in PROFILES,
@@ -268,7 +269,8 @@ def _validate(config: TrainConfig, flags: bool) -> None:
              f"unknown critic_loss {config.critic_loss!r}; choose one of {', '.join(CRITIC_LOSSES)}")
     _require(config.init in INITS, f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
     _require(config.seed >= 0, f"{name('seed')} must be >= 0, got {config.seed}")
-    task_class = tasks.TASKS[config.task]
+    # A built-in task's class, or an own task's environment (built once here): what the checks below ask of it.
+    task_class = tasks.TASKS[config.task] if tasks.is_builtin(config.task) else _own_task(config.task)
     if config.method == "cse" and config.cse_mode == "exact":
         _require(getattr(task_class, "supports_simulate", False),
                  f"task {config.task} has no closed-form simulate(); {name('cse_mode')} 'exact' is not available")
@@ -283,6 +285,11 @@ def _validate(config: TrainConfig, flags: bool) -> None:
         extent = float(np.max(np.asarray(env.unwrapped.context_high) - np.asarray(env.unwrapped.context_low)))
         _require(config.eps <= extent, f"{name('eps')} {config.eps:g} is larger than the task's whole context box "
                                        f"(widest side {extent:g}): CSE and LDR would move samples far outside it")
+        narrowest = float(np.min(np.asarray(env.unwrapped.context_high) - np.asarray(env.unwrapped.context_low)))
+        if config.fd_jacobians is not None:
+            _require(4 * config.fd_jacobians <= narrowest, f"{name('fd_jacobians')} {config.fd_jacobians:g} must be at "
+                     f"most a quarter of the task's narrowest context side ({narrowest:g}): the one-sided differences at "
+                     "the box's edges step 2h into it")
         if config.context is not None:
             try:
                 check_context(env.unwrapped, config.context)
@@ -290,6 +297,13 @@ def _validate(config: TrainConfig, flags: bool) -> None:
                 raise ConfigError(f"{name('context')} {','.join(f'{v:g}' for v in config.context)}: {error}") from None
     finally:
         env.close()
+
+
+def _own_task(task: str):
+    """The task (``env.unwrapped``) of a ``--task`` that is not a built-in name, or a one-line ConfigError."""
+    env = make_task_env(task)
+    env.close()
+    return env.unwrapped
 
 
 def _validate_dqn_options(config: TrainConfig, discrete: bool, name) -> None:
@@ -375,12 +389,11 @@ def check_context(task, context: Sequence[float]) -> np.ndarray:
 
 def make_task_env(task: str, context: Sequence[float] | None = None, jacobians: bool = False, dynamics: str | None = None,
                   dimension: int | None = None, noise: float | None = None):
-    """One contextual task environment (with its episode time limit).  ``dynamics`` picks a task variant
+    """One contextual task environment (with its episode time limit): a built-in name, a registered Gymnasium
+    id or ``module:callable`` (:mod:`cebe_deep.tasks.sources`).  ``dynamics`` picks a task variant
     (only tasks that have variants accept it); ``dimension`` is SimpleDirection's d, ``noise`` NoisyPendulumGoal's
     sigma_n (None: the task's default; a run passes its config's ``dimension`` and ``task_noise``)."""
 
-    if task not in tasks.TASKS:
-        raise ConfigError(f"unknown task {task!r}; choose one of {', '.join(tasks.TASKS)}")
     kwargs: dict[str, Any] = {"jacobians": jacobians}
     if context is not None:
         kwargs["context"] = np.asarray(context, dtype=np.float64)

@@ -35,6 +35,7 @@ from cebe_deep.run.training import (
     run_lock,
     train,
 )
+from cebe_deep.tasks import task_folder
 
 __all__ = ["Job", "JobResult", "run_job", "is_evaluated", "run_dir_for", "plan_run", "supersede_run", "steps_to_train",
            "measured_steps_per_second", "makespan", "sweep", "collect"]
@@ -132,7 +133,7 @@ def supersede_run(run_dir: str | Path) -> Path:
 
 
 def run_dir_for(root: str | Path, config: TrainConfig) -> Path:
-    return Path(root) / config.task / config.method / f"seed{config.seed}"
+    return Path(root) / task_folder(config.task) / config.method / f"seed{config.seed}"
 
 
 def plan_run(config: TrainConfig, run_dir: str | Path, evaluation_spec: dict | None = None) -> tuple[str, str]:
@@ -310,14 +311,16 @@ def sweep(configs: Iterable[TrainConfig], root: str | Path, executor=None, point
 
 
 def collect(root: str | Path, tasks: Sequence[str]) -> pd.DataFrame:
-    """Concatenate the runs' evaluation.csv files under ``root/<task>/`` into ``root/<task>/evaluation.csv``."""
+    """Concatenate the runs' evaluation.csv files under ``root/<task>/`` into ``root/<task>/evaluation.csv``
+    (``<task>`` is :func:`~cebe_deep.tasks.task_folder` of the task: ``/`` and ``:`` of an own task's id made ``__``)."""
     frames = []
     for task in tasks:
-        paths = sorted((Path(root) / task).glob("*/seed*/evaluation.csv"))
+        folder = Path(root) / task_folder(task)
+        paths = sorted(folder.glob("*/seed*/evaluation.csv"))
         if not paths:
             continue
         table = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
-        table.to_csv(Path(root) / task / "evaluation.csv", index=False)
+        table.to_csv(folder / "evaluation.csv", index=False)
         frames.append(table)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -10,7 +10,8 @@ module prefix of ``gymnasium.make`` imports the package on demand).
 A researcher's own task needs no Jacobians by hand: :func:`differentiable_task` builds one from a torch step
 function (Jacobians by ``torch.func``), :func:`mujoco_task` from any Gymnasium MuJoCo environment with named
 model parameters as context (Jacobians by central differences of the real step); these are built, not
-registered.
+registered. :func:`make_task` (and so ``cebe-deep train --task``) also takes a registered Gymnasium id of such a
+task, or ``module:callable`` returning one (:mod:`cebe_deep.tasks.sources`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cebe_deep.tasks.mujoco_model import ModelParameterError, MujocoModelTask, m
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
+from cebe_deep.tasks.sources import TASK_FORMS, TaskSourceError, make_task_from_source, task_factory, task_folder
 from cebe_deep.tasks.twin import central_differences, step_twin
 
 __all__ = [
@@ -36,6 +38,11 @@ __all__ = [
     "TASKS",
     "VARIANTS",
     "make_task",
+    "is_builtin",
+    "task_folder",
+    "task_factory",
+    "TaskSourceError",
+    "TASK_FORMS",
     "default_context",
     "CartGoal",
     "CheetahVelocity",
@@ -105,11 +112,18 @@ def default_context(name: str, dimension: int | None = None) -> np.ndarray:
     return np.asarray(TASKS[name].default_context, dtype=np.float64).copy()
 
 
+def is_builtin(name) -> bool:
+    """Whether ``name`` is one of the built-in task names of :data:`TASKS`."""
+    return isinstance(name, str) and name in TASKS
+
+
 def make_task(name: str, **kwargs) -> gymnasium.Env:
-    """``gymnasium.make`` of a task by name (with its time limit); a ValueError lists the known names."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
-    return gymnasium.make(gymnasium_id(name), **kwargs)
+    """``gymnasium.make`` of a built-in task by name (with its time limit), or the task of a registered Gymnasium id
+    or ``module:callable`` (:func:`~cebe_deep.tasks.sources.make_task_from_source`, with the keywords ``context``
+    and ``jacobians`` where it takes them); a one-line ValueError lists the known names and the other forms."""
+    if is_builtin(name):
+        return gymnasium.make(gymnasium_id(name), **kwargs)
+    return make_task_from_source(name, TASKS, **kwargs)
 
 
 register_tasks()

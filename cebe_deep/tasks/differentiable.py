@@ -175,6 +175,7 @@ class DifferentiableTask(ContextualEnv):
     """
 
     supports_simulate = True
+    watches_jacobians = True
 
     def __init__(self, step: Callable, reset: Callable, *, state_dim: int, action_low, action_high, context_low,
                  context_high, c0, horizon: int, terminated: Callable | None = None, reward: Callable | None = None,

@@ -4,7 +4,9 @@ If a context coordinate has no effect on the step -- a ``set_context`` that forg
 parameter, a step function that never reads ``context[i]``, a MuJoCo parameter no contact or body uses --
 then ``dobs_dcontext[:, i] = 0`` and ``dreward_dcontext[i] = 0`` at every step, and CSE moves every sample
 to ``c + dc`` without changing ``s'`` or ``r``: a silent relabelling that trains the policy to ignore the
-context. :class:`ZeroJacobianWatch` watches the first steps of a task and warns once, naming the coordinates.
+context. :class:`ZeroJacobianWatch` watches the first steps of a task and warns once, naming the coordinates;
+:class:`WatchZeroJacobians` is the same as a Gymnasium wrapper around any task that reports Jacobians in ``info``
+(the built tasks of ``differentiable_task`` and ``mujoco_task`` watch their own: ``watches_jacobians``).
 
 >>> import numpy as np, warnings
 >>> watch = ZeroJacobianWatch("MyTask", ("mass", "friction"), steps=2)
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 import warnings
 
+import gymnasium
 import numpy as np
 
-__all__ = ["ZeroJacobianWatch", "ZERO_JACOBIAN_STEPS"]
+__all__ = ["ZeroJacobianWatch", "WatchZeroJacobians", "ZERO_JACOBIAN_STEPS"]
 
 #: How many steps with Jacobians :class:`ZeroJacobianWatch` looks at before it judges.
 ZERO_JACOBIAN_STEPS = 10
@@ -54,3 +57,20 @@ class ZeroJacobianWatch:
                 UserWarning,
                 stacklevel=3,
             )
+
+
+class WatchZeroJacobians(gymnasium.Wrapper):
+    """A :class:`ZeroJacobianWatch` on the ``info`` Jacobians of ``env``'s first ``steps`` steps (steps whose info
+    has none are not counted); everything else passes through unchanged."""
+
+    def __init__(self, env: gymnasium.Env, steps: int = ZERO_JACOBIAN_STEPS):
+        super().__init__(env)
+        task = env.unwrapped
+        names = getattr(task, "context_names", None) or tuple(f"context_{i}" for i in range(task.context_dim))
+        self.watch = ZeroJacobianWatch(getattr(task, "name", type(task).__name__), names, steps)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if "dobs_dcontext" in info and "dreward_dcontext" in info:
+            self.watch.update(info["dobs_dcontext"], info["dreward_dcontext"])
+        return observation, reward, terminated, truncated, info

@@ -127,6 +127,8 @@ class MujocoModelTask(ContextualEnv):
     The environment's time limit (``max_episode_steps`` of its spec), added by :func:`mujoco_task`.
     """
 
+    watches_jacobians = True
+
     def __init__(self, env_id: str, parameters: dict, *, c0=None, step_size: float | None = None, context_low=None,
                  context_high=None, context=None, jacobians: bool = True, **env_kwargs):
         self.env_id = str(env_id)

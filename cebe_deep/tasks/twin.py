@@ -17,6 +17,14 @@ How the state is carried over: for a MuJoCo task the simulator state is copied i
 ``mujoco.mj_copyData`` (a ``copy.deepcopy`` of a Gymnasium MuJoCo environment does not carry it); the
 source may also be a saved ``mujoco.MjData``. For the analytic tasks, whose whole state lives in Python
 attributes, the twin may be ``None``: a deep copy of the source is stepped instead.
+
+**At the edge of the context box** ``c_i +- h`` may leave it, and ``set_context`` refuses a context outside.
+:func:`finite_differences` with ``box = (low, high)`` then uses the one-sided second-order stencil on the side
+that fits, from ``c``, ``c -+ h e_i`` and ``c -+ 2h e_i`` (:func:`difference_stencil`):
+
+    df/dc_i  ~  (3 f(c) - 4 f(c - h e_i) + f(c - 2h e_i)) / 2h        at the upper edge (error O(h^2))
+
+and its mirror image at the lower edge; it needs ``4 h_i <= high_i - low_i`` so that one side always fits.
 """
 
 from __future__ import annotations
@@ -25,10 +33,16 @@ import copy
 
 import numpy as np
 
-__all__ = ["step_twin", "central_differences"]
+__all__ = ["step_twin", "central_differences", "finite_differences", "difference_stencil", "combine", "simulator_data"]
+
+#: The central stencil ``(offsets in units of h, coefficients)``, the derivative ``sum_k coefficient_k f_k / 2h``,
+#: and the one-sided ones at the edges.
+CENTRAL = (np.array([1.0, -1.0]), np.array([1.0, -1.0]))
+BACKWARD = (np.array([0.0, -1.0, -2.0]), np.array([3.0, -4.0, 1.0]))
+FORWARD = (np.array([0.0, 1.0, 2.0]), np.array([-3.0, 4.0, -1.0]))
 
 
-def _simulator_data(source):
+def simulator_data(source):
     """``source``'s ``mujoco.MjData`` (``source`` itself if it is one), or None for a non-MuJoCo task."""
     try:
         import mujoco
@@ -50,7 +64,7 @@ def step_twin(twin, source, action, context) -> tuple[np.ndarray, float]:
     :param context: the context to step at, shape ``(context_dim,)``
     :returns: ``(next state part (state_dim,), reward)``
     """
-    data = _simulator_data(source)
+    data = simulator_data(source)
     if data is not None:
         if twin is None:
             raise ValueError("a MuJoCo task needs a twin environment (a deep copy does not carry the simulator state)")
@@ -78,17 +92,49 @@ def central_differences(twin, source, action, step_sizes, context=None) -> tuple
     """
     if context is None:
         context = source.unwrapped.context
+    dobs, dreward, _ = finite_differences(twin, source, action, step_sizes, context=context)
+    return dobs, dreward
+
+
+def difference_stencil(context, step_sizes, box=None) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Per context coordinate ``i``, ``(contexts, coefficients, denominator)``: the contexts to step at, shape
+    ``(k, context_dim)``, so that ``df/dc_i ~ sum_k coefficients[k] f(contexts[k]) / denominator`` (``2 h_i``).
+    Central (``c +- h_i e_i``) where it fits in ``box = (low, high)`` (or no box is given), one-sided at an edge
+    (module docstring). The central one is ``(f(c + h e_i) - f(c - h e_i)) / 2h`` to the last bit."""
     context = np.asarray(context, dtype=np.float64)
     step_sizes = np.broadcast_to(np.asarray(step_sizes, dtype=np.float64), context.shape)
-    columns, rewards = [], []
-    for i in range(context.size):
-        plus, minus = context.copy(), context.copy()
-        plus[i] += step_sizes[i]
-        minus[i] -= step_sizes[i]
-        (state_plus, reward_plus), (state_minus, reward_minus) = (
-            step_twin(twin, source, action, plus),
-            step_twin(twin, source, action, minus),
-        )
-        columns.append((state_plus - state_minus) / (2 * step_sizes[i]))
-        rewards.append((reward_plus - reward_minus) / (2 * step_sizes[i]))
-    return np.stack(columns, axis=1), np.array(rewards)
+    stencils = []
+    for i, h in enumerate(step_sizes):
+        offsets, coefficients = CENTRAL
+        if box is not None:
+            if context[i] + h > float(box[1][i]):
+                offsets, coefficients = BACKWARD
+            elif context[i] - h < float(box[0][i]):
+                offsets, coefficients = FORWARD
+        contexts = np.repeat(context[None, :], len(offsets), axis=0)
+        contexts[:, i] += offsets * h
+        stencils.append((contexts, coefficients, 2 * h))
+    return stencils
+
+
+def combine(values, coefficients, denominator):
+    """``sum_k coefficients[k] values[k] / denominator`` over the leading axis (``(f+ - f-) / 2h`` for the central
+    stencil, bit for bit)."""
+    total = coefficients[0] * values[0]  # 1.0 * x is x, and x + (-1.0) * y is x - y: exact in floating point
+    for coefficient, value in zip(coefficients[1:], values[1:]):
+        total = total + coefficient * value
+    return total / denominator
+
+
+def finite_differences(twin, source, action, step_sizes, context=None, box=None) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`central_differences` that stays inside ``box = (low, high)`` (one-sided at its edges, module
+    docstring); also returns the number of steps it took."""
+    if context is None:
+        context = source.unwrapped.context
+    columns, rewards, evaluations = [], [], 0
+    for contexts, coefficients, denominator in difference_stencil(context, step_sizes, box):
+        outcomes = [step_twin(twin, source, action, row) for row in contexts]
+        evaluations += len(outcomes)
+        columns.append(combine([state for state, _ in outcomes], coefficients, denominator))
+        rewards.append(combine([reward for _, reward in outcomes], coefficients, denominator))
+    return np.stack(columns, axis=1), np.array(rewards, dtype=np.float64), evaluations

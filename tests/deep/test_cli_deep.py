@@ -167,8 +167,9 @@ def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "cebe_deep", "train", "--task", "Nope", "--method", "cse"],
                                capture_output=True, text=True, cwd=tmp_path)
     assert completed.returncode == 2
-    assert completed.stderr.strip() == "cebe-deep: error: unknown task 'Nope' (--task); choose one of " + ", ".join(
-        __import__("cebe_deep.tasks", fromlist=["TASKS"]).TASKS)
+    assert completed.stderr.strip() == "cebe-deep: error: unknown task 'Nope'; known tasks: " + ", ".join(
+        __import__("cebe_deep.tasks", fromlist=["TASKS"]).TASKS) + ("; or give a registered Gymnasium id of a contextual "
+                                                                   "task, or module:callable returning one")
 
 
 def test_train_evaluate_summarize_plot(tmp_path, capsys):

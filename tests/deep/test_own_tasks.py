@@ -1,0 +1,199 @@
+"""Own tasks through ``make_task`` and ``cebe-deep --task``: a registered Gymnasium id or ``module:callable``
+(:mod:`cebe_deep.tasks.sources`), with the hand-written point mass of ``tests/deep/point_mass_task.py``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cebe_deep.cli import main
+from cebe_deep.run.config import make_config
+from cebe_deep.tasks import TaskSourceError, check_jacobians, make_task, task_folder
+
+HELPER = "tests.deep.point_mass_task"
+TINY = ["--steps", "300", "--learning-starts", "100", "--batch-size", "32", "--net", "16,16"]
+
+
+@pytest.mark.parametrize("source", [f"{HELPER}:make_point_mass", f"{HELPER}:PointMass-v0", f"{HELPER}:make_without_keywords"])
+def test_the_three_forms_build_the_task_at_the_context_with_its_time_limit(source):
+    env = make_task(source, context=[1.5, 0.2])
+    task = env.unwrapped
+    assert type(task).__name__ == "PointMass" and task.context.tolist() == [1.5, 0.2] and task.mass == 1.5
+    env.reset(seed=0)
+    for step in range(1, 100):  # noqa: B007 - the step count is checked after the loop
+        *_, terminated, truncated, info = env.step(np.array([0.5]))
+        if truncated:
+            break
+    assert step == 20 and set(info) >= {"dobs_dcontext", "dreward_dcontext", "dreward_dnextobs"}
+    assert check_jacobians(env, steps=10).passed()
+
+
+def test_a_plain_registered_id_works_once_registered():
+    """``PointMass-v0`` is registered when its module is imported (here by the import below); ``cebe/...-v0``, the
+    built-in tasks' own ids, are ids of contextual tasks as well."""
+    import tests.deep.point_mass_task  # noqa: F401 - registers PointMass-v0
+
+    assert make_task("PointMass-v0", context=[0.7, -0.3]).unwrapped.context.tolist() == [0.7, -0.3]
+    assert make_config("PointMass-v0", "cse", total_steps=300).task == "PointMass-v0"
+    env = make_task("cebe/SimpleDirection-v0", context=[0.5, 0.5])
+    assert type(env.unwrapped).__name__ == "SimpleDirection" and env.unwrapped.context.tolist() == [0.5, 0.5]
+
+
+def test_jacobians_off_where_the_constructor_takes_the_keyword():
+    env = make_task(f"{HELPER}:make_point_mass", jacobians=False)
+    env.reset(seed=0)
+    assert "dobs_dcontext" not in env.step(np.array([0.5]))[-1]
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        ("nosuchmodule_xyz:make", ["cannot import module 'nosuchmodule_xyz'", "ModuleNotFoundError"]),
+        (f"{HELPER}:not_a_task", ["not_a_task", "PendulumEnv", "not a contextual task", "state_dim"]),
+        (f"{HELPER}:not_an_env", ["returned int, not a Gymnasium environment"]),
+        (f"{HELPER}:broken", ["building the environment failed", "RuntimeError: the simulator licence expired"]),
+        (f"{HELPER}:nothing", ["has no callable and registered no Gymnasium id named 'nothing'"]),
+        (f"{HELPER}:", ["needs both parts"]),
+        ("Pendulum-v1", ["PendulumEnv", "not a contextual task"]),
+        ("Nope", ["unknown task 'Nope'; known tasks: SimpleDirection", "module:callable"]),
+    ],
+)
+def test_a_bad_source_is_one_line_in_python_and_exit_2_at_the_command_line(source, words, capsys, tmp_path, monkeypatch):
+    with pytest.raises(TaskSourceError) as error:
+        make_task(source)
+    assert "\n" not in str(error.value) and all(word in str(error.value) for word in words), error.value
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--task", source, "--method", "cse", "--steps", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cebe-deep: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert all(word in err for word in words), err
+    assert not any(tmp_path.iterdir())  # refused before a run directory was made
+
+
+def test_a_constructor_without_jacobians_is_refused_when_cse_needs_them(tmp_path, monkeypatch):
+    module = _module_in(tmp_path, monkeypatch, "from tests.deep.point_mass_task import PointMass\n\n"
+                                               "def make():\n    return PointMass(jacobians=False)\n")
+    assert make_task(f"{module}:make", jacobians=False).unwrapped.jacobians is False
+    with pytest.raises(TaskSourceError, match="reports no Jacobians .* takes no jacobians keyword; CSE needs them"):
+        make_task(f"{module}:make")
+
+
+def _module_in(folder, monkeypatch, text: str) -> str:
+    """A module of a fresh name in ``folder``, which becomes the current directory (``sys.path`` restored after)."""
+    name = f"own_task_{uuid.uuid4().hex[:8]}"
+    (folder / f"{name}.py").write_text(text)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(folder)
+    return name
+
+
+def test_the_module_is_found_in_the_current_directory(tmp_path, monkeypatch):
+    module = _module_in(tmp_path, monkeypatch, "from tests.deep.point_mass_task import make_point_mass as make\n")
+    assert str(tmp_path) not in sys.path
+    assert make_task(f"{module}:make").unwrapped.context_names == ("mass", "target")
+
+
+def test_a_task_whose_jacobians_stay_zero_gets_a_warning():
+    """The watch a run puts around an own task: pushed with no force, the mass has no effect, so its Jacobians are
+    zero at every step and the warning names it (the target's reward entry is not zero)."""
+    env = make_task(f"{HELPER}:make_point_mass")
+    env.reset(seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(10):
+            env.step(np.array([0.0]))  # no force: the mass column is zero, the target's reward entry is not
+    assert [str(w.message) for w in caught if "were zero" in str(w.message)] == [
+        "PointMass: the context Jacobians of mass (coordinate 0) were zero at each of the first 10 steps: the step does "
+        "not depend on it there (a set_context that does not write it, a step that never reads it, or a model parameter "
+        "no contact uses); CSE would only relabel the context"]
+
+
+def test_the_config_checks_an_own_task_as_a_built_in_one():
+    source = f"{HELPER}:make_point_mass"
+    assert make_config(source, "cse", total_steps=300).task == source
+    for overrides, message in [(dict(dimension=3), "only SimpleDirection has a dimension"),
+                               (dict(dynamics="odd"), "has no dynamics variants"),
+                               (dict(context=(5.0, 0.0)), "outside the task's box"),
+                               (dict(cse_mode="exact"), "no closed-form simulate")]:
+        with pytest.raises(ValueError, match=message):
+            make_config(source, "cse", **overrides)
+
+
+def test_task_folders():
+    assert task_folder("PendulumGoal") == "PendulumGoal"
+    assert task_folder("my_tasks:make_env") == "my_tasks__make_env"
+    assert task_folder("cebe/PendulumGoal-v0") == "cebe__PendulumGoal-v0"
+
+
+def test_own_task_end_to_end_sweep_resume_evaluate_summarize(tmp_path, monkeypatch, capsys):
+    """The point mass from a module in the current directory: a sweep trains baseline and CSE a few hundred steps
+    and evaluates them, the CSE run is extended (resumed), evaluated again, and the table summarized."""
+    module = _module_in(tmp_path, monkeypatch, "from tests.deep.point_mass_task import make_point_mass\n")
+    source = f"{module}:make_point_mass"
+    common = ["--task", source, *TINY]
+    assert main(["sweep", *common, "--methods", "baseline,cse", "--seeds", "1", "--backend", "serial",
+                 "--points", "3", "--episodes", "2", "--root", "runs", "--results", "results"]) == 0
+    run = tmp_path / "runs" / task_folder(source) / "cse" / "seed0"
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == source and config["method"] == "cse"
+    table = pd.read_csv(tmp_path / "results" / "evaluation.csv")
+    assert set(table["task"]) == {source} and set(table["method"]) == {"baseline", "cse"}
+    assert (tmp_path / "results" / "sweep.png").stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["train", *common, "--steps", "400", "--method", "cse", "--out", str(run), "--no-progress"]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert trained["num_timesteps"] == 400 and trained["resumed_from"] == 300
+    assert main(["evaluate", str(run), "--points", "3", "--episodes", "2", "--out", "cse.csv"]) == 0
+    assert set(pd.read_csv(tmp_path / "cse.csv")["task"]) == {source}
+    assert main(["summarize", "results/evaluation.csv"]) == 0
+    out = capsys.readouterr().out
+    assert "Verdict over the" in out and "cse - baseline" in out
+
+
+def test_the_interface_names_of_earlier_versions_still_work():
+    """A subclass written against the private names (``_init_context``, ``_observation_space``, ``_observation``,
+    ``_reset_info``, ``_box_action``, the hooks ``_apply_context``, ``_check_context_constraints``) behaves as one
+    written against the public ones."""
+    from gymnasium import spaces
+
+    from cebe_deep.tasks import ContextualEnv
+
+    class OldStyle(ContextualEnv):
+        state_dim, context_dim, context_names = 1, 1, ("gain",)
+        context_low, context_high, default_context, max_episode_steps = np.array([0.0]), np.array([2.0]), np.array([1.0]), 5
+
+        def __init__(self, context=None, jacobians=True):
+            self.action_space = spaces.Box(-1.0, 1.0, shape=(1,))
+            self.observation_space = self._observation_space(-np.inf, np.inf)
+            self.applied = []
+            self._init_context(context, jacobians)
+
+        def _apply_context(self, context):
+            self.applied.append(float(context[0]))
+
+        def _check_context_constraints(self, context):
+            if context[0] == 1.5:
+                raise ValueError("1.5 is not allowed")
+
+        def reset(self, *, seed=None, options=None):
+            return self._observation([0.0]), self._reset_info()
+
+        def step(self, action):
+            value = float(self._box_action(action, self.action_space)[0]) * self.context[0]
+            return self._observation([value]), value, False, False, {}
+
+    env = OldStyle(context=[0.5])
+    env.set_context([2.0])
+    assert env.applied == [0.5, 2.0] and env.jacobians is True
+    assert env.reset()[0].tolist() == [0.0, 2.0] and set(env.reset()[1]) == {"dobs_dcontext", "dreward_dcontext",
+                                                                              "dreward_dnextobs"}
+    assert env.step(np.array([3.0]))[1] == 2.0  # clipped to 1, times the gain
+    with pytest.raises(ValueError, match="1.5 is not allowed"):
+        env.set_context([1.5])
+    assert env.observation_space.shape == (2,) and env.build_observation_space(0, 1).low.tolist() == [0.0, 0.0]
