@@ -75,3 +75,10 @@ def test_no_visible_plotting_cell_drowns_the_idea(text_form):
             long.append(f"cell {index}: {lines} lines")
     assert not long, f"{text_form.stem}: visible plotting cells over {VISIBLE_PLOT_LINES} lines: {long}"
 
+
+@pytest.mark.parametrize("text_form", PAIRED, ids=lambda p: p.stem)
+def test_the_header_states_the_measured_run_time(text_form):
+    """A teacher plans a class with it: the first cell says how long the notebook runs at its default budget."""
+    header = next(cell.source for cell in jupytext.read(text_form).cells if cell.cell_type == "markdown")
+    found = re.search(r"\*\*Run time\.\*\* Top to bottom at the default budget: ([^()]*?) on a 2-core machine", header)
+    assert found and re.search(r"\d", found.group(1)), f"{text_form.stem}: no measured run time in its first cell"
