@@ -28,8 +28,8 @@
 #
 # Notebook 03 derives CSE; here we only recall it. Everything calls the `cebe_deep` package and MuJoCo's own API.
 #
-# **Run time.** Top to bottom at the default budget: 26 s on a 2-core machine (measured with
-# `jupyter nbconvert --execute`, the machine also running other jobs at a load average of about 5). It trains nothing.
+# **Run time.** Top to bottom at the default budget: 15 to 26 s on a 2-core machine (two runs with
+# `jupyter nbconvert --execute`, the machine also running other jobs at a load average of 3 to 5). It trains nothing.
 
 # %%
 import os
@@ -329,15 +329,17 @@ def show_committed(task_name, folder):
         print("produced by " + (how or "(no command for it in results/commands.sh)"))
         table = pd.read_csv(evaluation)
         base = make_task(task_name).unwrapped
-        plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
-        plt.show()
+        figure = plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
+        display(figure)  # shown here, between the command above and the verdict below
+        plt.close(figure)
         if (RESULTS / folder / "zero_action.csv").exists():  # the verdict of results/PROTOCOL.md, as results/README.md
             display(Markdown(render_compact(verdict_table([RESULTS / folder], simulate_missing=False))))
         elif (RESULTS / folder / "headline.csv").exists():  # older quick-profile folders: means only, no intervals
             display(pd.read_csv(RESULTS / folder / "headline.csv").round(2))
         if (RESULTS / folder / "training_curves.csv").exists():  # did the agents learn at c0?
-            plot_training_curves(pd.read_csv(RESULTS / folder / "training_curves.csv"))
-            plt.show()
+            figure = plot_training_curves(pd.read_csv(RESULTS / folder / "training_curves.csv"))
+            display(figure)
+            plt.close(figure)
     else:
         print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist. "
               + (f"It is produced, from the repository root and resuming if interrupted (hours on a CPU), by {how}"
