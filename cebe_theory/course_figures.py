@@ -1,4 +1,4 @@
-"""The figures of the teaching notebooks 01 and 02: one function per figure, data in, a drawn ``Axes`` out.
+"""The figures of the teaching notebooks 01, 02 and 05: one function per figure, data in, a drawn ``Axes`` out.
 
 Each function draws on the axes it is given (no pyplot, no backend chosen), so a notebook cell reads
 "compute, then one call to draw", and the idea stays visible above the plotting details:
@@ -6,7 +6,8 @@ Each function draws on the axes it is given (no pyplot, no backend chosen), so a
 - :func:`plot_cliffwalking_grid`: the Cliffwalking layout, and the transition row of one state-action pair;
 - :func:`plot_bound_sweeps`: Theorem 3's bound against the measured CEBE error, and the ratio of the two;
 - :func:`plot_transfer_grids`: Theorem 4's value gap against its allowance ``2 delta + 2 eps``, and their ratio;
-- :func:`plot_coefficient_sweep`: deterministic CEBE's error on the contextual LQR (Theorem 2's ``O(dc^2)``).
+- :func:`plot_coefficient_sweep`: deterministic CEBE's error on the contextual LQR (Theorem 2's ``O(dc^2)``);
+- :func:`plot_estimator_sweeps`: the four stochastic estimators' Q errors on a finite CMDP (notebook 05).
 
 >>> from matplotlib.figure import Figure
 >>> from cebe_theory.cliffwalking import cliffwalking
@@ -27,9 +28,11 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from cebe_theory.bound_results import BoundCheck
 from cebe_theory.cliffwalking import ACTIONS, CliffWalking
 from cebe_theory.lqr import CoefficientSweep
+from cebe_theory.stochastic_cse import ESTIMATORS, EstimatorSweep
 from cebe_theory.transfer import TransferGrid
 
-__all__ = ["plot_cliffwalking_grid", "plot_bound_sweeps", "plot_transfer_grids", "plot_coefficient_sweep"]
+__all__ = ["plot_cliffwalking_grid", "plot_bound_sweeps", "plot_transfer_grids", "plot_coefficient_sweep",
+           "plot_estimator_sweeps"]
 
 FONT_SIZES = dict(title=14, label=13, ticks=12, legend=11, cell=14)
 """Point sizes: readable on a slide (nothing under 11 pt)."""
@@ -167,3 +170,32 @@ def plot_coefficient_sweep(ax, sweep: CoefficientSweep, *, title: str = "Context
     ax.set_title(title, fontsize=FONT_SIZES["title"])
     ax.tick_params(labelsize=FONT_SIZES["ticks"])
     ax.legend(fontsize=FONT_SIZES["legend"])
+
+
+ESTIMATOR_STYLES = {"cebe": dict(color="tab:blue", marker="o", linestyle="-"),
+                    "pathwise": dict(color="tab:red", marker="s", linestyle="--"),
+                    "importance": dict(color="tab:green", marker="^", linestyle=":"),
+                    "importance_first_order": dict(color="tab:purple", marker="D", linestyle="-.")}
+"""One colour, marker and line style per estimator of :data:`~cebe_theory.stochastic_cse.ESTIMATORS`: the exact
+ones lie on each other at the floor, and each stays visible."""
+
+
+
+def plot_estimator_sweeps(axes, sweeps: Mapping[str, EstimatorSweep], *, floor: float = 1e-12) -> None:
+    """One panel per direction (``sweeps`` maps a direction's name to its
+    :func:`~cebe_theory.stochastic_cse.estimator_sweep`): each estimator's ``max |Q_model - Q_BE|`` against
+    ``|dc|`` (log-log). An exact estimator (error at round-off, or 0) is drawn at ``floor``, where a log axis can
+    show it. The y label and the legend are on the first panel (the panels may share their y axis)."""
+    axes = list(np.atleast_1d(axes))
+    if len(axes) != len(sweeps):
+        raise ValueError(f"{len(sweeps)} sweeps need as many axes, got {len(axes)}")
+    for ax, (name, sweep) in zip(axes, sweeps.items()):
+        for estimator in ESTIMATORS:
+            ax.loglog(sweep.dc, np.maximum(sweep.sup_error[estimator], floor), label=estimator,
+                      **ESTIMATOR_STYLES[estimator])
+        ax.set_title(f"dc along {name}", fontsize=FONT_SIZES["title"])
+        ax.set_xlabel("|dc| (dimensionless)", fontsize=FONT_SIZES["label"])
+        ax.tick_params(labelsize=FONT_SIZES["ticks"])
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"max |Q_model - Q_true|\n(reward units; exact: at {floor:g})", fontsize=FONT_SIZES["label"])
+    axes[0].legend(fontsize=FONT_SIZES["legend"])

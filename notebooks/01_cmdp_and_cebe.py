@@ -27,6 +27,9 @@
 # 4. Where CEBE is *exact*, and where the projection onto the simplex has to act.
 #
 # Everything here calls the `cebe_theory` package; nothing is reimplemented in the notebook.
+#
+# **Run time.** Top to bottom at the default budget: 16 s on a 2-core machine (measured with
+# `jupyter nbconvert --execute`, the machine also running other jobs at a load average of about 5).
 
 # %%
 import os
@@ -105,8 +108,10 @@ plot_cliffwalking_grid(ax, cmdp, context=[p0], state=above_cliff, action=action_
 # Fix a policy $\pi(a \mid s, c)$. The true Q-function at context $c$ solves the ordinary **Bellman equation**
 # of $\mathcal M(c)$; we call it $Q_{BE}$:
 #
-# $$\begin{aligned} Q_{BE}^\pi(s,a,c) = \mathbb E_{s'\sim T^c(s,a)}\Big[&R^c(s,a,s') \\
-#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{BE}^\pi(s',a',c)\Big]. \end{aligned} \tag{BE}$$
+# \begin{equation*}
+# \begin{aligned} Q_{BE}^\pi(s,a,c) = \mathbb E_{s'\sim T^c(s,a)}\Big[&R^c(s,a,s') \\
+#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{BE}^\pi(s',a',c)\Big]. \end{aligned} \tag{BE}
+# \end{equation*}
 #
 # With $dc = c - c_0$, stochastic CEBE (arXiv 2507.07348) replaces $T^c$ and $R^c$ by their first-order
 # expansion around $c_0$:
@@ -118,8 +123,10 @@ plot_cliffwalking_grid(ax, cmdp, context=[p0], state=above_cliff, action=action_
 # with $P$ the Euclidean projection onto the probability simplex (each row becomes a distribution again), and
 # $Q_{CE}$ solves the Bellman equation of this MDP:
 #
-# $$\begin{aligned} Q_{CE}^\pi(s,a,c) = \mathbb E_{s'\sim T_{CE}^c(s,a)}\Big[&R_{CE}^c(s,a,s') \\
-#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{CE}^\pi(s',a',c)\Big]. \end{aligned} \tag{CEBE}$$
+# \begin{equation*}
+# \begin{aligned} Q_{CE}^\pi(s,a,c) = \mathbb E_{s'\sim T_{CE}^c(s,a)}\Big[&R_{CE}^c(s,a,s') \\
+#   &+ \gamma\,\mathbb E_{a'\sim\pi(s',c)}\, Q_{CE}^\pi(s',a',c)\Big]. \end{aligned} \tag{CEBE}
+# \end{equation*}
 #
 # Only $T^{c_0}$, $R^{c_0}$ and their derivatives at $c_0$ enter (CEBE): it can be solved without ever visiting
 # $c$. We solve both equations exactly (a sparse linear solve) for the uniform policy and compare. The error is
@@ -136,10 +143,10 @@ for dc in (0.0, 0.0001, 0.001, 0.01, 0.04):
     error = np.max(np.abs(cebe_q - bellman_q))
     rows.append({"dc": dc, "max |Q_BE|": np.max(np.abs(bellman_q)), "max |Q_CE - Q_BE|": error,
                  "relative error": error / np.max(np.abs(bellman_q)), "error / dc^2": error / dc**2 if dc else np.nan})
-pd.DataFrame(rows).set_index("dc").map("{:.4g}".format)  # 4 significant digits
+pd.DataFrame(rows).set_index("dc").map(lambda value: "0/0" if np.isnan(value) else f"{value:.4g}")  # 4 digits
 
 # %% [markdown]
-# At $dc = 0$ CEBE *is* the Bellman equation (the last column is `nan` there: $0/0$). The Q-values run to several
+# At $dc = 0$ CEBE *is* the Bellman equation (the last column reads `0/0` there). The Q-values run to several
 # hundred (column `max |Q_BE|`; the fall reward is $-100/p = -1000$ at $p_0$). Each tenfold increase of $dc$
 # multiplies the error by about a hundred, so `error / dc^2` tends to a constant as $dc \to 0$ and drifts only
 # slowly at the larger $dc$: the error is second order in $dc$. Why?
@@ -173,15 +180,20 @@ pd.DataFrame(rows).set_index("dc").map("{:.4g}".format)  # 4 significant digits
 # **Step 3: propagate through $(I - \gamma P_\pi)^{-1}$.** Subtract $Q_{BE} = \mathcal B_{T_{CE},R_{CE}} Q_{BE} - \rho$
 # from $Q_{CE} = \mathcal B_{T_{CE},R_{CE}} Q_{CE}$. The rewards cancel and what is left is linear:
 #
-# $$\begin{aligned} Q_{CE} - Q_{BE} &= \gamma P^{CE}_\pi\,(Q_{CE} - Q_{BE}) + \rho, \quad\text{so} \\
-#   Q_{CE} - Q_{BE} &= (I - \gamma P^{CE}_\pi)^{-1} \rho = \sum_{k \ge 0} \gamma^k (P^{CE}_\pi)^k \rho, \end{aligned} \tag{3.1}$$
+# \begin{equation*}
+# \begin{aligned} Q_{CE} - Q_{BE} &= \gamma P^{CE}_\pi\,(Q_{CE} - Q_{BE}) + \rho, \quad\text{so} \\
+#   Q_{CE} - Q_{BE} &= (I - \gamma P^{CE}_\pi)^{-1} \rho = \sum_{k \ge 0} \gamma^k (P^{CE}_\pi)^k \rho, \end{aligned} \tag{3.1}
+# \end{equation*}
 #
 # with $P^{CE}_\pi\big((s,a),(s',a')\big) = T_{CE}(s' \mid s,a)\,\pi(a' \mid s')$, a stochastic matrix. Each term of the
 # sum is at most $|\rho|_\infty$, so
 #
-# $$\begin{aligned} |Q_{CE} - Q_{BE}|_\infty &\le \frac{|\rho|_\infty}{1-\gamma} \\
-#   &\le \frac{|dc|^2}{1-\gamma}\Big(\tfrac12 |\partial_c^2 R| + \tfrac34 |\partial_c^2 T|\,\big(\max - \min\big)(R^c + \gamma V_{BE})\Big).
-#   \end{aligned} \tag{3.2}$$
+# \begin{equation*}
+# \begin{aligned} |Q_{CE} - Q_{BE}|_\infty &\le \frac{|\rho|_\infty}{1-\gamma} \\
+#   &\le \frac{|dc|^2}{1-\gamma}\Big(\tfrac12 |\partial_c^2 R| \\
+#   &\qquad\quad + \tfrac34 |\partial_c^2 T|\,\big(\max - \min\big)(R^c + \gamma V_{BE})\Big).
+#   \end{aligned} \tag{3.2}
+# \end{equation*}
 #
 # Here $|\partial_c^2 R|$ is the largest second derivative of $R$ over all $(s, a, s')$ and all contexts of the segment
 # $[c_0, c]$, and $|\partial_c^2 T|$ the largest $\ell_1$ norm (a sum over $s'$) of a row of second derivatives of $T$.

@@ -35,6 +35,9 @@
 # the Wasserstein distance $W_1$ between two distributions is their total-variation distance
 # $\mathrm{TV}(\mu, \nu) = \tfrac12 \sum_{s'} |\mu(s') - \nu(s')|$; the diameter $\mathrm{diam}(S)$ (the largest distance
 # between two states) is 1; and the Lipschitz constant of a function is its oscillation $\max f - \min f$.
+#
+# **Run time.** Top to bottom at the default budget: 23 s on a 2-core machine (measured with
+# `jupyter nbconvert --execute`, the machine also running other jobs at a load average of about 5).
 
 # %%
 import os
@@ -104,8 +107,10 @@ from cebe_theory import policy_iteration, greedy_policy  # noqa: E402
 
 optimal_at_w0 = policy_iteration(windy.mdp([-0.2]), 0.9).q
 deterministic = greedy_policy(optimal_at_w0)
-print(theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.9).failed_conditions)
-print(theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.45).conditions_hold)
+at_gamma_09 = theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.9)
+at_gamma_045 = theorem3_bound(windy, [-0.2], [0.05], policy=deterministic, gamma=0.45)
+print("gamma = 0.9, the condition that fails:", "; ".join(at_gamma_09.failed_conditions))
+print("gamma = 0.45, every condition holds:", at_gamma_045.conditions_hold)
 
 # %% [markdown]
 # ### Bound against measurement over a sweep

@@ -27,6 +27,9 @@
 # 4. Where the committed MuJoCo training results live, and the command that produces them.
 #
 # Notebook 03 derives CSE; here we only recall it. Everything calls the `cebe_deep` package and MuJoCo's own API.
+#
+# **Run time.** Top to bottom at the default budget: 15 to 26 s on a 2-core machine (two runs with
+# `jupyter nbconvert --execute`, the machine also running other jobs at a load average of 3 to 5). It trains nothing.
 
 # %%
 import os
@@ -42,7 +45,7 @@ from IPython.display import Markdown, display
 
 from cebe_deep.learn.cse import context_sample_enhancement
 from cebe_deep.report.curves import plot_training_curves
-from cebe_deep.report.plots import plot_context_sweeps
+from cebe_deep.report.plots import plot_context_sweeps, plot_error_orders
 from cebe_deep.report.protocol import render_compact, verdict_table
 from cebe_deep.tasks import make_task
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP
@@ -216,17 +219,18 @@ per_step = [central_differences(twin, env, action, h * np.maximum(np.abs(context
 sweeps = {i: [jacobian[:, i] for jacobian in per_step] for i in task.dynamics_context_indices}
 _, _, _, _, info = env.step(action)
 
-fig, ax = plt.subplots(figsize=(6.5, 4))
+relative_errors = {}  # per physical coordinate, one max relative difference per h
 for i, differences in sweeps.items():
     column = info["dobs_dcontext"][:, i]
-    error = [np.abs(d - column).max() / np.abs(column).max() for d in differences]
-    ax.loglog(relative_steps, np.maximum(error, 1e-17), "o-", label=f"$\\partial s'/\\partial$ {task.context_names[i]}")
-ax.axvline(FD_RELATIVE_STEP, color="black", linestyle="--", label="package's step (FD_RELATIVE_STEP)")
-ax.set_xlabel("relative step $h / |c_i|$")
-ax.set_ylabel("max relative difference to dobs_dcontext")
-ax.set_title("CheetahMassVelocity: round-off (left) vs truncation (right)")
-ax.legend()
-plt.tight_layout()
+    label = f"$\\partial s'/\\partial$ {task.context_names[i]}"
+    relative_errors[label] = [np.abs(d - column).max() / np.abs(column).max() for d in differences]
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+plot_error_orders(ax, relative_steps, relative_errors, slope=None, mark=FD_RELATIVE_STEP,
+                  mark_label="package's step (FD_RELATIVE_STEP)", xlabel="relative step $h / |c_i|$",
+                  ylabel="max relative difference\nto dobs_dcontext",
+                  title="CheetahMassVelocity: round-off (left)\nvs truncation (right)")
 
 # %% [markdown]
 # ## 4. CSE against the exact transition
@@ -246,7 +250,7 @@ exact = {(i, size): step_twin(twin, env, action, context + size * np.eye(task.co
 observation, reward, _, _, info = env.step(action)
 next_state = observation[: task.state_dim]
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+state_errors, reward_errors = {}, {}  # per context coordinate, one error per |dc|
 for i, context_name in enumerate(task.context_names):
     state_error, reward_error = [], []
     for size in sizes:
@@ -258,19 +262,16 @@ for i, context_name in enumerate(task.context_names):
         state_error.append(np.abs(cse_state[0] - exact_state).max())
         reward_error.append(abs(cse_reward[0] - exact_reward))
     if max(state_error) > 0:
-        left.loglog(sizes, state_error, "o-", label=f"dc in {context_name}")
+        state_errors[f"dc in {context_name}"] = state_error
     else:
         print(f"dc in {context_name}: the next state is exact (largest error {max(state_error)})")
-    right.loglog(sizes, reward_error, "o-", label=f"dc in {context_name}")
-for axis in (left, right):
-    axis.loglog(sizes, 1e-2 * sizes**2, "k--", label="slope 2 ($\\propto dc^2$)")
-    axis.set_xlabel("$|dc|$ (m/s, kg or m/s$^2$)")
-    axis.legend()
-left.set_ylabel("max $|s'_{CSE} - s'_{exact}|$")
-right.set_ylabel("$|r_{CSE} - r_{exact}|$")
-left.set_title("next state")
-right.set_title("reward")
-plt.tight_layout()
+    reward_errors[f"dc in {context_name}"] = reward_error
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharex=True, layout="constrained")
+units = "$|dc|$ (m/s, kg or m/s$^2$)"
+plot_error_orders(left, sizes, state_errors, xlabel=units, ylabel="max $|s'_{CSE} - s'_{exact}|$", title="next state")
+plot_error_orders(right, sizes, reward_errors, xlabel=units, ylabel="$|r_{CSE} - r_{exact}|$", title="reward")
 
 # %% [markdown]
 # All curves have slope 2: the error of first-order CSE is second order on a real MuJoCo step, here one with a
@@ -285,9 +286,10 @@ plt.tight_layout()
 # `cebe_deep.report.plots.plot_context_sweeps`, together with the command from `results/commands.sh` that produced it.
 # First the runs under the authors' protocol and budget (`results/authors/`: 535k env steps per cheetah, 1.07M per
 # ant; where they are not committed yet, the command that produces them), then the earlier reduced-budget runs
-# (`results/quick/`).
+# (`results/quick/`). The first cell below defines `show_committed`, which finds the command, draws the figures and
+# shows the verdict (folded on the course site: it is bookkeeping, not CSE); the second calls it once per folder.
 
-# %%
+# %% tags=["hide-input"]
 EPS = 0.1  # the training ball the figures mark (the paper's eps; see the command's --eps if it sets another)
 
 
@@ -313,9 +315,9 @@ def command_for(folder):
     return None, None
 
 
-for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntDirection", "authors/AntDirection"),
-                          ("CheetahVelocity", "quick/CheetahVelocity"), ("AntDirection", "quick/AntDirection"),
-                          ("CheetahVelocity", "quick/CheetahVelocity-100k"), ("AntDirection", "quick/AntDirection-100k")]:
+def show_committed(task_name, folder):
+    """Print the command that wrote ``results/<folder>``, draw its sweep and training curves and show its verdict
+    table; or, where nothing is committed yet, print the command that would produce it."""
     evaluation = RESULTS / folder / "evaluation.csv"
     command, section = command_for(folder)
     wrapper = "; `sweep_unless_done` there is `cebe-deep sweep ... --results <folder>`, skipped once committed"
@@ -327,21 +329,30 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
         print("produced by " + (how or "(no command for it in results/commands.sh)"))
         table = pd.read_csv(evaluation)
         base = make_task(task_name).unwrapped
-        plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
-        plt.show()
+        figure = plot_context_sweeps(table, base.default_context, EPS, context_names=base.context_names)
+        display(figure)  # shown here, between the command above and the verdict below
+        plt.close(figure)
         if (RESULTS / folder / "zero_action.csv").exists():  # the verdict of results/PROTOCOL.md, as results/README.md
             display(Markdown(render_compact(verdict_table([RESULTS / folder], simulate_missing=False))))
         elif (RESULTS / folder / "headline.csv").exists():  # older quick-profile folders: means only, no intervals
             display(pd.read_csv(RESULTS / folder / "headline.csv").round(2))
         if (RESULTS / folder / "training_curves.csv").exists():  # did the agents learn at c0?
-            plot_training_curves(pd.read_csv(RESULTS / folder / "training_curves.csv"))
-            plt.show()
+            figure = plot_training_curves(pd.read_csv(RESULTS / folder / "training_curves.csv"))
+            display(figure)
+            plt.close(figure)
     else:
         print(f"No results yet: {evaluation.relative_to(RESULTS.parent)} does not exist. "
               + (f"It is produced, from the repository root and resuming if interrupted (hours on a CPU), by {how}"
                  if how else f"To produce it (hours on a CPU; it resumes if interrupted):\n"
                  f"  cebe-deep sweep --task {task_name} --methods baseline,cse,ldr --seeds 5 --root runs --results results/{folder}"))
     print()
+
+
+# %%
+for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntDirection", "authors/AntDirection"),
+                          ("CheetahVelocity", "quick/CheetahVelocity"), ("AntDirection", "quick/AntDirection"),
+                          ("CheetahVelocity", "quick/CheetahVelocity-100k"), ("AntDirection", "quick/AntDirection-100k")]:
+    show_committed(task_name, folder)
 
 # %% [markdown]
 # **How to read these figures.** Only the authors'-protocol runs (`results/authors/`) test the paper's claim; the

@@ -33,6 +33,9 @@
 #    seeds, where they have been run.
 #
 # Notebook 03 derives CSE; here we only use it. Everything calls the `cebe_theory` and `cebe_deep` packages.
+#
+# **Run time.** Top to bottom at the default budget: about 2 minutes on a 2-core machine (109 s and 162 s in two
+# runs with `jupyter nbconvert --execute`, the machine also running other jobs at a load average of about 5).
 
 # %%
 import contextlib
@@ -50,7 +53,8 @@ from cebe_deep.learn.cse import context_sample_enhancement, sample_context_pertu
 from cebe_deep.learn.inexact import FiniteDifferenceJacobians, degrade_partials
 from cebe_deep.tasks.noisy_pendulum import NoisyPendulumGoal
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
-from cebe_theory.stochastic_cse import ESTIMATORS, estimator_sweep, stochastic_cliffwalking
+from cebe_theory.course_figures import plot_estimator_sweeps
+from cebe_theory.stochastic_cse import estimator_sweep, stochastic_cliffwalking
 
 # CI and the course site set CEBE_NOTEBOOK_BUDGET=small (shorter sweeps and training); a student runs the full budget.
 SMALL = os.environ.get("CEBE_NOTEBOOK_BUDGET", "full") == "small"
@@ -79,23 +83,15 @@ TRANSITIONS = 400 if SMALL else 4000  # sampled transitions for the single-sampl
 cliff = stochastic_cliffwalking()
 dc_grid = np.geomspace(1e-3, 5e-2, 10 if SMALL else 30)
 directions = {"slip p": (1.0, 0.0), "reward b": (0.0, 1.0)}
-styles = {"cebe": ("tab:blue", "o", "-"), "pathwise": ("tab:red", "s", "--"),
-          "importance": ("tab:green", "^", ":"), "importance_first_order": ("tab:purple", "D", "-.")}
-figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-for axis, (name, direction) in zip(axes, directions.items()):
-    sweep = estimator_sweep(cliff, [0.1, 0.0], dc_grid, direction=direction, gamma=0.9)
-    for estimator in ESTIMATORS:
-        color, marker, line = styles[estimator]
-        errors = np.maximum(sweep.sup_error[estimator], 1e-12)  # exact ones drawn at the floor
-        axis.loglog(dc_grid, errors, color=color, marker=marker, linestyle=line, label=estimator)
-    axis.set_title(f"dc along {name}", fontsize=14)
-    axis.set_xlabel("|dc| (dimensionless)", fontsize=13)
-    axis.grid(alpha=0.3)
+sweeps = {name: estimator_sweep(cliff, [0.1, 0.0], dc_grid, direction=direction, gamma=0.9)
+          for name, direction in directions.items()}
+for name, sweep in sweeps.items():
     slopes = {k: ("exact" if sweep.sup_error[k].max() < 1e-10 else f"slope {v:.2f}") for k, v in sweep.slopes.items()}
     print(f"{name}: {slopes}; smallest ESS fraction of the exact weights {sweep.min_ess_fraction.min():.3f}")
-axes[0].set_ylabel("max |Q_model - Q_true| (reward units)", fontsize=13)
-axes[0].legend(fontsize=11)
-figure.tight_layout()
+
+# %%
+figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
+plot_estimator_sweeps(axes, sweeps)
 plt.show()
 
 # %% [markdown]

@@ -13,10 +13,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PAIRED = sorted(NOTEBOOKS.glob("*.py"))
 # A cell that draws: it makes a pyplot figure or shows one.
 PLOT_CALL = re.compile(r"\bplt\.(subplots|figure|show)\(")
-# A cell that draws on axes itself (not through one of the package's plotting helpers).
-DRAWING_CALL = re.compile(r"\bplt\.(subplots|figure|show)\(|\.(plot|loglog|semilogx|semilogy|fill_between|scatter|bar)\(")
-# The notebooks whose plotting is already in helpers or folded; 04 and 05 still show long plotting cells.
-TEACHING_FLOW = ("01_", "02_", "03_")
+# A cell that plots: it makes or shows a pyplot figure, draws on axes, or calls one of the package's plotting helpers.
+DRAWING_CALL = re.compile(
+    r"\bplt\.(subplots|figure|show)\("
+    r"|\.(plot|loglog|semilogx|semilogy|fill_between|scatter|bar|barh|imshow|errorbar|hist|axvline|axhline|axvspan)\("
+    r"|\bplot_\w+\("
+)
 VISIBLE_PLOT_LINES = 10
 
 
@@ -59,12 +61,12 @@ def test_notebook_runs_top_to_bottom_and_shows_its_figures(text_form, monkeypatc
     assert not without_image, f"{text_form.stem}: plot cells {without_image} produced no image/png output"
 
 
-@pytest.mark.parametrize("text_form", [path for path in PAIRED if path.name.startswith(TEACHING_FLOW)], ids=lambda p: p.stem)
+@pytest.mark.parametrize("text_form", PAIRED, ids=lambda p: p.stem)
 def test_no_visible_plotting_cell_drowns_the_idea(text_form):
     # Plotting longer than a few lines lives in a helper of the package (cebe_theory.course_figures,
     # cebe_deep.report.plots) or is folded on the site with the myst-nb tag "hide-input" (or, in an exercise's
     # solution, hidden with the solution).
-    notebook = nbformat.read(text_form.with_suffix(".ipynb"), as_version=4)
+    notebook = jupytext.read(text_form)  # the text form is what is edited; the sync test keeps the .ipynb equal
     long = []
     for index, cell in enumerate(notebook.cells):
         hidden = "hide-input" in cell.metadata.get("tags", []) or cell.metadata.get("jupyter", {}).get("source_hidden")
@@ -72,3 +74,11 @@ def test_no_visible_plotting_cell_drowns_the_idea(text_form):
         if cell.cell_type == "code" and not hidden and DRAWING_CALL.search(cell.source) and lines > VISIBLE_PLOT_LINES:
             long.append(f"cell {index}: {lines} lines")
     assert not long, f"{text_form.stem}: visible plotting cells over {VISIBLE_PLOT_LINES} lines: {long}"
+
+
+@pytest.mark.parametrize("text_form", PAIRED, ids=lambda p: p.stem)
+def test_the_header_states_the_measured_run_time(text_form):
+    """A teacher plans a class with it: the first cell says how long the notebook runs at its default budget."""
+    header = next(cell.source for cell in jupytext.read(text_form).cells if cell.cell_type == "markdown")
+    found = re.search(r"\*\*Run time\.\*\* Top to bottom at the default budget: ([^()]*?) on a 2-core machine", header)
+    assert found and re.search(r"\d", found.group(1)), f"{text_form.stem}: no measured run time in its first cell"

@@ -200,3 +200,28 @@ def plot_named_contexts(table: pd.DataFrame, sweep: str = "authors", path: str |
         figure.savefig(path, dpi=130)
         plt.close(figure)
     return figure
+
+
+def plot_error_orders(ax, sizes: Sequence[float], errors: dict[str, Sequence[float]], *, slope: float | None = 2.0,
+                      reference: float = 1e-2, floor: float = 1e-17, mark: float | None = None, mark_label: str = "",
+                      xlabel: str = "", ylabel: str = "", title: str = "") -> None:
+    """Errors against a step size on log-log axes, one labelled curve per entry of ``errors`` (each as long as
+    ``sizes``), as the MuJoCo checks of notebook 04 draw them: an error of 0 is drawn at ``floor``, where a log
+    axis can show it; ``slope`` adds the dashed reference line ``reference * sizes**slope`` (``None``: none);
+    ``mark`` a vertical dashed line at that size, labelled ``mark_label``. No pyplot: it draws on ``ax``."""
+    sizes = np.asarray(sizes, dtype=float)
+    for label, values in errors.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != sizes.shape:
+            raise ValueError(f"{label!r}: {values.size} errors for {sizes.size} sizes")
+        ax.loglog(sizes, np.maximum(values, floor), "o-", label=label)
+    if slope is not None:
+        ax.loglog(sizes, reference * sizes**slope, "k--", label=f"reference: slope {slope:g}")
+    if mark is not None:
+        ax.axvline(mark, color="black", linestyle=":", label=mark_label or f"{mark:g}")
+    ax.set_xlabel(xlabel, fontsize=FONT_SIZES["label"])
+    ax.set_ylabel(ylabel, fontsize=FONT_SIZES["label"])
+    ax.set_title(title, fontsize=FONT_SIZES["title"])
+    ax.tick_params(labelsize=FONT_SIZES["ticks"])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=FONT_SIZES["legend"] - 2)

@@ -57,3 +57,24 @@ def test_coefficient_sweep_draws_every_error_column_with_its_slope():
     assert len(ax.lines) == 4
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert all(f"slope {sweep.slopes[column]:.3f}" in label for column, label in zip(sweep.slopes, labels, strict=True))
+
+
+def test_estimator_sweeps_draw_each_estimator_per_direction_with_exact_ones_at_the_floor():
+    from cebe_theory.course_figures import plot_estimator_sweeps
+    from cebe_theory.stochastic_cse import ESTIMATORS, estimator_sweep, stochastic_cliffwalking
+
+    cliff = stochastic_cliffwalking()
+    dc = np.geomspace(1e-3, 5e-2, 4)
+    sweeps = {name: estimator_sweep(cliff, [0.1, 0.0], dc, direction=direction, gamma=0.9)
+              for name, direction in {"slip p": (1.0, 0.0), "reward b": (0.0, 1.0)}.items()}
+    axes = Figure().subplots(1, 2, sharey=True)
+    plot_estimator_sweeps(axes, sweeps, floor=1e-12)
+    for ax, (name, sweep) in zip(axes, sweeps.items(), strict=True):
+        assert name in ax.get_title() and len(ax.lines) == len(ESTIMATORS)
+        for line, estimator in zip(ax.lines, ESTIMATORS, strict=True):
+            assert line.get_label() == estimator
+            assert np.allclose(line.get_ydata(), np.maximum(sweep.sup_error[estimator], 1e-12))
+    assert [text.get_text() for text in axes[0].get_legend().get_texts()] == list(ESTIMATORS)
+    assert "reward units" in axes[0].get_ylabel()
+    with pytest.raises(ValueError, match="2 sweeps need as many axes"):
+        plot_estimator_sweeps(Figure().subplots(), sweeps)
