@@ -76,6 +76,8 @@ EXERCISES = {exercise.label: exercise for exercise in (
     Exercise("nb05-bias", "two numbers: E|b(1 + sigma Z) - 1| for bias 1.5 (no noise), and for noise 0.5 (no bias)",
              DEEP, "bias_or_noise"),
     Exercise("nb05-clip", "a number: the |dc| along p from which the clipped estimator errs", THEORY, "clip_threshold"),
+    Exercise("nb06-edge", "a number: the extra steps each step costs FiniteDifferenceJacobians at the box's corner", DEEP,
+             "corner_evaluations"),
 )}
 
 UNCHECKED = {
@@ -83,6 +85,8 @@ UNCHECKED = {
     "nb03-context": "its answer is read from training runs: which coordinate keeps a gain depends on seeds and budget",
     "nb04-contacts": "the constant in front of dc^2 changes from state to state with no single right value",
     "nb04-time": "the count of extra MuJoCo steps is stated in §1, and the share of a SAC step depends on the machine",
+    "nb06-detach": "its answer is an explanation (which check fails, and why CSE would still run without it)",
+    "nb06-friction": "its answer is a prediction and an explanation read from warnings, not a value",
 }
 
 

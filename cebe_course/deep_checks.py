@@ -182,3 +182,17 @@ def bias_or_noise(answer) -> Verdict:
 
 
 __all__ = ["cse_function", "cse_by_hand", "ball_errors", "antgoal_partials", "bias_or_noise"]
+
+
+def corner_evaluations(answer) -> Verdict:
+    """nb06-edge: the extra steps one env step costs to FiniteDifferenceJacobians at a corner of a 2-d context box.
+    Measured here on SimpleDirection (context box [-2, 2]^2) at its corner (2, 2): the count depends only on the
+    context's dimension and on which coordinates sit on the box's edge, not on the task."""
+    from cebe_deep.learn.inexact import FiniteDifferenceJacobians
+
+    env = FiniteDifferenceJacobians(make_task("SimpleDirection", context=[2.0, 2.0], jacobians=False), step_size=1e-3)
+    env.reset(seed=0)
+    info = env.step(np.zeros(env.action_space.shape, dtype=env.action_space.dtype))[-1]
+    return compare_number(answer, float(info["finite_difference_evaluations"]), rel=0.0, what="the extra steps",
+                          too_small="At the corner, c + h e_i is outside the box for both coordinates.",
+                          too_large="A second-order one-sided difference needs f(c), f(c - h e_i) and f(c - 2h e_i).")

@@ -224,9 +224,25 @@ print(f"{cost['steps']} steps, {cost['evaluations']} extra physics steps, {1e3 *
 #
 # ## Exercises
 #
-# Three exercises; each solution follows its exercise, folded away (on the course site: click to open; in
-# JupyterLab: click the collapsed cells). Try first. None trains; each takes a few seconds.
+# Three exercises. In the teacher edition and on the course site each solution follows its exercise, folded away
+# (on the site: click to open; in JupyterLab: click the collapsed cells); the student edition leaves them out. Try
+# first. None trains; each takes a few seconds. Where an answer can be checked, the cell under the exercise ends
+# with `check(...)`: put your answer in place of its `None` and run the cell.
+
+# %% [markdown]
+# :::{admonition} Teaching note
+# :class: dropdown
 #
+# The three exercises are the three ways an own task goes wrong silently: a derivative autodiff cannot see
+# (caught when the task is built), a parameter that does not act (caught only by the zero-Jacobian warning, since
+# a check of zeros against zeros passes), and a context at the edge of its box. Ask for the prediction before the
+# cell is run in exercise 2. Exercise 3 has a check; the first two ask for explanations.
+# :::
+
+# %%
+from cebe_course import check  # says right, or not yet with a hint; never the solution
+
+# %% [markdown]
 # :::{exercise} A derivative torch cannot see
 # :label: nb06-detach
 #
@@ -310,6 +326,10 @@ for warning in caught:
 # How many extra steps does each step cost, and why not the usual $2 \times 2 = 4$?
 # :::
 
+# %%
+my_corner_steps = None  # TODO: the extra steps each env step costs at the corner, a number
+check("nb06-edge", my_corner_steps)
+
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-start} nb06-edge
 # :class: dropdown
@@ -333,6 +353,7 @@ for action in (0.5, -1.0, 0.2):
     exact_info = by_autodiff.step(np.array([action]))[-1]
     error = np.abs(fd_info["dobs_dcontext"] - exact_info["dobs_dcontext"]).max() / np.abs(exact_info["dobs_dcontext"]).max()
     print(f"action {action:+.1f}: relative error {error:.1e}, extra steps {fd_info['finite_difference_evaluations']}")
+check("nb06-edge", fd_info["finite_difference_evaluations"])
 
 # %% [markdown] jupyter={"source_hidden": true}
 # :::{solution-end}

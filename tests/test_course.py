@@ -265,6 +265,9 @@ DEEP_ANSWERS = {
     "nb03-ball": (lambda: (0.25, 0.125), lambda: (0.25, 0.25)),
     "nb04-antgoal": (lambda: ({"dreward_dcontext", "dreward_dnextobs"}, False), lambda: ({"dreward_dcontext"}, False)),
     "nb05-bias": (lambda: (0.5, 0.5 * np.sqrt(2 / np.pi)), lambda: (0.5, 0.5)),
+    # two coordinates at their upper edge, each by (3 f(c) - 4 f(c - h) + f(c - 2h)) / 2h on the twin: 2 x 3; the
+    # central differences of an inner point would take 2 x 2
+    "nb06-edge": (lambda: 6, lambda: 4),
 }
 
 
