@@ -31,9 +31,9 @@
 # 4. How to turn a stock MuJoCo model into a contextual task in three lines, a body's mass as the context
 #    (`mujoco_task`), with Jacobians from central differences of the real physics step.
 #
-# **Run time** (measured on a 2-core machine running two other training jobs): 20-40 s at the small budget that
-# CI and the course site use (one seed of 1000 steps per method; 21 s and 38 s in two runs), about 2.5 minutes
-# (147 s) at the full budget (two seeds of 3000 steps per method).
+# **Run time.** Top to bottom at the default budget: about 2.5 minutes on a 2-core machine (147 s while two other
+# training jobs ran; two seeds of 3000 steps per method); 20-40 s at the small budget that CI and the course site
+# use (one seed of 1000 steps per method; 21 s and 38 s in two runs).
 
 # %%
 import os
