@@ -108,11 +108,16 @@ for name, env in envs.items():
         "steps/s with Jacobians": round(steps_per_second(env, timing_steps)),
         "steps/s without": round(steps_per_second(twins[name], timing_steps)),
     })
-pd.DataFrame(rows).set_index("task")
+timings = pd.DataFrame(rows).set_index("task")
+# what the Jacobians add to one step (negative: timing noise, the machine is shared)
+timings["ms per step added by the Jacobians"] = (1e3 / timings["steps/s with Jacobians"] - 1e3 / timings["steps/s without"]).round(3)
+timings
 
 # %% [markdown]
-# For CheetahVelocity and AntDirection the Jacobians are closed forms and cost nothing. CheetahMassVelocity pays
-# for its two finite-difference columns with $2 \times 2 = 4$ extra MuJoCo steps per step.
+# For CheetahVelocity and AntDirection the Jacobians are closed forms: they add at most a few hundredths of a
+# millisecond to a step, within the noise of a timing on a shared machine (the last column; at the small budget each
+# timing is only 100 steps). CheetahMassVelocity pays for its two finite-difference columns with $2 \times 2 = 4$
+# extra MuJoCo steps per step: it steps a few times slower with its Jacobians than without.
 #
 # ## 2. The Jacobians in `info`
 #
@@ -359,8 +364,11 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # table under each is its verdict by the statistical protocol of `results/PROTOCOL.md` (as `results/README.md` prints
 # it): CSE's minus the other method's mean normalized score (0 = the all-zero action) over the contexts away from
 # c0, paired by seed, with a 95% t-interval, and the secondary analyses under which the claim's status does not hold.
+# The numbers below are read from the committed files (`results/authors/<task>/evaluation.csv`, `zero_action.csv` and
+# `training_curves.csv`), means over seeds with 95% Welch intervals where a difference is given.
 # For CheetahVelocity (5 seeds, 535k env steps) CSE's cheetahs beat plain SAC's for goal velocities from 0.5 to 1.5
-# m/s (by +61 at 0.5, shrinking towards c0 = 2), and above c0 the intervals are too wide to tell the methods apart.
+# m/s (CSE − SAC +61 [+46, +76] return units at 0.5, +29 [+23, +35] at 1, +9 [+4, +14] at 1.5), and above c0 = 2 the
+# intervals hold 0: too wide to tell the methods apart.
 # At goal velocities of 0 and below every method scores below the cheetah that stands still, so the differences
 # there say little, and they weigh in the aggregate: the protocol's "beats" against SAC and "matches" against LDR
 # do not hold on the contexts where some agent beats standing still ("not under ... learned contexts"). The training curves under
@@ -509,8 +517,8 @@ for walk_seed in range(6):
 #
 # CheetahMassVelocity computes its two physics Jacobian columns by central differences: four extra MuJoCo steps per
 # environment step, so stepping with Jacobians is a few times slower than without. CheetahVelocity's Jacobians are
-# closed forms and cost nothing. But both environments step thousands of times per second, while SAC makes about 80
-# gradient steps per second: the Jacobians add only a few percent to a training step. The CSE arithmetic itself
+# closed forms and cost next to nothing. But both environments step thousands of times per second, while SAC makes
+# about 80 gradient steps per second: the Jacobians add at most a percent or two to a training step (the last column). The CSE arithmetic itself
 # costs about 3% per update (`results/benchmark_cse.txt`).
 
 # %% jupyter={"source_hidden": true}

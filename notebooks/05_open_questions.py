@@ -275,10 +275,12 @@ show_answer("eps")
 # (-32.0 [-53.3, -10.7] at 0.1, -1.8 [-26.6, +23.1] at 0.2) at no visible cost at c0. The third table says where
 # that gap is: at the far end of the gravity sweep (g >= 4.1, 3 of the 39 sweep points away from c0); without
 # those points CSE at 0.1 is -2.0 [-8.5, +4.5] from LDR. Whether 0.4 loses the gain again is *not* resolved: 0.4
-# against 0.2 directly is -24.4 [-53.7, +5.0]. What 0.4 does show is a cost at c0 itself (column #0 drops by about
-# 3, intervals apart from those of 0.1). A quadratic error would give such a pattern (the reach grows with eps, the
-# error with eps squared, so some eps in between is best), but these cells neither measure the error nor resolve
-# the optimum. No difference between sphere and ball is resolved at any eps measured in both shapes.
+# against 0.2 directly is -24.4 [-53.7, +5.0]. What 0.4 does show is a cost at c0 itself (column #0 drops by 2 to 3:
+# from -64.3 to -67.1 on the sphere, from -63.8 to -65.5 in the ball, intervals apart from those of 0.1). A quadratic
+# error would give such a pattern (the reach grows with eps, the error with eps squared, so some eps in between is
+# best), but these cells neither measure the error nor resolve the optimum. No difference between sphere and ball is
+# resolved: where the tables compare the two shapes directly (0.1 ball against 0.1 sphere, 0.2 ball against 0.2
+# sphere) every interval holds 0, and at 0.05 and 0.4 the two shapes' return intervals overlap at every context.
 
 # %%
 show_answer("dimension")
@@ -304,8 +306,8 @@ show_answer("extrapolation", zero_episodes=4 if SMALL else 64)
 
 # %% [markdown]
 # **Reading the far-extrapolation table.** CSE's gain over plain SAC is one-sided: its interval is above 0 for
-# slower goals (0 and 1 m/s; at 0 every method is below the cheetah that stands still), holds 0 at and above c0 = 2,
-# and is below 0 at 4 m/s. Two things argue that CSE's first-order model is not what breaks. First, LDR, which
+# slower goals (1 and 0 m/s, and -2 and -3 m/s, though not -1; at 0 and below every method is below the cheetah that
+# stands still), holds 0 at c0 = 2 and above, except at 4 m/s, where it is below 0. Two things argue that CSE's first-order model is not what breaks. First, LDR, which
 # trains on true rewards at c0 + dc and has no first-order error, falls off as well: CSE - LDR holds 0 at every
 # goal velocity. That is not the same as equal: from 3.5 m/s on the half-widths of those intervals are about 750 to
 # 1150, so a CSE-specific breakdown smaller than that cannot be excluded with 5 seeds. Second, CSE only moves
@@ -409,8 +411,9 @@ for label, noise, bias in [("bias 1.5", 0.0, 1.5), ("noise 0.5", 0.5, 1.0)]:
 check("nb05-bias", (0.5, 0.5 * np.sqrt(2 / np.pi)))
 
 # %% [markdown] jupyter={"source_hidden": true}
-# (The reward's correction mixes three partials, each with its own draw, so the ratios are near, not exactly at,
-# 0.5 and 0.40.)
+# (The printed ratios are above 0.5 and 0.40, because the reward's correction mixes three partials: its chain-rule
+# term $\partial_{s'} R\,\partial_c f\,dc$ multiplies two of them, so a bias of 1.5 scales it by 2.25, and each partial
+# draws its own noise. The bias still moves a sample further than the noise.)
 #
 # :::{solution-end}
 # :::

@@ -31,9 +31,10 @@
 # 4. How to turn a stock MuJoCo model into a contextual task in three lines, a body's mass as the context
 #    (`mujoco_task`), with Jacobians from central differences of the real physics step.
 #
-# **Run time.** Top to bottom at the default budget: about 2.5 minutes on a 2-core machine (147 s while two other
-# training jobs ran; two seeds of 3000 steps per method); 20-40 s at the small budget that CI and the course site
-# use (one seed of 1000 steps per method; 21 s and 38 s in two runs).
+# **Run time.** Top to bottom at the default budget: 1 to 2.5 minutes on a 2-core machine (73 s and 147 s in two
+# runs with `jupyter nbconvert --execute`, the machine also running other jobs; two seeds of 3000 steps per method);
+# 20 to 40 s at the small budget that CI and the course site use (one seed of 1000 steps per method; 19 s, 21 s and
+# 38 s in three runs). The last cell prints the time of the run you are reading, counted from after the imports.
 
 # %%
 import os
@@ -46,6 +47,7 @@ import gymnasium
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 
 from cebe_deep.experiment import compare_methods, make_config, make_executor, summarize, sweep
 from cebe_deep.learn.inexact import FiniteDifferenceJacobians
@@ -126,8 +128,9 @@ print(f"{puck_check.steps} steps: next-state error {puck_check.dobs_error:.1e}, 
       f"passed: {puck_check.passed()}")
 
 # %% [markdown]
-# Errors of $10^{-8}$ and below: what a central difference with $h = 10^{-6}$ leaves in double precision (rounding
-# of order $10^{-16}/h$). A wrong Jacobian is off by order one. `differentiable_task` already ran a one-step version of this comparison
+# Errors of order $10^{-8}$ and below: rounding, not a wrong derivative. A central difference with $h = 10^{-6}$ in
+# double precision leaves about $10^{-16}/h = 10^{-10}$ times the size of the next state, which is large next to
+# the smallest Jacobians. A wrong Jacobian is off by order one. `differentiable_task` already ran a one-step version of this comparison
 # when it was built, because `torch.func` silently returns a zero derivative through `.detach()`, `.item()` or
 # `float()` (exercise 1 shows what it says then).
 #
@@ -178,20 +181,31 @@ c0 = puck.unwrapped.default_context
 plot_context_sweeps(table, c0, eps, context_names=puck.unwrapped.context_names);
 
 # %% [markdown]
-# The mean return per method at each context away from $c_0$ (farther than $\varepsilon$), and CSE minus SAC:
+# The mean return per method at each context away from $c_0$ (farther than $\varepsilon$), CSE minus SAC and its 95%
+# Welch interval over seeds (`n/a` with one seed), and what the table says along each axis:
 
 # %%
 comparison = compare_methods(summarize(table), c0, eps, table=table)
 away = comparison[comparison["away_from_c0"]]
-away[["sweep", "sweep_value", "baseline_mean", "cse_mean", "cse_minus_baseline"]].round(2)
+columns = ["sweep", "sweep_value", "baseline_mean", "cse_mean", "cse_minus_baseline", "cse_minus_baseline_low",
+           "cse_minus_baseline_high"]
+display(away[columns].round(2).astype(object).fillna("n/a"))
+print(f"{seeds} seed(s) of {total_steps} steps per method, {episodes} episodes per context:")
+for sweep_name, axis in zip(("context_0", "context_1"), puck.unwrapped.context_names):
+    rows = away[away["sweep"] == sweep_name]
+    above = int((rows["cse_minus_baseline_low"] > 0).sum())  # NaN (one seed) compares False
+    print(f"  along the {axis}: CSE - SAC from {rows['cse_minus_baseline'].min():+.2f} to "
+          f"{rows['cse_minus_baseline'].max():+.2f} over {len(rows)} contexts, "
+          + (f"interval above 0 at {above} of them" if seeds > 1 else "no interval (one seed)"))
 
 # %% [markdown]
 # **How much this tells.** One or two seeds of a few thousand steps are a demonstration that the pipeline runs
-# on a task of your own, not evidence that CSE helps on it. In our run at the full budget (two seeds of 3000
-# steps, 16 episodes per context) CSE was far ahead along the goal axis (at $g = -1$ and $g = 1$ mean returns of
-# $-8$ and $-11$ against SAC's $-33$ and $-36$) and within one return unit of SAC along the drag axis; at the
-# small budget the runs are too short for either to have learned much, and the numbers above may point anywhere. Evidence needs the protocol of `results/PROTOCOL.md`: ten seeds, the
-# authors' budget, and the paired intervals of `cebe_deep.report.protocol`.
+# on a task of your own, not evidence that CSE helps on it: the lines above say what this run shows, at the budget
+# it ran (the course site runs one seed of 1000 steps, which gives no interval at all; two seeds give wide ones). The
+# goal axis is where a difference can show, since SAC never saw a goal other than 0; along the drag axis the goal
+# stays at 0, where returns are small whatever the drag, so the methods can differ only a little there. Evidence
+# needs the protocol of `results/PROTOCOL.md`: ten seeds, the authors' budget, and the paired intervals of
+# `cebe_deep.report.protocol`.
 #
 # ## 4. A stock MuJoCo model with a mass as its context
 #
