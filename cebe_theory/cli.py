@@ -32,7 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -265,6 +267,12 @@ def _run_reproduce(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C (SIGINT) stops a long sweep with one line whatever disposition was inherited: a shell starts background
+    # jobs and `nohup` children with SIGINT ignored, where Python would never raise KeyboardInterrupt and `kill -INT`
+    # would do nothing (cebe-deep's sweeps do the same).  The disposition is put back on return.
+    restore = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if restore:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         args = build_parser().parse_args(argv)
         run = {"error-sweep": _run_error_sweep, "bounds": _run_bounds, "reproduce": _run_reproduce,
@@ -276,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if restore:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -257,3 +257,26 @@ def test_ctrl_c_of_a_long_sweep_in_a_real_process():
     finally:
         process.kill()
     assert (process.returncode, err, out) == (130, "cebe-theory: interrupted\n", "")
+
+
+def test_ctrl_c_stops_a_sweep_started_with_sigint_ignored():
+    """A shell starts background jobs (and nohup children) with SIGINT ignored; `kill -INT` must still stop the
+    sweep with one line, and an in-process call puts the inherited disposition back."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cebe_theory", "error-sweep", "--grid", "100x100", "--policy", "optimal"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert "Ctrl-C stops it" in process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert (process.returncode, err, out) == (130, "cebe-theory: interrupted\n", "")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert main(["error-sweep", "--grid", "0x3"]) == 2
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
