@@ -197,3 +197,22 @@ def test_the_interface_names_of_earlier_versions_still_work():
     with pytest.raises(ValueError, match="1.5 is not allowed"):
         env.set_context([1.5])
     assert env.observation_space.shape == (2,) and env.build_observation_space(0, 1).low.tolist() == [0.0, 0.0]
+
+
+def test_own_task_in_a_sweep_of_worker_processes(tmp_path):
+    """As a user runs it: `cebe-deep sweep --task my_tasks:make --workers 2` from the folder holding my_tasks.py,
+    the default process executor; each worker process imports the module again from that folder."""
+    import subprocess
+    from pathlib import Path
+
+    repository = Path(__file__).resolve().parents[2]
+    (tmp_path / "my_tasks.py").write_text(f"import sys\nsys.path.insert(0, {str(repository)!r})\n"
+                                          "from tests.deep.point_mass_task import make_point_mass as make\n")
+    completed = subprocess.run([sys.executable, "-m", "cebe_deep", "sweep", "--task", "my_tasks:make", *TINY,
+                                "--methods", "baseline,cse", "--seeds", "1", "--workers", "2", "--points", "3",
+                                "--episodes", "2", "--root", "runs", "--results", "results"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "results" / "evaluation.csv")
+    assert set(table["task"]) == {"my_tasks:make"} and set(table["method"]) == {"baseline", "cse"}
+    assert (tmp_path / "runs" / "my_tasks__make" / "cse" / "seed0" / "model.zip").exists()
