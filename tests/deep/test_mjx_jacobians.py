@@ -5,7 +5,7 @@ saying why; the one-line error without it is checked everywhere (the import is m
 
 Tolerance: on the 2-core CPU machine (mujoco 3.17.0, mujoco-mjx 3.17.0, jax 0.10.2, float64) the relative
 error ``|J_mjx - J_fd|_F / |J_fd|_F`` of the next observation's context Jacobian was, over random-action
-trajectories that include contact steps, median 8.1e-10 and at most 1.5e-8 on Hopper-v5 (torso mass, 30 steps)
+trajectories that include contact steps, median 7.0e-10 and at most 1.5e-8 on Hopper-v5 (torso mass, 100 steps)
 and median 6.5e-10, at most 8.9e-9 on HalfCheetah-v5 (torso mass, 60 steps); MJX's next observation equalled
 MuJoCo's to 2e-13. That is the size of the central difference's own error (h = 1e-5 |c0|: truncation
 ~1e-10, rounding ~1e-16 / 1e-5 relative to the state). MJX_TOLERANCE = 1e-6 leaves about 60x headroom over the
