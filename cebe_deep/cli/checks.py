@@ -238,29 +238,3 @@ def curve_sources(sources: list[str], bins: int):
             raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
                              "give each its own `cebe-deep curves`")
     return curves
-    runs = []
-    for spec in sources:
-        label, path = split_label(spec)
-        run = Path(path)
-        if not run.is_dir():
-            raise UsageError(f"run directory {run}: no such folder")
-        if not (run / "config.json").is_file():
-            raise UsageError(f"run directory {run}: no config.json in it")
-        if not any((run / "monitor").glob("*.monitor.csv")):
-            raise UsageError(f"run directory {run}: no training episodes yet (no monitor/*.monitor.csv)")
-        runs.append((run, label or None))
-    if len({str(run.resolve()) for run, _ in runs}) != len(runs):
-        raise UsageError("a run directory is given twice")
-    try:
-        curves = training_curves(runs, bins)
-    except (ValueError, KeyError) as error:
-        raise UsageError(f"unreadable run directory: {type(error).__name__}: {error}") from None
-    if curves.empty:
-        raise UsageError("no finished training episode in these run directories")
-    if curves.groupby(["method", "seed"])["run"].nunique().max() > 1:
-        raise UsageError("two run directories have the same method and seed; name a variant with LABEL=RUN_DIR")
-    for column, what in (("task", "tasks"), ("budget", "env-step budgets")):
-        if curves[column].nunique() > 1:
-            raise UsageError(f"the runs have different {what} ({', '.join(map(str, sorted(curves[column].unique())))}); "
-                             "give each its own `cebe-deep curves`")
-    return curves
