@@ -11,7 +11,15 @@ import numpy as np
 import scipy.integrate
 import sympy
 
-from cebe_course.verdicts import RIGHT, Verdict, as_array, as_number, call_answer, compare_number, wrong
+from cebe_course.verdicts import (
+    RIGHT,
+    Verdict,
+    as_array,
+    as_number,
+    compare_function,
+    compare_number,
+    wrong,
+)
 from cebe_theory import (
     ContextualLQR,
     FirstOrderExpansion,
@@ -110,15 +118,14 @@ def optimal_slope(answer) -> Verdict:
 def projection_threshold(answer) -> Verdict:
     """nb01-projection: a function ``w0 -> `` the smallest ``dw > 0`` at which the projection acts (``w0 < 0``)."""
     windy = windy_cliffwalking(5, 6, "constant")
-    for w0 in (-0.4, -0.2, -0.1, -0.05):
+
+    def threshold(w0):
         expansion = FirstOrderExpansion.at(windy, [w0])
-        reference = _bisect(lambda dw: expansion.projection_acts([dw]), 0.0, 1.0)
-        value = as_number(call_answer(answer, w0, what="your function"), f"your function's value at w0 = {w0}")
-        if abs(value - reference) > 1e-3 * reference:
-            side = "too large" if value > reference else "too small"
-            return wrong(f"at w0 = {w0} your threshold is {side}. Write the slip to first order in dw around w0 and "
-                         "ask when it turns negative.")
-    return RIGHT
+        return _bisect(lambda dw: expansion.projection_acts([dw]), 0.0, 1.0)
+
+    return compare_function(answer, (-0.4, -0.2, -0.1, -0.05), threshold, where=lambda w0: f"'s value at w0 = {w0}",
+                            hint=lambda w0, side: f"at w0 = {w0} your threshold is {side}. Write the slip to first "
+                                                  "order in dw around w0 and ask when it turns negative.")
 
 
 # ------------------------------------------------------------------------------------------------ notebook 02
@@ -174,17 +181,16 @@ def exact_lqr(answer) -> Verdict:
 # ------------------------------------------------------------------------------------------------ notebook 05
 def ess_limit(answer) -> Verdict:
     """nb05-ess: a function ``Delta / sigma -> `` the limit of the ESS fraction of Gaussian importance weights."""
-    for ratio in (0.25, 0.5, 1.0, 1.5, 2.0):
+    def ess_fraction(ratio):  # E[w]^2 / E[w^2] by quadrature over z ~ N(0, 1), w = exp(ratio z - ratio^2 / 2)
         density = lambda x, power: np.exp(-0.5 * x**2 + power * (ratio * x - 0.5 * ratio**2)) / np.sqrt(2 * np.pi)
         mean = scipy.integrate.quad(density, -np.inf, np.inf, args=(1,))[0]
         second = scipy.integrate.quad(density, -np.inf, np.inf, args=(2,))[0]
-        reference = mean**2 / second
-        value = as_number(call_answer(answer, ratio, what="your function"), f"your function at Delta/sigma = {ratio}")
-        if abs(value - reference) > 1e-3 * reference:
-            side = "too large" if value > reference else "too small"
-            return wrong(f"at Delta/sigma = {ratio} your ESS fraction is {side}. log w is Gaussian in z: use "
-                         "E[exp(a Z)] = exp(a^2 / 2) for E[w] and E[w^2].")
-    return RIGHT
+        return mean**2 / second
+
+    return compare_function(answer, (0.25, 0.5, 1.0, 1.5, 2.0), ess_fraction,
+                            where=lambda ratio: f" at Delta/sigma = {ratio}",
+                            hint=lambda ratio, side: f"at Delta/sigma = {ratio} your ESS fraction is {side}. log w is "
+                                                     "Gaussian in z: use E[exp(a Z)] = exp(a^2 / 2) for E[w] and E[w^2].")
 
 
 def clip_threshold(answer) -> Verdict:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Verdict", "AnswerError", "RIGHT", "wrong", "as_number", "as_array", "call_answer", "compare_number"]
+__all__ = ["Verdict", "AnswerError", "RIGHT", "wrong", "as_number", "as_array", "call_answer", "compare_number",
+           "compare_function"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,15 @@ def compare_number(answer, reference: float, *, rel: float, what: str, too_large
     larger = value > reference
     advice = too_large if larger else too_small
     return wrong(f"{what}: your value is {'too large' if larger else 'too small'}." + (f" {advice}" if advice else ""))
+
+
+def compare_function(answer, points, reference, *, where, hint, rel: float = 1e-3) -> Verdict:
+    """Right when the student's function ``answer`` is within ``rel`` (relative) of ``reference(x)`` at every
+    ``x`` in ``points``; at the first point where it is not, ``wrong(hint(x, side))`` with ``side`` "too large" or
+    "too small".  ``where(x)`` names the point in the message of an answer that is not a number there."""
+    for x in points:
+        expected = reference(x)
+        value = as_number(call_answer(answer, x, what="your function"), f"your function{where(x)}")
+        if abs(value - expected) > rel * expected:
+            return wrong(hint(x, "too large" if value > expected else "too small"))
+    return RIGHT
