@@ -30,22 +30,29 @@ from .common import (
 )
 
 
+def _eps_cells(root: Path):
+    """``(eps, shape, cell name, its evaluation table or None where not committed)`` for every cell, in the order of
+    :data:`EPS_VALUES` x :data:`SHAPES`."""
+    for eps in EPS_VALUES:
+        for shape in SHAPES:
+            name = f"{eps}-{shape}"
+            yield eps, shape, name, read_evaluation(root / "eps" / name)
+
+
 def eps_tables(root: Path = ROOT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """``(per context, pooled, missing)``: CSE's return at each authors' test context per (eps, shape), and pooled
     over the authors' contexts away from c0 (#1 onwards; a seed's mean over them)."""
     per_context, pooled, missing = [], [], []
-    for eps in EPS_VALUES:
-        for shape in SHAPES:
-            table = read_evaluation(root / "eps" / f"{eps}-{shape}")
-            if table is None:
-                missing.append(f"{eps}-{shape}")
-                continue
-            means = named_context_means(table, "authors")
-            for context, group in means.groupby("sweep_value"):
-                per_context.append(dict(eps=float(eps), shape=shape, context=int(context),
-                                        **interval_text(group["episode_return"].to_numpy())))
-            away = means[means["sweep_value"] > 0].groupby("seed")["episode_return"].mean()
-            pooled.append(dict(eps=float(eps), shape=shape, **interval_text(away.to_numpy())))
+    for eps, shape, name, table in _eps_cells(root):
+        if table is None:
+            missing.append(name)
+            continue
+        means = named_context_means(table, "authors")
+        for context, group in means.groupby("sweep_value"):
+            per_context.append(dict(eps=float(eps), shape=shape, context=int(context),
+                                    **interval_text(group["episode_return"].to_numpy())))
+        away = means[means["sweep_value"] > 0].groupby("seed")["episode_return"].mean()
+        pooled.append(dict(eps=float(eps), shape=shape, **interval_text(away.to_numpy())))
     return pd.DataFrame(per_context), pd.DataFrame(pooled), missing
 
 
@@ -60,18 +67,15 @@ def eps_differences(root: Path = ROOT) -> tuple[list[dict], list[str]]:
             for sweeps in (False, True)}
     ldr = {sweeps: away_seed_means(reference, "ldr", sweeps) if reference is not None else None for sweeps in (False, True)}
     rows = []
-    for eps in EPS_VALUES:
-        for shape in SHAPES:
-            name = f"{eps}-{shape}"
-            table = read_evaluation(root / "eps" / name)
-            if table is None:
-                continue
-            authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
-            own = name == "0.1-sphere"  # the reference cell itself: no difference with itself
-            rows.append(difference_row(name, {names[0]: (authors, None if own else base[False]),
-                                               names[1]: (authors, ldr[False]),
-                                               names[2]: (sweeps, None if own else base[True]),
-                                               names[3]: (sweeps, ldr[True])}))
+    for _, _, name, table in _eps_cells(root):
+        if table is None:
+            continue
+        authors, sweeps = away_seed_means(table, "cse"), away_seed_means(table, "cse", True)
+        own = name == "0.1-sphere"  # the reference cell itself: no difference with itself
+        rows.append(difference_row(name, {names[0]: (authors, None if own else base[False]),
+                                           names[1]: (authors, ldr[False]),
+                                           names[2]: (sweeps, None if own else base[True]),
+                                           names[3]: (sweeps, ldr[True])}))
     return rows, names
 
 
@@ -102,18 +106,15 @@ def eps_sources(root: Path = ROOT) -> tuple[list[dict], list[str]]:
     selections[f"sweeps without g >= {FAR_GRAVITY:g}: - LDR"] = _without_far_gravity
     names = [*selections, f"sweeps: - CSE {WIDE_CELL.replace('-', ' ')}"]
     rows = []
-    for eps in EPS_VALUES:
-        for shape in SHAPES:
-            name = f"{eps}-{shape}"
-            table = read_evaluation(root / "eps" / name)
-            if table is None:
-                continue
-            comparisons = {}
-            for label, where in selections.items():
-                ldr = away_seed_means(reference, "ldr", True, where=where) if reference is not None else None
-                comparisons[label] = (away_seed_means(table, "cse", True, where=where), ldr)
-            comparisons[names[-1]] = (away_seed_means(table, "cse", True), None if name == WIDE_CELL else wide)
-            rows.append(difference_row(name, comparisons))
+    for _, _, name, table in _eps_cells(root):
+        if table is None:
+            continue
+        comparisons = {}
+        for label, where in selections.items():
+            ldr = away_seed_means(reference, "ldr", True, where=where) if reference is not None else None
+            comparisons[label] = (away_seed_means(table, "cse", True, where=where), ldr)
+        comparisons[names[-1]] = (away_seed_means(table, "cse", True), None if name == WIDE_CELL else wide)
+        rows.append(difference_row(name, comparisons))
     return rows, names
 
 
