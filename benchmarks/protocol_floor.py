@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import torch
+from stable_baselines3.common.torch_layers import create_mlp
 from torch import nn
 
 from cebe_deep.run.config import TrainConfig
@@ -29,12 +30,8 @@ from cebe_deep.tasks import make_task
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+    """Linear layers with ReLU between them (SB3's builder, the layers SB3's SAC networks are made of)."""
+    return nn.Sequential(*create_mlp(sizes[0], sizes[-1], list(sizes[1:-1]), activation_fn=nn.ReLU))
 
 
 class BareSAC:
