@@ -6,7 +6,8 @@ hashed (sha256 over names and bytes), and the hashes are compared.
 
 e.g. the tree before the layered move (a `git worktree` of cf440db with its own .venv) against this one.  Runs, under
 the authors' profile, seed 3: SimpleDirection CSE 3000 env steps, PendulumGoal CSE 3000 and baseline 2000,
-CheetahVelocity CSE 12000 (a few minutes each on one core).  Exit status 1 when a hash differs.
+CheetahVelocity CSE 12000, AntDirection CSE 4000 and baseline 3000 (a few minutes each on one core).  Exit status 1
+when a hash differs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 RUNS = (("SimpleDirection", "cse", 3000), ("PendulumGoal", "cse", 3000), ("PendulumGoal", "baseline", 2000),
-        ("CheetahVelocity", "cse", 12000))
+        ("CheetahVelocity", "cse", 12000), ("AntDirection", "cse", 4000), ("AntDirection", "baseline", 3000))
 
 TRAIN = r"""
 import hashlib, json, sys

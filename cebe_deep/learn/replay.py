@@ -69,15 +69,21 @@ class SumTree:
         if np.any(values < 0) or not np.all(np.isfinite(values)):
             raise ValueError("SumTree values must be finite and >= 0")
         nodes = self.leaves + indices
-        self.sums[nodes] = values
-        self.mins[nodes] = values
-        nodes = np.unique(nodes // 2)
-        while nodes[0] >= 1:
-            self.sums[nodes] = self.sums[2 * nodes] + self.sums[2 * nodes + 1]
-            self.mins[nodes] = np.minimum(self.mins[2 * nodes], self.mins[2 * nodes + 1])
+        sums, mins = self.sums, self.mins
+        sums[nodes] = values
+        mins[nodes] = values
+        # The parents, sorted and unique; a sorted array's parents stay sorted, so each level above only drops
+        # neighbours that repeat (no sort per level).
+        nodes = np.unique(nodes >> 1)
+        while nodes[0] >= 1:  # (a one-leaf tree has no parents: its leaf is the root)
+            left = nodes << 1
+            sums[nodes] = sums[left] + sums[left + 1]
+            mins[nodes] = np.minimum(mins[left], mins[left + 1])
             if nodes[0] == 1:
                 break
-            nodes = np.unique(nodes // 2)
+            nodes = nodes >> 1
+            if nodes.size > 1:
+                nodes = nodes[np.concatenate(([True], nodes[1:] != nodes[:-1]))]
 
     def find(self, masses: np.ndarray) -> np.ndarray:
         """For each ``m`` in ``[0, total)``, the leaf i with ``sum(leaves < i) <= m < sum(leaves <= i)``."""

@@ -15,6 +15,11 @@
 4. **the critic loss** ``critic_loss="huber"``: each critic's loss is the (weighted) mean of the Huber loss
    with delta 1 of its TD error, as RLlib's SAC computes it, instead of SB3's half mean squared error.
 
+Its policy, :class:`ContextSACPolicy`, is SB3's ``SACPolicy`` less two costs that change no number (a seeded run
+ends with the same parameters to the bit: ``benchmarks/check_bit_identity.py``, ``tests/deep/test_sac_speed.py``):
+torch's argument checks of the actor's Gaussian (``validate_args``), and the walk over every module when SB3 sets
+the training mode it already has (three times per vector step).  Together about 4% of an AntDirection vector step.
+
 With a uniform buffer, the MSE loss and no per-network rates it is exactly SB3's SAC: :meth:`train` hands
 over to ``SAC.train``.  The update below is the standard SAC update (Haarnoja et al. 2018, as SB3 orders it:
 entropy coefficient, critics, actor, Polyak step), with the weights and priorities added.
@@ -28,12 +33,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from stable_baselines3 import SAC
+from stable_baselines3.common.distributions import SquashedDiagGaussianDistribution
 from stable_baselines3.common.utils import polyak_update
+from stable_baselines3.sac.policies import SACPolicy
+from torch.distributions import Normal
 
 from cebe_deep.learn.importance import ImportanceWeightedCSEBuffer
 from cebe_deep.learn.replay import PrioritizedReplay
 
-__all__ = ["ContextSAC", "authors_initialisation"]
+__all__ = ["ContextSAC", "ContextSACPolicy", "authors_initialisation"]
 
 
 def authors_initialisation(policy) -> None:
@@ -62,6 +70,35 @@ def authors_initialisation(policy) -> None:
         policy.critic_target.load_state_dict(policy.critic.state_dict())
 
 
+class UncheckedSquashedGaussian(SquashedDiagGaussianDistribution):
+    """SB3's tanh-squashed diagonal Gaussian whose torch ``Normal`` skips argument validation (the checks that its
+    mean is real, its scale positive and each sample real, run on every call): the same numbers, less work.  The
+    network's outputs are finite by construction; a NaN would show in the losses."""
+
+    def proba_distribution(self, mean_actions: torch.Tensor, log_std: torch.Tensor):
+        # SB3's DiagGaussianDistribution.proba_distribution, with validate_args=False
+        self.distribution = Normal(mean_actions, torch.ones_like(mean_actions) * log_std.exp(), validate_args=False)
+        return self
+
+
+class ContextSACPolicy(SACPolicy):
+    """SB3's ``SACPolicy`` with an unchecked actor Gaussian (:class:`UncheckedSquashedGaussian`) and a
+    :meth:`set_training_mode` that returns at once when the actor and the critics are in that mode already
+    (SB3 calls it before every update and every action; the networks have no dropout or batch norm, so the mode
+    changes no number)."""
+
+    def make_actor(self, features_extractor=None):
+        actor = super().make_actor(features_extractor)
+        if type(actor.action_dist) is SquashedDiagGaussianDistribution:
+            actor.action_dist = UncheckedSquashedGaussian(actor.action_dist.action_dim, actor.action_dist.epsilon)
+        return actor
+
+    def set_training_mode(self, mode: bool) -> None:
+        if self.training == mode and self.actor.training == mode and self.critic.training == mode:
+            return
+        super().set_training_mode(mode)
+
+
 class ContextSAC(SAC):
     """SB3 SAC plus per-network learning rates, the authors' initialisation and prioritized replay.
 
@@ -69,8 +106,10 @@ class ContextSAC(SAC):
         ``learning_rate`` (SB3's single schedule) for that network
     :param authors_init: apply :func:`authors_initialisation` when the networks are built
     :param critic_loss: ``"mse"`` (SB3) or ``"huber"`` (RLlib)
-    Other arguments are SAC's.
+    Other arguments are SAC's.  ``"MlpPolicy"`` is :class:`ContextSACPolicy`.
     """
+
+    policy_aliases = {**SAC.policy_aliases, "MlpPolicy": ContextSACPolicy}
 
     def __init__(self, *args, actor_learning_rate: float | None = None, critic_learning_rate: float | None = None,
                  entropy_learning_rate: float | None = None, authors_init: bool = False, critic_loss: str = "mse",
