@@ -10,6 +10,8 @@
 #   bash results/commands.sh extra-seeds [TASK]   # the seeds that complete the paper's 10 on CheetahVelocity and
 #                                                 # AntDirection, each finished run staged under results/ at once
 #   bash results/commands.sh cartgoal-dqn         # CartGoal's 10 seeds with the authors' DQN, staged the same way
+#   bash results/commands.sh own-env              # the stress test on a physics context (HalfCheetah's torso mass,
+#                                                 # through mujoco_task), staged the same way (results/own-env/)
 #   bash results/commands.sh open [PART] # the open questions the paper names (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
@@ -97,22 +99,26 @@ fi
 # headline, sweep.png, training curves and training.png are written from first-seeds/ + staged/; then the
 # write-ups' table blocks are refreshed (README.md: the protocol's; results/README.md: all).  The sentences around
 # the blocks that quote numbers of the task must then be read again by hand.  Rerunning it rewrites the same files.
-# stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps) each SEED's methods
-# not staged yet under STAGED/<method>/seed<k>/, one seed at a time under ROOT, and stage each finished run at once:
-# its small files (config.json, train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs;
-# not the model), to be committed, so that a later session on a fresh machine trains only the rest.
+# stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps; or the sweep
+# flags in the array STAGE_FLAGS where it is set) each SEED's methods not staged yet under STAGED/<method>/seed<k>/,
+# one seed at a time under ROOT, and stage each finished run at once: its small files (config.json,
+# train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model), to be
+# committed, so that a later session on a fresh machine trains only the rest.
 stage_seeds() {
-    local task=$1 points=$2 root=$3 staged=$4 seed method methods; shift 4
+    local task=$1 points=$2 root=$3 staged=$4 seed method methods folder; shift 4
+    local -a flags=(--profile authors --contexts authors+sweeps)
+    if [ -n "${STAGE_FLAGS+set}" ]; then flags=("${STAGE_FLAGS[@]}"); fi
+    folder=${task//\//__}; folder=${folder//:/__}  # the runs' folder (cebe_deep.tasks.task_folder)
     for seed in "$@"; do
         methods=
         for method in baseline cse ldr; do
             [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
         done
         if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
-        run_step nice -n 10 cebe-deep sweep --task "$task" --profile authors --methods "$methods" --seeds "$seed-$seed" \
-            --contexts authors+sweeps --points "$points" --root "$root" --workers "${WORKERS:-1}"
+        run_step nice -n 10 cebe-deep sweep --task "$task" "${flags[@]}" --methods "$methods" --seeds "$seed-$seed" \
+            --points "$points" --root "$root" --workers "${WORKERS:-1}"
         for method in ${methods//,/ }; do
-            run_step cebe-deep stage "$root/$task/$method/seed$seed" --out "$staged/$method/seed$seed"
+            run_step cebe-deep stage "$root/$folder/$method/seed$seed" --out "$staged/$method/seed$seed"
         done
     done
 }
@@ -181,6 +187,36 @@ if [ -n "$complete" ]; then
   run_step cebe-deep report readme results/README.md
 else
   echo "not merged: CartGoal's 30 authors-DQN runs are not all staged yet"
+fi
+fi
+
+if [ "$section" = own-env ]; then
+# ------------------------------------------------------------------------------------------------------------
+# The paper's stress test on a physics context, trained the way a researcher trains their own task (issue 29):
+# HalfCheetah-v5 with its torso mass as context (cebe_deep.tasks.mujoco_examples: mujoco_task, the Jacobians by
+# central differences of the real step; c0 = the model's 6.2502 kg, box +-50%), its own reward, trained at c0 with
+# the authors' CheetahVelocity protocol and budget (--settings-of CheetahVelocity: 8 envs, one update of 256 per
+# vector step, prioritized replay, 535k env steps), 5 seeds x {SAC, CSE, LDR}.  eps = 0.625 kg, 10% of c0 (the
+# paper's 0.1 is in the units of its contexts; 0.1 kg would be 1.6% of this mass).  Evaluated at 11 masses across
+# the box and c0, 64 episodes each.  Each finished run is staged under results/own-env/HalfCheetah-torso-mass/staged/
+# (about 35-45 min per run on one core); once all 15 are, the folder's tables, curves, the zero-action reference
+# and the verdicts (results/PROTOCOL.md, with the runs' eps) are written.
+task=cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass
+folder=results/own-env/HalfCheetah-torso-mass
+seeds="0 1 2 3 4"
+STAGE_FLAGS=(--profile authors --settings-of CheetahVelocity --eps 0.625)
+stage_seeds "$task" 11 runs/own-env "$folder/staged" $seeds
+unset STAGE_FLAGS
+complete=1
+for seed in $seeds; do for method in baseline cse ldr; do
+  [ -f "$folder/staged/$method/seed$seed/evaluation.csv.gz" ] || complete=
+done; done
+if [ -n "$complete" ]; then
+  run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip
+  run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
+  run_step cebe-deep report protocol "$folder" --eps 0.625 --write-zero-action --csv "$folder/verdicts.csv"
+else
+  echo "not merged: the stress test's 15 runs are not all staged yet"
 fi
 fi
 

@@ -5,6 +5,7 @@ Every subcommand takes the folder it reads; nothing is read relative to the work
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from cebe_cli import UsageError
@@ -51,6 +52,9 @@ def add_report_parser(commands) -> None:
                                "(PendulumGoal-gymnasium=gymnasium)")
     protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    protocol.add_argument("--eps", type=float, default=0.1,
+                          help="the runs' CSE radius: contexts farther than it from c0 are away from c0 (default 0.1, "
+                               "the authors'; a run trained with another --eps is analysed with its own)")
     protocol.add_argument("--compact", action="store_true",
                           help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
@@ -104,8 +108,10 @@ def _run_protocol(args: argparse.Namespace) -> None:
 
     if args.resamples < 100:
         raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
+    if not (args.eps > 0 and math.isfinite(args.eps)):
+        raise UsageError(f"--eps must be > 0, got {args.eps:g}")
     dynamics = protocol.parse_dynamics(args.dynamics)  # an InputError: one line, exit status 2
     for folder in args.folders:
         _existing(folder, "folder")
     protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
-                            write_missing=args.write_zero_action, compact=args.compact)
+                            write_missing=args.write_zero_action, compact=args.compact, eps=args.eps)

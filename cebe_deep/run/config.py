@@ -160,6 +160,9 @@ class TrainConfig:
     double_q: bool = False
     dueling: bool = False
     head_arch: tuple[int, ...] = ()
+    settings_of: str | None = setting(None, "--settings-of", kind="str", metavar="TASK",
+        help="take the profile's settings of this built-in task instead of the task's own (for your own task, e.g. "
+             "--profile authors --settings-of CheetahVelocity: the authors' CheetahVelocity protocol and budget)")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -193,7 +196,9 @@ def make_config(task: str, method: str, profile: str = "quick", *, flags: bool =
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r} ({'--profile' if flags else 'profile'}); "
                           f"choose one of {', '.join(PROFILES)}")
-    settings = dict(PROFILE_SETTINGS[profile].get(task, DEFAULT_SETTINGS))
+    settings_of = overrides.get("settings_of")
+    _check_settings_of(settings_of, profile, flags)
+    settings = dict(PROFILE_SETTINGS[profile].get(settings_of or task, DEFAULT_SETTINGS))
     settings.update({key: value for key, value in overrides.items() if value is not None})
     for field in ("net_arch", "head_arch"):
         if field in settings:
@@ -203,6 +208,12 @@ def make_config(task: str, method: str, profile: str = "quick", *, flags: bool =
     config = TrainConfig(task=task, method=method, profile=profile, **settings)
     validate_config(config, flags=flags)
     return config
+
+
+def _check_settings_of(settings_of: str | None, profile: str, flags: bool) -> None:
+    if settings_of is not None and settings_of not in PROFILE_SETTINGS.get(profile, {}):
+        raise ConfigError(f"{'--settings-of' if flags else 'settings_of'} {settings_of!r}: the {profile} profile has "
+                          f"settings for {', '.join(PROFILE_SETTINGS.get(profile, {}))}")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -269,6 +280,7 @@ def _validate(config: TrainConfig, flags: bool) -> None:
              f"unknown critic_loss {config.critic_loss!r}; choose one of {', '.join(CRITIC_LOSSES)}")
     _require(config.init in INITS, f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
     _require(config.seed >= 0, f"{name('seed')} must be >= 0, got {config.seed}")
+    _check_settings_of(config.settings_of, config.profile, flags)
     # A built-in task's class, or an own task's environment (built once here): what the checks below ask of it.
     task_class = tasks.TASKS[config.task] if tasks.is_builtin(config.task) else _own_task(config.task)
     if config.method == "cse" and config.cse_mode == "exact":

@@ -89,7 +89,9 @@ def context_grid(task: str, points: int = 11, span: float | None = None,
             lo, hi = low[i], high[i]
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ConfigError(f"context dimension {i} of {task} is unbounded; pass a span")
-        values = np.unique(np.round(np.append(np.linspace(lo, hi, points), c0[i]), 12))
+        # Rounded to 12 decimals (one row per value however it was reached), then clipped to the task's box: rounding
+        # a box edge such as 0.5 * 6.25020920502092 must not step outside it (validate_context would drop that row).
+        values = np.unique(np.clip(np.round(np.append(np.linspace(lo, hi, points), c0[i]), 12), low[i], high[i]))
         for value in values:
             context = c0.copy()
             context[i] = value

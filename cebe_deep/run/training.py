@@ -16,7 +16,9 @@ Run directory layout (everything a resumed or later evaluation needs)::
     run_dir/model.zip            the final model
     run_dir/train_summary.json   steps, seconds (all segments), episodes, steps per second, the code's commit
     run_dir/evaluation.csv       tidy: one row per (context, episode) of the deterministic policy
-    run_dir/fd_cost.json         (``fd_jacobians`` runs) finite-difference cost: simulator steps and seconds per env step
+    run_dir/fd_cost.json         (``fd_jacobians`` runs, and CSE on a task with its own finite differences such as
+                                 :func:`~cebe_deep.tasks.mujoco_task`) finite-difference cost: simulator steps and
+                                 seconds per env step
     run_dir/importance.json      (``cse_variant="importance"``) mean ESS fraction and clipped fraction over the batches
     run_dir/.lock                :func:`run_lock`'s file: locked while a process trains or evaluates the run
 
@@ -339,16 +341,21 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, callback: BaseCal
 
 
 def _write_open_question_logs(config: TrainConfig, model, env, run_dir: Path) -> None:
-    """``fd_cost.json`` (finite-difference Jacobians: their simulator steps and wall time, over all envs and all
-    segments of the run) and ``importance.json`` (importance-weighted CSE: the mean over batches of the effective
+    """``fd_cost.json`` (finite-difference Jacobians, ``fd_jacobians`` or a task's own as ``mujoco_task``'s: their
+    simulator steps and wall time, over all envs and all segments of the run, since the counters travel with the
+    checkpoint) and ``importance.json`` (importance-weighted CSE: the mean over batches of the effective
     sample size as a fraction of the enhanced samples, and of the fraction of weights clipped at ``max_weight``)."""
-    if config.method == "cse" and config.fd_jacobians is not None:
+    # A task that takes its own finite differences (mujoco_task) counts them the same way; step_size is then its
+    # absolute steps h_i.
+    own_differences = config.method == "cse" and config.fd_jacobians is None and env.has_attr("jacobian_cost")
+    if config.method == "cse" and (config.fd_jacobians is not None or own_differences):
         steps, evaluations, seconds = (env.get_attr(name) for name in ("steps", "evaluations", "seconds"))
         total_steps = sum(steps)
-        cost = dict(step_size=config.fd_jacobians, env_steps=total_steps, evaluations=sum(evaluations),
+        step_size = config.fd_jacobians if not own_differences else [float(h) for h in env.get_attr("step_sizes")[0]]
+        cost = dict(step_size=step_size, env_steps=total_steps, evaluations=sum(evaluations),
                     seconds=sum(seconds), evaluations_per_step=sum(evaluations) / max(total_steps, 1),
                     seconds_per_step=sum(seconds) / max(total_steps, 1),
-                    seconds_per_step_by_env=env.get_attr("seconds_per_step"))
+                    seconds_per_step_by_env=[t / max(n, 1) for t, n in zip(seconds, steps)])
         (run_dir / "fd_cost.json").write_text(json.dumps(cost, indent=2))
     buffer = model.replay_buffer
     if isinstance(buffer, ImportanceWeightedCSEBuffer):

@@ -103,10 +103,17 @@ def register_tasks() -> None:
 
 
 def default_context(name: str, dimension: int | None = None) -> np.ndarray:
-    """c0 of a task without building its environment (a class attribute of each task; SimpleDirection's is the
-    zero vector of its dimension, default 2).  A ValueError lists the known names."""
+    """c0 of a task: of a built-in one without building its environment (a class attribute of each task;
+    SimpleDirection's is the zero vector of its dimension, default 2); of a Gymnasium id or ``module:callable``
+    (:mod:`cebe_deep.tasks.sources`) from the environment it builds.  A ValueError lists the known names."""
     if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+        if isinstance(name, str) and (":" in name or "/" in name or name in gymnasium.registry):
+            env = make_task_from_source(name, TASKS)
+            try:
+                return np.asarray(env.unwrapped.default_context, dtype=np.float64).copy()
+            finally:
+                env.close()
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}, or {TASK_FORMS}")
     if name == "SimpleDirection":
         return np.zeros(2 if dimension is None else int(dimension))
     return np.asarray(TASKS[name].default_context, dtype=np.float64).copy()

@@ -101,3 +101,15 @@ def broken():
 
 if "PointMass-v0" not in gymnasium.registry:
     gymnasium.register("PointMass-v0", entry_point=PointMass, max_episode_steps=PointMass.max_episode_steps)
+
+
+class OddBoxPointMass(PointMass):
+    """The point mass with box edges that rounding to 12 decimals moves outside the box (as ``mujoco_task``'s
+    +-50% of a model's 6.25020920502092 kg torso does)."""
+
+    context_low = np.array([0.312510460251046, -1.0])
+    context_high = np.array([2.0000000000006, 1.0])
+
+
+def make_odd_box_point_mass(context=None, jacobians: bool = True) -> gymnasium.Env:
+    return gymnasium.wrappers.TimeLimit(OddBoxPointMass(context, jacobians), PointMass.max_episode_steps)

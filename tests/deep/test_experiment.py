@@ -145,6 +145,17 @@ def test_context_grid_covers_each_coordinate_and_respects_task_constraints():
     assert simple["sweep_value"].min() == -0.5 and simple["sweep_value"].max() == 0.5
 
 
+def test_context_grid_keeps_box_edges_that_rounding_would_push_outside():
+    # The point mass's box edges 0.312510460251046 and 2.0000000000006 round (12 decimals) to just outside the box;
+    # both edges must be on the mass sweep (before the fix, the grid dropped them as invalid contexts).
+    grid = experiment.context_grid("tests.deep.point_mass_task:make_odd_box_point_mass", points=3)
+    masses = grid.loc[grid["sweep"] == "context_0", "sweep_value"]
+    assert len(masses) == 4  # the 3 points and c0 = 1
+    assert masses.min() == pytest.approx(0.312510460251046, abs=1e-12)
+    assert masses.max() == pytest.approx(2.0000000000006, abs=1e-12)
+    assert masses.min() >= 0.312510460251046 and masses.max() <= 2.0000000000006
+
+
 def test_t_interval_by_hand():
     # values 1, 2, 3: mean 2, sample sd 1, t_{0.975, 2} = 4.302653 -> half width 4.302653 / sqrt(3) = 2.48414
     mean, low, high = experiment.t_interval(np.array([1.0, 2.0, 3.0]))

@@ -125,6 +125,26 @@ def test_the_config_checks_an_own_task_as_a_built_in_one():
             make_config(source, "cse", **overrides)
 
 
+def test_settings_of_a_built_in_task_for_an_own_task(capsys):
+    """``settings_of``: an own task trained with a built-in task's settings of the profile (recorded in the config);
+    a name the profile has no settings for is one line naming the allowed ones, and exit 2 at the command line."""
+    from cebe_deep.run.profiles import PROFILE_SETTINGS
+
+    source = f"{HELPER}:make_point_mass"
+    config = make_config(source, "cse", "authors", settings_of="CheetahVelocity", eps=0.05)
+    cheetah = make_config("CheetahVelocity", "cse", "authors")
+    learner_fields = set(PROFILE_SETTINGS["authors"]["CheetahVelocity"])
+    assert learner_fields >= {"total_steps", "n_envs", "replay", "actor_learning_rate", "learning_starts"}
+    assert {field: getattr(config, field) for field in learner_fields} == {
+        field: getattr(cheetah, field) for field in learner_fields}
+    assert config.settings_of == "CheetahVelocity" and config.task == source and config.eps == 0.05
+    assert make_config(source, "cse", "authors").total_steps != cheetah.total_steps  # without it: the defaults
+    with pytest.raises(ValueError, match="settings_of 'Cheetah': the authors profile has settings for SimpleDirection"):
+        make_config(source, "cse", "authors", settings_of="Cheetah")
+    assert main(["train", "--task", source, "--method", "cse", "--profile", "authors", "--settings-of", "Cheetah"]) == 2
+    assert "--settings-of 'Cheetah': the authors profile has settings for" in capsys.readouterr().err
+
+
 def test_task_folders():
     assert task_folder("PendulumGoal") == "PendulumGoal"
     assert task_folder("my_tasks:make_env") == "my_tasks__make_env"

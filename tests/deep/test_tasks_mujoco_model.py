@@ -18,6 +18,7 @@ import pytest
 
 from cebe_deep.tasks import JACOBIAN_KEYS, step_twin
 from cebe_deep.tasks import model_parameters as model_parameters_module
+from cebe_deep.tasks import mujoco_examples as mujoco_examples_module
 from cebe_deep.tasks import mujoco_model as mujoco_model_module
 from cebe_deep.tasks.mujoco_model import ModelParameterError, mujoco_task
 from cebe_theory.errors import InputError
@@ -67,9 +68,33 @@ def reference_step(reference, state, setters, context, action):
     return np.asarray(observation, dtype=np.float64), float(reward)
 
 
-@pytest.mark.parametrize("module", [mujoco_model_module, model_parameters_module])
+@pytest.mark.parametrize("module", [mujoco_model_module, model_parameters_module, mujoco_examples_module])
 def test_doctests(module):
-    assert doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_cse_run_on_a_mujoco_task_records_the_cost_of_its_differences(tmp_path):
+    """Trained through ``--task module:callable`` with CSE, the run's fd_cost.json counts 2 simulator steps per env
+    step (one parameter), over every env step of the run, with the task's absolute step h = 1e-5 |c0|."""
+    import json
+
+    from cebe_deep.run.config import make_config
+    from cebe_deep.run.training import train
+
+    source = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    config = make_config(source, "cse", "authors", settings_of="CheetahVelocity", total_steps=160, n_envs=2,
+                         learning_starts=40, buffer_size=1_000, batch_size=16, net_arch=(16,), eps=0.625)
+    train(config, tmp_path / "run", progress=False)
+    cost = json.loads((tmp_path / "run" / "fd_cost.json").read_text())
+    torso = mujoco_task("HalfCheetah-v5", {"m": ("body_mass", "torso")}).unwrapped.default_context[0]
+    assert cost["env_steps"] == 160 and cost["evaluations"] == 320 and cost["evaluations_per_step"] == 2.0
+    assert cost["step_size"] == pytest.approx([1e-5 * torso], rel=1e-12)
+    assert cost["seconds"] > 0 and len(cost["seconds_per_step_by_env"]) == 2
+    baseline = make_config(source, "baseline", "authors", settings_of="CheetahVelocity", total_steps=160, n_envs=2,
+                           learning_starts=40, buffer_size=1_000, batch_size=16, net_arch=(16,), eps=0.625)
+    train(baseline, tmp_path / "baseline", progress=False)
+    assert not (tmp_path / "baseline" / "fd_cost.json").exists()
 
 
 @pytest.mark.parametrize("env_id", sorted(CASES))

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from cebe_deep.errors import InputError
 from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_verdicts
-from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, ZERO_ACTION_FILE, read_zero_action
+from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, EPS, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
     folder_inputs,
     render_compact,
@@ -35,14 +35,15 @@ def parse_dynamics(items: Sequence[str]) -> dict[str, str]:
 
 def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None, csv: Path | None = None,
                    figures: Path | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
-                   write_missing: bool = False, compact: bool = False) -> None:
+                   write_missing: bool = False, compact: bool = False, eps: float = EPS) -> None:
     """Print the verdict table of results/PROTOCOL.md for ``folders`` (markdown, :func:`render_markdown`).
 
     ``dynamics``: folder name -> the task variant its runs used, for a zero-action table that has to be simulated
     (a committed ``zero_action.csv`` names its own).  A folder without one is simulated (minutes for MuJoCo), and
     written there with ``write_missing``.  ``csv``: also write every column of :func:`verdict_table`; ``figures``:
     also draw ``figures/verdicts.png`` (the intervals) and ``figures/profiles.png`` (the performance profiles);
-    ``compact``: print :func:`render_compact` (four columns) instead."""
+    ``compact``: print :func:`render_compact` (four columns) instead; ``eps``: the runs' CSE radius (the ball around c0
+    that is not "away from c0")."""
     folders = [Path(folder) for folder in folders]
     dynamics = dynamics or {}
     missing = [folder for folder in folders if not folder.is_dir()]
@@ -54,7 +55,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
                 print(f"{write_zero_action(folder, dynamics.get(folder.name))}: written", file=sys.stderr)
             else:
                 print(f"{folder}: no {ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
-    table = verdict_table(folders, dynamics, resamples=resamples)
+    table = verdict_table(folders, dynamics, resamples=resamples, eps=eps)
     if csv is not None:
         table.to_csv(csv, index=False)
     if figures is not None:
@@ -64,7 +65,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
         scores = {}
         for folder in folders:
             evaluation, zero, variant = folder_inputs(folder, dynamics, True)
-            scores[folder.name] = task_scores(evaluation, zero, variant)
+            scores[folder.name] = task_scores(evaluation, zero, variant, eps)
         plot_performance_profiles(scores, figures / "profiles.png")
     print((render_compact if compact else render_markdown)(table), end="")
 

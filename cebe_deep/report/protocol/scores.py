@@ -39,6 +39,12 @@ def _ant_threshold() -> float:
     return float(gymnasium.spec("Ant-v5").reward_threshold)
 
 
+def _half_cheetah_threshold() -> float:
+    import gymnasium
+
+    return float(gymnasium.spec("HalfCheetah-v5").reward_threshold)
+
+
 #: Per task without a closed-form optimum: U (the return called 1 at c0) and where it comes from, fixed without
 #: any learner.  SimpleDirection is absent: its optimum is known at every context (:func:`context_scale`).
 REFERENCES: dict[str, tuple[Callable[[], float], str]] = {
@@ -46,6 +52,11 @@ REFERENCES: dict[str, tuple[Callable[[], float], str]] = {
     "CheetahVelocity": (lambda: 0.0, "0, the supremum of the return (forward term <= 0, control cost >= 0)"),
     "CartGoal": (lambda: 500.0, "500: reward <= 1 per step, 500 steps"),
     "AntDirection": (_ant_threshold, "Gymnasium's reward_threshold of Ant-v5 (AntDirection's reward at c0 is Ant-v5's)"),
+    # The stress test on a physics context (results/own-env/, issue 29): HalfCheetah-v5's own reward at every mass.
+    "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass": (
+        _half_cheetah_threshold, "Gymnasium's reward_threshold of HalfCheetah-v5 (the task's reward is HalfCheetah-v5's)"),
+    "cebe_deep.tasks.mujoco_examples:half_cheetah_floor_friction": (
+        _half_cheetah_threshold, "Gymnasium's reward_threshold of HalfCheetah-v5 (the task's reward is HalfCheetah-v5's)"),
 }
 
 
