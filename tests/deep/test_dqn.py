@@ -108,6 +108,28 @@ def test_authors_network_and_settings():
     assert (model.target_update_interval, model.max_grad_norm, model.tau, model.gamma) == (500, 40.0, 1.0, 0.99)
     epsilon = [model.exploration_schedule(1 - steps / config.total_steps) for steps in (0, 5_000, 10_000, 500_000)]
     np.testing.assert_allclose(epsilon, [1.0, 0.51, 0.02, 0.02])
+    optimizer = model.policy.optimizer
+    assert type(optimizer) is torch.optim.Adam and optimizer.defaults["fused"] is True
+    assert (optimizer.defaults["lr"], optimizer.defaults["eps"]) == (5e-4, 1e-8)
+
+
+def test_fused_adam_is_the_per_tensor_adam_up_to_rounding():
+    """The policy's fused Adam against torch's per-tensor loop on the same gradients: 20 steps, equal to float32
+    rounding (the fused kernel orders the arithmetic differently, so not bit for bit)."""
+    torch.manual_seed(0)
+    model = _model(learn=0)  # an optimizer without state yet, as the reference's
+    assert not model.policy.optimizer.state
+    fused = model.policy.q_net
+    plain = copy.deepcopy(fused)
+    reference = torch.optim.Adam(plain.parameters(), lr=5e-4, foreach=False)
+    observations = torch.randn(20, 32, fused.shared[0].in_features)
+    for batch in observations:
+        for network, optimizer in ((fused, model.policy.optimizer), (plain, reference)):
+            optimizer.zero_grad()
+            network(batch).square().mean().backward()
+            optimizer.step()
+    for (name, value), other in zip(fused.named_parameters(), plain.parameters()):
+        torch.testing.assert_close(value, other, rtol=1e-5, atol=1e-6, msg=name)
 
 
 def test_importance_weighted_huber_loss_and_priority_update_match_a_hand_written_update():
