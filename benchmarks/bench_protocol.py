@@ -19,6 +19,11 @@ cores; ours uses one torch thread, so the per-core ratio is twice the printed on
 
     python benchmarks/bench_protocol.py                           # PendulumGoal and CheetahVelocity
     python benchmarks/bench_protocol.py --tasks PendulumGoal --steps 4000 --repeats 3
+    python benchmarks/bench_protocol.py --tasks AntDirection --breakdown    # and where a vector step goes
+
+``--breakdown`` times the parts of one vector step (the update, inside it the replay draw with CSE and the priority
+update, the vector env step, acting, storing) and prints them beside the floor's two parts: what is left between
+the loop and the floor is in those rows.
 """
 
 from __future__ import annotations
@@ -51,6 +56,43 @@ def _model(task: str, method: str, variant: str, warmup: int, seed: int):
     return model
 
 
+#: The parts of one vector step that :func:`breakdown` times: (label, object attribute path, method).
+PARTS = (("update (SB3 train, all of it)", "", "train"), ("  of which replay draw + CSE", "replay_buffer", "sample"),
+         ("  of which priority update", "replay_buffer", "update_priorities"), ("vector env step", "env", "step"),
+         ("acting", "", "_sample_action"), ("storing (buffer add)", "replay_buffer", "add"))
+
+
+def breakdown(model, steps: int) -> dict[str, float]:
+    """Milliseconds per vector step spent in each of :data:`PARTS` (and ``total``) while ``model`` learns ``steps``
+    env steps: a timer around each method, on the instance, removed afterwards."""
+    spent = dict.fromkeys([label for label, *_ in PARTS], 0.0)
+    wrapped = []
+    for label, path, name in PARTS:
+        owner = model if not path else getattr(model, path)
+        method = getattr(owner, name, None)
+        if method is None:
+            continue
+
+        def timed(*args, _method=method, _label=label, **kwargs):
+            began = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                spent[_label] += time.perf_counter() - began
+
+        setattr(owner, name, timed)
+        wrapped.append((owner, name))
+    began = time.perf_counter()
+    try:
+        model.learn(steps, reset_num_timesteps=False)
+    finally:
+        for owner, name in wrapped:
+            delattr(owner, name)
+    vector_steps = steps / model.env.num_envs
+    return {**{label: 1e3 * seconds / vector_steps for label, seconds in spent.items()},
+            "total": 1e3 * (time.perf_counter() - began) / vector_steps}
+
+
 def steps_per_second(model, steps: int) -> float:
     began = time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)
@@ -65,6 +107,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--floor-updates", type=int, default=200, help="timed bare SAC updates per repetition")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also print where a vector step of the authors loop goes (ms per part), after the rates")
     args = parser.parse_args()
     torch.set_num_threads(1)
     variants = ("authors", "authors-uniform", "per-step")
@@ -101,6 +145,14 @@ def main() -> None:
             print(
                 f"CSE cost per env step ({variant}): {median[('baseline', variant)] / median[('cse', variant)]:.3f}x baseline"
             )
+        if args.breakdown:
+            n_envs = models[("baseline", "authors")].env.num_envs
+            print(f"ms per vector step of the authors loop ({n_envs} env steps; floor: bare update {update_ms:.2f} + "
+                  f"{n_envs} bare env steps {n_envs * 1e3 * statistics.median(f['env'] for f in floors['authors']):.2f})")
+            parts = {method: breakdown(models[(method, "authors")], args.steps) for method in ("baseline", "cse")}
+            print(f"{'part':<32} {'baseline':>9} {'cse':>9}")
+            for label in parts["baseline"]:
+                print(f"{label:<32} {parts['baseline'][label]:9.2f} {parts['cse'][label]:9.2f}")
 
 
 if __name__ == "__main__":

@@ -33,3 +33,18 @@ def test_the_floor_adds_the_update_share_and_the_env_step():
     assert floor["updates_per_env_step"] == config.gradient_steps / (config.train_freq * config.n_envs) == 1 / 8
     assert floor["update"] > 0 and floor["env"] > 0
     assert np.isclose(floor["floor"], floor["update"] / 8 + floor["env"])
+
+
+def test_the_breakdown_times_the_parts_and_leaves_the_learner_as_it_was():
+    """bench_protocol's breakdown: each part is timed (> 0), the update's sub-parts fit inside it, every part fits
+    inside the total, and the timers are gone afterwards (the learner's methods are its class's again)."""
+    from bench_protocol import PARTS, _model, breakdown
+
+    model = _model("PendulumGoal", "cse", "authors", warmup=300, seed=0)
+    parts = breakdown(model, 160)
+    assert set(parts) == {label for label, *_ in PARTS} | {"total"} and all(value > 0 for value in parts.values())
+    update = parts["update (SB3 train, all of it)"]
+    assert parts["  of which replay draw + CSE"] + parts["  of which priority update"] < update
+    assert update + parts["vector env step"] + parts["acting"] + parts["storing (buffer add)"] < parts["total"]
+    for owner in (model, model.replay_buffer, model.env):
+        assert not {"train", "sample", "update_priorities", "step", "_sample_action", "add"} & set(vars(owner))
