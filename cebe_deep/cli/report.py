@@ -55,6 +55,9 @@ def add_report_parser(commands) -> None:
     protocol.add_argument("--eps", type=float, default=0.1,
                           help="the runs' CSE radius: contexts farther than it from c0 are away from c0 (default 0.1, "
                                "the authors'; a run trained with another --eps is analysed with its own)")
+    protocol.add_argument("--reference", type=float, default=None, metavar="U",
+                          help="your own task's reference return U, the return that counts as 1 at c0 (0 is the "
+                               "all-zero action), fixed before looking at the runs; built-in tasks have theirs")
     protocol.add_argument("--compact", action="store_true",
                           help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
@@ -110,8 +113,11 @@ def _run_protocol(args: argparse.Namespace) -> None:
         raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
     if not (args.eps > 0 and math.isfinite(args.eps)):
         raise UsageError(f"--eps must be > 0, got {args.eps:g}")
+    if args.reference is not None and not math.isfinite(args.reference):
+        raise UsageError(f"--reference must be a finite number, got {args.reference:g}")
     dynamics = protocol.parse_dynamics(args.dynamics)  # an InputError: one line, exit status 2
     for folder in args.folders:
         _existing(folder, "folder")
     protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
-                            write_missing=args.write_zero_action, compact=args.compact, eps=args.eps)
+                            write_missing=args.write_zero_action, compact=args.compact, eps=args.eps,
+                            reference=args.reference)

@@ -174,6 +174,11 @@ def test_own_task_end_to_end_sweep_resume_evaluate_summarize(tmp_path, monkeypat
     assert main(["summarize", "results/evaluation.csv"]) == 0
     out = capsys.readouterr().out
     assert "Verdict over the" in out and "cse - baseline" in out
+    # The protocol's verdicts need the task's reference return U: asked for in one line, then taken from --reference.
+    assert main(["report", "protocol", "results", "--compact", "--resamples", "200"]) == 2
+    assert "pass --reference U" in capsys.readouterr().err
+    assert main(["report", "protocol", "results", "--compact", "--resamples", "200", "--reference", "0"]) == 0
+    assert "| results | 1 (< 10) |" in capsys.readouterr().out
 
 
 def test_the_interface_names_of_earlier_versions_still_work():

@@ -111,8 +111,21 @@ def test_other_tasks_use_one_scale_from_a_reference_fixed_without_learners():
     import gymnasium
 
     assert ant[0] == gymnasium.spec("Ant-v5").reward_threshold - 994.0
-    with pytest.raises(ValueError, match="no reference return fixed"):
+    with pytest.raises(ValueError, match="no reference return fixed for task 'AntGoal': pass --reference U"):
         context_scale("AntGoal", np.array([[3.0, 0.0]]), np.zeros(1), 0.0)
+
+
+def test_an_own_task_takes_its_reference_from_the_user_and_a_built_in_one_has_its_own():
+    import gymnasium
+
+    cheetah = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    scale, source = context_scale(cheetah, np.array([[6.25], [9.0]]), np.array([-1.0, -2.0]), -0.5)
+    assert scale.tolist() == [gymnasium.spec("HalfCheetah-v5").reward_threshold + 0.5] * 2 and "HalfCheetah" in source
+    own = "tests.deep.point_mass_task:make_point_mass"
+    scale, source = context_scale(own, np.array([[1.0, 0.5], [2.0, 0.5]]), np.array([-3.0, -4.0]), -3.0, reference=0.0)
+    assert scale.tolist() == [3.0, 3.0] and "--reference" in source
+    with pytest.raises(ValueError, match=r"--reference -5 must be above the all-zero action's return at c0 \(-3\)"):
+        context_scale(own, np.array([[1.0, 0.5]]), np.array([-3.0]), -3.0, reference=-5.0)
 
 
 # ----------------------------------------------------------------------------------------------- the rules

@@ -35,7 +35,8 @@ def parse_dynamics(items: Sequence[str]) -> dict[str, str]:
 
 def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None, csv: Path | None = None,
                    figures: Path | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
-                   write_missing: bool = False, compact: bool = False, eps: float = EPS) -> None:
+                   write_missing: bool = False, compact: bool = False, eps: float = EPS,
+                   reference: float | None = None) -> None:
     """Print the verdict table of results/PROTOCOL.md for ``folders`` (markdown, :func:`render_markdown`).
 
     ``dynamics``: folder name -> the task variant its runs used, for a zero-action table that has to be simulated
@@ -43,7 +44,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
     written there with ``write_missing``.  ``csv``: also write every column of :func:`verdict_table`; ``figures``:
     also draw ``figures/verdicts.png`` (the intervals) and ``figures/profiles.png`` (the performance profiles);
     ``compact``: print :func:`render_compact` (four columns) instead; ``eps``: the runs' CSE radius (the ball around c0
-    that is not "away from c0")."""
+    that is not "away from c0"); ``reference``: U of a task without one (:func:`context_scale`)."""
     folders = [Path(folder) for folder in folders]
     dynamics = dynamics or {}
     missing = [folder for folder in folders if not folder.is_dir()]
@@ -55,7 +56,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
                 print(f"{write_zero_action(folder, dynamics.get(folder.name))}: written", file=sys.stderr)
             else:
                 print(f"{folder}: no {ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
-    table = verdict_table(folders, dynamics, resamples=resamples, eps=eps)
+    table = verdict_table(folders, dynamics, resamples=resamples, eps=eps, reference=reference)
     if csv is not None:
         table.to_csv(csv, index=False)
     if figures is not None:
@@ -65,7 +66,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
         scores = {}
         for folder in folders:
             evaluation, zero, variant = folder_inputs(folder, dynamics, True)
-            scores[folder.name] = task_scores(evaluation, zero, variant, eps)
+            scores[folder.name] = task_scores(evaluation, zero, variant, eps, reference)
         plot_performance_profiles(scores, figures / "profiles.png")
     print((render_compact if compact else render_markdown)(table), end="")
 

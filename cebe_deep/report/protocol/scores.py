@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from cebe_deep.errors import InputError
 from cebe_deep.report.statistics import away_from_c0
 from cebe_deep.tasks import default_context
 
@@ -143,13 +144,20 @@ def evaluation_start_states(task: str, episodes: int = EVALUATION_EPISODES, seed
 
 
 def context_scale(task: str, contexts: np.ndarray, zero: np.ndarray, zero_at_c0: float,
-                  episodes: int = EVALUATION_EPISODES, seed: int = EVALUATION_SEED) -> tuple[np.ndarray, str]:
+                  episodes: int = EVALUATION_EPISODES, seed: int = EVALUATION_SEED,
+                  reference: float | None = None) -> tuple[np.ndarray, str]:
     """S(c), the return difference that counts as one normalized unit at each context, and its description.
 
     SimpleDirection: the closed-form optimum over the evaluation's start states minus the zero action's return
     ``zero`` there (= 55 |c|_1 for every start state: the terms 10 s0 . c and 55 |c|^2 are common to both).
-    Other tasks: ``U - zero_at_c0``, one constant, U of :data:`REFERENCES`."""
+    Other tasks: ``U - zero_at_c0``, one constant, U of :data:`REFERENCES`, or ``reference`` where it is given
+    (``cebe-deep report protocol --reference U``: a researcher's own task, U fixed before looking at the runs)."""
     contexts = np.atleast_2d(np.asarray(contexts, dtype=np.float64))
+    if reference is not None:
+        if not reference - zero_at_c0 > 0:
+            raise InputError(f"--reference {reference:g} must be above the all-zero action's return at c0 "
+                             f"({zero_at_c0:g}): one normalized unit is the distance between the two")
+        return np.full(len(contexts), reference - zero_at_c0), f"U = {reference:g} (given with --reference)"
     if task == "SimpleDirection":
         from cebe_deep.tasks.simple_direction import simple_direction_optimal_return
 
@@ -158,8 +166,8 @@ def context_scale(task: str, contexts: np.ndarray, zero: np.ndarray, zero_at_c0:
                             for c in contexts])
         return optimum - np.asarray(zero, np.float64), "the closed-form optimum at each context"
     if task not in REFERENCES:
-        raise ValueError(f"no reference return fixed for task {task!r}: add one to cebe_deep.report.protocol.REFERENCES "
-                         f"(and results/PROTOCOL.md) before analysing it")
+        raise InputError(f"no reference return fixed for task {task!r}: pass --reference U, the return that counts as "
+                         "1 at c0, fixed before looking at the runs (results/PROTOCOL.md, section 3)")
     reference, source = REFERENCES[task]
     return np.full(len(contexts), reference() - zero_at_c0), f"U = {source}"
 

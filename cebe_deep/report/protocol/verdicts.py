@@ -87,10 +87,11 @@ class TaskScores:
 
 
 def task_scores(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics: str | None = None,
-                eps: float = EPS) -> TaskScores:
+                eps: float = EPS, reference: float | None = None) -> TaskScores:
     """The normalized scores of one task's evaluation table.  ``zero``: the all-zero action's returns
     (:func:`zero_action_table`: rows of the runs' ``dynamics`` at every context, ``"default"`` at c0); None
-    simulates them (minutes for the MuJoCo tasks)."""
+    simulates them (minutes for the MuJoCo tasks).  ``reference``: U for a task without one in
+    :data:`REFERENCES` (:func:`context_scale`)."""
     task, c0 = task_and_c0(table)
     contexts = distinct_contexts(table, c0, eps)
     coordinates = contexts[context_columns(contexts)].to_numpy(np.float64)
@@ -101,18 +102,19 @@ def task_scores(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics:
             zero = pd.concat([zero, zero_action_table(task, c0[None], None)], ignore_index=True)
     zero_returns = lookup_zero(zero, list(contexts["key"]), name)
     zero_at_c0 = float(lookup_zero(zero, context_keys(c0[None]), "default")[0])
-    scale, source = context_scale(task, coordinates, zero_returns, zero_at_c0)
+    scale, source = context_scale(task, coordinates, zero_returns, zero_at_c0, reference=reference)
     return TaskScores(task, c0, contexts, seed_scores(table, contexts, zero_returns, scale), scale, source)
 
 
 def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics: str | None = None,
                   margin: float = MARGIN, eps: float = EPS, level: float = LEVEL,
-                  resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED, old_rule: bool = True) -> pd.DataFrame:
+                  resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED, old_rule: bool = True,
+                  reference: float | None = None) -> pd.DataFrame:
     """The protocol of results/PROTOCOL.md applied to one task's evaluation table: one row per comparison of
     :data:`COMPARISONS` whose two methods the table holds.
 
-    ``zero`` and ``dynamics``: as :func:`task_scores`.  ``old_rule=False`` skips the earlier per-context rule (it
-    needs the whole table twice more).
+    ``zero``, ``dynamics`` and ``reference``: as :func:`task_scores`.  ``old_rule=False`` skips the earlier
+    per-context rule (it needs the whole table twice more).
 
     Columns: task, comparison, claim, seeds_candidate, seeds_other, paired_seeds, unpaired (seeds left out),
     fewer_than_paper, contexts_away, authors_away, scale (return units per normalized unit; NaN where it varies
@@ -126,7 +128,7 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     old_status (the earlier rule), sd (of the per-seed differences), detectable (the
     80%-power detectable difference) and seeds_for_margin (the paired seeds at which it would be the margin).
     """
-    normalized = task_scores(table, zero, dynamics, eps)
+    normalized = task_scores(table, zero, dynamics, eps, reference)
     task, c0, contexts, scores = normalized.task, normalized.c0, normalized.contexts, normalized.scores
     constant_scale = float(normalized.scale[0]) if np.ptp(normalized.scale) == 0 else float("nan")
     old = _old_rule(table, c0, eps) if old_rule else {}
