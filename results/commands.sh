@@ -96,7 +96,8 @@ fi
 # merge_staged TASK SEED...: once every method of every SEED is staged, the task's tables from its first seeds and the
 # staged ones.  The first seeds' evaluation.csv and training_curves.csv move (once) to first-seeds/, the only
 # record of them (their run folders are not committed), and the task's evaluation.csv.gz, summary, comparison,
-# headline, sweep.png, training curves and training.png are written from first-seeds/ + staged/; then the
+# headline, sweep.png, training curves and training.png are written from first-seeds/ + staged/, and runs.csv
+# from staged/ (one row per staged run; the first seeds trained before provenance was recorded); then the
 # write-ups' table blocks are refreshed (README.md: the protocol's; results/README.md: all).  The sentences around
 # the blocks that quote numbers of the task must then be read again by hand.  Rerunning it rewrites the same files.
 # stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps; or the sweep
@@ -212,7 +213,7 @@ for seed in $seeds; do for method in baseline cse ldr; do
   [ -f "$folder/staged/$method/seed$seed/evaluation.csv.gz" ] || complete=
 done; done
 if [ -n "$complete" ]; then
-  run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip
+  run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip --eps 0.625
   run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
   run_step cebe-deep report protocol "$folder" --eps 0.625 --write-zero-action --csv "$folder/verdicts.csv"
 else

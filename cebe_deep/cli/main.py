@@ -364,6 +364,7 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 def _run_summarize(args: argparse.Namespace) -> int:
     from cebe_deep.report.statistics import headline
+    from cebe_deep.run.provenance import runs_beside
 
     table = read_labelled_tables(args.csv)
     check_eps(args.eps)
@@ -374,6 +375,9 @@ def _run_summarize(args: argparse.Namespace) -> int:
         output_file(args.out, "--out")
     results = None if args.results is None else _output_folder(args.results, "--results")
     _, comparison = write_summary_outputs(table, args.eps, results, args.candidate, gzip=args.gzip)
+    provenance = None if results is None else runs_beside([source.split("=", 1)[-1] for source in args.csv])
+    if provenance is not None and not provenance.empty:  # the inputs that are runs' own tables: as a sweep writes it
+        _write(results / "runs.csv", "--results", lambda path: provenance.to_csv(path, index=False))
     if args.out:
         _write(args.out, "--out", lambda path: comparison.to_csv(path, index=False))
     print(comparison.to_string(index=False))

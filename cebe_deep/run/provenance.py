@@ -5,7 +5,8 @@ staging of a finished run's small files, so that a long sweep survives machines 
   ``train_summary.json`` when a run finishes;
 - :func:`runs_table`: one row per run directory (trained, or staged): method, seed, env steps, training seconds,
   env steps per second, the commit, the profile, the replay, and for DQN ``double_q`` and ``dueling``;
-  ``cebe-deep sweep --results`` writes it as ``runs.csv``;
+  ``cebe-deep sweep --results`` writes it as ``runs.csv``, and so does ``cebe-deep summarize --results`` for the
+  inputs that are runs' own tables (:func:`runs_beside`: staged runs merged into a results folder);
 - :func:`stage_run`: copy a finished run's ``config.json``, ``train_summary.json``, ``evaluation.json``, its
   ``evaluation.csv`` (gzipped) and its Monitor logs, everything but the model, into a folder that is committed.
   A staged run is what a results table and the training curves need of it.
@@ -24,7 +25,7 @@ import pandas as pd
 
 from cebe_deep.errors import ConfigError
 
-__all__ = ["RUN_COLUMNS", "STAGED_FILES", "code_commit", "runs_table", "stage_run"]
+__all__ = ["RUN_COLUMNS", "STAGED_FILES", "code_commit", "runs_table", "runs_beside", "stage_run"]
 
 #: The columns of ``runs.csv``.
 RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "profile",
@@ -63,6 +64,15 @@ def runs_table(run_dirs) -> pd.DataFrame:
             if (Path(run) / "config.json").is_file() and (Path(run) / "train_summary.json").is_file()]
     table = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
     return table.sort_values(["method", "seed"], kind="stable", ignore_index=True)
+
+
+def runs_beside(tables) -> pd.DataFrame:
+    """:func:`runs_table` of the run (or staged run) folders whose own evaluation tables are ``tables`` (paths of
+    ``evaluation.csv`` or ``.csv.gz`` with config.json and train_summary.json beside them); a table without its
+    run folder (merged, or trained before provenance was recorded) has no row."""
+    folders = [Path(table).parent for table in tables]
+    return runs_table(folder for folder in folders
+                      if (folder / "config.json").is_file() and (folder / "train_summary.json").is_file())
 
 
 def stage_run(run_dir: str | Path, out: str | Path, commit: str | None = None) -> Path:

@@ -33,6 +33,21 @@ def test_a_sweep_writes_runs_csv_and_a_staged_run_reads_back(tmp_path, capsys):
         assert packed.read() == (run / "evaluation.csv").read_bytes()
     assert runs_table([staged]).drop(columns="run").equals(runs_table([run]).drop(columns="run"))
     assert json.loads((staged / "train_summary.json").read_text())["commit"] == code_commit()  # its own, not --commit
+    # Staged runs merged by summarize (as results/commands.sh merges a task's seeds): runs.csv has a row per staged
+    # run, equal to the sweep's, and none for a table without its run folder.
+    merged = tmp_path / "merged"
+    for method, seed in (("baseline", 0), ("cse", 0)):
+        assert main(["stage", str(root / "SimpleDirection" / method / f"seed{seed}"),
+                     "--out", str(tmp_path / "staged" / method / f"seed{seed}")]) == 0
+    loose = tmp_path / "loose.csv"
+    loose.write_bytes((root / "SimpleDirection" / "baseline" / "seed1" / "evaluation.csv").read_bytes())
+    sources = [str(tmp_path / "staged" / method / f"seed{seed}" / "evaluation.csv.gz")
+               for method, seed in (("baseline", 0), ("cse", 0), ("cse", 1))]
+    assert main(["summarize", *sources, str(loose), "--results", str(merged)]) == 0
+    again = pd.read_csv(merged / "runs.csv")
+    assert sorted(zip(again["method"], again["seed"])) == [("baseline", 0), ("cse", 0), ("cse", 1)]
+    assert again.drop(columns="run").equals(runs[runs["run"].str.contains("seed0") | runs["run"].str.contains("cse/seed1")]
+                                            .drop(columns="run").reset_index(drop=True))
     capsys.readouterr()
     assert main(["stage", str(root / "SimpleDirection" / "nothing"), "--out", str(tmp_path / "x")]) == 2
     assert "no such folder" in capsys.readouterr().err
