@@ -84,7 +84,9 @@ sweep_unless_done results/authors/PendulumGoal-uniform --gzip --task PendulumGoa
     --seeds 10 --replay uniform --contexts authors+sweeps --points 11 --root runs/authors-uniform
 curves_unless_done results/authors/PendulumGoal-uniform runs/authors-uniform/PendulumGoal baseline,cse
 
-# The MuJoCo tasks at the authors' budgets (535k and 1.07M env steps per run: hours per run on 2 cores).
+# The MuJoCo tasks at the authors' budgets (535k and 1.07M env steps per run: hours per run on 2 cores).  These
+# trained the first seeds (CheetahVelocity 0-4, AntDirection 0-2); the rest of the paper's 10 come from the section
+# extra-seeds, which merges them in (CheetahVelocity: all 10 since 2026-12-06; first-seeds/ keeps the first table).
 sweep_unless_done results/authors/CheetahVelocity --gzip --task CheetahVelocity --profile authors --methods baseline,cse,ldr \
     --seeds 5 --contexts authors+sweeps --points 13 --root runs/authors
 curves_unless_done results/authors/CheetahVelocity runs/authors/CheetahVelocity baseline,cse,ldr
