@@ -113,7 +113,8 @@ def default_context(name: str, dimension: int | None = None) -> np.ndarray:
                 return np.asarray(env.unwrapped.default_context, dtype=np.float64).copy()
             finally:
                 env.close()
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}, or {TASK_FORMS}")
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}; or give a registered Gymnasium id of "
+                         "a contextual task, or module:callable")
     if name == "SimpleDirection":
         return np.zeros(2 if dimension is None else int(dimension))
     return np.asarray(TASKS[name].default_context, dtype=np.float64).copy()
