@@ -32,6 +32,8 @@ RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_s
                "replay", "double_q", "dueling", "run")
 #: What a staged run keeps (besides ``evaluation.csv.gz`` and ``monitor/``).
 STAGED_FILES = ("config.json", "train_summary.json", "evaluation.json")
+#: Copied too where a run has them: the cost of finite-difference Jacobians, importance-weighted CSE's weights.
+OPTIONAL_STAGED_FILES = ("fd_cost.json", "importance.json")
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,6 +90,9 @@ def stage_run(run_dir: str | Path, out: str | Path, commit: str | None = None) -
     partial.mkdir(parents=True)
     for name in STAGED_FILES:
         shutil.copy2(run_dir / name, partial / name)
+    for name in OPTIONAL_STAGED_FILES:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, partial / name)
     summary = json.loads((partial / "train_summary.json").read_text())
     if "commit" not in summary and commit is not None:
         summary["commit"] = commit

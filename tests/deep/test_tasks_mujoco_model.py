@@ -91,6 +91,13 @@ def test_a_cse_run_on_a_mujoco_task_records_the_cost_of_its_differences(tmp_path
     assert cost["env_steps"] == 160 and cost["evaluations"] == 320 and cost["evaluations_per_step"] == 2.0
     assert cost["step_size"] == pytest.approx([1e-5 * torso], rel=1e-12)
     assert cost["seconds"] > 0 and len(cost["seconds_per_step_by_env"]) == 2
+    from cebe_deep.run.provenance import stage_run
+
+    # The cost travels with a staged run (stage_run wants an evaluated run: stand-in evaluation files, not checked here).
+    (tmp_path / "run" / "evaluation.json").write_text("{}")
+    (tmp_path / "run" / "evaluation.csv").write_text("method\ncse\n")
+    staged = stage_run(tmp_path / "run", tmp_path / "staged")
+    assert json.loads((staged / "fd_cost.json").read_text()) == cost
     baseline = make_config(source, "baseline", "authors", settings_of="CheetahVelocity", total_steps=160, n_envs=2,
                            learning_starts=40, buffer_size=1_000, batch_size=16, net_arch=(16,), eps=0.625)
     train(baseline, tmp_path / "baseline", progress=False)
