@@ -48,6 +48,7 @@ from cebe_deep.cli.checks import (
     read_csv,
     read_labelled_tables,
     run_config,
+    split_label,
 )
 from cebe_deep.cli.plan import plan_sweep
 from cebe_deep.cli.report import add_report_parser, run_report
@@ -375,7 +376,7 @@ def _run_summarize(args: argparse.Namespace) -> int:
         output_file(args.out, "--out")
     results = None if args.results is None else _output_folder(args.results, "--results")
     _, comparison = write_summary_outputs(table, args.eps, results, args.candidate, gzip=args.gzip)
-    provenance = None if results is None else runs_beside([source.split("=", 1)[-1] for source in args.csv])
+    provenance = None if results is None else runs_beside([split_label(source)[1] for source in args.csv])
     if provenance is not None and not provenance.empty:  # the inputs that are runs' own tables: as a sweep writes it
         _write(results / "runs.csv", "--results", lambda path: provenance.to_csv(path, index=False))
     if args.out:

@@ -5,10 +5,10 @@ Every subcommand takes the folder it reads; nothing is read relative to the work
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from cebe_cli import UsageError
+from cebe_cli import finite_number as _finite
 
 __all__ = ["add_report_parser", "run_report"]
 
@@ -52,10 +52,10 @@ def add_report_parser(commands) -> None:
                                "(PendulumGoal-gymnasium=gymnasium)")
     protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
-    protocol.add_argument("--eps", type=float, default=0.1,
+    protocol.add_argument("--eps", type=_finite, default=0.1,
                           help="the runs' CSE radius: contexts farther than it from c0 are away from c0 (default 0.1, "
                                "the authors'; a run trained with another --eps is analysed with its own)")
-    protocol.add_argument("--reference", type=float, default=None, metavar="U",
+    protocol.add_argument("--reference", type=_finite, default=None, metavar="U",
                           help="your own task's reference return U, the return that counts as 1 at c0 (0 is the "
                                "all-zero action), fixed before looking at the runs; built-in tasks have theirs")
     protocol.add_argument("--compact", action="store_true",
@@ -107,14 +107,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _run_protocol(args: argparse.Namespace) -> None:
+    from cebe_deep.cli.checks import check_eps
     from cebe_deep.report import protocol
 
     if args.resamples < 100:
         raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
-    if not (args.eps > 0 and math.isfinite(args.eps)):
-        raise UsageError(f"--eps must be > 0, got {args.eps:g}")
-    if args.reference is not None and not math.isfinite(args.reference):
-        raise UsageError(f"--reference must be a finite number, got {args.reference:g}")
+    check_eps(args.eps)
     dynamics = protocol.parse_dynamics(args.dynamics)  # an InputError: one line, exit status 2
     for folder in args.folders:
         _existing(folder, "folder")
