@@ -12,6 +12,8 @@
 #   bash results/commands.sh cartgoal-dqn         # CartGoal's 10 seeds with the authors' DQN, staged the same way
 #   bash results/commands.sh own-env              # the stress test on a physics context (HalfCheetah's torso mass,
 #                                                 # through mujoco_task), staged the same way (results/own-env/)
+#   bash results/commands.sh reproduce [FOLDER]   # the runs from before runs.csv, trained again: their provenance,
+#                                                 # and whether each reproduces the committed table
 #   bash results/commands.sh open [PART] # the open questions the paper names (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
@@ -103,7 +105,8 @@ fi
 # write-ups' table blocks are refreshed (README.md: the protocol's; results/README.md: all).  The sentences around
 # the blocks that quote numbers of the task must then be read again by hand.  Rerunning it rewrites the same files.
 # stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps; or the sweep
-# flags in the array STAGE_FLAGS where it is set) each SEED's methods not staged yet under STAGED/<method>/seed<k>/,
+# flags in the array STAGE_FLAGS where it is set) each SEED's methods (baseline, cse, ldr; or those of
+# STAGE_METHODS, e.g. "baseline cse") not staged yet under STAGED/<method>/seed<k>/,
 # one seed at a time under ROOT, and stage each finished run at once: its small files (config.json,
 # train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model), to be
 # committed, so that a later session on a fresh machine trains only the rest.
@@ -114,7 +117,7 @@ stage_seeds() {
     folder=${task//\//__}; folder=${folder//:/__}  # the runs' folder (cebe_deep.tasks.task_folder)
     for seed in "$@"; do
         methods=
-        for method in baseline cse ldr; do
+        for method in ${STAGE_METHODS:-baseline cse ldr}; do
             [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
         done
         if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
@@ -221,6 +224,33 @@ if [ -n "$complete" ]; then
 else
   echo "not merged: the stress test's 15 runs are not all staged yet"
 fi
+fi
+
+if [ "$section" = reproduce ]; then
+# ------------------------------------------------------------------------------------------------------------
+# Provenance for the runs that trained before runs.csv existed, whose run folders were not kept: SimpleDirection,
+# PendulumGoal and its ablation (10 seeds each), CheetahVelocity's seeds 0-4 and AntDirection's 0-2.  Each is
+# trained again, with the command that trained it (its task's section above), on this commit, one seed at a time
+# under runs/reproduce, and staged under results/authors/<Task>/reproduced/<method>/seed<k>/; then
+# `cebe-deep report runs` writes the folder's runs.csv, one row per reproduced run whose column `reproduces` says
+# whether its evaluation equals the committed table's, episode for episode (`identical`: the committed numbers
+# are this run's), or by how much it differs.  The tables themselves are left as they are.  Cheapest first
+# (SimpleDirection about 1.5 min a run on a quiet core; AntDirection about an hour); `bash results/commands.sh
+# reproduce SimpleDirection` does one folder.
+only=${2:-}
+for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 11 0-9" \
+        "PendulumGoal-gymnasium PendulumGoal 11 0-9 --dynamics gymnasium" \
+        "PendulumGoal-uniform PendulumGoal 11 0-9 --replay uniform" \
+        "CheetahVelocity CheetahVelocity 13 0-4" "AntDirection AntDirection 16 0-2"; do
+  read -r folder task points seeds extra <<< "$spec"
+  if [ -n "$only" ] && [ "$only" != "$folder" ]; then continue; fi
+  STAGE_FLAGS=(--profile authors --contexts authors+sweeps $extra)
+  STAGE_METHODS="baseline cse ldr"
+  case $folder in PendulumGoal-*) STAGE_METHODS="baseline cse" ;; esac
+  stage_seeds "$task" "$points" "runs/reproduce/$folder" "results/authors/$folder/reproduced" $(seq ${seeds/-/ })
+  unset STAGE_FLAGS STAGE_METHODS
+  run_step cebe-deep report runs "results/authors/$folder"
+done
 fi
 
 if [ "$section" = quick ]; then

@@ -155,12 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
-    sweep.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="check every flag and say what each run would do "
-        "(train, resume, evaluate, extend, retrain, conflict); write nothing",
-    )
+    sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
+                       "(train, resume, evaluate, extend, retrain, conflict); write nothing")
     _add_evaluation_arguments(sweep)
 
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")
@@ -365,7 +361,7 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 def _run_summarize(args: argparse.Namespace) -> int:
     from cebe_deep.report.statistics import headline
-    from cebe_deep.run.provenance import runs_beside
+    from cebe_deep.run.provenance import runs_beside, runs_with_reproduced
 
     table = read_labelled_tables(args.csv)
     check_eps(args.eps)
@@ -376,8 +372,9 @@ def _run_summarize(args: argparse.Namespace) -> int:
         output_file(args.out, "--out")
     results = None if args.results is None else _output_folder(args.results, "--results")
     _, comparison = write_summary_outputs(table, args.eps, results, args.candidate, gzip=args.gzip)
-    provenance = None if results is None else runs_beside([split_label(source)[1] for source in args.csv])
-    if provenance is not None and not provenance.empty:  # the inputs that are runs' own tables: as a sweep writes it
+    provenance = None if results is None else runs_with_reproduced(  # the inputs that are runs' own tables (as a
+        results, runs_beside([split_label(source)[1] for source in args.csv]))  # sweep writes it), and reproduced/
+    if provenance is not None and not provenance.empty:
         _write(results / "runs.csv", "--results", lambda path: provenance.to_csv(path, index=False))
     if args.out:
         _write(args.out, "--out", lambda path: comparison.to_csv(path, index=False))

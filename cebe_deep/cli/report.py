@@ -62,6 +62,9 @@ def add_report_parser(commands) -> None:
                           help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
                           help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
+    runs = tables.add_parser("runs", help="runs.csv of a results folder with its reproduced runs (reproduced/), each "
+                             "checked against the committed table")
+    runs.add_argument("folder", type=Path, help="a task's results folder, e.g. results/authors/SimpleDirection")
     readme = tables.add_parser("readme", help="refresh the <!-- report ... --> blocks of a markdown write-up")
     readme.add_argument("path", type=Path, help="e.g. results/README.md; block paths are relative to its folder")
     readme.add_argument("--only", action="append", metavar="COMMAND",
@@ -98,6 +101,8 @@ def run_report(args: argparse.Namespace) -> int:
         tables.zero_action(args.task, args.values)
     elif table == "protocol":
         _run_protocol(args)
+    elif table == "runs":
+        _run_runs(_existing(args.folder, "folder"))
     elif table == "open":
         tables.open_questions(_existing(args.root, "folder"), args.experiment, args.figure)
     else:
@@ -119,3 +124,18 @@ def _run_protocol(args: argparse.Namespace) -> None:
     protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
                             write_missing=args.write_zero_action, compact=args.compact, eps=args.eps,
                             reference=args.reference)
+
+
+def _run_runs(folder: Path) -> None:
+    from cebe_cli import write_user_file
+    from cebe_deep.run.provenance import REPRODUCED, runs_with_reproduced
+
+    if not (folder / REPRODUCED).is_dir():
+        raise UsageError(f"{folder}: no {REPRODUCED}/ folder of staged runs to add (results/commands.sh reproduce)")
+    table = runs_with_reproduced(folder)
+    write_user_file(folder / "runs.csv", "FOLDER", lambda path: table.to_csv(path, index=False))
+    reproduced = table[table["reproduces"].astype(str) != ""]
+    print(reproduced[["method", "seed", "env_steps", "training_seconds", "commit", "reproduces"]].to_string(index=False))
+    identical = reproduced["reproduces"].str.startswith("identical").sum()
+    print(f"{folder / 'runs.csv'}: {len(table)} runs; {identical} of {len(reproduced)} reproduced runs identical to the "
+          "committed table")

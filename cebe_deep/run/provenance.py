@@ -7,6 +7,11 @@ staging of a finished run's small files, so that a long sweep survives machines 
   env steps per second, the commit, the profile, the replay, and for DQN ``double_q`` and ``dueling``;
   ``cebe-deep sweep --results`` writes it as ``runs.csv``, and so does ``cebe-deep summarize --results`` for the
   inputs that are runs' own tables (:func:`runs_beside`: staged runs merged into a results folder);
+- :func:`reproduced_rows` / :func:`runs_with_reproduced`: runs trained again, on a later commit, for a results folder
+  whose first runs trained before provenance was recorded (their run folders are gone): staged under
+  ``<folder>/reproduced/<method>/seed<k>/``, each gets its row, and its ``reproduces`` column says whether its
+  evaluation equals, episode for episode, the committed table's for the same method and seed (``identical``:
+  the committed numbers are this run's; otherwise by how much they differ); empty for the runs of the table;
 - :func:`stage_run`: copy a finished run's ``config.json``, ``train_summary.json``, ``evaluation.json``, its
   ``evaluation.csv`` (gzipped) and its Monitor logs, everything but the model, into a folder that is committed.
   A staged run is what a results table and the training curves need of it.
@@ -25,11 +30,14 @@ import pandas as pd
 
 from cebe_deep.errors import ConfigError
 
-__all__ = ["RUN_COLUMNS", "STAGED_FILES", "code_commit", "runs_table", "runs_beside", "stage_run"]
+__all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "code_commit", "runs_table", "runs_beside", "reproduced_rows",
+           "compare_evaluations", "runs_with_reproduced", "stage_run"]
 
 #: The columns of ``runs.csv``.
 RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "profile",
-               "replay", "double_q", "dueling", "run")
+               "replay", "double_q", "dueling", "run", "reproduces")
+#: The folder of a results folder that holds its reproduced runs (staged).
+REPRODUCED = "reproduced"
 #: What a staged run keeps (besides ``evaluation.csv.gz`` and ``monitor/``).
 STAGED_FILES = ("config.json", "train_summary.json", "evaluation.json")
 #: Copied too where a run has them: the cost of finite-difference Jacobians, importance-weighted CSE's weights.
@@ -57,7 +65,8 @@ def _row(run_dir: Path) -> dict:
     return dict(task=config["task"], method=config["method"], seed=config["seed"], env_steps=summary["num_timesteps"],
                 training_seconds=summary["seconds"], env_steps_per_second=summary.get("steps_per_second"),
                 commit=summary.get("commit", "unknown"), profile=config.get("profile"), replay=config.get("replay"),
-                double_q=config.get("double_q", False), dueling=config.get("dueling", False), run=str(run_dir))
+                double_q=config.get("double_q", False), dueling=config.get("dueling", False), run=str(run_dir),
+                reproduces="")
 
 
 def runs_table(run_dirs) -> pd.DataFrame:
@@ -75,6 +84,68 @@ def runs_beside(tables) -> pd.DataFrame:
     folders = [Path(table).parent for table in tables]
     return runs_table(folder for folder in folders
                       if (folder / "config.json").is_file() and (folder / "train_summary.json").is_file())
+
+
+def _committed_table(folder: Path) -> pd.DataFrame | None:
+    """The table a reproduced run of ``folder`` is checked against: the first seeds' (``first-seeds/``, where later
+    seeds were merged in), else the folder's own evaluation table."""
+    for path in (folder / "first-seeds" / "evaluation.csv", folder / "evaluation.csv.gz", folder / "evaluation.csv"):
+        if path.is_file():
+            return pd.read_csv(path)
+    return None
+
+
+def compare_evaluations(run_table: pd.DataFrame, committed: pd.DataFrame | None, method: str, seed: int) -> str:
+    """Whether a run's evaluation table ``run_table`` equals ``committed``'s episodes of ``method`` and ``seed``:
+    ``identical (N episodes)`` when every context and every return is equal to the bit, else what differs."""
+    if committed is None:
+        return "no committed table"
+    theirs = committed[(committed["method"] == method) & (committed["seed"] == seed)]
+    if theirs.empty:
+        return f"not in the committed table ({method}, seed {seed})"
+    if len(theirs) != len(run_table):
+        return f"differs: {len(run_table)} episodes, the committed table has {len(theirs)}"
+    keys = [column for column in run_table.columns if column not in ("run", "episode_return", "task", "method", "seed")]
+    if sorted(keys) != sorted(column for column in theirs.columns
+                              if column not in ("run", "episode_return", "task", "method", "seed")):
+        return "differs: other columns than the committed table's"
+    ours = run_table.sort_values(keys, kind="stable", ignore_index=True)
+    theirs = theirs.sort_values(keys, kind="stable", ignore_index=True)
+    if not ours[keys].equals(theirs[keys]):
+        return "differs: other contexts or episodes than the committed table's"
+    gap = (ours["episode_return"] - theirs["episode_return"]).abs().max()
+    if gap == 0:
+        return f"identical ({len(ours)} episodes)"
+    return f"differs: max |return difference| {gap:.3g} over {len(ours)} episodes"
+
+
+def reproduced_rows(folder: str | Path) -> pd.DataFrame:
+    """:func:`runs_table` of the runs staged under ``folder/reproduced/<method>/seed<k>/``, each with its
+    ``reproduces`` (:func:`compare_evaluations` against the committed table of ``folder``)."""
+    folder = Path(folder)
+    runs = sorted((folder / REPRODUCED).glob("*/seed*"))
+    table = runs_table(runs)
+    if table.empty:
+        return table
+    committed = _committed_table(folder)
+    table["reproduces"] = [
+        compare_evaluations(pd.read_csv(Path(run) / "evaluation.csv.gz"), committed, method, seed)
+        for run, method, seed in zip(table["run"], table["method"], table["seed"])]
+    return table
+
+
+def runs_with_reproduced(folder: str | Path, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``folder``'s ``runs.csv`` to write: ``rows`` (None: the rows already in its runs.csv but those of
+    ``reproduced/``) and :func:`reproduced_rows`, ordered by method and seed."""
+    folder = Path(folder)
+    if rows is None:
+        path = folder / "runs.csv"
+        rows = pd.read_csv(path, keep_default_na=False) if path.is_file() else pd.DataFrame(columns=list(RUN_COLUMNS))
+        rows = rows.reindex(columns=list(RUN_COLUMNS), fill_value="")
+        rows = rows[~rows["run"].astype(str).str.contains(f"/{REPRODUCED}/", regex=False)]
+    table = pd.concat([frame for frame in (rows, reproduced_rows(folder)) if not frame.empty] or [rows],
+                      ignore_index=True)
+    return table.sort_values(["method", "seed"], kind="stable", ignore_index=True)
 
 
 def stage_run(run_dir: str | Path, out: str | Path, commit: str | None = None) -> Path:

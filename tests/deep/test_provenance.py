@@ -9,7 +9,7 @@ import json
 import pandas as pd
 
 from cebe_deep.cli import main
-from cebe_deep.run.provenance import code_commit, runs_table
+from cebe_deep.run.provenance import RUN_COLUMNS, code_commit, compare_evaluations, runs_table
 
 TINY = ["--steps", "300", "--learning-starts", "100", "--checkpoint-every", "300", "--points", "2", "--episodes", "2"]
 
@@ -51,3 +51,52 @@ def test_a_sweep_writes_runs_csv_and_a_staged_run_reads_back(tmp_path, capsys):
     capsys.readouterr()
     assert main(["stage", str(root / "SimpleDirection" / "nothing"), "--out", str(tmp_path / "x")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_reproduced_run_is_checked_against_the_committed_table_episode_for_episode(tmp_path, capsys):
+    """A run trained again for a folder whose runs had no provenance (results/commands.sh reproduce): staged under
+    reproduced/, it gets a row in runs.csv saying whether its evaluation equals the committed table's (here the
+    sweep's own run: identical; a copy with one return changed: differs, by that much); the folder's other rows
+    stay, and writing again gives the same table."""
+    root, results = tmp_path / "runs", tmp_path / "results"
+    assert main(["sweep", "--task", "SimpleDirection", "--methods", "baseline", "--seeds", "2", "--workers", "1",
+                 "--backend", "serial", "--root", str(root), "--results", str(results), *TINY]) == 0
+    capsys.readouterr()
+    assert main(["report", "runs", str(results)]) == 2  # nothing reproduced yet: one line, exit 2
+    assert "no reproduced/ folder" in capsys.readouterr().err
+    for seed in (0, 1):
+        assert main(["stage", str(root / "SimpleDirection" / "baseline" / f"seed{seed}"),
+                     "--out", str(results / "reproduced" / "baseline" / f"seed{seed}")]) == 0
+    changed = results / "reproduced" / "baseline" / "seed1" / "evaluation.csv.gz"
+    table = pd.read_csv(changed)
+    table.loc[3, "episode_return"] += 0.25
+    table.to_csv(changed, index=False)
+    capsys.readouterr()
+    assert main(["report", "runs", str(results)]) == 0
+    assert "1 of 2 reproduced runs identical" in capsys.readouterr().out
+    runs = pd.read_csv(results / "runs.csv", keep_default_na=False)
+    assert len(runs) == 4 and list(runs.columns) == list(RUN_COLUMNS)
+    reproduced = runs[runs["run"].str.contains("/reproduced/")].set_index("seed")["reproduces"]
+    assert reproduced[0] == f"identical ({len(table)} episodes)"
+    assert reproduced[1] == f"differs: max |return difference| 0.25 over {len(table)} episodes"
+    assert (runs[~runs["run"].str.contains("/reproduced/")]["reproduces"] == "").all()  # the sweep's own rows stay
+    assert main(["report", "runs", str(results)]) == 0
+    assert pd.read_csv(results / "runs.csv", keep_default_na=False).equals(runs)
+    # summarize --results (how a merge rewrites runs.csv) keeps the reproduced rows
+    assert main(["summarize", str(results / "evaluation.csv"), "--candidate", "baseline", "--results", str(results)]) == 0
+    assert pd.read_csv(results / "runs.csv")["run"].str.contains("/reproduced/").tolist() == [True, True]
+
+
+def test_compare_evaluations_names_what_differs():
+    table = pd.DataFrame({"task": "T", "method": "cse", "seed": 3, "run": "x", "sweep": ["a", "a", "b"],
+                          "sweep_value": [0.0, 1.0, 0.5], "context_0": [0.0, 1.0, 0.5], "episode": [0, 0, 0],
+                          "episode_return": [1.0, 2.0, 3.0]})
+    committed = pd.concat([table.iloc[::-1].assign(run="y"), table.assign(seed=4)], ignore_index=True)
+    assert compare_evaluations(table, committed, "cse", 3) == "identical (3 episodes)"  # any row order, any run path
+    assert compare_evaluations(table, committed, "cse", 5) == "not in the committed table (cse, seed 5)"
+    assert compare_evaluations(table, None, "cse", 3) == "no committed table"
+    assert compare_evaluations(table.iloc[:2], committed, "cse", 3) == "differs: 2 episodes, the committed table has 3"
+    moved = table.assign(context_0=[0.0, 1.0, 0.6])
+    assert compare_evaluations(moved, committed, "cse", 3) == "differs: other contexts or episodes than the committed table's"
+    worse = table.assign(episode_return=[1.0, 2.0, 2.5])
+    assert compare_evaluations(worse, committed, "cse", 3) == "differs: max |return difference| 0.5 over 3 episodes"

@@ -544,3 +544,57 @@ def test_the_staged_sections_train_only_what_is_not_staged(section, task, staged
     monkeypatch.chdir(tmp_path / "work")
     for arguments in sweeps:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
+
+
+def _flags(arguments: list[str]) -> dict[str, str]:
+    """``--flag value`` pairs of a command line (a flag without a value maps to "")."""
+    flags, index = {}, 0
+    while index < len(arguments):
+        value = arguments[index + 1] if index + 1 < len(arguments) and not arguments[index + 1].startswith("--") else None
+        flags[arguments[index]] = "" if value is None else value
+        index += 1 if value is None else 2
+    return flags
+
+
+def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, capsys, monkeypatch):
+    """results/commands.sh reproduce trains each pre-provenance run again with its task's sweep of the authors
+    section (same flags but the seed, the root and where tables go), one seed at a time, skips a staged run, stages
+    each run under the folder's reproduced/, and then writes each folder's runs.csv (report runs)."""
+    authors = {}
+    for command in _recorded_commands(tmp_path / "a", "authors"):
+        if command[:2] == ["cebe-deep", "sweep"]:
+            flags = _flags(command[2:])
+            authors[Path(flags.pop("--results")).name] = flags
+    staged = tmp_path / "r" / "work" / "results" / "authors" / "PendulumGoal-uniform" / "reproduced" / "cse" / "seed0"
+    staged.mkdir(parents=True)
+    (staged / "evaluation.csv.gz").write_bytes(b"")
+    commands = _recorded_commands(tmp_path / "r", "reproduce")
+    sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
+    expected_seeds = {"SimpleDirection": 10, "PendulumGoal": 10, "PendulumGoal-gymnasium": 10, "PendulumGoal-uniform": 10,
+                      "CheetahVelocity": 5, "AntDirection": 3}
+    seen = {}
+    ignored = ("--seeds", "--root", "--results", "--gzip", "--workers", "--methods")
+    for arguments in sweeps:
+        flags = _flags(arguments)
+        folder = Path(flags["--root"]).name
+        assert flags["--root"] == f"runs/reproduce/{folder}"
+        original = authors[folder]
+        assert {k: v for k, v in flags.items() if k not in ignored} == {
+            k: v for k, v in original.items() if k not in ignored}, folder
+        seed = int(flags["--seeds"].split("-")[0])
+        assert flags["--seeds"] == f"{seed}-{seed}"
+        methods = flags["--methods"].split(",")
+        if (folder, seed) == ("PendulumGoal-uniform", 0):
+            assert methods == ["baseline"]  # its staged CSE run is not trained again
+        else:
+            assert methods == original["--methods"].split(",")
+        seen.setdefault(folder, []).append(seed)
+    assert seen == {folder: list(range(count)) for folder, count in expected_seeds.items()}
+    stages = [command for command in commands if command[:2] == ["cebe-deep", "stage"]]
+    assert all("/reproduced/" in command[command.index("--out") + 1] for command in stages)
+    assert len(stages) == len([m for arguments in sweeps for m in _flags(arguments)["--methods"].split(",")])
+    reports = [command[2:] for command in commands if command[:3] == ["cebe-deep", "report", "runs"]]
+    assert reports == [["runs", f"results/authors/{folder}"] for folder in expected_seeds]
+    monkeypatch.chdir(tmp_path / "r" / "work")
+    for arguments in sweeps[:1] + sweeps[-1:]:
+        assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
