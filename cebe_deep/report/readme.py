@@ -4,7 +4,7 @@ text comes from the committed results.  A block's path arguments are relative to
 folder (``<!-- report differences authors/PendulumGoal -->`` in results/README.md reads
 results/authors/PendulumGoal), so a write-up refreshes the same wherever the command is run from.  The protocol's
 verdict table (results/PROTOCOL.md) is the block ``<!-- report protocol FOLDER... [--dynamics FOLDER=NAME]
-[--figures FOLDER] -->``, printed as ``cebe-deep report protocol`` prints it.
+[--figures FOLDER] [--compact] [--eps EPS] -->``, printed as ``cebe-deep report protocol`` prints it.
 
 >>> text = "intro\n<!-- report zero-action -->\nold\n<!-- end -->\n"
 >>> [match.group("command") for match in BLOCK.finditer(text)]

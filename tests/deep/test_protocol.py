@@ -514,6 +514,36 @@ def test_a_malformed_protocol_block_names_itself(tmp_path):
     assert "keep" in readme.read_text()
 
 
+def test_a_protocol_block_takes_the_runs_eps_as_the_command_does(tmp_path, capsys):
+    """``<!-- report protocol FOLDER --eps E -->`` (a write-up of runs trained with another radius, such as the
+    own-env stress test) prints what ``cebe-deep report protocol FOLDER --eps E`` prints, which counts fewer
+    contexts away from c0 than the default 0.1; an eps that is not a positive number is refused, naming it."""
+    from cebe_deep.errors import InputError
+    from cebe_deep.report.readme import refresh_readme
+
+    folder = tmp_path / "PendulumGoal"
+    folder.mkdir()
+    _table({"baseline": 0.0, "cse": 0.1}, {m: list(range(4)) for m in ("baseline", "cse")}).to_csv(
+        folder / "evaluation.csv", index=False)
+    _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- report protocol PendulumGoal --eps 0.45 -->\nstale\n<!-- end -->\n")
+    assert refresh_readme(readme) == 1
+    body = readme.read_text().split("-->\n", 1)[1].split("<!-- end -->")[0]
+    printed = {}
+    for eps in ("0.45", "0.1"):
+        capsys.readouterr()
+        assert main(["report", "protocol", str(folder), "--eps", eps]) == 0
+        printed[eps] = capsys.readouterr().out
+    assert body == printed["0.45"] != printed["0.1"]
+    away = {eps: int(text.split("| PendulumGoal | ")[1].split(" | ")[1].split()[0]) for eps, text in printed.items()}
+    assert (away["0.45"], away["0.1"]) == (4, 5)  # |tau| = 0.4 is away only at 0.1
+    readme.write_text("<!-- report protocol PendulumGoal --eps -0.5 -->\nkeep\n<!-- end -->\n")
+    with pytest.raises(InputError, match="--eps must be a finite number > 0, got -0.5"):
+        refresh_readme(readme)
+    assert "keep" in readme.read_text()
+
+
 def test_ablation_contrasts_a_variant_gain_against_the_authors_gain(tmp_path, capsys):
     """``report ablation``'s second table: the variant's gain (CSE - SAC of each seed) minus the authors' gain, at
     the test contexts in return units and in the protocol's primary statistic; made-up gains of 0.1 (authors') and

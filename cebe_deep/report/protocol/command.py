@@ -5,6 +5,7 @@ block's paths), so the table a write-up shows is the one the command prints."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -73,22 +74,28 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
 
 def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     """The keyword arguments of :func:`print_protocol` for a write-up's block ``<!-- report protocol ARGS -->``:
-    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER`` and ``--compact``; paths
-    relative to ``base`` (the write-up's folder).
+    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER``, ``--compact`` and
+    ``--eps EPS`` (the runs' CSE radius, default the authors' 0.1); paths relative to ``base`` (the write-up's folder).
 
     >>> options = block_arguments(["authors/A", "--figures", "authors/figures", "--dynamics", "A=gymnasium"], Path("results"))
     >>> [str(folder) for folder in options["folders"]], options["dynamics"], str(options["figures"]), options["compact"]
     (['results/authors/A'], {'A': 'gymnasium'}, 'results/authors/figures', False)
+    >>> block_arguments(["HalfCheetah-torso-mass", "--eps", "0.625"], Path("results/own-env"))["eps"], options["eps"]
+    (0.625, 0.1)
     """
     parser = argparse.ArgumentParser(prog="<!-- report protocol", add_help=False, exit_on_error=False)
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--dynamics", action="append", default=[])
     parser.add_argument("--figures")
     parser.add_argument("--compact", action="store_true")
+    parser.add_argument("--eps", type=float, default=EPS)
     try:
         parsed = parser.parse_args(list(arguments))
     except (argparse.ArgumentError, SystemExit) as error:
         raise InputError(f"protocol block {' '.join(arguments)!r}: {error}; expected FOLDER... "
-                         "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact]") from None
+                         "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact] [--eps EPS]") from None
+    if not 0 < parsed.eps < math.inf:
+        raise InputError(f"protocol block {' '.join(arguments)!r}: --eps must be a finite number > 0, got {parsed.eps:g}")
     return dict(folders=[base / folder for folder in parsed.folders], dynamics=parse_dynamics(parsed.dynamics),
-                figures=None if parsed.figures is None else base / parsed.figures, compact=parsed.compact)
+                figures=None if parsed.figures is None else base / parsed.figures, compact=parsed.compact,
+                eps=parsed.eps)
