@@ -326,12 +326,13 @@ def differences(folder: Path, zero_episodes: int = 64) -> None:
           + " CSE - SAC [95% CI] | CSE - LDR [95% CI] |")
     print("|---|---|---|---|---|---|---|" + ("---|" if optimum else "") + "---|---|")
     for row in comparison.itertuples():
-        context = tuple(round(float(getattr(row, c)), 3) for c in context_columns)
-        zero = zero_action_mean(task, context, zero_episodes)
+        exact = tuple(float(getattr(row, c)) for c in context_columns)  # simulated where the runs were evaluated
+        context = tuple(round(value, 3) for value in exact)  # (shown rounded: a box edge of 3.12510 kg is not 3.125)
+        zero = zero_action_mean(task, exact, zero_episodes)
         marks = {m: ("*" if mean < zero else "") for m, mean in
                  (("baseline", row.baseline_mean), ("cse", row.cse_mean), ("ldr", row.ldr_mean))}
         where = "c0" if row.distance_from_c0 == 0 else ("" if row.away_from_c0 else "(in ball)")
-        best = f" {simple_direction_optimal_return(np.array(context)):.1f} |" if optimum else ""
+        best = f" {simple_direction_optimal_return(np.array(exact)):.1f} |" if optimum else ""
         ldr = "-" if pd.isna(row.ldr_mean) else f"{row.ldr_mean:.1f}{marks['ldr']}"
         print(f"| {row.sweep} {where} | {row.sweep_value:g} | {context} | {row.baseline_mean:.1f}{marks['baseline']} "
               f"| {row.cse_mean:.1f}{marks['cse']} | {ldr} | {zero:.1f} |{best} "

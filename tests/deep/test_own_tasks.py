@@ -241,3 +241,27 @@ def test_own_task_in_a_sweep_of_worker_processes(tmp_path):
     table = pd.read_csv(tmp_path / "results" / "evaluation.csv")
     assert set(table["task"]) == {"my_tasks:make"} and set(table["method"]) == {"baseline", "cse"}
     assert (tmp_path / "runs" / "my_tasks__make" / "cse" / "seed0" / "model.zip").exists()
+
+
+def test_report_differences_simulates_the_zero_action_where_the_runs_were_evaluated(tmp_path, capsys):
+    """A context at the box edge of an own task (HalfCheetah's torso mass at 3.12510 kg, 50% of c0) is shown as 3.125
+    but simulated at its own value: rounded first, it would lie outside the box and the table would fail."""
+    from cebe_deep.report import tables
+    from cebe_deep.tasks.mujoco_examples import half_cheetah_torso_mass
+
+    task = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    low, c0 = float(half_cheetah_torso_mass().unwrapped.context_low[0]), 6.25020920502092
+    assert round(low, 3) < low  # the case: rounding leaves the box
+    rows = [dict(task=task, method=method, seed=seed, run=f"r/{method}/{seed}", sweep="context_0", sweep_value=mass,
+                 context_0=mass, episode=episode, episode_return=100.0 * seed + episode + (5.0 if method == "cse" else 0))
+            for method in ("baseline", "cse", "ldr") for seed in range(3) for mass in (low, c0) for episode in range(2)]
+    folder = tmp_path / "mine"
+    pd.DataFrame(rows).to_csv(tmp_path / "evaluation.csv", index=False)
+    assert main(["summarize", str(tmp_path / "evaluation.csv"), "--results", str(folder), "--eps", "0.625"]) == 0
+    capsys.readouterr()
+    tables.differences(folder, zero_episodes=1)
+    edge = [line for line in capsys.readouterr().out.splitlines() if "(3.125,)" in line]
+    assert len(edge) == 1
+    zero = float(edge[0].split(" | ")[6])
+    assert zero == round(tables.zero_action_mean(task, (low,), 1), 1)
+    assert edge[0].count("| +5.0 [") == 2  # CSE - SAC and CSE - LDR: 5 at every seed
