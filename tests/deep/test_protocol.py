@@ -400,6 +400,21 @@ def test_a_precise_small_cost_matches_and_a_precise_large_cost_is_worse():
     assert result.loc["cse - ldr", "claim_status"] == "not reproduced"
 
 
+def test_a_table_without_the_authors_contexts_leaves_that_analysis_out():
+    """An own task has no test contexts of the authors: that secondary analysis is "not computed", and the verdict
+    table does not count it against the claim (it would read "differs: authors' contexts (no data)"); a table
+    with them but none usable still says "no data"."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    full = _table({"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, seeds)
+    result = task_verdicts(full[full["sweep"] != "authors"], _zero_table(), resamples=400).assign(folder="own")
+    assert set(result["authors_status"]) == {"not computed"} and (result["authors_away"] == 0).all()
+    assert set(result["claim_status"]) == {"reproduced"}
+    assert "authors' contexts" not in protocol.render_markdown(result)
+    assert all(protocol.disagreeing_analyses(row) == [] for row in result.to_dict("records"))
+    with_authors = _verdicts(full)
+    assert set(with_authors["authors_status"]) == {"reproduced"}
+
+
 def test_three_noisy_seeds_are_inconclusive_and_marked():
     seeds = {method: [0, 1, 2] for method in ("baseline", "cse", "ldr")}
     result = _verdicts(_table({"baseline": 0.0, "cse": 0.01, "ldr": 0.0}, seeds, noise_sd=60.0, rng_seed=1),

@@ -123,8 +123,9 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     (mean_candidate, mean_other, iqm_candidate, iqm_other), iqm_difference with iqm_low / iqm_high / iqm_status,
     poi with poi_low / poi_high, the per-context Holm counts (holm_beats, holm_matches, holm_worse,
     holm_inconclusive) and holm_status, the authors'-contexts-only primary (authors_difference, authors_low,
-    authors_high, authors_status), the primary on the away contexts where some method's mean score is above 0, i.e.
-    beats the all-zero action (learned_away, learned_difference, learned_low, learned_high, learned_status),
+    authors_high, authors_status; "not computed" for a table without the authors' test contexts), the primary on
+    the away contexts where some method's mean score is above 0, i.e. beats the all-zero action (learned_away,
+    learned_difference, learned_low, learned_high, learned_status),
     old_status (the earlier rule), sd (of the per-seed differences), detectable (the
     80%-power detectable difference) and seeds_for_margin (the paired seeds at which it would be the margin).
     """
@@ -176,7 +177,8 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
         else:
             row["holm_status"] = "no data"
         row.update(authors_difference=authors_primary["difference"], authors_low=authors_primary["ci_low"],
-                   authors_high=authors_primary["ci_high"], authors_status=claim_status(authors_primary["word"], claim))
+                   authors_high=authors_primary["ci_high"], authors_status=claim_status(authors_primary["word"], claim)
+                   if contexts["authors"].any() else "not computed")  # a task the authors did not test (an own task)
         row.update(learned_away=int((usable & learned).sum()), learned_difference=learned_primary["difference"],
                    learned_low=learned_primary["ci_low"], learned_high=learned_primary["ci_high"],
                    learned_status=claim_status(learned_primary["word"], claim))
@@ -319,7 +321,7 @@ def disagreeing_analyses(row: dict) -> list[str]:
     :func:`task_verdicts`) does not hold: of IQM, Holm, authors' contexts, learned contexts."""
     checks = (("IQM", "iqm_status"), ("Holm", "holm_status"), ("authors' contexts", "authors_status"),
               ("learned contexts", "learned_status"))
-    return [name for name, column in checks if row.get(column) not in (row["claim_status"], None)]
+    return [name for name, column in checks if row.get(column) not in (row["claim_status"], "not computed", None)]
 
 
 def render_compact(table: pd.DataFrame) -> str:
