@@ -206,7 +206,8 @@ if [ "$section" = own-env ]; then
 # paper's 0.1 is in the units of its contexts; 0.1 kg would be 1.6% of this mass).  Evaluated at 11 masses across
 # the box and c0, 64 episodes each.  Each finished run is staged under results/own-env/HalfCheetah-torso-mass/staged/
 # (about 35-45 min per run on one core); once all 15 are, the folder's tables, curves, the zero-action reference
-# and the verdicts (results/PROTOCOL.md, with the runs' eps) are written.
+# and the verdicts (results/PROTOCOL.md, with the runs' eps) are written, and results/own-env/README.md's blocks
+# refreshed (its sentences then read again by hand).
 task=cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass
 folder=results/own-env/HalfCheetah-torso-mass
 seeds="0 1 2 3 4"
@@ -221,6 +222,7 @@ if [ -n "$complete" ]; then
   run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip --eps 0.625
   run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
   run_step cebe-deep report protocol "$folder" --eps 0.625 --write-zero-action --csv "$folder/verdicts.csv"
+  run_step cebe-deep report readme results/own-env/README.md
 else
   echo "not merged: the stress test's 15 runs are not all staged yet"
 fi

@@ -181,3 +181,22 @@ def test_the_handout_reads_the_readme_verdicts(committed_verdicts):
             interval, word = re.match(r"(\S+ \[\S+, \S+\]) \*\*(\w+)\*\*", cell).groups()
             mark = "†" if "not under" in cell else ""
             assert re.search(re.escape(f"{interval} {word}{mark}") + r"(;|$)", line), (task, cell, line)
+
+
+def test_the_own_env_write_up_holds_the_protocols_verdicts_at_its_eps():
+    # results/own-env/README.md's protocol block (`--eps 0.625`, the stress test's radius) is what the package prints
+    # from the committed CSVs, and the README's summary of it quotes the same two intervals.
+    from cebe_deep.report.protocol import block_arguments, render_markdown, verdict_table
+    from cebe_deep.report.readme import BLOCK
+
+    path = ROOT / "results" / "own-env" / "README.md"
+    blocks = [match for match in BLOCK.finditer(path.read_text()) if match.group("command").split()[0] == "protocol"]
+    assert len(blocks) == 1
+    options = block_arguments(blocks[0].group("command").split()[1:], path.parent)
+    assert options["eps"] == 0.625
+    table = verdict_table(options["folders"], simulate_missing=False, eps=options["eps"])
+    assert blocks[0].group("body") == render_markdown(table), "refresh results/own-env/README.md's protocol block"
+    section = " ".join(README.split())  # (a sentence may wrap inside an interval)
+    for row in table.to_dict("records"):
+        interval = f"{row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+        assert interval in section, f"the README's stress-test sentence should quote {row['comparison']} = {interval}"
