@@ -131,7 +131,7 @@ def plot_training_curves(curves: pd.DataFrame, path: str | Path | None = None, t
     otherwise flatten the curves; such a band runs off the axis."""
     import matplotlib.pyplot as plt
 
-    from cebe_deep.report.plots import FONT_SIZES, learner_name, method_order, method_styles
+    from cebe_deep.report.plots import FONT_SIZES, learner_name, method_order, method_styles, task_title
 
     summary = curve_summary(curves)
     methods = sorted(summary["method"].unique(), key=method_order)
@@ -149,8 +149,8 @@ def plot_training_curves(curves: pd.DataFrame, path: str | Path | None = None, t
     low, high = float(curves["return"].min()), float(curves["return"].max())
     margin = 0.05 * (high - low) or 1.0
     axis.set_ylim(low - margin, high + margin)
-    axis.set_title(title or f"{', '.join(tasks)}: return of the training episodes (mean, 95% CI over seeds)",
-                   fontsize=FONT_SIZES["title"])
+    axis.set_title(title or f"{', '.join(map(task_title, tasks))}: return of the training episodes\n(mean, 95% CI over seeds)",
+                   fontsize=FONT_SIZES["title"])  # two lines: a long task name fits
     axis.set_xlabel("env steps", fontsize=FONT_SIZES["label"])
     axis.set_ylabel("training episode return", fontsize=FONT_SIZES["label"])
     axis.tick_params(labelsize=FONT_SIZES["ticks"])

@@ -34,6 +34,16 @@ FONT_SIZES = dict(title=15, label=14, ticks=12, legend=13)
 ANGLE_LABEL = r"direction angle $\theta$ (rad)"
 
 
+def task_title(task: str) -> str:
+    """A task's name in a figure's title: a built-in name as it is; an own task's ``module:callable`` (or
+    ``module:Id-v0``) by the part after the colon, which fits a title (the tables keep the whole source).
+
+    >>> task_title("CheetahVelocity"), task_title("cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass")
+    ('CheetahVelocity', 'half_cheetah_torso_mass')
+    """
+    return task.rsplit(":", 1)[-1]
+
+
 @functools.lru_cache(maxsize=None)
 def learner_name(task: str) -> str:
     """The SB3 learner a task trains with, as the figures name it: ``"DQN"`` for discrete actions (CartGoal),
@@ -137,7 +147,8 @@ def plot_context_sweeps(table: pd.DataFrame, base_context: Sequence[float], eps:
                 Patch(color="black", alpha=0.08, label=rf"training ball $|c - c_0| \leq {eps:g}$")]
     figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if columns == 1 else 3),
                   frameon=False, fontsize=FONT_SIZES["legend"])
-    figure.suptitle(title or f"{task}: mean return and {level:.0%} CI\nover {seeds} seeds, {episodes} episodes per context",
+    figure.suptitle(title or f"{task_title(task)}: mean return and {level:.0%} CI\nover {seeds} seeds, {episodes} episodes "
+                    "per context",
                     fontsize=FONT_SIZES["title"])
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +205,7 @@ def plot_named_contexts(table: pd.DataFrame, sweep: str = "authors", path: str |
     axis.grid(alpha=0.3, axis="y")
     axis.legend(fontsize=FONT_SIZES["legend"], frameon=False)
     seeds = int(summary["seeds"].max())
-    axis.set_title(f"{task}: mean return and {level:.0%} CI over {seeds} seeds", fontsize=FONT_SIZES["title"])
+    axis.set_title(f"{task_title(task)}: mean return and {level:.0%} CI over {seeds} seeds", fontsize=FONT_SIZES["title"])
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=130)

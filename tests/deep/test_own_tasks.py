@@ -265,3 +265,33 @@ def test_report_differences_simulates_the_zero_action_where_the_runs_were_evalua
     zero = float(edge[0].split(" | ")[6])
     assert zero == round(tables.zero_action_mean(task, (low,), 1), 1)
     assert edge[0].count("| +5.0 [") == 2  # CSE - SAC and CSE - LDR: 5 at every seed
+
+
+def test_an_own_tasks_figures_name_it_by_its_callable_so_the_title_fits():
+    # The stress test's sweep.png cut its title at both edges: "cebe_deep.tasks.mujoco_examples:half_cheetah_..."
+    from cebe_deep.report.plots import plot_context_sweeps
+
+    task = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    rows = [dict(task=task, method=method, seed=seed, run="r", sweep="context_0", sweep_value=mass, context_0=mass,
+                 episode=0, episode_return=float(seed)) for method in ("baseline", "cse") for seed in range(2)
+            for mass in (4.0, 6.25, 8.0)]
+    figure = plot_context_sweeps(pd.DataFrame(rows), [6.25], 0.625)
+    title = figure._suptitle.get_text()
+    assert title.startswith("half_cheetah_torso_mass: mean return") and "cebe_deep" not in title
+    renderer = figure.canvas.get_renderer()
+    box = figure._suptitle.get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width  # inside the figure
+
+
+def test_an_own_tasks_training_figure_keeps_its_title_inside():
+    from cebe_deep.report.curves import plot_training_curves
+
+    task = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    curves = pd.DataFrame([dict(task=task, method=method, seed=seed, run="r", budget=100, bin=k, env_steps=10.0 * (k + 1),
+                                episodes=1, **{"return": float(k + seed)})
+                           for method in ("baseline", "cse", "ldr") for seed in range(2) for k in range(5)])
+    figure = plot_training_curves(curves)
+    title = figure.axes[0].title
+    assert title.get_text().startswith("half_cheetah_torso_mass: return of the training episodes")
+    box = title.get_window_extent(figure.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width
