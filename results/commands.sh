@@ -205,9 +205,9 @@ if [ "$section" = own-env ]; then
 # vector step, prioritized replay, 535k env steps), 5 seeds x {SAC, CSE, LDR}.  eps = 0.625 kg, 10% of c0 (the
 # paper's 0.1 is in the units of its contexts; 0.1 kg would be 1.6% of this mass).  Evaluated at 11 masses across
 # the box and c0, 64 episodes each.  Each finished run is staged under results/own-env/HalfCheetah-torso-mass/staged/
-# (about 35-45 min per run on one core); once all 15 are, the folder's tables, curves, the zero-action reference
-# and the verdicts (results/PROTOCOL.md, with the runs' eps) are written, and results/own-env/README.md's blocks
-# refreshed (its sentences then read again by hand).
+# (14-17 min of training per run on one core beside one other run, up to 35 min on a loaded machine); once all 15
+# are, the folder's tables, curves, the zero-action reference and the verdicts (results/PROTOCOL.md, with the runs'
+# eps) are written, and results/own-env/README.md's blocks refreshed (its sentences then read again by hand).
 task=cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass
 folder=results/own-env/HalfCheetah-torso-mass
 seeds="0 1 2 3 4"
