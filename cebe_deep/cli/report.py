@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cebe_cli import UsageError
+from cebe_cli import UsageError, write_user_file
 from cebe_cli import finite_number as _finite
 
 __all__ = ["add_report_parser", "run_report"]
@@ -127,7 +127,6 @@ def _run_protocol(args: argparse.Namespace) -> None:
 
 
 def _run_runs(folder: Path) -> None:
-    from cebe_cli import write_user_file
     from cebe_deep.run.provenance import REPRODUCED, runs_with_reproduced
 
     if not (folder / REPRODUCED).is_dir():

@@ -88,11 +88,11 @@ def runs_beside(tables) -> pd.DataFrame:
 
 def _committed_table(folder: Path) -> pd.DataFrame | None:
     """The table a reproduced run of ``folder`` is checked against: the first seeds' (``first-seeds/``, where later
-    seeds were merged in), else the folder's own evaluation table."""
-    for path in (folder / "first-seeds" / "evaluation.csv", folder / "evaluation.csv.gz", folder / "evaluation.csv"):
-        if path.is_file():
-            return pd.read_csv(path)
-    return None
+    seeds were merged in), else the folder's own evaluation table (None where it has none)."""
+    from cebe_deep.run.evaluation import read_evaluation
+
+    first = read_evaluation(folder / "first-seeds")
+    return first if first is not None else read_evaluation(folder)
 
 
 def compare_evaluations(run_table: pd.DataFrame, committed: pd.DataFrame | None, method: str, seed: int) -> str:
@@ -105,9 +105,9 @@ def compare_evaluations(run_table: pd.DataFrame, committed: pd.DataFrame | None,
         return f"not in the committed table ({method}, seed {seed})"
     if len(theirs) != len(run_table):
         return f"differs: {len(run_table)} episodes, the committed table has {len(theirs)}"
-    keys = [column for column in run_table.columns if column not in ("run", "episode_return", "task", "method", "seed")]
-    if sorted(keys) != sorted(column for column in theirs.columns
-                              if column not in ("run", "episode_return", "task", "method", "seed")):
+    compared = ("run", "episode_return", "task", "method", "seed")  # the rest says where and which episode
+    keys = [column for column in run_table.columns if column not in compared]
+    if sorted(keys) != sorted(column for column in theirs.columns if column not in compared):
         return "differs: other columns than the committed table's"
     ours = run_table.sort_values(keys, kind="stable", ignore_index=True)
     theirs = theirs.sort_values(keys, kind="stable", ignore_index=True)
@@ -122,6 +122,8 @@ def compare_evaluations(run_table: pd.DataFrame, committed: pd.DataFrame | None,
 def reproduced_rows(folder: str | Path) -> pd.DataFrame:
     """:func:`runs_table` of the runs staged under ``folder/reproduced/<method>/seed<k>/``, each with its
     ``reproduces`` (:func:`compare_evaluations` against the committed table of ``folder``)."""
+    from cebe_deep.run.evaluation import read_evaluation
+
     folder = Path(folder)
     runs = sorted((folder / REPRODUCED).glob("*/seed*"))
     table = runs_table(runs)
@@ -129,7 +131,7 @@ def reproduced_rows(folder: str | Path) -> pd.DataFrame:
         return table
     committed = _committed_table(folder)
     table["reproduces"] = [
-        compare_evaluations(pd.read_csv(Path(run) / "evaluation.csv.gz"), committed, method, seed)
+        compare_evaluations(read_evaluation(run), committed, method, seed)
         for run, method, seed in zip(table["run"], table["method"], table["seed"])]
     return table
 
