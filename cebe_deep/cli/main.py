@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     figures = commands.add_parser("figures", help="redraw every <results>/[<group>/]<Task>/sweep.png from its committed "
                                                   "evaluation.csv, and training.png from training_curves.csv")
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
-    figures.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
+    figures.add_argument("--eps", type=_finite, default=None, help="radius of the training ball to mark (default: the "
+                         "one a folder's staged runs trained with, else 0.1)")
 
     summary = commands.add_parser("summarize", help="per-context table from evaluation CSVs")
     summary.add_argument("csv", nargs="+", help="evaluation CSVs of one task; LABEL=PATH relabels PATH's runs as method LABEL")
@@ -331,8 +332,10 @@ def _run_plot(args: argparse.Namespace) -> int:
 def _run_figures(args: argparse.Namespace) -> int:
     from cebe_deep.report.curves import plot_training_curves
     from cebe_deep.report.plots import plot_context_sweeps
+    from cebe_deep.run.provenance import recorded_eps
 
-    check_eps(args.eps)
+    if args.eps is not None:
+        check_eps(args.eps)
     if not args.results.is_dir():
         raise UsageError(f"--results {args.results}: no such folder")
 
@@ -351,7 +354,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     for path, table in tables:
         context0, names = base_context(table)
         _write(path.parent / "sweep.png", "--results",
-               lambda out: plot_context_sweeps(table, context0, args.eps, out, names))
+               lambda out: plot_context_sweeps(table, context0, args.eps or recorded_eps(path.parent) or 0.1, out, names))
         print(path.parent / "sweep.png")
     for path, curve in curves:
         _write(path.parent / "training.png", "--results", lambda out: plot_training_curves(curve, out))

@@ -31,7 +31,7 @@ import pandas as pd
 from cebe_deep.errors import ConfigError
 
 __all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "code_commit", "runs_table", "runs_beside", "reproduced_rows",
-           "compare_evaluations", "runs_with_reproduced", "stage_run"]
+           "compare_evaluations", "runs_with_reproduced", "recorded_eps", "stage_run"]
 
 #: The columns of ``runs.csv``.
 RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "profile",
@@ -148,6 +148,13 @@ def runs_with_reproduced(folder: str | Path, rows: pd.DataFrame | None = None) -
     table = pd.concat([frame for frame in (rows, reproduced_rows(folder)) if not frame.empty] or [rows],
                       ignore_index=True)
     return table.sort_values(["method", "seed"], kind="stable", ignore_index=True)
+
+
+def recorded_eps(folder: str | Path) -> float | None:
+    """The CSE radius the staged runs of a results folder trained with (``staged/*/seed*/config.json``), where they
+    agree on one; None otherwise (no staged runs, or several radii)."""
+    radii = {json.loads(path.read_text()).get("eps") for path in Path(folder).glob("staged/*/seed*/config.json")}
+    return radii.pop() if len(radii) == 1 and None not in radii else None
 
 
 def stage_run(run_dir: str | Path, out: str | Path, commit: str | None = None) -> Path:

@@ -295,3 +295,29 @@ def test_an_own_tasks_training_figure_keeps_its_title_inside():
     assert title.get_text().startswith("half_cheetah_torso_mass: return of the training episodes")
     box = title.get_window_extent(figure.canvas.get_renderer())
     assert 0 <= box.x0 and box.x1 <= figure.bbox.width
+
+
+def test_figures_mark_the_training_ball_the_staged_runs_trained_with(tmp_path, monkeypatch):
+    """`cebe-deep figures --results results` (the README's command) redrew the stress test's sweep.png with the
+    default ball 0.1 over runs trained at eps 0.625; it now takes the radius the folder's staged runs recorded,
+    and an explicit --eps still wins."""
+    import json
+
+    from cebe_deep.report import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "plot_context_sweeps", lambda table, c0, eps, out, names: drawn.append(eps))
+    task = "cebe_deep.tasks.mujoco_examples:half_cheetah_torso_mass"
+    for name, radius in (("mine", 0.625), ("plain", None)):
+        folder = tmp_path / "results" / name
+        folder.mkdir(parents=True)
+        pd.DataFrame([dict(task=task, method="cse", seed=0, run="r", sweep="context_0", sweep_value=mass, context_0=mass,
+                           episode=0, episode_return=1.0) for mass in (4.0, 6.25020920502092)]).to_csv(
+            folder / "evaluation.csv", index=False)
+        if radius is not None:
+            (folder / "staged" / "cse" / "seed0").mkdir(parents=True)
+            (folder / "staged" / "cse" / "seed0" / "config.json").write_text(json.dumps({"eps": radius}))
+    assert main(["figures", "--results", str(tmp_path / "results")]) == 0
+    assert drawn == [0.625, 0.1]  # mine (its staged runs' radius), plain (the default)
+    assert main(["figures", "--results", str(tmp_path / "results"), "--eps", "0.3"]) == 0
+    assert drawn[2:] == [0.3, 0.3]
