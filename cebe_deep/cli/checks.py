@@ -172,11 +172,6 @@ def read_labelled_tables(specs: list[str]):
     return table
 
 
-def check_eps(eps: float) -> None:
-    if not eps > 0:
-        raise UsageError(f"--eps must be > 0, got {eps:g}")
-
-
 def read_curves_csv(path: Path):
     """A curves CSV written by ``cebe-deep curves --out``, checked: one :class:`UsageError` line otherwise."""
     import pandas as pd

@@ -38,7 +38,6 @@ from cebe_cli import finite_number as _finite
 from cebe_cli import output_folder as _output_folder
 from cebe_cli import write_user_file as _write
 from cebe_deep.cli.checks import (
-    check_eps,
     check_evaluation_arguments,
     checked_configs,
     curve_sources,
@@ -52,6 +51,7 @@ from cebe_deep.cli.checks import (
 )
 from cebe_deep.cli.plan import plan_sweep
 from cebe_deep.cli.report import add_report_parser, run_report
+from cebe_deep.learn.eps import PAPER_EPS, check_eps
 from cebe_deep.report.outputs import base_context, verdict_lines, write_summary_outputs, write_training_curves
 
 __all__ = ["main", "build_parser"]
@@ -162,18 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="figure from an evaluation CSV")
     plot.add_argument("csv", type=Path)
     plot.add_argument("--out", type=Path, required=True, help="image file (.png, .pdf)")
-    plot.add_argument("--eps", type=_finite, default=0.1, help="radius of the training ball to mark")
+    plot.add_argument("--eps", type=_finite, default=PAPER_EPS, help="radius of the training ball to mark")
 
     figures = commands.add_parser("figures", help="redraw every <results>/[<group>/]<Task>/sweep.png from its committed "
                                                   "evaluation.csv, and training.png from training_curves.csv")
     figures.add_argument("--results", type=Path, default=Path("results"), help="folder of per-task results (default results/)")
     figures.add_argument("--eps", type=_finite, default=None, help="radius of the training ball to mark (default: the "
-                         "one a folder's staged runs trained with, else 0.1)")
+                         f"one a folder's staged runs trained with, else {PAPER_EPS:g})")
 
     summary = commands.add_parser("summarize", help="per-context table from evaluation CSVs")
     summary.add_argument("csv", nargs="+", help="evaluation CSVs of one task; LABEL=PATH relabels PATH's runs as method LABEL")
     summary.add_argument("--candidate", default="cse", help="the method compared with baseline and LDR (default cse)")
-    summary.add_argument("--eps", type=_finite, default=0.1, help="contexts farther than eps from c0 are 'away'")
+    summary.add_argument("--eps", type=_finite, default=PAPER_EPS, help="contexts farther than eps from c0 are 'away'")
     summary.add_argument("--out", type=Path, help="write the table as CSV")
     summary.add_argument(
         "--results", type=Path, help="write evaluation, summary, comparison, headline CSVs and sweep.png here"
@@ -321,7 +321,7 @@ def _run_plot(args: argparse.Namespace) -> int:
     from cebe_deep.report.plots import plot_context_sweeps
 
     table = read_csv(args.csv)
-    check_eps(args.eps)
+    check_eps(args.eps, "--eps")
     output_file(args.out, "--out", image_types())
     context0, names = base_context(table)
     _write(args.out, "--out", lambda path: plot_context_sweeps(table, context0, args.eps, path, names))
@@ -335,7 +335,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     from cebe_deep.run.provenance import recorded_eps
 
     if args.eps is not None:
-        check_eps(args.eps)
+        check_eps(args.eps, "--eps")
     if not args.results.is_dir():
         raise UsageError(f"--results {args.results}: no such folder")
 
@@ -353,8 +353,8 @@ def _run_figures(args: argparse.Namespace) -> int:
             raise UsageError(f"--results {args.results}: the folder {path.parent} is not writable")
     for path, table in tables:
         context0, names = base_context(table)
-        _write(path.parent / "sweep.png", "--results",
-               lambda out: plot_context_sweeps(table, context0, args.eps or recorded_eps(path.parent) or 0.1, out, names))
+        eps = args.eps or recorded_eps(path.parent) or PAPER_EPS
+        _write(path.parent / "sweep.png", "--results", lambda out: plot_context_sweeps(table, context0, eps, out, names))
         print(path.parent / "sweep.png")
     for path, curve in curves:
         _write(path.parent / "training.png", "--results", lambda out: plot_training_curves(curve, out))
@@ -367,7 +367,7 @@ def _run_summarize(args: argparse.Namespace) -> int:
     from cebe_deep.run.provenance import runs_beside, runs_with_reproduced
 
     table = read_labelled_tables(args.csv)
-    check_eps(args.eps)
+    check_eps(args.eps, "--eps")
     if args.candidate not in set(table["method"]):
         raise UsageError(f"--candidate {args.candidate!r}: candidate method {args.candidate!r} is not in the table; "
                          f"methods: {sorted(table['method'].unique())}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cebe_cli import UsageError, write_user_file
 from cebe_cli import finite_number as _finite
+from cebe_deep.learn.eps import PAPER_EPS
 
 __all__ = ["add_report_parser", "run_report"]
 
@@ -52,9 +53,9 @@ def add_report_parser(commands) -> None:
                                "(PendulumGoal-gymnasium=gymnasium)")
     protocol.add_argument("--csv", type=Path, help="also write the full table (every column) here")
     protocol.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
-    protocol.add_argument("--eps", type=_finite, default=0.1,
-                          help="the runs' CSE radius: contexts farther than it from c0 are away from c0 (default 0.1, "
-                               "the authors'; a run trained with another --eps is analysed with its own)")
+    protocol.add_argument("--eps", type=_finite, default=PAPER_EPS,
+                          help=f"the runs' CSE radius: contexts farther than it from c0 are away from c0 (default "
+                               f"{PAPER_EPS:g}, the authors'; a run trained with another --eps is analysed with its own)")
     protocol.add_argument("--reference", type=_finite, default=None, metavar="U",
                           help="your own task's reference return U, the return that counts as 1 at c0 (0 is the "
                                "all-zero action), fixed before looking at the runs; built-in tasks have theirs")
@@ -112,12 +113,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _run_protocol(args: argparse.Namespace) -> None:
-    from cebe_deep.cli.checks import check_eps
+    from cebe_deep.learn.eps import check_eps
     from cebe_deep.report import protocol
 
     if args.resamples < 100:
         raise UsageError(f"--resamples must be >= 100, got {args.resamples}")
-    check_eps(args.eps)
+    check_eps(args.eps, "--eps")
     dynamics = protocol.parse_dynamics(args.dynamics)  # an InputError: one line, exit status 2
     for folder in args.folders:
         _existing(folder, "folder")

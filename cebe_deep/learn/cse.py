@@ -45,6 +45,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from cebe_deep.errors import ConfigError
+from cebe_deep.learn.eps import PAPER_EPS, check_eps
 
 #: The step-info keys first-order CSE reads (:data:`cebe_deep.tasks.base.JACOBIAN_KEYS`).
 JACOBIAN_KEYS = ("dobs_dcontext", "dreward_dcontext", "dreward_dnextobs")
@@ -88,8 +89,7 @@ def sample_context_perturbation(
     """
     if perturbation not in PERTURBATIONS:
         raise ConfigError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
-    if not eps > 0:
-        raise ConfigError(f"eps must be > 0, got {eps}")
+    check_eps(eps)
     direction = torch.randn(batch_size, context_dim, generator=generator)
     direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
     radius = torch.full((batch_size, 1), float(eps))
@@ -130,7 +130,7 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
         *,
         state_dim: int,
         context_dim: int,
-        eps: float = 0.1,
+        eps: float = PAPER_EPS,
         perturbation: str = "sphere",
         cse_fraction: float = 1.0,
         mode: str = "first_order",
@@ -140,8 +140,7 @@ class ContextSampleEnhancementBuffer(ReplayBuffer):
     ):
         if optimize_memory_usage:
             raise ConfigError("ContextSampleEnhancementBuffer does not support optimize_memory_usage=True")
-        if not eps > 0:
-            raise ConfigError(f"eps must be > 0, got {eps}")
+        check_eps(eps)
         if perturbation not in PERTURBATIONS:
             raise ConfigError(f"unknown perturbation {perturbation!r}; choose one of {', '.join(PERTURBATIONS)}")
         if mode not in MODES:

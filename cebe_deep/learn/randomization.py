@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from cebe_deep.errors import ConfigError
+from cebe_deep.learn.eps import PAPER_EPS, check_eps
 
 
 class _ContextRandomization(gymnasium.Wrapper):
@@ -78,10 +79,9 @@ class LocalDomainRandomization(_ContextRandomization):
     :param base_context: c0; default the task's ``default_context``
     """
 
-    def __init__(self, env: gymnasium.Env, eps: float = 0.1, base_context: np.ndarray | None = None):
+    def __init__(self, env: gymnasium.Env, eps: float = PAPER_EPS, base_context: np.ndarray | None = None):
         super().__init__(env)
-        if not eps > 0:
-            raise ConfigError(f"eps must be > 0, got {eps}")
+        check_eps(eps)
         self.eps = float(eps)
         if base_context is not None:
             self.base_context = np.asarray(base_context, dtype=np.float64).copy()

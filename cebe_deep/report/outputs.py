@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cebe_cli import write_user_file
+from cebe_deep.learn.eps import PAPER_EPS
 
 __all__ = ["base_context", "write_summary_outputs", "verdict_lines", "write_training_curves"]
 
@@ -55,7 +56,7 @@ def write_summary_outputs(table, eps: float, results: Path | None, candidate: st
     return summary, comparison
 
 
-def verdict_lines(comparison, candidate: str = "cse", eps: float = 0.1) -> str:
+def verdict_lines(comparison, candidate: str = "cse", eps: float = PAPER_EPS) -> str:
     """The verdict of :func:`cebe_deep.report.statistics.verdict` in words: per difference, at how many distinct contexts
     away from c0 its 95% Welch interval is above, around or below 0, and what the rule says of the paper's claim."""
     from cebe_deep.report.statistics import verdict

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cebe_deep.learn.eps import PAPER_EPS
 from cebe_deep.report.statistics import per_seed_returns, verdict
 from cebe_deep.run.config import make_task_env
 from cebe_deep.run.evaluation import evaluation_file, read_evaluation, zero_action_returns
@@ -230,7 +231,7 @@ def ablation(results: Path) -> None:
         if "cse_minus_baseline_sign" not in comparison:
             table = _evaluation(folder)
             context0 = default_context("PendulumGoal")
-            comparison = compare_methods(summarize(table), context0, 0.1, table=table)
+            comparison = compare_methods(summarize(table), context0, PAPER_EPS, table=table)
         summary = pd.read_csv(folder / "summary.csv")
         seeds = "/".join(str(int(summary.loc[summary["method"] == m, "seeds"].max())) for m in ("baseline", "cse"))
         away = comparison[comparison["away_from_c0"]]

@@ -31,6 +31,7 @@ import numpy as np
 from cebe_deep import tasks
 from cebe_deep.errors import ConfigError
 from cebe_deep.learn.cse import MODES, PERTURBATIONS
+from cebe_deep.learn.eps import PAPER_EPS, check_eps
 from cebe_deep.run.profiles import (  # noqa: F401
     AUTHORS_ITERATIONS,
     DEFAULT_SETTINGS,
@@ -106,7 +107,7 @@ class TrainConfig:
     seed: int = setting(0, "--seed", command_line=False)
     total_steps: int = setting(10_000, "--steps", kind="int",
         help="training budget in env steps (larger than a finished run's: extends it)")
-    eps: float = setting(0.1, "--eps", help="CSE ball radius and LDR scale, > 0 (paper: 0.1)", kind="float")
+    eps: float = setting(PAPER_EPS, "--eps", help=f"CSE ball radius and LDR scale, > 0 (paper: {PAPER_EPS:g})", kind="float")
     net_arch: tuple[int, ...] = setting((64, 64), "--net", help="hidden layer widths, e.g. 64,64", kind="ints")
     learning_rate: float = setting(3e-4, "--learning-rate", kind="float")
     batch_size: int = setting(256, "--batch-size", kind="int")
@@ -251,7 +252,7 @@ def _validate(config: TrainConfig, flags: bool) -> None:
              f"unknown method {config.method!r} ({name('method')}); choose one of {', '.join(METHODS)}")
     _require(config.profile in PROFILES,
              f"unknown profile {config.profile!r} ({name('profile')}); choose one of {', '.join(PROFILES)}")
-    _require(config.eps > 0 and math.isfinite(config.eps), f"{name('eps')} must be > 0, got {config.eps}")
+    check_eps(config.eps, name('eps'))
     _require(config.perturbation in PERTURBATIONS, f"unknown perturbation {config.perturbation!r} "
                                                    f"({name('perturbation')}); choose one of {', '.join(PERTURBATIONS)}")
     _require(config.cse_mode in MODES,

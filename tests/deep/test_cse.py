@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cebe_deep.learn.cse import ContextSampleEnhancementBuffer, context_sample_enhancement, sample_context_perturbation
+from cebe_deep.learn.eps import check_eps
 from cebe_deep.tasks.pendulum_goal import PendulumGoal
 from cebe_deep.tasks.simple_direction import SimpleDirection
 
@@ -157,9 +158,16 @@ def test_ball_perturbation_is_uniform_in_the_ball(dimension):
     assert abs(np.mean(norms <= 0.05) - 0.5**dimension) < 0.015
 
 
+@pytest.mark.parametrize("eps", [0.0, -0.1, float("inf"), float("nan")])
+def test_the_one_eps_rule_rejects_what_is_no_radius(eps):
+    with pytest.raises(ValueError, match=f"--eps must be > 0 and finite, got {eps:g}"):
+        check_eps(eps, "--eps")
+    with pytest.raises(ValueError, match="eps must be > 0 and finite"):
+        sample_context_perturbation(3, 2, eps)
+    check_eps(1e-9)  # small is allowed: the rule is only positivity and finiteness
+
+
 def test_bad_perturbation_arguments():
-    with pytest.raises(ValueError, match="eps must be > 0"):
-        sample_context_perturbation(3, 2, 0.0)
     with pytest.raises(ValueError, match="unknown perturbation"):
         sample_context_perturbation(3, 2, 0.1, "cube")
 

@@ -554,7 +554,7 @@ def test_a_protocol_block_takes_the_runs_eps_as_the_command_does(tmp_path, capsy
     away = {eps: int(text.split("| PendulumGoal | ")[1].split(" | ")[1].split()[0]) for eps, text in printed.items()}
     assert (away["0.45"], away["0.1"]) == (4, 5)  # |tau| = 0.4 is away only at 0.1
     readme.write_text("<!-- report protocol PendulumGoal --eps -0.5 -->\nkeep\n<!-- end -->\n")
-    with pytest.raises(InputError, match="--eps must be a finite number > 0, got -0.5"):
+    with pytest.raises(InputError, match="--eps must be > 0 and finite, got -0.5"):
         refresh_readme(readme)
     assert "keep" in readme.read_text()
 

@@ -5,12 +5,12 @@ block's paths), so the table a write-up shows is the one the command prints."""
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from cebe_deep.errors import InputError
+from cebe_deep.learn.eps import check_eps
 from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_verdicts
 from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, EPS, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
@@ -94,8 +94,10 @@ def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     except (argparse.ArgumentError, SystemExit) as error:
         raise InputError(f"protocol block {' '.join(arguments)!r}: {error}; expected FOLDER... "
                          "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact] [--eps EPS]") from None
-    if not 0 < parsed.eps < math.inf:
-        raise InputError(f"protocol block {' '.join(arguments)!r}: --eps must be a finite number > 0, got {parsed.eps:g}")
+    try:
+        check_eps(parsed.eps, "--eps")
+    except InputError as error:
+        raise InputError(f"protocol block {' '.join(arguments)!r}: {error}") from None
     return dict(folders=[base / folder for folder in parsed.folders], dynamics=parse_dynamics(parsed.dynamics),
                 figures=None if parsed.figures is None else base / parsed.figures, compact=parsed.compact,
                 eps=parsed.eps)

@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 
 from cebe_deep.errors import InputError
+from cebe_deep.learn.eps import PAPER_EPS
 from cebe_deep.report.statistics import away_from_c0
 from cebe_deep.tasks import default_context
 
 # "Away from c0" has one definition, cebe_deep.report.statistics.away_from_c0 (|c - c0|_2 > eps + AWAY_TOLERANCE),
 # the same for the protocol, the earlier per-context rule (comparison.csv) and the open questions.
 
-#: The CSE radius of every run analysed (the authors' eps): the training ball is |c - c0| <= EPS.
-EPS = 0.1
+#: The CSE radius of the runs analysed, by default (``--eps`` otherwise): the training ball is |c - c0| <= EPS.
+EPS = PAPER_EPS
 LEVEL = 0.95
 #: The equivalence margin of "matches", in normalized units (results/PROTOCOL.md, section 5).
 MARGIN = 0.02
