@@ -81,7 +81,7 @@ PROFILE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "AntDirection": authors_settings("AntDirection", **ANT_AUTHORS),
         # AntGoal: the Ants' settings with the authors' smaller initial entropy coefficient.
         "AntGoal": authors_settings("AntGoal", **ANT_AUTHORS, initial_entropy=0.01),
-        # RLlib's DQN (cebe_deep.dqn.ContextDQN): double Q, dueling heads, prioritized replay 50k (alpha 0.6, beta
+        # RLlib's DQN (cebe_deep.learn.dqn.ContextDQN): double Q, dueling heads, prioritized replay 50k (alpha 0.6, beta
         # 0.4), lr 5e-4, batch 32, epsilon 1 -> 0.02 over 10k env steps, one tanh layer of 256 shared by two streams
         # with a ReLU layer of 256 each; one update per vector step of 8 envs (training_intensity None), learning
         # after 1,000 env steps (SB3 makes its first update 8 steps later); 2,000 iterations of 1,000 env steps.
