@@ -6,8 +6,13 @@ hashed (sha256 over names and bytes), and the hashes are compared.
 
 e.g. the tree before the layered move (a `git worktree` of cf440db with its own .venv) against this one.  Runs, under
 the authors' profile, seed 3: SimpleDirection CSE 3000 env steps, PendulumGoal CSE 3000 and baseline 2000,
-CheetahVelocity CSE 12000, AntDirection CSE 4000 and baseline 3000 (a few minutes each on one core).  Exit status 1
-when a hash differs.
+CheetahVelocity CSE 12000, AntDirection CSE 4000 and baseline 3000 (a few minutes each on one core); or the runs of
+``--runs TASK:METHOD:STEPS ...``, e.g. CartGoal's authors DQN (``ContextDQN``) against the tree its runs trained on:
+
+    python benchmarks/check_bit_identity.py ../frozen-oe .venv/bin/python . .venv/bin/python \
+        --runs CartGoal:baseline:3000 CartGoal:cse:3000 CartGoal:ldr:3000
+
+Exit status 1 when a hash differs.
 """
 
 from __future__ import annotations
@@ -40,8 +45,17 @@ print(json.dumps(hashes))
 """
 
 
-def hashes(checkout: Path, python: Path, out: Path) -> dict[str, str]:
-    result = subprocess.run([str(python), "-c", TRAIN, str(out), json.dumps(RUNS)], cwd=checkout, capture_output=True,
+def run_spec(text: str) -> tuple[str, str, int]:
+    """``TASK:METHOD:STEPS`` -> (task, method, steps), or a one-line usage error."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected TASK:METHOD:STEPS with STEPS a positive integer")
+    return parts[0], parts[1], int(parts[2])
+
+
+def hashes(checkout: Path, python: Path, out: Path, runs=RUNS) -> dict[str, str]:
+    checkout, python, out = checkout.absolute(), python.absolute(), out.absolute()  # absolute(): a venv's python is a link
+    result = subprocess.run([str(python), "-c", TRAIN, str(out), json.dumps(runs)], cwd=checkout, capture_output=True,
                             text=True, check=True, env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"})
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -53,10 +67,12 @@ def main() -> int:
     parser.add_argument("new", type=Path)
     parser.add_argument("new_python", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="where the runs go (default: a temporary folder)")
+    parser.add_argument("--runs", nargs="+", type=run_spec, default=list(RUNS), metavar="TASK:METHOD:STEPS",
+                        help="the seeded runs to train in both checkouts (default: the six above)")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bit-identity-"))
-    old = hashes(args.old, args.old_python, out / "old")
-    new = hashes(args.new, args.new_python, out / "new")
+    old = hashes(args.old, args.old_python, out / "old", args.runs)
+    new = hashes(args.new, args.new_python, out / "new", args.runs)
     for name in old:
         print(f"{name:24s} {'equal' if old[name] == new[name] else 'DIFFERENT'}  {old[name][:16]}  {new[name][:16]}")
     return 0 if old == new else 1
