@@ -150,7 +150,7 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
 
 
 def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):
-    # "10 seeds on SimpleDirection, PendulumGoal and CheetahVelocity as the authors ran, 5 on CartGoal, 3 on
+    # "10 seeds on SimpleDirection, PendulumGoal, CheetahVelocity and CartGoal as the authors ran, 3 on
     # AntDirection": every task's count, as the README's results section names it, against the committed tables
     section = _section(README, "### Results: does CSE from one context work?")
     seeds = committed_verdicts.groupby("folder")["paired_seeds"].min()
