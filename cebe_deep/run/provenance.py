@@ -1,8 +1,8 @@
 """Where each result came from: the commit a run trained on, its settings and speed (``runs.csv``), and the
 staging of a finished run's small files, so that a long sweep survives machines that do not keep ``runs/``.
 
-- :func:`code_commit`: the git commit of the package's own checkout (``unknown`` outside one), recorded in
-  ``train_summary.json`` when a run finishes;
+- :func:`code_commit`: the git commit of the package's own checkout (``unknown`` outside one; ``+`` when its code
+  has uncommitted changes), recorded in ``train_summary.json`` when a run finishes;
 - :func:`runs_table`: one row per run directory (trained, or staged): method, seed, env steps, training seconds,
   env steps per second, the commit, the profile, the replay, and for DQN ``double_q`` and ``dueling``;
   ``cebe-deep sweep --results`` writes it as ``runs.csv``, and so does ``cebe-deep summarize --results`` for the
@@ -30,8 +30,8 @@ import pandas as pd
 
 from cebe_deep.errors import ConfigError
 
-__all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "code_commit", "runs_table", "runs_beside", "reproduced_rows",
-           "compare_evaluations", "runs_with_reproduced", "recorded_eps", "stage_run"]
+__all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "CODE_PATHS", "code_commit", "checkout_commit", "runs_table",
+           "runs_beside", "reproduced_rows", "compare_evaluations", "runs_with_reproduced", "recorded_eps", "stage_run"]
 
 #: The columns of ``runs.csv``.
 RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "profile",
@@ -44,16 +44,27 @@ STAGED_FILES = ("config.json", "train_summary.json", "evaluation.json")
 OPTIONAL_STAGED_FILES = ("fd_cost.json", "importance.json")
 
 
+#: The tracked paths of the checkout that decide what a run computes (a change elsewhere, to ``results/``, the docs or
+#: the notebooks, does not mark the commit: a sweep that rewrites a committed ``runs.csv`` stays on a clean commit).
+CODE_PATHS = ("cebe_deep", "cebe_theory", "cebe_cli.py", "pyproject.toml")
+
+
 @functools.lru_cache(maxsize=1)
 def code_commit() -> str:
-    """The commit of the git checkout this package runs from (a ``+`` marks uncommitted changes to tracked files);
-    ``unknown`` for an installed copy outside a checkout."""
-    folder = Path(__file__).resolve().parent
+    """The commit of the git checkout this package runs from (a ``+`` marks uncommitted changes to its code,
+    :data:`CODE_PATHS`); ``unknown`` for an installed copy outside a checkout."""
+    return checkout_commit(Path(__file__).resolve().parent)
+
+
+def checkout_commit(folder: Path, code_paths: tuple[str, ...] = CODE_PATHS) -> str:
+    """The commit of the git checkout that holds ``folder``, with ``+`` when a tracked file under ``code_paths``
+    (relative to the checkout's top) differs from it; ``unknown`` outside a checkout or without git."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder, capture_output=True,
-                               text=True, timeout=10, check=True).stdout.strip()
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10,
+                                  check=True).stdout.strip()
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *(f":(top){path}" for path in code_paths))
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("+" if dirty else "")

@@ -100,3 +100,31 @@ def test_compare_evaluations_names_what_differs():
     assert compare_evaluations(moved, committed, "cse", 3) == "differs: other contexts or episodes than the committed table's"
     worse = table.assign(episode_return=[1.0, 2.0, 2.5])
     assert compare_evaluations(worse, committed, "cse", 3) == "differs: max |return difference| 0.5 over 3 episodes"
+
+
+def test_the_commit_is_marked_only_by_changes_to_code(tmp_path):
+    """A '+' means the code that trains differs from the commit: a rewritten results file (as `cebe-deep report runs`
+    rewrites a committed runs.csv) leaves it clean; an edited module, from a subfolder too, marks it."""
+    import subprocess
+
+    from cebe_deep.run.provenance import checkout_commit
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+
+    (tmp_path / "cebe_deep" / "run").mkdir(parents=True)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "cebe_deep" / "run" / "training.py").write_text("steps = 1\n")
+    (tmp_path / "results" / "runs.csv").write_text("method,seed\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = git("rev-parse", "HEAD")
+    inside = tmp_path / "cebe_deep" / "run"
+    assert checkout_commit(inside) == head
+    (tmp_path / "results" / "runs.csv").write_text("method,seed\nbaseline,0\n")
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert checkout_commit(inside) == head
+    (tmp_path / "cebe_deep" / "run" / "training.py").write_text("steps = 2\n")
+    assert checkout_commit(inside) == head + "+"
+    assert checkout_commit(tmp_path.parent / "no-such-folder") == "unknown"
