@@ -377,12 +377,13 @@ for task_name, folder in [("CheetahVelocity", "authors/CheetahVelocity"), ("AntD
 # question, whether the agents learned at all: every method's cheetahs climb from about -1550 to about -115 to -125
 # within the first quarter of their 535k env steps (128k) and end between about -65 and -85, far above the standing
 # cheetah's -1236, with the three methods' curves on top of each other: CSE costs nothing visible at the training context.
-# AntDirection (3 seeds, 1.07M env steps) resolves nothing: both comparisons are inconclusive, CSE - SAC holds 0 at
-# every direction away from c0 = (1, 0) with intervals over a thousand wide (1016.8 to 2696.3), and CSE's mean is, if
-# anything, below SAC's near c0. Look at the all-zero action first (about +994, the survive bonus of an ant that
-# stands still): SAC's ants beat it up to 57 degrees from c0 (the authors' directions at 1 rad: 1276.6 and 1320.5),
-# CSE's up to 45 degrees and at one of those two (1194.1; 934.5 at the other), no method from 67.5 degrees on, and
-# LDR's mean is below it at every direction (two of its three seeds walk worse than standing still). Three seeds cannot separate methods whose seeds differ by several hundred at c0.
+# AntDirection (10 seeds, 1.07M env steps) is inconclusive both ways: CSE - SAC is +0.002 [-0.038, +0.042] and CSE - LDR
+# +0.007 [-0.035, +0.048] normalized, each interval holding 0 and reaching past the margin of 0.02 on both sides. Per
+# direction CSE - SAC holds 0 at 19 of the 21 away from c0 = (1, 0) (at c0 itself -34.4 [-376.1, +307.3]), and is
+# above 0 only at 90 and 112.5 degrees, where every method scores below the all-zero action. Look at that action
+# first (about +994, the survive bonus of an ant that stands still): every method's ants beat it up to 45 degrees from
+# c0 and none from 90 degrees on. A seed's mean at c0 varies by about 350 to 440 between seeds, so 10 seeds detect
+# only differences of about 280 return units; deciding "matches" would take about 65.
 # The `results/quick/` runs are reduced budgets, far below the million steps SAC usually gets on these robots. At 30k steps (8 seeds) neither task is learned: the cheetahs run at about one speed whatever
 # the goal velocity, and the ants score below the policy that does nothing (about +995, the survive bonus), so the
 # comparison says nothing about CSE. At 100k steps (3 seeds) the cheetahs slow down for slower goals and the ants
