@@ -2,9 +2,11 @@
 staging of a finished run's small files, so that a long sweep survives machines that do not keep ``runs/``.
 
 - :func:`code_commit`: the git commit of the package's own checkout (``unknown`` outside one; ``+`` when its code
-  has uncommitted changes), recorded in ``train_summary.json`` when a run finishes;
+  has uncommitted changes), recorded in ``train_summary.json`` when a run finishes, and :func:`machine`, the CPU
+  and torch's kernels it ran on (a seeded run is bit-identical across commits on one machine only);
 - :func:`runs_table`: one row per run directory (trained, or staged): method, seed, env steps, training seconds,
-  env steps per second, the commit, the profile, the replay, and for DQN ``double_q`` and ``dueling``;
+  env steps per second, the commit, the machine (empty for runs from before it was recorded), the profile, the
+  replay, and for DQN ``double_q`` and ``dueling``;
   ``cebe-deep sweep --results`` writes it as ``runs.csv``, and so does ``cebe-deep summarize --results`` for the
   inputs that are runs' own tables (:func:`runs_beside`: staged runs merged into a results folder);
 - :func:`reproduced_rows` / :func:`runs_with_reproduced`: runs trained again, on a later commit, for a results folder
@@ -22,6 +24,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,12 +33,13 @@ import pandas as pd
 
 from cebe_deep.errors import ConfigError
 
-__all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "CODE_PATHS", "code_commit", "checkout_commit", "runs_table",
-           "runs_beside", "reproduced_rows", "compare_evaluations", "runs_with_reproduced", "recorded_eps", "stage_run"]
+__all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "CODE_PATHS", "code_commit", "checkout_commit", "machine",
+           "runs_table", "runs_beside", "reproduced_rows", "compare_evaluations", "runs_with_reproduced", "recorded_eps",
+           "stage_run"]
 
 #: The columns of ``runs.csv``.
-RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "profile",
-               "replay", "double_q", "dueling", "run", "reproduces")
+RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "machine",
+               "profile", "replay", "double_q", "dueling", "run", "reproduces")
 #: The folder of a results folder that holds its reproduced runs (staged).
 REPRODUCED = "reproduced"
 #: What a staged run keeps (besides ``evaluation.csv.gz`` and ``monitor/``).
@@ -70,14 +74,38 @@ def checkout_commit(folder: Path, code_paths: tuple[str, ...] = CODE_PATHS) -> s
     return commit + ("+" if dirty else "")
 
 
+def _cpu_model() -> str:
+    """The CPU's model name as Linux reports it (``/proc/cpuinfo``), else what :mod:`platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine() -> str:
+    """The machine a run computes on, as far as it decides the bits: the CPU model and architecture, torch's version,
+    the instruction set its CPU kernels dispatch to and its thread count, e.g. ``AMD EPYC (x86_64); torch 2.13.0+cpu,
+    AVX512, 1 thread``.  Recorded in ``train_summary.json``: a seeded run is bit-identical across commits on one
+    machine, not across machines (results/README.md, "How it was run")."""
+    import torch
+
+    capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
+    threads = torch.get_num_threads()
+    return (f"{_cpu_model()} ({platform.machine()}); torch {torch.__version__}, {capability}, "
+            f"{threads} thread{'s' if threads != 1 else ''}")
+
+
 def _row(run_dir: Path) -> dict:
     config = json.loads((run_dir / "config.json").read_text())
     summary = json.loads((run_dir / "train_summary.json").read_text())
     return dict(task=config["task"], method=config["method"], seed=config["seed"], env_steps=summary["num_timesteps"],
                 training_seconds=summary["seconds"], env_steps_per_second=summary.get("steps_per_second"),
-                commit=summary.get("commit", "unknown"), profile=config.get("profile"), replay=config.get("replay"),
-                double_q=config.get("double_q", False), dueling=config.get("dueling", False), run=str(run_dir),
-                reproduces="")
+                commit=summary.get("commit", "unknown"), machine=summary.get("machine", ""),
+                profile=config.get("profile"), replay=config.get("replay"), double_q=config.get("double_q", False),
+                dueling=config.get("dueling", False), run=str(run_dir), reproduces="")
 
 
 def runs_table(run_dirs) -> pd.DataFrame:

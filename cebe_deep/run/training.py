@@ -64,7 +64,7 @@ from cebe_deep.run.config import ConfigError, TrainConfig, validate_config
 from cebe_deep.run.executors import stop_requested
 from cebe_deep.run.learners import algorithm_class, make_model, make_training_env, make_vec_training_env, task_env  # noqa: F401
 from cebe_deep.run.locks import LOCK_FILE, RunBusy, run_is_busy, run_lock  # noqa: F401
-from cebe_deep.run.provenance import code_commit
+from cebe_deep.run.provenance import code_commit, machine
 
 __all__ = ["TrainResult", "TrainingInterrupted", "RunBusy", "run_lock", "checkpoint_folder", "latest_checkpoint",
            "task_env", "make_training_env", "make_vec_training_env", "make_model", "train",
@@ -333,7 +333,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, callback: BaseCal
     episodes = len(episode_log(run_dir))
     summary = dict(num_timesteps=int(model.num_timesteps), seconds=seconds, resumed_from=start, episodes=episodes,
                    n_envs=config.n_envs, steps_per_second=model.num_timesteps / max(seconds, 1e-9),
-                   commit=code_commit())
+                   commit=code_commit(), machine=machine())
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))  # from here on the run is trained
     if not keep_final_state:  # only now: a process killed before the summary still resumes from the checkpoint
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import platform
+import re
+from pathlib import Path
 
 import pandas as pd
+import torch
 
 from cebe_deep.cli import main
 from cebe_deep.run.provenance import RUN_COLUMNS, code_commit, compare_evaluations, runs_table
@@ -24,6 +28,12 @@ def test_a_sweep_writes_runs_csv_and_a_staged_run_reads_back(tmp_path, capsys):
     assert (runs["env_steps_per_second"] - runs["env_steps"] / runs["training_seconds"]).abs().max() < 1e-6
     assert set(runs["commit"]) == {code_commit()} and set(runs["profile"]) == {"quick"}
     assert set(runs["replay"]) == {"uniform"} and not runs["double_q"].any()
+    # the machine: the CPU as Linux names it, the architecture, torch's version and kernels, one thread per run
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    model = re.search(r"^model name\s*:\s*(.*?)\s*$", cpuinfo, re.M)
+    expected = (f"{model.group(1) if model else platform.processor() or platform.machine()} ({platform.machine()}); "
+                f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}, 1 thread")
+    assert set(runs["machine"]) == {expected}
 
     run = root / "SimpleDirection" / "cse" / "seed1"
     staged = tmp_path / "staged" / "cse" / "seed1"
