@@ -13,7 +13,8 @@
 #   bash results/commands.sh own-env              # the stress test on a physics context (HalfCheetah's torso mass,
 #                                                 # through mujoco_task), staged the same way (results/own-env/)
 #   bash results/commands.sh reproduce [FOLDER]   # the runs from before runs.csv, trained again: their provenance,
-#                                                 # and whether each reproduces the committed table
+#                                                 # whether each reproduces the committed table, and where some
+#                                                 # differ (other hardware) the re-runs' own tables (results/reruns/)
 #   bash results/commands.sh open [PART] # the open questions the paper names (results/open/)
 # Before a long queue, `cebe-deep sweep ... --dry-run` says what each of its runs would do, writing nothing
 # (tests/deep/test_sweep_cli.py runs every sweep of the authors and open sections through it), and
@@ -250,8 +251,29 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
   STAGE_METHODS="baseline cse ldr"
   case $folder in PendulumGoal-*) STAGE_METHODS="baseline cse" ;; esac
   stage_seeds "$task" "$points" "runs/reproduce/$folder" "results/authors/$folder/reproduced" $(seq ${seeds/-/ })
-  unset STAGE_FLAGS STAGE_METHODS
   run_step cebe-deep report runs "results/authors/$folder"
+  # Once every run of the folder is re-run, and some differ from the committed table: its tables from the re-runs
+  # alone, results/reruns/<Folder>-rerun, whose verdicts `cebe-deep report protocol results/authors/<Folder>
+  # results/reruns/<Folder>-rerun` sets beside the committed ones (a re-run on another machine is not bit-identical:
+  # results/README.md, "How it was run").  Where every re-run is identical the committed table is theirs already.
+  staged=0 wanted=0
+  for method in $STAGE_METHODS; do for seed in $(seq ${seeds/-/ }); do
+    wanted=$((wanted + 1))
+    [ -f "results/authors/$folder/reproduced/$method/seed$seed/evaluation.csv.gz" ] && staged=$((staged + 1))
+  done; done
+  runs_csv=results/authors/$folder/runs.csv
+  if [ "$staged" != "$wanted" ]; then
+    [ -n "$DRY_RUN" ] || echo "not summarized: $staged of the $wanted runs of $folder are re-run so far"
+  elif [ -f "$runs_csv" ] && ! grep -q ",differs" "$runs_csv"; then
+    echo "skip: every re-run of $folder is identical to the committed table"
+  else
+    rerun=results/reruns/$folder-rerun
+    run_step cebe-deep summarize "results/authors/$folder"/reproduced/*/seed*/evaluation.csv.gz --results "$rerun" --gzip
+    dynamics=()
+    case $extra in *gymnasium*) dynamics=(--dynamics "$folder-rerun=gymnasium") ;; esac
+    run_step cebe-deep report protocol "$rerun" --write-zero-action "${dynamics[@]}" --resamples 100 > /dev/null
+  fi
+  unset STAGE_FLAGS STAGE_METHODS
 done
 fi
 

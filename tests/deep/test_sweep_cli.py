@@ -565,13 +565,17 @@ def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, 
         if command[:2] == ["cebe-deep", "sweep"]:
             flags = _flags(command[2:])
             authors[Path(flags.pop("--results")).name] = flags
-    staged = tmp_path / "r" / "work" / "results" / "authors" / "PendulumGoal-uniform" / "reproduced" / "cse" / "seed0"
-    staged.mkdir(parents=True)
-    (staged / "evaluation.csv.gz").write_bytes(b"")
+    authors_results = tmp_path / "r" / "work" / "results" / "authors"
+    done = [("PendulumGoal-uniform", "cse", 0)] + [("PendulumGoal-gymnasium", method, seed)
+                                                  for method in ("baseline", "cse") for seed in range(10)]
+    for folder, method, seed in done:
+        staged = authors_results / folder / "reproduced" / method / f"seed{seed}"
+        staged.mkdir(parents=True)
+        (staged / "evaluation.csv.gz").write_bytes(b"")
     commands = _recorded_commands(tmp_path / "r", "reproduce")
     sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
-    expected_seeds = {"SimpleDirection": 10, "PendulumGoal": 10, "PendulumGoal-gymnasium": 10, "PendulumGoal-uniform": 10,
-                      "CheetahVelocity": 5, "AntDirection": 3}
+    expected_seeds = {"SimpleDirection": 10, "PendulumGoal": 10, "PendulumGoal-uniform": 10, "CheetahVelocity": 5,
+                      "AntDirection": 3}  # PendulumGoal-gymnasium's 20 runs are all staged: none trains
     seen = {}
     ignored = ("--seeds", "--root", "--results", "--gzip", "--workers", "--methods")
     for arguments in sweeps:
@@ -594,7 +598,17 @@ def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, 
     assert all("/reproduced/" in command[command.index("--out") + 1] for command in stages)
     assert len(stages) == len([m for arguments in sweeps for m in _flags(arguments)["--methods"].split(",")])
     reports = [command[2:] for command in commands if command[:3] == ["cebe-deep", "report", "runs"]]
-    assert reports == [["runs", f"results/authors/{folder}"] for folder in expected_seeds]
+    folders = ["SimpleDirection", "PendulumGoal", "PendulumGoal-gymnasium", "PendulumGoal-uniform", "CheetahVelocity",
+               "AntDirection"]
+    assert reports == [["runs", f"results/authors/{folder}"] for folder in folders]
+    # the folder whose runs are all re-run (and only it) gets its tables from the re-runs, with its zero action
+    summaries = [command[2:] for command in commands if command[:2] == ["cebe-deep", "summarize"]]
+    assert summaries == [[*(f"results/authors/PendulumGoal-gymnasium/reproduced/{method}/seed{seed}/evaluation.csv.gz"
+                            for method in ("baseline", "cse") for seed in range(10)),
+                          "--results", "results/reruns/PendulumGoal-gymnasium-rerun", "--gzip"]]
+    protocols = [command[3:] for command in commands if command[:3] == ["cebe-deep", "report", "protocol"]]
+    assert protocols == [["results/reruns/PendulumGoal-gymnasium-rerun", "--write-zero-action",
+                          "--dynamics", "PendulumGoal-gymnasium-rerun=gymnasium", "--resamples", "100"]]
     monkeypatch.chdir(tmp_path / "r" / "work")
     for arguments in sweeps[:1] + sweeps[-1:]:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
