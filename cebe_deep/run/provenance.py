@@ -88,8 +88,9 @@ def _cpu_model() -> str:
 def machine() -> str:
     """The machine a run computes on, as far as it decides the bits: the CPU model and architecture, torch's version,
     the instruction set its CPU kernels dispatch to and its thread count, e.g. ``AMD EPYC (x86_64); torch 2.13.0+cpu,
-    AVX512, 1 thread``.  Recorded in ``train_summary.json``: a seeded run is bit-identical across commits on one
-    machine, not across machines (results/README.md, "How it was run")."""
+    AVX512, 1 thread``.  Recorded in ``train_summary.json`` when a run finishes (a run resumed on another machine
+    names the last): a seeded run is bit-identical across commits on one machine, not across machines
+    (results/README.md, "How it was run")."""
     import torch
 
     capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
