@@ -12,7 +12,8 @@ CheetahVelocity CSE 12000, AntDirection CSE 4000 and baseline 3000 (a few minute
     python benchmarks/check_bit_identity.py ../frozen-oe .venv/bin/python . .venv/bin/python \
         --runs CartGoal:baseline:3000 CartGoal:cse:3000 CartGoal:ldr:3000
 
-Exit status 1 when a hash differs.
+Exit status 1 when a hash differs.  Both checkouts train on this machine: the check is of the code, and holds per
+machine (on another CPU the same seeded run ends with other parameters; results/README.md, "How it was run").
 """
 
 from __future__ import annotations
