@@ -130,13 +130,19 @@ stage_seeds() {
     done
 }
 
-merge_staged() {
-    local task=$1 folder=results/authors/$1 seed method; shift
-    for seed in "$@"; do for method in baseline cse ldr; do
-        if [ ! -f "$folder/staged/$method/seed$seed/evaluation.csv.gz" ]; then
-            echo "not merged: $folder/staged/$method/seed$seed is not staged yet"; return 0
-        fi
+# first_unstaged STAGED "METHODS" SEED...: the first STAGED/<method>/seed<k> (seed by seed, method by method) without
+# its evaluation.csv.gz; prints nothing when every run is staged.
+first_unstaged() {
+    local staged=$1 methods=$2 seed method; shift 2
+    for seed in "$@"; do for method in $methods; do
+        [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || { echo "$staged/$method/seed$seed"; return 0; }
     done; done
+}
+
+merge_staged() {
+    local task=$1 folder=results/authors/$1 missing; shift
+    missing=$(first_unstaged "$folder/staged" "baseline cse ldr" "$@")
+    if [ -n "$missing" ]; then echo "not merged: $missing is not staged yet"; return 0; fi
     if [ ! -d "$folder/first-seeds" ]; then
         run_step mkdir -p "$folder/first-seeds"
         run_step git mv "$folder/evaluation.csv" "$folder/training_curves.csv" "$folder/first-seeds/"
@@ -176,11 +182,7 @@ if [ "$section" = cartgoal-dqn ]; then
 # stays: it does not depend on the learner), and the write-ups' blocks are refreshed.
 seeds="0 1 2 3 4 5 6 7 8 9"
 stage_seeds CartGoal 11 runs/authors-dqn results/authors/CartGoal-dqn/staged $seeds
-complete=1
-for seed in $seeds; do for method in baseline cse ldr; do
-  [ -f "results/authors/CartGoal-dqn/staged/$method/seed$seed/evaluation.csv.gz" ] || complete=
-done; done
-if [ -n "$complete" ]; then
+if [ -z "$(first_unstaged results/authors/CartGoal-dqn/staged "baseline cse ldr" $seeds)" ]; then
   folder=results/authors/CartGoal
   if [ ! -d results/quick/CartGoal-sb3-dqn-200k ]; then
     run_step git mv "$folder" results/quick/CartGoal-sb3-dqn-200k
@@ -215,11 +217,7 @@ seeds="0 1 2 3 4"
 STAGE_FLAGS=(--profile authors --settings-of CheetahVelocity --eps 0.625)
 stage_seeds "$task" 11 runs/own-env "$folder/staged" $seeds
 unset STAGE_FLAGS
-complete=1
-for seed in $seeds; do for method in baseline cse ldr; do
-  [ -f "$folder/staged/$method/seed$seed/evaluation.csv.gz" ] || complete=
-done; done
-if [ -n "$complete" ]; then
+if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
   run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip --eps 0.625
   run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
   run_step cebe-deep report protocol "$folder" --eps 0.625 --write-zero-action --csv "$folder/verdicts.csv"
@@ -256,14 +254,10 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
   # alone, results/reruns/<Folder>-rerun, whose verdicts `cebe-deep report protocol results/authors/<Folder>
   # results/reruns/<Folder>-rerun` sets beside the committed ones (a re-run on another machine is not bit-identical:
   # results/README.md, "How it was run").  Where every re-run is identical the committed table is theirs already.
-  staged=0 wanted=0
-  for method in $STAGE_METHODS; do for seed in $(seq ${seeds/-/ }); do
-    wanted=$((wanted + 1))
-    [ -f "results/authors/$folder/reproduced/$method/seed$seed/evaluation.csv.gz" ] && staged=$((staged + 1))
-  done; done
+  missing=$(first_unstaged "results/authors/$folder/reproduced" "$STAGE_METHODS" $(seq ${seeds/-/ }))
   runs_csv=results/authors/$folder/runs.csv
-  if [ "$staged" != "$wanted" ]; then
-    [ -n "$DRY_RUN" ] || echo "not summarized: $staged of the $wanted runs of $folder are re-run so far"
+  if [ -n "$missing" ]; then
+    [ -n "$DRY_RUN" ] || echo "not summarized: $missing is not re-run yet"
   elif [ -f "$runs_csv" ] && ! grep -q ",differs" "$runs_csv"; then
     echo "skip: every re-run of $folder is identical to the committed table"
   else
@@ -271,7 +265,7 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
     run_step cebe-deep summarize "results/authors/$folder"/reproduced/*/seed*/evaluation.csv.gz --results "$rerun" --gzip
     dynamics=()
     case $extra in *gymnasium*) dynamics=(--dynamics "$folder-rerun=gymnasium") ;; esac
-    run_step cebe-deep report protocol "$rerun" --write-zero-action "${dynamics[@]}" --resamples 100 > /dev/null
+    run_step cebe-deep report protocol "$rerun" --write-zero-action "${dynamics[@]}"  # and prints its verdicts
   fi
   unset STAGE_FLAGS STAGE_METHODS
 done

@@ -147,8 +147,9 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
             assert len(table) >= len(options["folders"]), f"{path}: a block names a folder without results"
             expected = (render_compact if options["compact"] else render_markdown)(table)
             assert match.group("body") == expected, f"{path.relative_to(ROOT)}: refresh its protocol block"
-            found.append(path.name)
-    assert found[:1] == ["README.md"] and "README.md" in found[1:], "the README and results/README.md each have the table"
+            found.append(str(path.relative_to(ROOT)))
+    assert found == ["README.md", "results/README.md", "results/README.md"], (
+        "the README opens with the table; results/README.md opens with it and sets the re-runs beside it")
 
 
 def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):
