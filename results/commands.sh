@@ -265,7 +265,11 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
     run_step cebe-deep summarize "results/authors/$folder"/reproduced/*/seed*/evaluation.csv.gz --results "$rerun" --gzip
     dynamics=()
     case $extra in *gymnasium*) dynamics=(--dynamics "$folder-rerun=gymnasium") ;; esac
-    run_step cebe-deep report protocol "$rerun" --write-zero-action "${dynamics[@]}"  # and prints its verdicts
+    # and prints its verdicts; where later seeds were merged in (CheetahVelocity, AntDirection), beside those of the
+    # first seeds' table, the one these runs re-run
+    compared=()
+    [ -d "results/authors/$folder/first-seeds" ] && compared=("results/authors/$folder/first-seeds")
+    run_step cebe-deep report protocol "${compared[@]}" "$rerun" --write-zero-action "${dynamics[@]}"
   fi
   unset STAGE_FLAGS STAGE_METHODS
 done

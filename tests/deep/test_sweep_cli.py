@@ -567,7 +567,9 @@ def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, 
             authors[Path(flags.pop("--results")).name] = flags
     authors_results = tmp_path / "r" / "work" / "results" / "authors"
     done = [("PendulumGoal-uniform", "cse", 0)] + [("PendulumGoal-gymnasium", method, seed)
-                                                  for method in ("baseline", "cse") for seed in range(10)]
+                                                  for method in ("baseline", "cse") for seed in range(10)] + [
+        ("CheetahVelocity", method, seed) for method in ("baseline", "cse", "ldr") for seed in range(5)]
+    (authors_results / "CheetahVelocity" / "first-seeds").mkdir(parents=True)
     for folder, method, seed in done:
         staged = authors_results / folder / "reproduced" / method / f"seed{seed}"
         staged.mkdir(parents=True)
@@ -576,6 +578,7 @@ def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, 
     sweeps = [command[2:] for command in commands if command[:2] == ["cebe-deep", "sweep"]]
     expected_seeds = {"SimpleDirection": 10, "PendulumGoal": 10, "PendulumGoal-uniform": 10, "CheetahVelocity": 5,
                       "AntDirection": 3}  # PendulumGoal-gymnasium's 20 runs are all staged: none trains
+    del expected_seeds["CheetahVelocity"]  # nor do CheetahVelocity's 15
     seen = {}
     ignored = ("--seeds", "--root", "--results", "--gzip", "--workers", "--methods")
     for arguments in sweeps:
@@ -601,14 +604,20 @@ def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, 
     folders = ["SimpleDirection", "PendulumGoal", "PendulumGoal-gymnasium", "PendulumGoal-uniform", "CheetahVelocity",
                "AntDirection"]
     assert reports == [["runs", f"results/authors/{folder}"] for folder in folders]
-    # the folder whose runs are all re-run (and only it) gets its tables from the re-runs, with its zero action
+    # the folders whose runs are all re-run (and only they) get tables from the re-runs, with their zero action;
+    # CheetahVelocity's verdicts beside those of its first seeds' table, the runs it re-ran
     summaries = [command[2:] for command in commands if command[:2] == ["cebe-deep", "summarize"]]
     assert summaries == [[*(f"results/authors/PendulumGoal-gymnasium/reproduced/{method}/seed{seed}/evaluation.csv.gz"
                             for method in ("baseline", "cse") for seed in range(10)),
-                          "--results", "results/reruns/PendulumGoal-gymnasium-rerun", "--gzip"]]
+                          "--results", "results/reruns/PendulumGoal-gymnasium-rerun", "--gzip"],
+                         [*(f"results/authors/CheetahVelocity/reproduced/{method}/seed{seed}/evaluation.csv.gz"
+                            for method in ("baseline", "cse", "ldr") for seed in range(5)),
+                          "--results", "results/reruns/CheetahVelocity-rerun", "--gzip"]]
     protocols = [command[3:] for command in commands if command[:3] == ["cebe-deep", "report", "protocol"]]
     assert protocols == [["results/reruns/PendulumGoal-gymnasium-rerun", "--write-zero-action",
-                          "--dynamics", "PendulumGoal-gymnasium-rerun=gymnasium"]]
+                          "--dynamics", "PendulumGoal-gymnasium-rerun=gymnasium"],
+                         ["results/authors/CheetahVelocity/first-seeds", "results/reruns/CheetahVelocity-rerun",
+                          "--write-zero-action"]]
     monkeypatch.chdir(tmp_path / "r" / "work")
     for arguments in sweeps[:1] + sweeps[-1:]:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err

@@ -15,6 +15,7 @@ from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_ve
 from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, EPS, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
     folder_inputs,
+    folder_label,
     render_compact,
     render_markdown,
     task_scores,
@@ -67,7 +68,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
         scores = {}
         for folder in folders:
             evaluation, zero, variant = folder_inputs(folder, dynamics, True)
-            scores[folder.name] = task_scores(evaluation, zero, variant, eps, reference)
+            scores[folder_label(folder)] = task_scores(evaluation, zero, variant, eps, reference)
         plot_performance_profiles(scores, figures / "profiles.png")
     print((render_compact if compact else render_markdown)(table), end="")
 

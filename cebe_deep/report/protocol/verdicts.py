@@ -207,17 +207,27 @@ def folder_inputs(folder: Path, dynamics: dict[str, str] | None,
     return table, zero, variant
 
 
+def folder_label(folder: Path) -> str:
+    """A results folder's name in the verdict table: its own name, except a task's ``first-seeds/`` (the table of its
+    first seeds, kept when later seeds were merged in), which is named with its task.
+
+    >>> folder_label(Path("results/authors/PendulumGoal")), folder_label(Path("results/authors/AntDirection/first-seeds"))
+    ('PendulumGoal', 'AntDirection/first-seeds')
+    """
+    return f"{folder.parent.name}/{folder.name}" if folder.name == "first-seeds" else folder.name
+
+
 def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None,
                   simulate_missing: bool = True, **options) -> pd.DataFrame:
     """:func:`task_verdicts` of every results folder (its evaluation.csv or .gz and its zero_action.csv), with a
-    column ``folder`` (the folder's name) first.  ``dynamics``: folder name -> the task variant its runs used
+    column ``folder`` (:func:`folder_label`) first.  ``dynamics``: folder name -> the task variant its runs used
     (for a zero-action table that has to be simulated).  A folder without a zero-action table is simulated when
     ``simulate_missing``, an error otherwise."""
     frames = []
     for folder in map(Path, folders):
         table, zero, variant = folder_inputs(folder, dynamics, simulate_missing)
         frame = task_verdicts(table, zero, dynamics=variant, **options)
-        frames.append(frame.assign(folder=folder.name)[["folder", *frame.columns]])
+        frames.append(frame.assign(folder=folder_label(folder))[["folder", *frame.columns]])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
