@@ -121,8 +121,9 @@ def committed_verdicts():
     re-runs of a whole folder (results/reruns/<Folder>-rerun)."""
     from cebe_deep.report.protocol import verdict_table
 
-    folders = sorted(path.parent for part in ("authors", "reruns")
-                     for path in (ROOT / "results" / part).glob("*/zero_action.csv"))
+    folders = sorted(path.parent for part in ("authors", "reruns") for pattern in ("*/zero_action.csv",
+                                                                                  "*/first-seeds/zero_action.csv")
+                     for path in (ROOT / "results" / part).glob(pattern))
     return verdict_table(folders, simulate_missing=False)
 
 
@@ -133,6 +134,7 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
     import pandas as pd
 
     from cebe_deep.report.protocol import block_arguments, render_compact, render_markdown
+    from cebe_deep.report.protocol.verdicts import folder_label
     from cebe_deep.report.readme import BLOCK
 
     found = []
@@ -142,7 +144,7 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
             if name != "protocol":
                 continue
             options = block_arguments(arguments, path.parent)
-            table = pd.concat([committed_verdicts[committed_verdicts["folder"] == folder.name]
+            table = pd.concat([committed_verdicts[committed_verdicts["folder"] == folder_label(folder)]
                                for folder in options["folders"]], ignore_index=True)
             assert len(table) >= len(options["folders"]), f"{path}: a block names a folder without results"
             expected = (render_compact if options["compact"] else render_markdown)(table)
@@ -150,6 +152,24 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
             found.append(str(path.relative_to(ROOT)))
     assert found == ["README.md", "results/README.md", "results/README.md"], (
         "the README opens with the table; results/README.md opens with it and sets the re-runs beside it")
+
+
+def test_the_replication_tables_are_the_packages_on_the_committed_results(capsys):
+    # results/README.md's `<!-- report replication TABLE RERUN... -->` block (does a verdict's size survive its
+    # re-run?) holds what `cebe-deep report replication` prints for those folders, and names every folder re-run whole
+    # (results/reruns/): the Holm family of results/PROTOCOL.md, section 8, is all of them, whatever their outcome.
+    from cebe_deep.report.protocol import print_replication
+    from cebe_deep.report.readme import BLOCK
+
+    path = ROOT / "results" / "README.md"
+    blocks = [match for match in BLOCK.finditer(path.read_text()) if match.group("command").split()[0] == "replication"]
+    assert len(blocks) == 1, "results/README.md sets the re-runs' sizes beside the tables' in one block"
+    arguments = blocks[0].group("command").split()[1:]
+    assert sorted(arguments[1::2]) == sorted(f"reruns/{folder.name}" for folder in (ROOT / "results" / "reruns").iterdir()
+                                             if folder.is_dir())
+    capsys.readouterr()
+    print_replication([path.parent / argument for argument in arguments])
+    assert blocks[0].group("body") == capsys.readouterr().out, "refresh results/README.md's replication block"
 
 
 def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):

@@ -63,6 +63,10 @@ def add_report_parser(commands) -> None:
                           help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
                           help="also draw FOLDER/verdicts.png (the intervals) and FOLDER/profiles.png (performance profiles)")
+    replication = tables.add_parser("replication", help="a table's primary endpoints beside its re-run's, and the "
+                                    "interval of their difference (Welch, Holm over the rows)")
+    replication.add_argument("folders", nargs="+", type=Path, metavar="TABLE RERUN",
+                             help="pairs of results folders: a table, then its re-run (each with its zero_action.csv)")
     runs = tables.add_parser("runs", help="runs.csv of a results folder with its reproduced runs (reproduced/), each "
                              "checked against the committed table")
     runs.add_argument("folder", type=Path, help="a task's results folder, e.g. results/authors/SimpleDirection")
@@ -102,6 +106,10 @@ def run_report(args: argparse.Namespace) -> int:
         tables.zero_action(args.task, args.values)
     elif table == "protocol":
         _run_protocol(args)
+    elif table == "replication":
+        from cebe_deep.report.protocol import print_replication
+
+        print_replication(args.folders)
     elif table == "runs":
         _run_runs(_existing(args.folder, "folder"))
     elif table == "open":

@@ -4,7 +4,9 @@ text comes from the committed results.  A block's path arguments are relative to
 folder (``<!-- report differences authors/PendulumGoal -->`` in results/README.md reads
 results/authors/PendulumGoal), so a write-up refreshes the same wherever the command is run from.  The protocol's
 verdict table (results/PROTOCOL.md) is the block ``<!-- report protocol FOLDER... [--dynamics FOLDER=NAME]
-[--figures FOLDER] [--compact] [--eps EPS] -->``, printed as ``cebe-deep report protocol`` prints it.
+[--figures FOLDER] [--compact] [--eps EPS] -->``, printed as ``cebe-deep report protocol`` prints it;
+``<!-- report replication TABLE RERUN... -->`` is ``cebe-deep report replication``'s (a table's verdict sizes beside
+its re-run's).
 
 >>> text = "intro\n<!-- report zero-action -->\nold\n<!-- end -->\n"
 >>> [match.group("command") for match in BLOCK.finditer(text)]
@@ -22,6 +24,7 @@ from typing import Callable
 from cebe_deep.errors import InputError
 from cebe_deep.report import tables
 from cebe_deep.report.protocol.command import block_arguments, print_protocol
+from cebe_deep.report.protocol.replication import print_replication
 
 __all__ = ["BLOCK", "block_commands", "refresh_readme"]
 
@@ -36,7 +39,8 @@ def block_commands(folder: Path) -> dict[str, Callable[..., None]]:
             "differences": lambda path: tables.differences(folder / path),
             "training": lambda root: tables.training(folder / root),
             "open": lambda experiment, root=".": tables.open_questions(folder / root, experiment),
-            "protocol": lambda *arguments: print_protocol(**block_arguments(arguments, folder))}
+            "protocol": lambda *arguments: print_protocol(**block_arguments(arguments, folder)),
+            "replication": lambda *paths: print_replication([folder / path for path in paths])}
 
 
 def refresh_readme(path: Path, only: list[str] | None = None) -> int:

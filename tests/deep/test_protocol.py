@@ -639,3 +639,85 @@ def test_the_compact_table_says_where_a_claim_status_does_not_hold(tmp_path, cap
     assert rows["| Clean"][3].endswith("**matches** (reproduced) |")
     assert rows["| Fragile"][2].endswith("**beats** (reproduced; not under Holm, authors' contexts, learned contexts)")
     assert rows["| Fragile"][3] == "not run |"
+
+
+def _welch_by_hand(second: np.ndarray, first: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Welch's interval of mean(second) - mean(first), from its textbook formulas (Welch-Satterthwaite degrees of
+    freedom), for checking :func:`protocol.replication_table`."""
+    v1, v2 = second.var(ddof=1) / second.size, first.var(ddof=1) / first.size
+    df = (v1 + v2) ** 2 / (v1 ** 2 / (second.size - 1) + v2 ** 2 / (first.size - 1))
+    half = stats.t.ppf(0.5 + level / 2, df) * math.sqrt(v1 + v2)
+    change = second.mean() - first.mean()
+    return change, change - half, change + half
+
+
+def _normalized_seed_differences(table: pd.DataFrame, candidate: str, other: str) -> np.ndarray:
+    away = table[table["context_3"].abs() > 0.1]
+    per_seed = away.groupby(["method", "seed"])["episode_return"].mean().unstack("seed")
+    return ((per_seed.loc[candidate] - per_seed.loc[other]) / 1000.0).to_numpy()
+
+
+def _write_folder(folder, table):
+    folder.mkdir(parents=True)
+    table.to_csv(folder / "evaluation.csv", index=False)
+    _zero_table().to_csv(folder / protocol.ZERO_ACTION_FILE, index=False)
+
+
+def test_a_rerun_change_is_welchs_interval_of_the_per_seed_differences(tmp_path):
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    original = _table({"baseline": 0.0, "cse": 0.05, "ldr": 0.05}, seeds, noise_sd=10.0, rng_seed=4)
+    rerun = _table({"baseline": 0.0, "cse": 0.01, "ldr": 0.05}, {**seeds, "baseline": list(range(8))},
+                   noise_sd=10.0, rng_seed=5)
+    _write_folder(tmp_path / "PendulumGoal", original)
+    _write_folder(tmp_path / "PendulumGoal-rerun", rerun)
+    result = protocol.replication_table([(tmp_path / "PendulumGoal", tmp_path / "PendulumGoal-rerun")])
+    result = result.set_index("comparison")
+    assert list(result.index) == ["cse - baseline", "cse - ldr"]
+    for comparison, (candidate, other) in (("cse - baseline", ("cse", "baseline")), ("cse - ldr", ("cse", "ldr"))):
+        first = _normalized_seed_differences(original, candidate, other)
+        second = _normalized_seed_differences(rerun, candidate, other)
+        second = second[~np.isnan(second)]  # the re-run's seeds 8 and 9 have no SAC partner
+        row = result.loc[comparison]
+        assert (row["seeds_table"], row["seeds_rerun"], row["contexts"]) == (10, second.size, 5)
+        assert (row["table_difference"], row["rerun_difference"]) == pytest.approx((first.mean(), second.mean()))
+        assert (row["change"], row["change_low"], row["change_high"]) == pytest.approx(_welch_by_hand(second, first))
+    assert second.size == 10 and result.loc["cse - baseline", "seeds_rerun"] == 8
+    # Holm over both rows; the 0.04 drop of CSE - SAC is far outside noise sd 10 / 1000, CSE - LDR only moves by noise
+    assert list(result["holm_p"]) == pytest.approx(list(protocol.holm(result["p"].to_numpy())))
+    assert result.loc["cse - baseline", "word"] == "differs"
+    assert result.loc["cse - baseline", "change_high"] < -0.02
+
+
+def test_a_rerun_identical_to_its_table_is_not_shown_to_differ(tmp_path):
+    seeds = {method: list(range(5)) for method in ("baseline", "cse")}
+    table = _table({"baseline": 0.0, "cse": 0.05}, seeds, noise_sd=10.0)
+    _write_folder(tmp_path / "a", table)
+    _write_folder(tmp_path / "b", table)
+    row = protocol.replication_table([(tmp_path / "a", tmp_path / "b")]).iloc[0]
+    assert row["change"] == 0.0 and row["change_low"] < 0.0 < row["change_high"]
+    assert row["p"] == pytest.approx(1.0) and row["word"] == "not shown to differ"
+
+
+def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_folders(tmp_path, capsys):
+    from cebe_deep.report.readme import refresh_readme
+
+    seeds = {method: list(range(6)) for method in ("baseline", "cse")}
+    results = tmp_path / "results"
+    _write_folder(results / "authors" / "PendulumGoal", _table({"baseline": 0.0, "cse": 0.05}, seeds, rng_seed=6))
+    _write_folder(results / "reruns" / "PendulumGoal-rerun", _table({"baseline": 0.0, "cse": 0.04}, seeds, rng_seed=7))
+    readme = results / "README.md"
+    readme.write_text("<!-- report replication authors/PendulumGoal reruns/PendulumGoal-rerun -->\nold\n<!-- end -->\n")
+    assert refresh_readme(readme, ["replication"]) == 1
+    body = readme.read_text().split("-->\n", 1)[1].split("<!-- end -->")[0]
+    capsys.readouterr()
+    pair = [str(results / "authors" / "PendulumGoal"), str(results / "reruns" / "PendulumGoal-rerun")]
+    assert main(["report", "replication", *pair]) == 0
+    assert capsys.readouterr().out == body
+    row = next(line for line in body.splitlines() if line.startswith("| PendulumGoal |"))
+    assert "| PendulumGoal-rerun | CSE - BASELINE | 6 / 6 |" in row
+    # an odd number of folders, a folder without its zero-action table: one line each, exit status 2
+    assert main(["report", "replication", pair[0]]) == 2
+    assert "expected pairs" in capsys.readouterr().err
+    (results / "reruns" / "PendulumGoal-rerun" / protocol.ZERO_ACTION_FILE).unlink()
+    assert main(["report", "replication", *pair]) == 2
+    assert "--write-zero-action" in capsys.readouterr().err

@@ -30,7 +30,8 @@ policy, evaluated at every context, as independent runs; ``rliable`` brings ``ar
 
 ``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders
 (:func:`print_protocol`), and so does a write-up's block ``<!-- report protocol FOLDER... -->``
-(:mod:`cebe_deep.report.readme`).
+(:mod:`cebe_deep.report.readme`).  ``cebe-deep report replication TABLE RERUN...`` sets a table's primary endpoints
+beside a re-run's, with the interval of their difference (:mod:`cebe_deep.report.protocol.replication`).
 """
 
 from cebe_deep.report.protocol.command import block_arguments, parse_dynamics, print_protocol
@@ -48,6 +49,7 @@ from cebe_deep.report.protocol.inference import (
            seeds_for_difference,
            verdict_word,
 )
+from cebe_deep.report.protocol.replication import print_replication, render_replication, replication_table
 from cebe_deep.report.protocol.scores import (
            BOOTSTRAP_RESAMPLES,
            BOOTSTRAP_SEED,
@@ -85,4 +87,5 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "TaskScores", "task_scores", "task_verdicts", "verdict_table", "render_markdown", "render_compact",
            "disagreeing_analyses", "write_zero_action",
            "folder_inputs", "performance_profile",
-           "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments"]
+           "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments",
+           "replication_table", "render_replication", "print_replication"]
