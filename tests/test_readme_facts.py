@@ -172,6 +172,28 @@ def test_the_replication_tables_are_the_packages_on_the_committed_results(capsys
     assert blocks[0].group("body") == capsys.readouterr().out, "refresh results/README.md's replication block"
 
 
+def test_the_handouts_replication_question_reads_the_replication_table():
+    # Quiz 15 of docs/teacher.md quotes uniform replay's row of results/README.md's replication block (itself the
+    # package's output, above): the two endpoints' intervals (the re-run block), the change, its p-values, and how
+    # many comparisons Holm's correction runs over.
+    from cebe_deep.report.readme import BLOCK
+
+    text = (ROOT / "results" / "README.md").read_text()
+    block = next(match.group("body") for match in BLOCK.finditer(text)
+                 if match.group("command").split()[0] == "replication")
+    rows = [line.split(" | ") for line in block.splitlines() if line.startswith("| PendulumGoal")]
+    uniform = next(row for row in rows if row[0] == "| PendulumGoal-uniform" and row[2] == "CSE - BASELINE")
+    change = uniform[6].split(" **")[0]
+    p, holm = re.fullmatch(r"([\d.]+) \(([\d.]+)\) \|", uniform[7]).groups()
+    quiz = " ".join(_section((ROOT / "docs" / "teacher.md").read_text(), "**15.**").split())
+    words = {4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
+    assert f"is {change} (p {p})" in quiz and f"{words[len(rows)]} comparisons were re-run" in quiz
+    assert f"Holm's correction applies: {holm}," in quiz
+    for name in ("PendulumGoal-uniform", "PendulumGoal-uniform-rerun"):
+        interval = re.search(rf"^\| {name} \| 10 \| (\S+ \[\S+ \S+\]) \*\*beats\*\*", text, re.M).group(1)
+        assert interval in quiz, name
+
+
 def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):
     # "10 seeds on SimpleDirection, PendulumGoal, CheetahVelocity and CartGoal as the authors ran, 3 on
     # AntDirection": every task's count, as the README's results section names it, against the committed tables
