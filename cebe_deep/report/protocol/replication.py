@@ -30,7 +30,14 @@ from scipy import stats
 from cebe_deep.errors import InputError
 from cebe_deep.report.protocol.inference import holm
 from cebe_deep.report.protocol.scores import COMPARISONS, EPS, LEVEL, ZERO_ACTION_FILE, read_zero_action
-from cebe_deep.report.protocol.verdicts import TaskScores, _interval_text, folder_inputs, folder_label, task_scores
+from cebe_deep.report.protocol.verdicts import (
+    TaskScores,
+    _interval_text,
+    folder_inputs,
+    folder_label,
+    paired_away,
+    task_scores,
+)
 
 __all__ = ["per_seed_differences", "replication_table", "render_replication", "print_replication"]
 
@@ -38,21 +45,17 @@ __all__ = ["per_seed_differences", "replication_table", "render_replication", "p
 def per_seed_differences(normalized: TaskScores, candidate: str, other: str,
                          keys: set | None = None) -> pd.Series:
     """The protocol's per-seed primary differences :math:`d_s` of ``candidate - other`` (indexed by the paired
-    seeds), over the contexts away from c0 where both methods have data for every paired seed, restricted to
-    ``keys`` (context keys) when given."""
-    mine, theirs = normalized.scores[candidate], normalized.scores[other]
-    paired = sorted(set(mine.index) & set(theirs.index))
-    first, second = mine.loc[paired].to_numpy(), theirs.loc[paired].to_numpy()
-    usable = normalized.contexts["away"].to_numpy() & ~np.isnan(first).any(axis=0) & ~np.isnan(second).any(axis=0)
+    seeds), over its contexts (:func:`~cebe_deep.report.protocol.verdicts.paired_away`), restricted to those whose
+    key is in ``keys`` when given."""
+    paired, _, first, second, usable = paired_away(normalized, candidate, other)
     if keys is not None:
-        usable &= normalized.contexts["key"].isin(keys).to_numpy()
+        usable = usable & normalized.contexts["key"].isin(keys).to_numpy()
     return pd.Series((first[:, usable] - second[:, usable]).mean(axis=1), index=paired)
 
 
 def _usable_keys(normalized: TaskScores, candidate: str, other: str) -> set:
-    mine, theirs = normalized.scores[candidate], normalized.scores[other]
-    both = mine.notna().all(axis=0).to_numpy() & theirs.notna().all(axis=0).to_numpy()
-    return set(normalized.contexts.loc[normalized.contexts["away"].to_numpy() & both, "key"])
+    usable = paired_away(normalized, candidate, other)[4]
+    return set(normalized.contexts.loc[usable, "key"])
 
 
 def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: float = LEVEL,

@@ -106,6 +106,19 @@ def task_scores(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics:
     return TaskScores(task, c0, contexts, seed_scores(table, contexts, zero_returns, scale), scale, source)
 
 
+def paired_away(normalized: TaskScores, candidate: str, other: str
+                ) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray]:
+    """The seeds both methods have (``paired``) and those only one has (``unpaired``), the two methods' scores of the
+    paired seeds (seeds x contexts), and ``usable``: the contexts away from c0 where both have a score for every
+    paired seed (the primary endpoint's contexts)."""
+    mine, theirs = normalized.scores[candidate], normalized.scores[other]
+    paired = sorted(set(mine.index) & set(theirs.index))
+    unpaired = sorted(set(mine.index) ^ set(theirs.index))
+    first, second = mine.loc[paired].to_numpy(), theirs.loc[paired].to_numpy()
+    usable = normalized.contexts["away"].to_numpy() & ~np.isnan(first).any(axis=0) & ~np.isnan(second).any(axis=0)
+    return paired, unpaired, first, second, usable
+
+
 def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamics: str | None = None,
                   margin: float = MARGIN, eps: float = EPS, level: float = LEVEL,
                   resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED, old_rule: bool = True,
@@ -133,7 +146,6 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     task, c0, contexts, scores = normalized.task, normalized.c0, normalized.contexts, normalized.scores
     constant_scale = float(normalized.scale[0]) if np.ptp(normalized.scale) == 0 else float("nan")
     old = _old_rule(table, c0, eps) if old_rule else {}
-    away = contexts["away"].to_numpy()
     # a context where some method's mean (over its seeds) beats the all-zero action: there an agent learned the task
     learned = (np.stack([frame.mean(axis=0).to_numpy() for frame in scores.values()]) > 0).any(axis=0)  # NaN: False
     rows = []
@@ -142,10 +154,7 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
             continue
         claim = CLAIMS[other]
         mine, theirs = scores[candidate], scores[other]
-        paired = sorted(set(mine.index) & set(theirs.index))
-        unpaired = sorted(set(mine.index) ^ set(theirs.index))
-        first, second = mine.loc[paired].to_numpy(), theirs.loc[paired].to_numpy()
-        usable = away & ~np.isnan(first).any(axis=0) & ~np.isnan(second).any(axis=0)
+        paired, unpaired, first, second, usable = paired_away(normalized, candidate, other)
         authors = usable & contexts["authors"].to_numpy()
         x, y = first[:, usable], second[:, usable]
         primary = compare_paired(x, y, margin, level)
