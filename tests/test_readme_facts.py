@@ -182,7 +182,7 @@ def test_the_handouts_replication_question_reads_the_replication_table():
     block = next(match.group("body") for match in BLOCK.finditer(text)
                  if match.group("command").split()[0] == "replication")
     rows = [line.split(" | ") for line in block.splitlines() if line.startswith("| PendulumGoal")]
-    uniform = next(row for row in rows if row[0] == "| PendulumGoal-uniform" and row[2] == "CSE - BASELINE")
+    uniform = next(row for row in rows if row[0] == "| PendulumGoal-uniform" and row[2] == "CSE - SAC")
     change = uniform[6].split(" **")[0]
     p, holm = re.fullmatch(r"([\d.]+) \(([\d.]+)\) \|", uniform[7]).groups()
     quiz = " ".join(_section((ROOT / "docs" / "teacher.md").read_text(), "**15.**").split())

@@ -714,7 +714,7 @@ def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_fol
     assert main(["report", "replication", *pair]) == 0
     assert capsys.readouterr().out == body
     row = next(line for line in body.splitlines() if line.startswith("| PendulumGoal |"))
-    assert "| PendulumGoal-rerun | CSE - BASELINE | 6 / 6 |" in row
+    assert "| PendulumGoal-rerun | CSE - SAC | 6 / 6 |" in row
     # an odd number of folders, a folder without its zero-action table: one line each, exit status 2
     assert main(["report", "replication", pair[0]]) == 2
     assert "expected pairs" in capsys.readouterr().err

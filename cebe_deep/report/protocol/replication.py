@@ -61,9 +61,9 @@ def _usable_keys(normalized: TaskScores, candidate: str, other: str) -> set:
 def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: float = LEVEL,
                       eps: float = EPS) -> pd.DataFrame:
     """One row per (table, re-run) pair of results folders and comparison both hold: ``table``, ``rerun`` (their
-    :func:`folder_label`), ``comparison``, ``seeds_table``, ``seeds_rerun``, ``contexts`` (away from c0, used by
-    both), the two primary endpoints (``table_difference``, ``rerun_difference``), ``change`` (re-run minus table)
-    with Welch's interval ``change_low``, ``change_high``, ``p`` and ``holm_p`` (over all rows), and ``word``
+    :func:`folder_label`), ``task``, ``comparison``, ``seeds_table``, ``seeds_rerun``, ``contexts`` (away from c0,
+    used by both), the two primary endpoints (``table_difference``, ``rerun_difference``), ``change`` (re-run minus
+    table) with Welch's interval ``change_low``, ``change_high``, ``p`` and ``holm_p`` (over all rows), and ``word``
     (``differs`` / ``not shown to differ`` at ``level``).  Each folder needs its zero_action.csv (``cebe-deep report
     protocol FOLDER --write-zero-action``); two folders of different tasks are an :class:`InputError`."""
     rows = []
@@ -86,8 +86,8 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
             test = stats.ttest_ind(second.to_numpy(), first.to_numpy(), equal_var=False)
             interval = test.confidence_interval(level)
             rows.append(dict(table=folder_label(Path(table_folder)), rerun=folder_label(Path(rerun_folder)),
-                             comparison=f"{candidate} - {other}", seeds_table=len(first), seeds_rerun=len(second),
-                             contexts=len(keys), table_difference=float(first.mean()),
+                             task=original.task, comparison=f"{candidate} - {other}", seeds_table=len(first),
+                             seeds_rerun=len(second), contexts=len(keys), table_difference=float(first.mean()),
                              rerun_difference=float(second.mean()), change=float(second.mean() - first.mean()),
                              change_low=float(interval.low), change_high=float(interval.high),
                              p=float(test.pvalue)))
@@ -99,6 +99,13 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
     return table
 
 
+def _comparison_name(task: str, comparison: str) -> str:
+    """``cse - baseline`` as the figures name it: CSE - SAC, or CSE - DQN for a task with discrete actions."""
+    from cebe_deep.report.plots import learner_name
+
+    return comparison.replace("baseline", learner_name(task)).upper()
+
+
 def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
     """The markdown of :func:`replication_table`, with a caption saying what each column is."""
     if table.empty:
@@ -107,7 +114,7 @@ def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
     lines = [f"| table | re-run | comparison | seeds | table's | re-run's | re-run - table, {percent} | p (Holm) |",
              "|---|---|---|---|---|---|---|---|"]
     for row in table.itertuples():
-        lines.append(f"| {row.table} | {row.rerun} | {row.comparison.upper()} | "
+        lines.append(f"| {row.table} | {row.rerun} | {_comparison_name(row.task, row.comparison)} | "
                      f"{row.seeds_table} / {row.seeds_rerun} | {row.table_difference:+.3f} | "
                      f"{row.rerun_difference:+.3f} | "
                      f"{_interval_text(row.change, row.change_low, row.change_high)} **{row.word}** | "
@@ -116,7 +123,6 @@ def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
                f"c0 that both tables have, paired by seed) of a table and of its re-run, and the re-run's minus the "
                f"table's: Welch's {percent} t-interval (different runs, not pairs), its p-value and Holm's over the "
                f"{len(table)} row{'s' if len(table) != 1 else ''} here; **differs** where Holm's is below {1 - level:g}.  "
-               f"The baseline is SAC (DQN for CartGoal). "
                f"Runs identical in both tables (runs.csv: `identical`) make the interval wider than it need be.")
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
