@@ -32,10 +32,10 @@ from cebe_deep.report.protocol.inference import holm
 from cebe_deep.report.protocol.scores import COMPARISONS, EPS, LEVEL, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
     TaskScores,
-    _interval_text,
     folder_inputs,
     folder_label,
     paired_away,
+    signed_interval,
     task_scores,
 )
 
@@ -117,7 +117,7 @@ def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
         lines.append(f"| {row.table} | {row.rerun} | {_comparison_name(row.task, row.comparison)} | "
                      f"{row.seeds_table} / {row.seeds_rerun} | {row.table_difference:+.3f} | "
                      f"{row.rerun_difference:+.3f} | "
-                     f"{_interval_text(row.change, row.change_low, row.change_high)} **{row.word}** | "
+                     f"{signed_interval(row.change, row.change_low, row.change_high)} **{row.word}** | "
                      f"{row.p:.3f} ({row.holm_p:.3f}) |")
     caption = (f"The primary endpoint (mean normalized score of CSE minus the other method over the contexts away from "
                f"c0 that both tables have, paired by seed) of a table and of its re-run, and the re-run's minus the "

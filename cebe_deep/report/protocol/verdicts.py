@@ -257,7 +257,12 @@ def write_zero_action(folder: str | Path, dynamics: str | None = None) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ rendering
-def _interval_text(estimate: float, low: float, high: float, digits: int = 3) -> str:
+def signed_interval(estimate: float, low: float, high: float, digits: int = 3) -> str:
+    """``+0.071 [+0.051, +0.090]``: an estimate and its interval, signed; ``-`` for no estimate.
+
+    >>> signed_interval(0.0712, 0.0511, 0.0904), signed_interval(float("nan"), 0.0, 0.0)
+    ('+0.071 [+0.051, +0.090]', '-')
+    """
     if math.isnan(estimate):
         return "-"
     if math.isnan(low):
@@ -298,7 +303,7 @@ def render_markdown(table: pd.DataFrame) -> str:
             if row is None:
                 cells.append("not run")
                 continue
-            cells.append(f"{_interval_text(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
+            cells.append(f"{signed_interval(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
                          f"({row['claim_status']})")
             label = "vs baseline" if other == "baseline" else "vs LDR"
             robust.append(f"{label}: {_robustness(row)}")
@@ -358,7 +363,7 @@ def render_compact(table: pd.DataFrame) -> str:
                 cells.append("not run")
                 continue
             differs = disagreeing_analyses(row)
-            cells.append(f"{_interval_text(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
+            cells.append(f"{signed_interval(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
                          f"({row['claim_status']}{'; not under ' + ', '.join(differs) if differs else ''})")
         seeds = f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
         lines.append(f"| {folder} | {seeds} | {cells[0]} | {cells[1]} |")
