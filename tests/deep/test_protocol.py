@@ -686,6 +686,9 @@ def test_a_rerun_change_is_welchs_interval_of_the_per_seed_differences(tmp_path)
     assert list(result["holm_p"]) == pytest.approx(list(protocol.holm(result["p"].to_numpy())))
     assert result.loc["cse - baseline", "word"] == "differs"
     assert result.loc["cse - baseline", "change_high"] < -0.02
+    lines = protocol.render_replication(result.reset_index()).splitlines()
+    flagged = {line.split(" | ")[1]: "**differs**" in line for line in lines if line.startswith("| PendulumGoal |")}
+    assert flagged == {"CSE - SAC": True, "CSE - LDR": result.loc["cse - ldr", "word"] == "differs"}
 
 
 def test_a_rerun_identical_to_its_table_is_not_shown_to_differ(tmp_path):
@@ -714,7 +717,7 @@ def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_fol
     assert main(["report", "replication", *pair]) == 0
     assert capsys.readouterr().out == body
     row = next(line for line in body.splitlines() if line.startswith("| PendulumGoal |"))
-    assert "| PendulumGoal-rerun | CSE - SAC | 6 / 6 |" in row
+    assert "| PendulumGoal | CSE - SAC | 6 / 6 |" in row and "(PendulumGoal-rerun)" in body
     # an odd number of folders, a folder without its zero-action table: one line each, exit status 2
     assert main(["report", "replication", pair[0]]) == 2
     assert "expected pairs" in capsys.readouterr().err

@@ -111,18 +111,21 @@ def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
     if table.empty:
         return "no comparison is held by both folders of a pair\n"
     percent = f"{100 * level:g}%"
-    lines = [f"| table | re-run | comparison | seeds | table's | re-run's | re-run - table, {percent} | p (Holm) |",
-             "|---|---|---|---|---|---|---|---|"]
+    reruns = list(dict.fromkeys(table["rerun"]))
+    lines = [f"| table | comparison | seeds | table's, re-run's | re-run - table, {percent} | p (Holm) |",
+             "|---|---|---|---|---|---|"]
     for row in table.itertuples():
-        lines.append(f"| {row.table} | {row.rerun} | {_comparison_name(row.task, row.comparison)} | "
-                     f"{row.seeds_table} / {row.seeds_rerun} | {row.table_difference:+.3f} | "
-                     f"{row.rerun_difference:+.3f} | "
-                     f"{signed_interval(row.change, row.change_low, row.change_high)} **{row.word}** | "
+        flag = " **differs**" if row.word == "differs" else ""
+        lines.append(f"| {row.table} | {_comparison_name(row.task, row.comparison)} | "
+                     f"{row.seeds_table} / {row.seeds_rerun} | {row.table_difference:+.3f}, {row.rerun_difference:+.3f} | "
+                     f"{signed_interval(row.change, row.change_low, row.change_high)}{flag} | "
                      f"{row.p:.3f} ({row.holm_p:.3f}) |")
     caption = (f"The primary endpoint (mean normalized score of CSE minus the other method over the contexts away from "
-               f"c0 that both tables have, paired by seed) of a table and of its re-run, and the re-run's minus the "
+               f"c0 that both tables have, paired by seed) of a table and of its re-run ({', '.join(reruns)}), and "
+               f"the re-run's minus the "
                f"table's: Welch's {percent} t-interval (different runs, not pairs), its p-value and Holm's over the "
-               f"{len(table)} row{'s' if len(table) != 1 else ''} here; **differs** where Holm's is below {1 - level:g}.  "
+               f"{len(table)} row{'s' if len(table) != 1 else ''} here; **differs** where Holm's is below {1 - level:g} "
+               f"(elsewhere the sizes are not shown to differ).  "
                f"Runs identical in both tables (runs.csv: `identical`) make the interval wider than it need be.")
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
