@@ -237,14 +237,20 @@ if [ "$section" = reproduce ]; then
 # whether its evaluation equals the committed table's, episode for episode (`identical`: the committed numbers
 # are this run's), or by how much it differs.  The tables themselves are left as they are.  Cheapest first
 # (SimpleDirection about 1.5 min a run on a quiet core; AntDirection about an hour); `bash results/commands.sh
-# reproduce SimpleDirection` does one folder.
+# reproduce SimpleDirection` does one folder.  CheetahVelocity and AntDirection re-run their first seeds (the runs
+# without provenance) unless SEEDS says otherwise: `SEEDS=5-9 bash results/commands.sh reproduce CheetahVelocity`
+# re-runs the later seeds too, so that the re-run table covers all 10 seeds and is set beside the whole table.
 only=${2:-}
+if [ -n "${SEEDS:-}" ] && [ -z "$only" ]; then
+  echo "commands.sh: SEEDS=$SEEDS needs one folder: SEEDS=$SEEDS bash results/commands.sh reproduce FOLDER" >&2; exit 2
+fi
 for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 11 0-9" \
         "PendulumGoal-gymnasium PendulumGoal 11 0-9 --dynamics gymnasium" \
         "PendulumGoal-uniform PendulumGoal 11 0-9 --replay uniform" \
         "CheetahVelocity CheetahVelocity 13 0-4" "AntDirection AntDirection 16 0-2"; do
-  read -r folder task points seeds extra <<< "$spec"
+  read -r folder task points first extra <<< "$spec"
   if [ -n "$only" ] && [ "$only" != "$folder" ]; then continue; fi
+  seeds=${SEEDS:-$first}
   STAGE_FLAGS=(--profile authors --contexts authors+sweeps $extra)
   STAGE_METHODS="baseline cse ldr"
   case $folder in PendulumGoal-*) STAGE_METHODS="baseline cse" ;; esac
@@ -254,7 +260,18 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
   # alone, results/reruns/<Folder>-rerun, whose verdicts `cebe-deep report protocol results/authors/<Folder>
   # results/reruns/<Folder>-rerun` sets beside the committed ones (a re-run on another machine is not bit-identical:
   # results/README.md, "How it was run").  Where every re-run is identical the committed table is theirs already.
-  missing=$(first_unstaged "results/authors/$folder/reproduced" "$STAGE_METHODS" $(seq ${seeds/-/ }))
+  # The re-run table covers all 10 seeds once they are re-run (set beside the whole table), else the first seeds
+  # (beside first-seeds/, where later seeds were merged in).
+  reproduced=results/authors/$folder/reproduced
+  compared=()
+  if [ -z "$(first_unstaged "$reproduced" "$STAGE_METHODS" $(seq 0 9))" ]; then
+    rerun_seeds=0-9
+    [ -d "results/authors/$folder/first-seeds" ] && compared=("results/authors/$folder")
+  else
+    rerun_seeds=$first
+    [ -d "results/authors/$folder/first-seeds" ] && compared=("results/authors/$folder/first-seeds")
+  fi
+  missing=$(first_unstaged "$reproduced" "$STAGE_METHODS" $(seq ${rerun_seeds/-/ }))
   runs_csv=results/authors/$folder/runs.csv
   if [ -n "$missing" ]; then
     [ -n "$DRY_RUN" ] || echo "not summarized: $missing is not re-run yet"
@@ -262,13 +279,15 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
     echo "skip: every re-run of $folder is identical to the committed table"
   else
     rerun=results/reruns/$folder-rerun
-    run_step cebe-deep summarize "results/authors/$folder"/reproduced/*/seed*/evaluation.csv.gz --results "$rerun" --gzip
+    tables=()
+    for method in $STAGE_METHODS; do for seed in $(seq ${rerun_seeds/-/ }); do
+      tables+=("$reproduced/$method/seed$seed/evaluation.csv.gz")
+    done; done
+    run_step cebe-deep summarize "${tables[@]}" --results "$rerun" --gzip
     dynamics=()
     case $extra in *gymnasium*) dynamics=(--dynamics "$folder-rerun=gymnasium") ;; esac
     # and prints its verdicts; where later seeds were merged in (CheetahVelocity, AntDirection), beside those of the
-    # first seeds' table, the one these runs re-run
-    compared=()
-    [ -d "results/authors/$folder/first-seeds" ] && compared=("results/authors/$folder/first-seeds")
+    # table these runs re-run
     run_step cebe-deep report protocol "${compared[@]}" "$rerun" --write-zero-action "${dynamics[@]}"
   fi
   unset STAGE_FLAGS STAGE_METHODS

@@ -556,6 +556,51 @@ def _flags(arguments: list[str]) -> dict[str, str]:
     return flags
 
 
+def test_the_later_seeds_are_re_run_on_request_and_the_whole_table_then_compared(tmp_path):
+    """SEEDS=5-9 bash results/commands.sh reproduce CheetahVelocity trains the later seeds again (one sweep per seed,
+    staged under reproduced/); with the first seeds alone re-run, the re-run table holds them and is set beside
+    first-seeds/; once all 10 are re-run it holds all 10 and is set beside the whole table.  SEEDS without a
+    folder is refused."""
+    cheetah = tmp_path / "work" / "results" / "authors" / "CheetahVelocity"
+    (cheetah / "first-seeds").mkdir(parents=True)
+
+    def stage(seeds):
+        for method in ("baseline", "cse", "ldr"):
+            for seed in seeds:
+                (cheetah / "reproduced" / method / f"seed{seed}").mkdir(parents=True, exist_ok=True)
+                (cheetah / "reproduced" / method / f"seed{seed}" / "evaluation.csv.gz").write_bytes(b"")
+
+    def commands(name, **variables):
+        recorded = _recorded_commands(tmp_path / name, "reproduce", "CheetahVelocity", **variables)
+        sweeps = [_flags(command[2:])["--seeds"] for command in recorded if command[:2] == ["cebe-deep", "sweep"]]
+        summaries = [command[2:] for command in recorded if command[:2] == ["cebe-deep", "summarize"]]
+        protocols = [command[3:] for command in recorded if command[:3] == ["cebe-deep", "report", "protocol"]]
+        return sweeps, summaries, protocols
+
+    def tables(seeds):
+        return [f"results/authors/CheetahVelocity/reproduced/{method}/seed{seed}/evaluation.csv.gz"
+                for method in ("baseline", "cse", "ldr") for seed in seeds]
+
+    for root in ("a", "b", "c"):  # each call works in its own copy: link the staged runs' folder into it
+        (tmp_path / root / "work" / "results").mkdir(parents=True)
+        (tmp_path / root / "work" / "results" / "authors").symlink_to(cheetah.parent)
+    stage(range(5))
+    sweeps, summaries, protocols = commands("a", SEEDS="5-9")
+    assert sweeps == [f"{seed}-{seed}" for seed in range(5, 10)]
+    assert summaries == [[*tables(range(5)), "--results", "results/reruns/CheetahVelocity-rerun", "--gzip"]]
+    assert protocols == [["results/authors/CheetahVelocity/first-seeds", "results/reruns/CheetahVelocity-rerun",
+                          "--write-zero-action"]]
+    stage(range(5, 10))
+    sweeps, summaries, protocols = commands("b")
+    assert sweeps == []
+    assert summaries == [[*tables(range(10)), "--results", "results/reruns/CheetahVelocity-rerun", "--gzip"]]
+    assert protocols == [["results/authors/CheetahVelocity", "results/reruns/CheetahVelocity-rerun",
+                          "--write-zero-action"]]
+    completed = subprocess.run(["bash", str(ROOT / "results" / "commands.sh"), "reproduce"], cwd=tmp_path / "c" / "work",
+                               env=dict(os.environ, SEEDS="5-9"), capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and "needs one folder" in completed.stderr
+
+
 def test_the_reproduced_runs_train_with_the_command_that_trained_them(tmp_path, capsys, monkeypatch):
     """results/commands.sh reproduce trains each pre-provenance run again with its task's sweep of the authors
     section (same flags but the seed, the root and where tables go), one seed at a time, skips a staged run, stages
