@@ -47,15 +47,14 @@ def per_seed_differences(normalized: TaskScores, candidate: str, other: str,
     """The protocol's per-seed primary differences :math:`d_s` of ``candidate - other`` (indexed by the paired
     seeds), over its contexts (:func:`~cebe_deep.report.protocol.verdicts.paired_away`), restricted to those whose
     key is in ``keys`` when given."""
-    paired, _, first, second, usable = paired_away(normalized, candidate, other)
+    return _differences(normalized, paired_away(normalized, candidate, other), keys)
+
+
+def _differences(normalized: TaskScores, away: tuple, keys: set | None) -> pd.Series:
+    paired, _, first, second, usable = away
     if keys is not None:
         usable = usable & normalized.contexts["key"].isin(keys).to_numpy()
     return pd.Series((first[:, usable] - second[:, usable]).mean(axis=1), index=paired)
-
-
-def _usable_keys(normalized: TaskScores, candidate: str, other: str) -> set:
-    usable = paired_away(normalized, candidate, other)[4]
-    return set(normalized.contexts.loc[usable, "key"])
 
 
 def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: float = LEVEL,
@@ -78,9 +77,10 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
         for candidate, other in COMPARISONS:
             if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
                 continue
-            keys = _usable_keys(original, candidate, other) & _usable_keys(rerun, candidate, other)
-            first = per_seed_differences(original, candidate, other, keys)
-            second = per_seed_differences(rerun, candidate, other, keys)
+            away = [paired_away(scores, candidate, other) for scores in normalized]
+            keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"])
+                                      for scores, found in zip(normalized, away)))
+            first, second = (_differences(scores, found, keys) for scores, found in zip(normalized, away))
             if len(first) < 2 or len(second) < 2 or not keys:
                 continue
             test = stats.ttest_ind(second.to_numpy(), first.to_numpy(), equal_var=False)
