@@ -127,12 +127,17 @@ def runs_beside(tables) -> pd.DataFrame:
 
 
 def _committed_table(folder: Path) -> pd.DataFrame | None:
-    """The table a reproduced run of ``folder`` is checked against: the first seeds' (``first-seeds/``, where later
-    seeds were merged in), else the folder's own evaluation table (None where it has none)."""
+    """The table a reproduced run of ``folder`` is checked against: the folder's own evaluation table (all its
+    seeds, the merged later ones included), with the rows of ``first-seeds/`` for any method and seed it lacks;
+    None where there is neither."""
     from cebe_deep.run.evaluation import read_evaluation
 
-    first = read_evaluation(folder / "first-seeds")
-    return first if first is not None else read_evaluation(folder)
+    own, first = read_evaluation(folder), read_evaluation(folder / "first-seeds")
+    if own is None or first is None:
+        return own if first is None else first
+    held = pd.MultiIndex.from_frame(own[["method", "seed"]])
+    missing = ~pd.MultiIndex.from_frame(first[["method", "seed"]]).isin(held)
+    return pd.concat([own, first[missing]], ignore_index=True) if missing.any() else own
 
 
 def compare_evaluations(run_table: pd.DataFrame, committed: pd.DataFrame | None, method: str, seed: int) -> str:

@@ -97,6 +97,31 @@ def test_a_reproduced_run_is_checked_against_the_committed_table_episode_for_epi
     assert pd.read_csv(results / "runs.csv")["run"].str.contains("/reproduced/").tolist() == [True, True]
 
 
+def test_a_reproduced_later_seed_is_checked_against_the_merged_table(tmp_path, capsys):
+    """A task whose later seeds were merged in keeps its first seeds' table in first-seeds/: a re-run of a later
+    seed is checked against the merged table (which holds it), one of a first seed against either (equal there),
+    and a seed only first-seeds/ holds against first-seeds/."""
+    root, results = tmp_path / "runs", tmp_path / "results"
+    assert main(["sweep", "--task", "SimpleDirection", "--methods", "baseline", "--seeds", "0-2", "--workers", "1",
+                 "--backend", "serial", "--root", str(root), "--results", str(results), *TINY]) == 0
+    table = pd.read_csv(results / "evaluation.csv")
+    (results / "first-seeds").mkdir()
+    table[table["seed"].isin([0, 2])].to_csv(results / "first-seeds" / "evaluation.csv", index=False)
+    table[table["seed"] < 2].to_csv(results / "evaluation.csv", index=False)  # merged: seeds 0 and 1
+    for seed in (0, 1, 2):
+        assert main(["stage", str(root / "SimpleDirection" / "baseline" / f"seed{seed}"),
+                     "--out", str(results / "reproduced" / "baseline" / f"seed{seed}")]) == 0
+    capsys.readouterr()
+    assert main(["report", "runs", str(results)]) == 0
+    assert "3 of 3 reproduced runs identical" in capsys.readouterr().out
+    (results / "evaluation.csv").unlink()
+    assert main(["report", "runs", str(results)]) == 0  # only first-seeds/: seed 1 is not there
+    runs = pd.read_csv(results / "runs.csv", keep_default_na=False)
+    reproduced = runs[runs["run"].str.contains("/reproduced/")].set_index("seed")["reproduces"]
+    assert reproduced[1] == "not in the committed table (baseline, seed 1)"
+    assert reproduced[0].startswith("identical") and reproduced[2].startswith("identical")
+
+
 def test_compare_evaluations_names_what_differs():
     table = pd.DataFrame({"task": "T", "method": "cse", "seed": 3, "run": "x", "sweep": ["a", "a", "b"],
                           "sweep_value": [0.0, 1.0, 0.5], "context_0": [0.0, 1.0, 0.5], "episode": [0, 0, 0],
