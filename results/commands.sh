@@ -284,6 +284,13 @@ for spec in "SimpleDirection SimpleDirection 11 0-9" "PendulumGoal PendulumGoal 
       tables+=("$reproduced/$method/seed$seed/evaluation.csv.gz")
     done; done
     run_step cebe-deep summarize "${tables[@]}" --results "$rerun" --gzip
+    # its training curves, from the staged runs' Monitor files (did every re-run learn c0?  `cebe-deep report
+    # training results/reruns`)
+    curves=()
+    for method in $STAGE_METHODS; do for seed in $(seq ${rerun_seeds/-/ }); do
+      curves+=("$reproduced/$method/seed$seed")
+    done; done
+    run_step cebe-deep curves "${curves[@]}" --out "$rerun/training_curves.csv" --figure "$rerun/training.png"
     dynamics=()
     case $extra in *gymnasium*) dynamics=(--dynamics "$folder-rerun=gymnasium") ;; esac
     # and prints its verdicts; where later seeds were merged in (CheetahVelocity, AntDirection), beside those of the

@@ -162,7 +162,8 @@ def test_the_replication_tables_are_the_packages_on_the_committed_results(capsys
     from cebe_deep.report.readme import BLOCK
 
     path = ROOT / "results" / "README.md"
-    blocks = [match for match in BLOCK.finditer(path.read_text()) if match.group("command").split()[0] == "replication"]
+    blocks = [match for match in BLOCK.finditer(path.read_text()) if match.group("command").split()[0] == "replication"
+              and "--spread" not in match.group("command").split()]
     assert len(blocks) == 1, "results/README.md sets the re-runs' sizes beside the tables' in one block"
     arguments = blocks[0].group("command").split()[1:]
     assert sorted(arguments[1::2]) == sorted(f"reruns/{folder.name}" for folder in (ROOT / "results" / "reruns").iterdir()
@@ -170,6 +171,45 @@ def test_the_replication_tables_are_the_packages_on_the_committed_results(capsys
     capsys.readouterr()
     print_replication([path.parent / argument for argument in arguments])
     assert blocks[0].group("body") == capsys.readouterr().out, "refresh results/README.md's replication block"
+
+
+def test_the_spread_of_the_reruns_is_the_packages_and_the_text_quotes_it(capsys):
+    # results/README.md's `<!-- report replication ... --spread -->` block (exploratory: how much the seeds of a table
+    # and of its re-run spread) covers the same pairs as the replication block and holds what the package prints;
+    # the CheetahVelocity sentences of README.md and results/README.md quote its standard deviations, ranges and
+    # Levene p's, and results/README.md the re-runs' last-quarter training returns from its training block.
+    from cebe_deep.report.protocol import print_replication
+    from cebe_deep.report.readme import BLOCK
+
+    path = ROOT / "results" / "README.md"
+    text = path.read_text()
+    commands = {tuple(match.group("command").split()): match.group("body") for match in BLOCK.finditer(text)}
+    spread = [command for command in commands if command[0] == "replication" and "--spread" in command]
+    sizes = [command for command in commands if command[0] == "replication" and "--spread" not in command]
+    assert len(spread) == 1 and [a for a in spread[0] if a != "--spread"] == list(sizes[0]), (
+        "one spread block, over the replication block's pairs")
+    capsys.readouterr()
+    print_replication([path.parent / argument for argument in spread[0][1:] if argument != "--spread"], spread=True)
+    assert commands[spread[0]] == capsys.readouterr().out, "refresh results/README.md's spread block"
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): [cell.strip() for cell in line.split("|")[3:-1]]
+            for line in commands[spread[0]].splitlines() if line.startswith("| CheetahVelocity |")}
+    sd = {method: rows["CheetahVelocity", method][1].split(", ") for method in ("SAC", "CSE", "LDR")}
+    levene = {method: rows["CheetahVelocity", method][3] for method in ("SAC", "CSE")}
+    ranges = {method: rows["CheetahVelocity", method][2].split("; ") for method in ("SAC", "CSE")}
+    results_text = " ".join(text.split())
+    readme_text = " ".join(README.split())
+    for where in (results_text, readme_text):
+        assert f"{sd['CSE'][1]} for CSE and {sd['SAC'][1]} for SAC" in where
+        assert f"{sd['CSE'][0]} and {sd['SAC'][0]}" in where
+    assert f"Levene p {levene['CSE']} and {levene['SAC']}" in readme_text
+    assert f"p {levene['CSE']} (CSE) and {levene['SAC']} (SAC)" in results_text
+    for method in ("SAC", "CSE"):
+        table, rerun = ranges[method]
+        assert f"{method} ranges from {rerun} against {table}" in results_text.replace("SAC from", "SAC ranges from")
+    training = next(body for command, body in commands.items() if command == ("training", "reruns"))
+    last = {line.split(" | ")[1]: line.split(" | ")[-2] for line in training.splitlines()
+            if line.startswith("| CheetahVelocity-rerun")}
+    assert (f"last quarter SAC {last['baseline']}, CSE {last['cse']}, LDR {last['ldr']}" in results_text)
 
 
 def test_the_handouts_replication_question_reads_the_replication_table():

@@ -67,6 +67,9 @@ def add_report_parser(commands) -> None:
                                     "interval of their difference (Welch, Holm over the rows)")
     replication.add_argument("folders", nargs="+", type=Path, metavar="TABLE RERUN",
                              help="pairs of results folders: a table, then its re-run (each with its zero_action.csv)")
+    replication.add_argument("--spread", action="store_true",
+                             help="instead, how much the seeds spread in each (exploratory: sd over seeds, ranges, "
+                                  "Levene's test, the same seed's correlation)")
     runs = tables.add_parser("runs", help="runs.csv of a results folder with its reproduced runs (reproduced/), each "
                              "checked against the committed table")
     runs.add_argument("folder", type=Path, help="a task's results folder, e.g. results/authors/SimpleDirection")
@@ -109,7 +112,7 @@ def run_report(args: argparse.Namespace) -> int:
     elif table == "replication":
         from cebe_deep.report.protocol import print_replication
 
-        print_replication(args.folders)
+        print_replication(args.folders, spread=args.spread)
     elif table == "runs":
         _run_runs(_existing(args.folder, "folder"))
     elif table == "open":

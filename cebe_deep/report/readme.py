@@ -5,8 +5,8 @@ folder (``<!-- report differences authors/PendulumGoal -->`` in results/README.m
 results/authors/PendulumGoal), so a write-up refreshes the same wherever the command is run from.  The protocol's
 verdict table (results/PROTOCOL.md) is the block ``<!-- report protocol FOLDER... [--dynamics FOLDER=NAME]
 [--figures FOLDER] [--compact] [--eps EPS] -->``, printed as ``cebe-deep report protocol`` prints it;
-``<!-- report replication TABLE RERUN... -->`` is ``cebe-deep report replication``'s (a table's verdict sizes beside
-its re-run's).
+``<!-- report replication TABLE RERUN... [--spread] -->`` is ``cebe-deep report replication``'s (a table's verdict
+sizes beside its re-run's; with ``--spread``, how much their seeds spread).
 
 >>> text = "intro\n<!-- report zero-action -->\nold\n<!-- end -->\n"
 >>> [match.group("command") for match in BLOCK.finditer(text)]
@@ -40,7 +40,8 @@ def block_commands(folder: Path) -> dict[str, Callable[..., None]]:
             "training": lambda root: tables.training(folder / root),
             "open": lambda experiment, root=".": tables.open_questions(folder / root, experiment),
             "protocol": lambda *arguments: print_protocol(**block_arguments(arguments, folder)),
-            "replication": lambda *paths: print_replication([folder / path for path in paths])}
+            "replication": lambda *arguments: print_replication(
+                [folder / path for path in arguments if path != "--spread"], spread="--spread" in arguments)}
 
 
 def refresh_readme(path: Path, only: list[str] | None = None) -> int:

@@ -724,3 +724,68 @@ def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_fol
     (results / "reruns" / "PendulumGoal-rerun" / protocol.ZERO_ACTION_FILE).unlink()
     assert main(["report", "replication", *pair]) == 2
     assert "--write-zero-action" in capsys.readouterr().err
+
+
+def _pearson_by_hand(x: np.ndarray, y: np.ndarray) -> float:
+    dx, dy = x - x.mean(), y - y.mean()
+    return float((dx * dy).sum() / math.sqrt((dx ** 2).sum() * (dy ** 2).sum()))
+
+
+def test_the_spread_table_is_sd_range_levene_and_same_seed_correlation_of_the_per_seed_scores(tmp_path):
+    """``--spread`` (exploratory): per method the per-seed mean normalized score away from c0, per comparison the
+    per-seed difference; checked against the textbook formulas: sd (ddof 1), Brown and Forsythe's test as the
+    one-way ANOVA of the absolute deviations from each group's median, Pearson's correlation over shared seeds."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse")}
+    original = _table({"baseline": 0.0, "cse": 0.05}, seeds, seed_sd=20.0, noise_sd=10.0, rng_seed=8)
+    rerun = _table({"baseline": 0.0, "cse": 0.05}, {"baseline": list(range(10)), "cse": list(range(2, 12))},
+                   seed_sd=80.0, noise_sd=10.0, rng_seed=9)
+    _write_folder(tmp_path / "PendulumGoal", original)
+    _write_folder(tmp_path / "PendulumGoal-rerun", rerun)
+    result = protocol.spread_table([(tmp_path / "PendulumGoal", tmp_path / "PendulumGoal-rerun")])
+    result = result.set_index("quantity")
+    assert list(result.index) == ["baseline", "cse", "cse - baseline"]
+
+    def per_seed(table, method):
+        away = table[(table["context_3"].abs() > 0.1) & (table["method"] == method)]
+        return (away.groupby("seed")["episode_return"].mean() - ZERO) / 1000.0
+
+    for quantity in ("baseline", "cse", "cse - baseline"):
+        if quantity == "cse - baseline":
+            first, second = ((per_seed(t, "cse") - per_seed(t, "baseline")).dropna() for t in (original, rerun))
+        else:
+            first, second = per_seed(original, quantity), per_seed(rerun, quantity)
+        row = result.loc[quantity]
+        assert (row["seeds_table"], row["seeds_rerun"], row["contexts"]) == (10, len(second), 5)
+        assert (row["sd_table"], row["sd_rerun"]) == pytest.approx((first.std(ddof=1), second.std(ddof=1)))
+        assert (row["min_rerun"], row["max_rerun"]) == pytest.approx((second.min(), second.max()))
+        deviations = [np.abs(x.to_numpy() - np.median(x.to_numpy())) for x in (first, second)]
+        assert row["levene_p"] == pytest.approx(stats.f_oneway(*deviations).pvalue)
+        shared = sorted(set(first.index) & set(second.index))
+        assert row["correlation"] == pytest.approx(_pearson_by_hand(first[shared].to_numpy(), second[shared].to_numpy()))
+    # the re-run's seed effect sd is four times the table's: the methods' per-seed scores spread more, detectably;
+    # the paired difference cancels the seed effect, so its spread does not grow with it
+    assert result.loc["cse", "sd_rerun"] > 2 * result.loc["cse", "sd_table"] and result.loc["cse", "levene_p"] < 0.05
+    assert result.loc["cse - baseline", "seeds_rerun"] == 8  # seeds 2-9 have both methods in the re-run
+    assert result.loc["cse - baseline", "sd_rerun"] < 2 * result.loc["cse - baseline", "sd_table"]
+    lines = protocol.render_spread(result.reset_index()).splitlines()
+    assert [line.split(" | ")[1] for line in lines if line.startswith("| PendulumGoal |")] == ["SAC", "CSE", "CSE - SAC"]
+    assert "Exploratory" in lines[-1]
+
+
+def test_the_spread_command_and_its_block_print_the_same(tmp_path, capsys):
+    from cebe_deep.report.readme import refresh_readme
+
+    seeds = {method: list(range(6)) for method in ("baseline", "cse")}
+    results = tmp_path / "results"
+    _write_folder(results / "authors" / "PendulumGoal", _table({"baseline": 0.0, "cse": 0.05}, seeds, rng_seed=6))
+    _write_folder(results / "reruns" / "PendulumGoal-rerun", _table({"baseline": 0.0, "cse": 0.04}, seeds, rng_seed=7))
+    readme = results / "README.md"
+    readme.write_text("<!-- report replication authors/PendulumGoal reruns/PendulumGoal-rerun --spread -->\nold\n"
+                      "<!-- end -->\n")
+    assert refresh_readme(readme, ["replication"]) == 1
+    body = readme.read_text().split("-->\n", 1)[1].split("<!-- end -->")[0]
+    capsys.readouterr()
+    pair = [str(results / "authors" / "PendulumGoal"), str(results / "reruns" / "PendulumGoal-rerun")]
+    assert main(["report", "replication", *pair, "--spread"]) == 0
+    assert capsys.readouterr().out == body and "| PendulumGoal | CSE - SAC | 6 / 6 |" in body
+    assert "Levene" in body and "t-interval" not in body

@@ -31,7 +31,8 @@ policy, evaluated at every context, as independent runs; ``rliable`` brings ``ar
 ``cebe-deep report protocol FOLDER...`` prints the verdict table (markdown) of results folders
 (:func:`print_protocol`), and so does a write-up's block ``<!-- report protocol FOLDER... -->``
 (:mod:`cebe_deep.report.readme`).  ``cebe-deep report replication TABLE RERUN...`` sets a table's primary endpoints
-beside a re-run's, with the interval of their difference (:mod:`cebe_deep.report.protocol.replication`).
+beside a re-run's, with the interval of their difference (:mod:`cebe_deep.report.protocol.replication`); with
+``--spread``, how much the seeds of each spread (exploratory).
 """
 
 from cebe_deep.report.protocol.command import block_arguments, parse_dynamics, print_protocol
@@ -49,7 +50,13 @@ from cebe_deep.report.protocol.inference import (
            seeds_for_difference,
            verdict_word,
 )
-from cebe_deep.report.protocol.replication import print_replication, render_replication, replication_table
+from cebe_deep.report.protocol.replication import (
+    print_replication,
+    render_replication,
+    render_spread,
+    replication_table,
+    spread_table,
+)
 from cebe_deep.report.protocol.scores import (
            BOOTSTRAP_RESAMPLES,
            BOOTSTRAP_SEED,
@@ -88,4 +95,4 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "disagreeing_analyses", "write_zero_action",
            "folder_inputs", "performance_profile",
            "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments",
-           "replication_table", "render_replication", "print_replication"]
+           "replication_table", "render_replication", "print_replication", "spread_table", "render_spread"]

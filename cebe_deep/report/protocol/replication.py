@@ -39,7 +39,8 @@ from cebe_deep.report.protocol.verdicts import (
     task_scores,
 )
 
-__all__ = ["per_seed_differences", "replication_table", "render_replication", "print_replication"]
+__all__ = ["per_seed_differences", "replication_table", "render_replication", "spread_table", "render_spread",
+           "print_replication"]
 
 
 def per_seed_differences(normalized: TaskScores, candidate: str, other: str,
@@ -67,13 +68,8 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
     protocol FOLDER --write-zero-action``); two folders of different tasks are an :class:`InputError`."""
     rows = []
     for table_folder, rerun_folder in pairs:
-        normalized = []
-        for folder in (Path(table_folder), Path(rerun_folder)):
-            evaluation, zero, variant = folder_inputs(folder, None, False)
-            normalized.append(task_scores(evaluation, zero, variant, eps))
+        normalized = _pair_scores(table_folder, rerun_folder, eps)
         original, rerun = normalized
-        if original.task != rerun.task:
-            raise InputError(f"{rerun_folder}: a re-run of {rerun.task}, not of {table_folder}'s {original.task}")
         for candidate, other in COMPARISONS:
             if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
                 continue
@@ -99,8 +95,91 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
     return table
 
 
+def _pair_scores(table_folder: str | Path, rerun_folder: str | Path, eps: float) -> list[TaskScores]:
+    """The normalized scores of a table and of its re-run; two tasks are an :class:`InputError`."""
+    normalized = []
+    for folder in (Path(table_folder), Path(rerun_folder)):
+        evaluation, zero, variant = folder_inputs(folder, None, False)
+        normalized.append(task_scores(evaluation, zero, variant, eps))
+    original, rerun = normalized
+    if original.task != rerun.task:
+        raise InputError(f"{rerun_folder}: a re-run of {rerun.task}, not of {table_folder}'s {original.task}")
+    return normalized
+
+
+def spread_table(pairs: Sequence[tuple[str | Path, str | Path]], eps: float = EPS) -> pd.DataFrame:
+    """How much the seeds of a table and of its re-run spread: exploratory, not part of results/PROTOCOL.md.
+
+    One row per (table, re-run) pair and per quantity both hold: each method's per-seed score (the mean normalized
+    score over the contexts away from c0 that both tables have a score at for every seed of the method) and each
+    comparison's per-seed difference :math:`d_s` (as :func:`replication_table`).  Columns: ``table``, ``rerun``,
+    ``task``, ``quantity`` (``cse``, ``cse - baseline``, ...), ``seeds_table``, ``seeds_rerun``, ``contexts``, the
+    standard deviations over seeds (``sd_table``, ``sd_rerun``, ddof 1), the ranges (``min_table``, ``max_table``,
+    ``min_rerun``, ``max_rerun``), ``levene_p`` (Brown and Forsythe's median-centred Levene test of equal spread,
+    :func:`scipy.stats.levene`'s default; no multiplicity adjustment: not a verdict) and ``correlation`` (Pearson's,
+    over the seeds both tables have, of the same seed's value in each; NaN with fewer than 3 such seeds)."""
+    rows = []
+    for table_folder, rerun_folder in pairs:
+        normalized = _pair_scores(table_folder, rerun_folder, eps)
+        quantities: list[tuple[str, list[pd.Series]]] = []
+        methods = [method for method in normalized[0].scores if all(method in scores.scores for scores in normalized)]
+        for method in methods:
+            frames = [scores.scores[method] for scores in normalized]
+            keys = set.intersection(*(set(scores.contexts.loc[scores.contexts["away"].to_numpy()
+                                                              & frame.notna().all(axis=0).to_numpy(), "key"])
+                                      for scores, frame in zip(normalized, frames)))
+            quantities.append((method, [frame.loc[:, scores.contexts["key"].isin(keys).to_numpy()].mean(axis=1)
+                                        for scores, frame in zip(normalized, frames)] if keys else []))
+        for candidate, other in COMPARISONS:
+            if not (candidate in methods and other in methods):
+                continue
+            away = [paired_away(scores, candidate, other) for scores in normalized]
+            keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"])
+                                      for scores, found in zip(normalized, away)))
+            quantities.append((f"{candidate} - {other}", [_differences(scores, found, keys)
+                                                          for scores, found in zip(normalized, away)] if keys else []))
+        for quantity, (first, second) in ((name, values) for name, values in quantities if values):
+            if len(first) < 2 or len(second) < 2:
+                continue
+            shared = sorted(set(first.index) & set(second.index))
+            correlation = (float(np.corrcoef(first.loc[shared], second.loc[shared])[0, 1]) if len(shared) >= 3
+                           else float("nan"))
+            rows.append(dict(table=folder_label(Path(table_folder)), rerun=folder_label(Path(rerun_folder)),
+                             task=normalized[0].task, quantity=quantity, seeds_table=len(first),
+                             seeds_rerun=len(second), contexts=len(keys), sd_table=float(first.std(ddof=1)),
+                             sd_rerun=float(second.std(ddof=1)), min_table=float(first.min()),
+                             max_table=float(first.max()), min_rerun=float(second.min()),
+                             max_rerun=float(second.max()), levene_p=float(stats.levene(first, second).pvalue),
+                             correlation=correlation))
+    return pd.DataFrame(rows)
+
+
+def render_spread(table: pd.DataFrame) -> str:
+    """The markdown of :func:`spread_table`, with a caption saying what each column is and that it is exploratory."""
+    if table.empty:
+        return "no method is held by both folders of a pair\n"
+    lines = ["| table | per-seed | seeds | sd over seeds: table's, re-run's | range: table's; re-run's | Levene p | "
+             "same seed's correlation |", "|---|---|---|---|---|---|---|"]
+    for row in table.itertuples():
+        correlation = "" if np.isnan(row.correlation) else f"{row.correlation:+.2f}"
+        lines.append(f"| {row.table} | {_comparison_name(row.task, row.quantity)} | {row.seeds_table} / {row.seeds_rerun} | "
+                     f"{row.sd_table:.3f}, {row.sd_rerun:.3f} | {row.min_table:+.3f} to {row.max_table:+.3f}; "
+                     f"{row.min_rerun:+.3f} to {row.max_rerun:+.3f} | {row.levene_p:.3f} | {correlation} |")
+    caption = ("Exploratory, not part of results/PROTOCOL.md and not a verdict: how much the seeds of a table and of "
+               "its re-run spread.  Per seed, a method's mean normalized score over the contexts away from c0 "
+               "that both tables have (a comparison's row: its per-seed difference, paired by seed as in the primary "
+               "endpoint); the "
+               "standard deviation over seeds (ddof 1) and the range in each table; Brown and Forsythe's "
+               "median-centred Levene test of equal spread (two-sided p, no multiplicity adjustment); and Pearson's "
+               "correlation, over the seeds both tables have, of a seed's value in the table and in its re-run "
+               "(near 0: the same seed number gives an unrelated run).  Runs identical in both tables (runs.csv: "
+               "`identical`) are in both samples, so neither test nor correlation is of independent runs there.")
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
 def _comparison_name(task: str, comparison: str) -> str:
-    """``cse - baseline`` as the figures name it: CSE - SAC, or CSE - DQN for a task with discrete actions."""
+    """``cse - baseline`` as the figures name it: CSE - SAC, or CSE - DQN for a task with discrete actions (a lone
+    method likewise: SAC, CSE, LDR)."""
     from cebe_deep.report.plots import learner_name
 
     return comparison.replace("baseline", learner_name(task)).upper()
@@ -130,8 +209,10 @@ def render_replication(table: pd.DataFrame, level: float = LEVEL) -> str:
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
-def print_replication(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS) -> None:
-    """Print :func:`render_replication` for ``folders`` read as pairs: TABLE RERUN [TABLE RERUN ...]."""
+def print_replication(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS,
+                      spread: bool = False) -> None:
+    """Print :func:`render_replication` for ``folders`` read as pairs: TABLE RERUN [TABLE RERUN ...];
+    ``spread``: :func:`render_spread` instead."""
     folders = [Path(folder) for folder in folders]
     if not folders or len(folders) % 2:
         raise InputError(f"{len(folders)} folders: expected pairs, TABLE RERUN [TABLE RERUN ...]")
@@ -142,4 +223,8 @@ def print_replication(folders: Sequence[str | Path], level: float = LEVEL, eps: 
     if unscored:
         raise InputError(f"{unscored[0]}: no {ZERO_ACTION_FILE}; write it first with `cebe-deep report protocol "
                          f"{unscored[0]} --write-zero-action`")
-    print(render_replication(replication_table(list(zip(folders[::2], folders[1::2])), level, eps), level), end="")
+    pairs = list(zip(folders[::2], folders[1::2]))
+    if spread:
+        print(render_spread(spread_table(pairs, eps)), end="")
+    else:
+        print(render_replication(replication_table(pairs, level, eps), level), end="")
