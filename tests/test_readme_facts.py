@@ -133,7 +133,7 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
     # refreshing the block (`cebe-deep report readme FILE --only protocol`), fail here.
     import pandas as pd
 
-    from cebe_deep.report.protocol import block_arguments, render_compact, render_markdown
+    from cebe_deep.report.protocol import block_arguments, mark_reruns, render_compact, render_markdown
     from cebe_deep.report.protocol.verdicts import folder_label
     from cebe_deep.report.readme import BLOCK
 
@@ -147,6 +147,8 @@ def test_the_verdict_tables_are_the_protocols_on_the_committed_results(committed
             table = pd.concat([committed_verdicts[committed_verdicts["folder"] == folder_label(folder)]
                                for folder in options["folders"]], ignore_index=True)
             assert len(table) >= len(options["folders"]), f"{path}: a block names a folder without results"
+            if options["reruns"] is not None:
+                table = mark_reruns(table, committed_verdicts[committed_verdicts["folder"].str.endswith("-rerun")])
             expected = (render_compact if options["compact"] else render_markdown)(table)
             assert match.group("body") == expected, f"{path.relative_to(ROOT)}: refresh its protocol block"
             found.append(str(path.relative_to(ROOT)))

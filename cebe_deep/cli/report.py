@@ -59,6 +59,9 @@ def add_report_parser(commands) -> None:
     protocol.add_argument("--reference", type=_finite, default=None, metavar="U",
                           help="your own task's reference return U, the return that counts as 1 at c0 (0 is the "
                                "all-zero action), fixed before looking at the runs; built-in tasks have theirs")
+    protocol.add_argument("--reruns", type=Path, metavar="FOLDER",
+                          help="a folder of re-runs (results/reruns): a table's <name>-rerun there, where it re-ran "
+                               "every run, shows its claim status beside the table's")
     protocol.add_argument("--compact", action="store_true",
                           help="print the four-column summary (per comparison: interval, word, claim, where not robust)")
     protocol.add_argument("--figures", type=Path, metavar="FOLDER",
@@ -135,7 +138,7 @@ def _run_protocol(args: argparse.Namespace) -> None:
         _existing(folder, "folder")
     protocol.print_protocol(args.folders, dynamics, csv=args.csv, figures=args.figures, resamples=args.resamples,
                             write_missing=args.write_zero_action, compact=args.compact, eps=args.eps,
-                            reference=args.reference)
+                            reference=args.reference, reruns=args.reruns)
 
 
 def _run_runs(folder: Path) -> None:

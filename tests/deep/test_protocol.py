@@ -789,3 +789,46 @@ def test_the_spread_command_and_its_block_print_the_same(tmp_path, capsys):
     assert main(["report", "replication", *pair, "--spread"]) == 0
     assert capsys.readouterr().out == body and "| PendulumGoal | CSE - SAC | 6 / 6 |" in body
     assert "Levene" in body and "t-interval" not in body
+
+
+def test_a_rerun_of_every_run_marks_the_claim_status_it_does_not_share(tmp_path, capsys):
+    """``--reruns``: a table's ``<name>-rerun`` that re-ran its seeds gives each row the re-run's claim status, and the
+    compact table lists "the re-run" among the analyses under which the claim does not hold when the two differ;
+    a re-run of fewer seeds marks nothing (it is set beside its own first-seeds table)."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse", "ldr")}
+    _write_folder(tmp_path / "authors" / "PendulumGoal",
+                  _table({"baseline": 0.0, "cse": 0.1, "ldr": 0.1}, seeds, rng_seed=1))
+    # the re-run: CSE's gain over SAC gone (a tie inside the margin), CSE - LDR still a match
+    _write_folder(tmp_path / "reruns" / "PendulumGoal-rerun",
+                  _table({"baseline": 0.0, "cse": 0.0, "ldr": 0.0}, seeds, rng_seed=2))
+    few = {method: list(range(3)) for method in ("baseline", "cse")}
+    _write_folder(tmp_path / "authors" / "CheetahLike", _table({"baseline": 0.0, "cse": 0.1}, seeds, rng_seed=3))
+    _write_folder(tmp_path / "reruns" / "CheetahLike-rerun", _table({"baseline": 0.0, "cse": 0.0}, few, rng_seed=4))
+    table = protocol.verdict_table([tmp_path / "authors" / "PendulumGoal", tmp_path / "authors" / "CheetahLike"],
+                                   resamples=200, old_rule=False)
+    reruns = protocol.verdict_table([tmp_path / "reruns" / "PendulumGoal-rerun", tmp_path / "reruns" / "CheetahLike-rerun"],
+                                    resamples=200, old_rule=False)
+    marked = protocol.mark_reruns(table, reruns).set_index(["folder", "comparison"])
+    rerun_row = reruns.set_index(["folder", "comparison"]).loc[("PendulumGoal-rerun", "cse - baseline")]
+    row = marked.loc[("PendulumGoal", "cse - baseline")]
+    assert (row["claim_status"], row["rerun_status"]) == ("reproduced", "not reproduced")
+    assert (row["rerun_difference"], row["rerun_low"]) == (rerun_row["difference"], rerun_row["ci_low"])
+    assert marked.loc[("PendulumGoal", "cse - ldr"), "rerun_status"] == "reproduced"
+    assert marked.loc[("CheetahLike", "cse - baseline"), "rerun_status"] == "not computed"  # 3 of 10 seeds re-run
+    assert main(["report", "protocol", str(tmp_path / "authors" / "PendulumGoal"), str(tmp_path / "authors" / "CheetahLike"),
+                 "--reruns", str(tmp_path / "reruns"), "--resamples", "200", "--compact"]) == 0
+    rows = {line.split(" | ")[0]: line.split(" | ") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ") and " | 10" in line}
+    assert rows["| PendulumGoal"][1] == "10; re-run 10" and rows["| CheetahLike"][1] == "10"
+    assert rows["| PendulumGoal"][2].endswith("(reproduced; not under the re-run)")
+    assert rows["| PendulumGoal"][3].endswith("**matches** (reproduced) |")  # the re-run matches too: no mark
+    assert "not under" not in rows["| CheetahLike"][2]
+    # the same through a write-up's block, and a missing folder is one line, exit status 2
+    from cebe_deep.report.readme import refresh_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- report protocol authors/PendulumGoal --reruns reruns --compact -->\nold\n<!-- end -->\n")
+    refresh_readme(readme, ["protocol"])
+    assert "10; re-run 10" in readme.read_text() and "not under the re-run" in readme.read_text()
+    assert main(["report", "protocol", str(tmp_path / "authors" / "PendulumGoal"), "--reruns", str(tmp_path / "no")]) == 2
+    assert "--reruns" in capsys.readouterr().err

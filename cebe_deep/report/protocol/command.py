@@ -14,8 +14,10 @@ from cebe_deep.learn.eps import check_eps
 from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_verdicts
 from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, EPS, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
+    RERUN_SUFFIX,
     folder_inputs,
     folder_label,
+    mark_reruns,
     render_compact,
     render_markdown,
     task_scores,
@@ -38,7 +40,7 @@ def parse_dynamics(items: Sequence[str]) -> dict[str, str]:
 def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None, csv: Path | None = None,
                    figures: Path | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
                    write_missing: bool = False, compact: bool = False, eps: float = EPS,
-                   reference: float | None = None) -> None:
+                   reference: float | None = None, reruns: Path | None = None) -> None:
     """Print the verdict table of results/PROTOCOL.md for ``folders`` (markdown, :func:`render_markdown`).
 
     ``dynamics``: folder name -> the task variant its runs used, for a zero-action table that has to be simulated
@@ -46,7 +48,9 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
     written there with ``write_missing``.  ``csv``: also write every column of :func:`verdict_table`; ``figures``:
     also draw ``figures/verdicts.png`` (the intervals) and ``figures/profiles.png`` (the performance profiles);
     ``compact``: print :func:`render_compact` (four columns) instead; ``eps``: the runs' CSE radius (the ball around c0
-    that is not "away from c0"); ``reference``: U of a task without one (:func:`context_scale`)."""
+    that is not "away from c0"); ``reference``: U of a task without one (:func:`context_scale`); ``reruns``: a folder
+    of re-runs (``results/reruns``): a folder's ``<name>-rerun`` there, where it re-ran every run, gives each row the
+    re-run's claim status (:func:`mark_reruns`)."""
     folders = [Path(folder) for folder in folders]
     dynamics = dynamics or {}
     missing = [folder for folder in folders if not folder.is_dir()]
@@ -59,6 +63,14 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
             else:
                 print(f"{folder}: no {ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
     table = verdict_table(folders, dynamics, resamples=resamples, eps=eps, reference=reference)
+    if reruns is not None:
+        if not Path(reruns).is_dir():
+            raise InputError(f"--reruns {reruns}: no such folder")
+        rerun_folders = [Path(reruns) / f"{folder.name}{RERUN_SUFFIX}" for folder in folders]
+        rerun_folders = [folder for folder in rerun_folders if folder.is_dir()]
+        found = verdict_table(rerun_folders, dynamics, simulate_missing=False, resamples=resamples, eps=eps,
+                              reference=reference, old_rule=False)
+        table = mark_reruns(table, found if len(found) else table.iloc[:0])
     if csv is not None:
         table.to_csv(csv, index=False)
     if figures is not None:
@@ -75,8 +87,9 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
 
 def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     """The keyword arguments of :func:`print_protocol` for a write-up's block ``<!-- report protocol ARGS -->``:
-    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER``, ``--compact`` and
-    ``--eps EPS`` (the runs' CSE radius, default the authors' 0.1); paths relative to ``base`` (the write-up's folder).
+    folders, then optionally ``--dynamics FOLDER=NAME`` (repeatable), ``--figures FOLDER``, ``--compact``,
+    ``--eps EPS`` (the runs' CSE radius, default the authors' 0.1) and ``--reruns FOLDER`` (the re-runs whose claim
+    status each row shows, :func:`mark_reruns`); paths relative to ``base`` (the write-up's folder).
 
     >>> options = block_arguments(["authors/A", "--figures", "authors/figures", "--dynamics", "A=gymnasium"], Path("results"))
     >>> [str(folder) for folder in options["folders"]], options["dynamics"], str(options["figures"]), options["compact"]
@@ -90,15 +103,16 @@ def block_arguments(arguments: Sequence[str], base: Path) -> dict:
     parser.add_argument("--figures")
     parser.add_argument("--compact", action="store_true")
     parser.add_argument("--eps", type=float, default=EPS)
+    parser.add_argument("--reruns")
     try:
         parsed = parser.parse_args(list(arguments))
     except (argparse.ArgumentError, SystemExit) as error:
         raise InputError(f"protocol block {' '.join(arguments)!r}: {error}; expected FOLDER... "
-                         "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact] [--eps EPS]") from None
+                         "[--dynamics FOLDER=NAME] [--figures FOLDER] [--compact] [--eps EPS] [--reruns FOLDER]") from None
     try:
         check_eps(parsed.eps, "--eps")
     except InputError as error:
         raise InputError(f"protocol block {' '.join(arguments)!r}: {error}") from None
     return dict(folders=[base / folder for folder in parsed.folders], dynamics=parse_dynamics(parsed.dynamics),
                 figures=None if parsed.figures is None else base / parsed.figures, compact=parsed.compact,
-                eps=parsed.eps)
+                eps=parsed.eps, reruns=None if parsed.reruns is None else base / parsed.reruns)

@@ -129,7 +129,8 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
     ``zero``, ``dynamics`` and ``reference``: as :func:`task_scores`.  ``old_rule=False`` skips the earlier
     per-context rule (it needs the whole table twice more).
 
-    Columns: task, comparison, claim, seeds_candidate, seeds_other, paired_seeds, unpaired (seeds left out),
+    Columns: task, comparison, claim, seeds_candidate, seeds_other, paired_seeds, paired (those seeds, as
+    ``"0 1 2"``), unpaired (seeds left out),
     fewer_than_paper, contexts_away, authors_away, scale (return units per normalized unit; NaN where it varies
     by context), margin, margin_return (the margin in return units, NaN where it varies), the primary
     (difference, ci_low, ci_high, word, claim_status), the words at margin / 2 and 2 margin, the levels
@@ -163,7 +164,8 @@ def task_verdicts(table: pd.DataFrame, zero: pd.DataFrame | None = None, dynamic
         learned_primary = compare_paired(first[:, usable & learned], second[:, usable & learned], margin, level) \
             if (usable & learned).any() else none
         row = dict(task=task, comparison=f"{candidate} - {other}", claim=claim, seeds_candidate=len(mine),
-                   seeds_other=len(theirs), paired_seeds=len(paired), unpaired=" ".join(map(str, unpaired)),
+                   seeds_other=len(theirs), paired_seeds=len(paired), paired=" ".join(map(str, paired)),
+                   unpaired=" ".join(map(str, unpaired)),
                    fewer_than_paper=len(paired) < PAPER_SEEDS, contexts_away=int(usable.sum()),
                    authors_away=int(authors.sum()), scale=constant_scale, margin=margin,
                    margin_return=margin * constant_scale,
@@ -240,6 +242,27 @@ def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+RERUN_SUFFIX = "-rerun"
+
+
+def mark_reruns(table: pd.DataFrame, reruns: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (of :func:`verdict_table`) with the claim status of each row's re-run: where ``reruns`` holds the
+    folder ``<folder>-rerun`` (``results/reruns/``, results/PROTOCOL.md section 8) with the same comparison over the
+    same paired seeds (a re-run of every run of the row), the columns ``rerun_difference``, ``rerun_low``,
+    ``rerun_high`` and ``rerun_status`` are its; elsewhere ``rerun_status`` is ``"not computed"``.  A re-run of
+    fewer seeds (the first seeds of a task whose later seeds were merged in) marks nothing here: it is set beside
+    its own table (``first-seeds/``)."""
+    index = {(row["folder"], row["comparison"], row["paired"]): row for row in reruns.to_dict("records")}
+    marked = table.copy()
+    columns = {"rerun_difference": "difference", "rerun_low": "ci_low", "rerun_high": "ci_high",
+               "rerun_status": "claim_status"}
+    found = [index.get((f"{row.folder}{RERUN_SUFFIX}", row.comparison, row.paired)) for row in table.itertuples()]
+    for column, source in columns.items():
+        default = "not computed" if column == "rerun_status" else float("nan")
+        marked[column] = [default if rerun is None else rerun[source] for rerun in found]
+    return marked
+
+
 def write_zero_action(folder: str | Path, dynamics: str | None = None) -> Path:
     """Simulate and write ``folder/zero_action.csv`` for every distinct context of its evaluation table (with
     ``dynamics``), plus c0 with the task's default dynamics where ``dynamics`` is another."""
@@ -273,7 +296,7 @@ def signed_interval(estimate: float, low: float, high: float, digits: int = 3) -
 def _robustness(row) -> str:
     checks = (("IQM", row.get("iqm_status")), ("Holm per context", row.get("holm_status")),
               ("authors' contexts", row.get("authors_status")), ("learned contexts", row.get("learned_status")),
-              ("old rule", row.get("old_status")))
+              ("old rule", row.get("old_status")), ("the re-run", row.get("rerun_status")))
     holds = [name for name, status in checks if status == row["claim_status"]]
     differs = [f"{name} ({status})" for name, status in checks if status not in (row["claim_status"], "not computed", None)]
     parts = []
@@ -296,7 +319,7 @@ def render_markdown(table: pd.DataFrame) -> str:
         by = {row["comparison"].split(" - ")[1]: row for row in group.to_dict("records")}
         first = next(iter(by.values()))
         seeds = first["paired_seeds"]
-        seed_text = f"{seeds}" + (f" (< paper's {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
+        seed_text = f"{seeds}" + (f" (< paper's {PAPER_SEEDS})" if first["fewer_than_paper"] else "") + _rerun_seeds(group)
         cells, robust, power = [], [], []
         for other in ("baseline", "ldr"):
             row = by.get(other)
@@ -333,7 +356,7 @@ def render_markdown(table: pd.DataFrame) -> str:
         "inconclusive; the claim status in parentheses. Robustness: the claim status under the IQM difference "
         "(bootstrap), the Holm-corrected per-context rule, the authors' test contexts alone, the learned contexts "
         "alone (those where some method's mean beats the all-zero action) and the earlier per-context rule of "
-        "results/README.md.",
+        f"results/README.md{_rerun_legend(table)}.",
     ]
     if notes:
         legend += ["", "Margin sensitivity and pairing: " + "; ".join(notes) + "."]
@@ -342,10 +365,26 @@ def render_markdown(table: pd.DataFrame) -> str:
 
 def disagreeing_analyses(row: dict) -> list[str]:
     """The secondary analyses (not the earlier rule) under which the claim status of ``row`` (a row of
-    :func:`task_verdicts`) does not hold: of IQM, Holm, authors' contexts, learned contexts."""
+    :func:`task_verdicts`) does not hold: of IQM, Holm, authors' contexts, learned contexts, and the re-run of every
+    run where :func:`mark_reruns` found one."""
     checks = (("IQM", "iqm_status"), ("Holm", "holm_status"), ("authors' contexts", "authors_status"),
-              ("learned contexts", "learned_status"))
+              ("learned contexts", "learned_status"), ("the re-run", "rerun_status"))
     return [name for name, column in checks if row.get(column) not in (row["claim_status"], "not computed", None)]
+
+
+def _rerun_legend(table: pd.DataFrame) -> str:
+    """The legend's words on the re-runs, where :func:`mark_reruns` found any."""
+    if "rerun_status" not in table or (table["rerun_status"] == "not computed").all():
+        return ""
+    return ("; \"the re-run\": the protocol's claim status on a re-run of every run of the row (the same seeds and "
+            "command, on another machine: results/reruns/, results/PROTOCOL.md section 8)")
+
+
+def _rerun_seeds(group: pd.DataFrame) -> str:
+    """``"; re-run 10"`` where :func:`mark_reruns` found a re-run of a folder's rows, else nothing."""
+    if "rerun_status" not in group or (group["rerun_status"] == "not computed").all():
+        return ""
+    return f"; re-run {group.loc[group['rerun_status'] != 'not computed', 'paired_seeds'].iloc[0]}"
 
 
 def render_compact(table: pd.DataFrame) -> str:
@@ -365,12 +404,13 @@ def render_compact(table: pd.DataFrame) -> str:
             differs = disagreeing_analyses(row)
             cells.append(f"{signed_interval(row['difference'], row['ci_low'], row['ci_high'])} **{row['word']}** "
                          f"({row['claim_status']}{'; not under ' + ', '.join(differs) if differs else ''})")
-        seeds = f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
+        seeds = (f"{first['paired_seeds']}" + (f" (< {PAPER_SEEDS})" if first["fewer_than_paper"] else "")
+                 + _rerun_seeds(group))
         lines.append(f"| {folder} | {seeds} | {cells[0]} | {cells[1]} |")
     lines += ["", f"Mean normalized score (0 = the all-zero action, results/PROTOCOL.md) of CSE minus the other method "
               "over the contexts away from c0, paired by seed, 95% t-interval; beats / matches (inside "
               f"+-{table['margin'].iloc[0]:g}) / worse / inconclusive, the paper's claim in parentheses, and the "
               "secondary analyses (IQM, Holm per context, the authors' contexts, the learned contexts) under which "
-              "that claim status does not hold."]
+              f"that claim status does not hold{_rerun_legend(table)}."]
     return "\n".join(lines) + "\n"
 
