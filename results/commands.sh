@@ -12,6 +12,8 @@
 #   bash results/commands.sh cartgoal-dqn         # CartGoal's 10 seeds with the authors' DQN, staged the same way
 #   bash results/commands.sh own-env              # the stress test on a physics context (HalfCheetah's torso mass,
 #                                                 # through mujoco_task), staged the same way (results/own-env/)
+#   bash results/commands.sh settle               # CheetahVelocity's seeds 10-29, the new sample that decides its
+#                                                 # "CSE beats SAC" (results/PROTOCOL.md section 9), staged the same way
 #   bash results/commands.sh reproduce [FOLDER]   # the runs from before runs.csv, trained again: their provenance,
 #                                                 # whether each reproduces the committed table, and where some
 #                                                 # differ (other hardware) the re-runs' own tables (results/reruns/)
@@ -224,6 +226,31 @@ if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
   run_step cebe-deep report readme results/own-env/README.md
 else
   echo "not merged: the stress test's 15 runs are not all staged yet"
+fi
+fi
+
+if [ "$section" = settle ]; then
+# ------------------------------------------------------------------------------------------------------------
+# CheetahVelocity's "CSE beats SAC" holds in its committed table and not in the re-run of all its runs
+# (results/README.md, "How it was run").  results/PROTOCOL.md section 9 fixed, before any of these runs trained, what
+# decides it: 20 new seeds (10-29) x {SAC, CSE, LDR} with the command of the authors section above (the same training
+# path, on one machine; runs.csv records which), each finished run staged under results/settle/CheetahVelocity/staged/
+# (one seed's three runs at a time, about 30 min per run per core: with WORKERS=2 about an hour a seed, 20 h in all;
+# WORKERS=3 on a machine with 3 free cores about 10 h).
+# Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity/), the zero-action reference
+# of the committed table (the same contexts; it involves no learner), and the verdicts of the three samples side by
+# side.  Then the write-ups are changed by hand as section 9 says, whatever the new seeds say.
+seeds=$(seq 10 29)
+folder=results/settle/CheetahVelocity
+stage_seeds CheetahVelocity 13 runs/settle "$folder/staged" $seeds
+if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
+  run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip
+  run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"
+  run_step cp results/authors/CheetahVelocity/zero_action.csv "$folder/zero_action.csv"
+  run_step cebe-deep report protocol results/authors/CheetahVelocity results/reruns/CheetahVelocity-rerun "$folder" \
+      --compact --csv "$folder/verdicts.csv"
+else
+  echo "not summarized: CheetahVelocity's 60 settling runs are not all staged yet"
 fi
 fi
 

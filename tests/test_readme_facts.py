@@ -208,6 +208,19 @@ def test_the_spread_of_the_reruns_is_the_packages_and_the_text_quotes_it(capsys)
     for method in ("SAC", "CSE"):
         table, rerun = ranges[method]
         assert f"{method} ranges from {rerun} against {table}" in results_text.replace("SAC from", "SAC ranges from")
+    # results/PROTOCOL.md section 9 sizes the settling sample from the CSE - SAC spreads of the two tables
+    difference = rows["CheetahVelocity", "CSE - SAC"][1].split(", ")
+    settle = " ".join(_section((ROOT / "results" / "PROTOCOL.md").read_text(), "## 9.").split())
+    assert f"was {difference[0]} in the committed table and {difference[1]} in the re-run" in settle
+    from scipy import stats
+
+    critical = stats.t.ppf(0.975, 19)
+    half = [critical * float(sd) / 20 ** 0.5 for sd in difference]
+    assert f"half-width with 20 seeds is then {half[0]:.3f} or {half[1]:.3f}" in settle
+    power = {gain: [1 - stats.nct.cdf(critical, 19, gain / (float(sd) / 20 ** 0.5)) for sd in difference]
+             for gain in (0.058, 0.028)}
+    assert f"with probability about {power[0.058][0]:.2f} or {power[0.058][1]:.2f}" in settle
+    assert f"with about {power[0.028][0]:.2f} or {power[0.028][1]:.2f}" in settle
     training = next(body for command, body in commands.items() if command == ("training", "reruns"))
     last = {line.split(" | ")[1]: line.split(" | ")[-2] for line in training.splitlines()
             if line.startswith("| CheetahVelocity-rerun")}
