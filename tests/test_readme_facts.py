@@ -247,6 +247,12 @@ def test_the_handouts_replication_question_reads_the_replication_table():
     for name in ("PendulumGoal-uniform", "PendulumGoal-uniform-rerun"):
         interval = re.search(rf"^\| {name} \| 10 \| (\S+ \[\S+ \S+\]) \*\*beats\*\*", text, re.M).group(1)
         assert interval in quiz, name
+    # its CheetahVelocity part: the verdict changes (the two tables' CSE - SAC intervals), the change is not shown
+    cheetah = next(row for row in rows if row[0] == "| CheetahVelocity" and row[1] == "CSE - SAC")
+    assert f"though the change, {cheetah[4]}, is not shown" in quiz
+    for name, word in (("CheetahVelocity", "beats"), ("CheetahVelocity-rerun", "inconclusive")):
+        interval = re.search(rf"^\| {name} \| 10 \| (\S+ \[\S+ \S+\]) \*\*{word}\*\*", text, re.M).group(1)
+        assert interval in quiz, name
 
 
 def test_the_readme_states_each_tasks_paired_seeds(committed_verdicts):
