@@ -70,7 +70,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
         rerun_folders = [folder for folder in rerun_folders if folder.is_dir()]
         found = verdict_table(rerun_folders, dynamics, simulate_missing=False, resamples=resamples, eps=eps,
                               reference=reference, old_rule=False)
-        table = mark_reruns(table, found if len(found) else table.iloc[:0])
+        table = mark_reruns(table, found)
     if csv is not None:
         table.to_csv(csv, index=False)
     if figures is not None:
