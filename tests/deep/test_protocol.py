@@ -701,7 +701,9 @@ def test_a_rerun_identical_to_its_table_is_not_shown_to_differ(tmp_path):
     assert row["p"] == pytest.approx(1.0) and row["word"] == "not shown to differ"
 
 
-def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_folders(tmp_path, capsys):
+def _replication_block(tmp_path, options: str = "") -> tuple[list[str], str]:
+    """A table and its re-run (6 seeds of SAC and CSE) under ``tmp_path/results``, and the body a write-up's
+    ``<!-- report replication ... OPTIONS -->`` block gets for them: (the two folders, the body)."""
     from cebe_deep.report.readme import refresh_readme
 
     seeds = {method: list(range(6)) for method in ("baseline", "cse")}
@@ -709,11 +711,17 @@ def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_fol
     _write_folder(results / "authors" / "PendulumGoal", _table({"baseline": 0.0, "cse": 0.05}, seeds, rng_seed=6))
     _write_folder(results / "reruns" / "PendulumGoal-rerun", _table({"baseline": 0.0, "cse": 0.04}, seeds, rng_seed=7))
     readme = results / "README.md"
-    readme.write_text("<!-- report replication authors/PendulumGoal reruns/PendulumGoal-rerun -->\nold\n<!-- end -->\n")
+    readme.write_text(f"<!-- report replication authors/PendulumGoal reruns/PendulumGoal-rerun{options} -->\nold\n"
+                      "<!-- end -->\n")
     assert refresh_readme(readme, ["replication"]) == 1
     body = readme.read_text().split("-->\n", 1)[1].split("<!-- end -->")[0]
+    return [str(results / "authors" / "PendulumGoal"), str(results / "reruns" / "PendulumGoal-rerun")], body
+
+
+def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_folders(tmp_path, capsys):
+    pair, body = _replication_block(tmp_path)
+    results = tmp_path / "results"
     capsys.readouterr()
-    pair = [str(results / "authors" / "PendulumGoal"), str(results / "reruns" / "PendulumGoal-rerun")]
     assert main(["report", "replication", *pair]) == 0
     assert capsys.readouterr().out == body
     row = next(line for line in body.splitlines() if line.startswith("| PendulumGoal |"))
@@ -773,19 +781,8 @@ def test_the_spread_table_is_sd_range_levene_and_same_seed_correlation_of_the_pe
 
 
 def test_the_spread_command_and_its_block_print_the_same(tmp_path, capsys):
-    from cebe_deep.report.readme import refresh_readme
-
-    seeds = {method: list(range(6)) for method in ("baseline", "cse")}
-    results = tmp_path / "results"
-    _write_folder(results / "authors" / "PendulumGoal", _table({"baseline": 0.0, "cse": 0.05}, seeds, rng_seed=6))
-    _write_folder(results / "reruns" / "PendulumGoal-rerun", _table({"baseline": 0.0, "cse": 0.04}, seeds, rng_seed=7))
-    readme = results / "README.md"
-    readme.write_text("<!-- report replication authors/PendulumGoal reruns/PendulumGoal-rerun --spread -->\nold\n"
-                      "<!-- end -->\n")
-    assert refresh_readme(readme, ["replication"]) == 1
-    body = readme.read_text().split("-->\n", 1)[1].split("<!-- end -->")[0]
+    pair, body = _replication_block(tmp_path, " --spread")
     capsys.readouterr()
-    pair = [str(results / "authors" / "PendulumGoal"), str(results / "reruns" / "PendulumGoal-rerun")]
     assert main(["report", "replication", *pair, "--spread"]) == 0
     assert capsys.readouterr().out == body and "| PendulumGoal | CSE - SAC | 6 / 6 |" in body
     assert "Levene" in body and "t-interval" not in body
