@@ -46,7 +46,7 @@ from IPython.display import Markdown, display
 from cebe_deep.learn.cse import context_sample_enhancement
 from cebe_deep.report.curves import plot_training_curves
 from cebe_deep.report.plots import plot_context_sweeps, plot_error_orders
-from cebe_deep.report.protocol import mark_reruns, render_compact, verdict_table
+from cebe_deep.report.protocol import render_compact, verdict_table
 from cebe_deep.tasks import make_task
 from cebe_deep.tasks.cheetah import FD_RELATIVE_STEP
 
@@ -339,10 +339,8 @@ def show_committed(task_name, folder):
         display(figure)  # shown here, between the command above and the verdict below
         plt.close(figure)
         if (RESULTS / folder / "zero_action.csv").exists():  # the verdict of results/PROTOCOL.md, as results/README.md
-            verdicts = verdict_table([RESULTS / folder], simulate_missing=False)
-            rerun = RESULTS / "reruns" / f"{Path(folder).name}-rerun"  # every run trained again on another machine
-            if rerun.is_dir():
-                verdicts = mark_reruns(verdicts, verdict_table([rerun], simulate_missing=False, old_rule=False))
+            # with the re-run's claim status where every run was trained again on another machine (results/reruns)
+            verdicts = verdict_table([RESULTS / folder], simulate_missing=False, reruns=RESULTS / "reruns")
             display(Markdown(render_compact(verdicts)))
         elif (RESULTS / folder / "headline.csv").exists():  # older quick-profile folders: means only, no intervals
             display(pd.read_csv(RESULTS / folder / "headline.csv").round(2))

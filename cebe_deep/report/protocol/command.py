@@ -14,10 +14,8 @@ from cebe_deep.learn.eps import check_eps
 from cebe_deep.report.protocol.figures import plot_performance_profiles, plot_verdicts
 from cebe_deep.report.protocol.scores import BOOTSTRAP_RESAMPLES, EPS, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
-    RERUN_SUFFIX,
     folder_inputs,
     folder_label,
-    mark_reruns,
     render_compact,
     render_markdown,
     task_scores,
@@ -50,7 +48,7 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
     ``compact``: print :func:`render_compact` (four columns) instead; ``eps``: the runs' CSE radius (the ball around c0
     that is not "away from c0"); ``reference``: U of a task without one (:func:`context_scale`); ``reruns``: a folder
     of re-runs (``results/reruns``): a folder's ``<name>-rerun`` there, where it re-ran every run, gives each row the
-    re-run's claim status (:func:`mark_reruns`)."""
+    re-run's claim status (:func:`~cebe_deep.report.protocol.verdicts.mark_reruns`)."""
     folders = [Path(folder) for folder in folders]
     dynamics = dynamics or {}
     missing = [folder for folder in folders if not folder.is_dir()]
@@ -62,15 +60,9 @@ def print_protocol(folders: Sequence[str | Path], dynamics: dict[str, str] | Non
                 print(f"{write_zero_action(folder, dynamics.get(folder.name))}: written", file=sys.stderr)
             else:
                 print(f"{folder}: no {ZERO_ACTION_FILE}, simulating the zero action (not written)", file=sys.stderr)
-    table = verdict_table(folders, dynamics, resamples=resamples, eps=eps, reference=reference)
-    if reruns is not None:
-        if not Path(reruns).is_dir():
-            raise InputError(f"--reruns {reruns}: no such folder")
-        rerun_folders = [Path(reruns) / f"{folder.name}{RERUN_SUFFIX}" for folder in folders]
-        rerun_folders = [folder for folder in rerun_folders if folder.is_dir()]
-        found = verdict_table(rerun_folders, dynamics, simulate_missing=False, resamples=resamples, eps=eps,
-                              reference=reference, old_rule=False)
-        table = mark_reruns(table, found)
+    if reruns is not None and not Path(reruns).is_dir():
+        raise InputError(f"--reruns {reruns}: no such folder")
+    table = verdict_table(folders, dynamics, resamples=resamples, eps=eps, reference=reference, reruns=reruns)
     if csv is not None:
         table.to_csv(csv, index=False)
     if figures is not None:

@@ -228,21 +228,29 @@ def folder_label(folder: Path) -> str:
     return f"{folder.parent.name}/{folder.name}" if folder.name == "first-seeds" else folder.name
 
 
+RERUN_SUFFIX = "-rerun"
+
+
 def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None = None,
-                  simulate_missing: bool = True, **options) -> pd.DataFrame:
+                  simulate_missing: bool = True, reruns: str | Path | None = None, **options) -> pd.DataFrame:
     """:func:`task_verdicts` of every results folder (its evaluation.csv or .gz and its zero_action.csv), with a
     column ``folder`` (:func:`folder_label`) first.  ``dynamics``: folder name -> the task variant its runs used
     (for a zero-action table that has to be simulated).  A folder without a zero-action table is simulated when
-    ``simulate_missing``, an error otherwise."""
+    ``simulate_missing``, an error otherwise.  ``reruns``: a folder of re-runs (``results/reruns``); a folder's
+    ``<name>-rerun`` there (with its own zero_action.csv) gives its rows the re-run's claim status
+    (:func:`mark_reruns`)."""
     frames = []
     for folder in map(Path, folders):
         table, zero, variant = folder_inputs(folder, dynamics, simulate_missing)
         frame = task_verdicts(table, zero, dynamics=variant, **options)
         frames.append(frame.assign(folder=folder_label(folder))[["folder", *frame.columns]])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-RERUN_SUFFIX = "-rerun"
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if reruns is None:
+        return table
+    found = [Path(reruns) / f"{Path(folder).name}{RERUN_SUFFIX}" for folder in folders]
+    options = {**options, "old_rule": False}  # only the re-run's claim status is shown
+    return mark_reruns(table, verdict_table([folder for folder in found if folder.is_dir()], dynamics, False,
+                                            **options))
 
 
 def mark_reruns(table: pd.DataFrame, reruns: pd.DataFrame) -> pd.DataFrame:
