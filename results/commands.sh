@@ -232,16 +232,16 @@ fi
 if [ "$section" = settle ]; then
 # ------------------------------------------------------------------------------------------------------------
 # CheetahVelocity's "CSE beats SAC" holds in its committed table and not in the re-run of all its runs
-# (results/README.md, "How it was run").  results/PROTOCOL.md section 9 fixed, before any of these runs trained, what
-# decides it: 20 new seeds (10-29) x {SAC, CSE, LDR} with the command of the authors section above (the same training
-# path, on one machine; runs.csv records which), each finished run staged under results/settle/CheetahVelocity/staged/
-# (one seed's three runs at a time, about 30 min per run per core: with WORKERS=2 about an hour a seed, 20 h in all;
-# WORKERS=3 on a machine with 3 free cores about 10 h).
-# Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity/), the zero-action reference
-# of the committed table (the same contexts; it involves no learner), and the verdicts of the three samples side by
-# side.  Then the write-ups are changed by hand as section 9 says, whatever the new seeds say.
+# (results/README.md, "How it was run").  results/PROTOCOL.md section 9 fixed, before any of these runs trained,
+# what decides it: 20 new seeds (10-29) x {SAC, CSE, LDR} with the command of the authors section above (the same
+# training path, on one machine; runs.csv records which), each finished run staged under
+# results/settle/CheetahVelocity-new-seeds/staged/ (one seed's three runs at a time, about 30 min per run per core:
+# with WORKERS=2 about an hour a seed, 20 h in all; WORKERS=3 on a machine with 3 free cores about 10 h).
+# Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity-new-seeds/), the zero-action
+# reference of the committed table (the same contexts; it involves no learner), and the verdicts of the three
+# samples side by side.  Then the write-ups are changed by hand as section 9 says, whatever the new seeds say.
 seeds=$(seq 10 29)
-folder=results/settle/CheetahVelocity
+folder=results/settle/CheetahVelocity-new-seeds
 stage_seeds CheetahVelocity 13 runs/settle "$folder/staged" $seeds
 if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
   run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip

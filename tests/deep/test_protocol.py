@@ -829,3 +829,15 @@ def test_a_rerun_of_every_run_marks_the_claim_status_it_does_not_share(tmp_path,
     assert "10; re-run 10" in readme.read_text() and "not under the re-run" in readme.read_text()
     assert main(["report", "protocol", str(tmp_path / "authors" / "PendulumGoal"), "--reruns", str(tmp_path / "no")]) == 2
     assert "--reruns" in capsys.readouterr().err
+
+
+def test_two_folders_of_one_name_are_refused_before_anything_is_computed(tmp_path, capsys):
+    """Two results folders named alike (results/authors/X and results/settle/X) would be one row of the verdict
+    table, their verdicts mixed: one line naming both, exit status 2."""
+    seeds = {method: list(range(3)) for method in ("baseline", "cse")}
+    for part in ("authors", "settle"):
+        _write_folder(tmp_path / part / "PendulumGoal", _table({"baseline": 0.0, "cse": 0.05}, seeds))
+    folders = [str(tmp_path / part / "PendulumGoal") for part in ("authors", "settle")]
+    assert main(["report", "protocol", *folders, "--resamples", "200"]) == 2
+    error = capsys.readouterr().err
+    assert "both are named 'PendulumGoal'" in error and folders[1] in error and "Traceback" not in error

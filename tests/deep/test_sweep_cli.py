@@ -521,7 +521,7 @@ def test_the_extra_seeds_train_one_seed_at_a_time_and_skip_what_is_staged(tmp_pa
     ("extra-seeds", "CheetahVelocity", "results/authors/CheetahVelocity/staged", range(5, 10)),
     ("extra-seeds", "AntDirection", "results/authors/AntDirection/staged", range(3, 10)),
     ("cartgoal-dqn", "CartGoal", "results/authors/CartGoal-dqn/staged", range(10)),
-    ("settle", "CheetahVelocity", "results/settle/CheetahVelocity/staged", range(10, 30)),
+    ("settle", "CheetahVelocity", "results/settle/CheetahVelocity-new-seeds/staged", range(10, 30)),
 ])
 def test_the_staged_sections_train_only_what_is_not_staged(section, task, staged, seeds, tmp_path, capsys,
                                                            monkeypatch):

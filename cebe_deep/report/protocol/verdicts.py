@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from cebe_deep.errors import InputError
 from cebe_deep.report.protocol.inference import (
     claim_status,
     compare_paired,
@@ -239,6 +240,12 @@ def verdict_table(folders: Sequence[str | Path], dynamics: dict[str, str] | None
     ``simulate_missing``, an error otherwise.  ``reruns``: a folder of re-runs (``results/reruns``); a folder's
     ``<name>-rerun`` there (with its own zero_action.csv) gives its rows the re-run's claim status
     (:func:`mark_reruns`)."""
+    seen: dict[str, Path] = {}
+    for folder in map(Path, folders):
+        if folder_label(folder) in seen:
+            raise InputError(f"{seen[folder_label(folder)]} and {folder}: both are named {folder_label(folder)!r} in the "
+                             "verdict table; give one of them another folder name")
+        seen[folder_label(folder)] = folder
     frames = []
     for folder in map(Path, folders):
         table, zero, variant = folder_inputs(folder, dynamics, simulate_missing)
