@@ -238,8 +238,9 @@ if [ "$section" = settle ]; then
 # results/settle/CheetahVelocity-new-seeds/staged/ (one seed's three runs at a time, about 30 min per run per core:
 # with WORKERS=2 about an hour a seed, 20 h in all; WORKERS=3 on a machine with 3 free cores about 10 h).
 # Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity-new-seeds/), the zero-action
-# reference of the committed table (the same contexts; it involves no learner), and the verdicts of the three
-# samples side by side.  Then the write-ups are changed by hand as section 9 says, whatever the new seeds say.
+# reference of the committed table (the same contexts; it involves no learner), the verdicts of the three
+# samples side by side, and the 40 runs per method pooled (secondary).  Then the write-ups are changed by hand as
+# section 9 says, whatever the new seeds say.
 seeds=$(seq 10 29)
 folder=results/settle/CheetahVelocity-new-seeds
 stage_seeds CheetahVelocity 13 runs/settle "$folder/staged" $seeds
@@ -249,6 +250,7 @@ if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
   run_step cp results/authors/CheetahVelocity/zero_action.csv "$folder/zero_action.csv"
   run_step cebe-deep report protocol results/authors/CheetahVelocity results/reruns/CheetahVelocity-rerun "$folder" \
       --compact --csv "$folder/verdicts.csv"
+  run_step cebe-deep report pooled results/authors/CheetahVelocity results/reruns/CheetahVelocity-rerun "$folder"
 else
   echo "not summarized: CheetahVelocity's 60 settling runs are not all staged yet"
 fi

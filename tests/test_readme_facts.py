@@ -227,6 +227,23 @@ def test_the_spread_of_the_reruns_is_the_packages_and_the_text_quotes_it(capsys)
     assert (f"last quarter SAC {last['baseline']}, CSE {last['cse']}, LDR {last['ldr']}" in results_text)
 
 
+def test_the_pooled_block_is_the_packages_and_the_text_quotes_it(capsys):
+    # results/README.md's `<!-- report pooled ... -->` block (post hoc, never a verdict) holds what the package prints,
+    # and the sentence after it quotes its CSE - SAC interval.
+    from cebe_deep.report.protocol import print_pooled
+    from cebe_deep.report.readme import BLOCK
+
+    path = ROOT / "results" / "README.md"
+    text = path.read_text()
+    (block,) = [match for match in BLOCK.finditer(text) if match.group("command").split()[0] == "pooled"]
+    capsys.readouterr()
+    print_pooled([path.parent / argument for argument in block.group("command").split()[1:]])
+    assert block.group("body") == capsys.readouterr().out, "refresh results/README.md's pooled block"
+    row = next(line for line in block.group("body").splitlines() if "| CSE - SAC |" in line)
+    interval, word = re.search(r"\| (\S+ \[\S+ \S+\]) \*\*(\w+)\*\* \|$", row).groups()
+    assert f'It would read "{word}", {interval}; it settles nothing' in " ".join(text.split())
+
+
 def test_the_handouts_replication_question_reads_the_replication_table():
     # Quiz 15 of docs/teacher.md quotes uniform replay's row of results/README.md's replication block (itself the
     # package's output, above): the two endpoints' intervals (the re-run block), the change, its p-values, and how

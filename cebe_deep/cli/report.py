@@ -73,6 +73,10 @@ def add_report_parser(commands) -> None:
     replication.add_argument("--spread", action="store_true",
                              help="instead, how much the seeds spread in each (exploratory: sd over seeds, ranges, "
                                   "Levene's test, the same seed's correlation)")
+    pooled = tables.add_parser("pooled", help="several samples of one task's runs pooled: the per-seed differences of "
+                               "every folder, one t-interval (results/PROTOCOL.md section 9; secondary, never a verdict)")
+    pooled.add_argument("folders", nargs="+", type=Path, metavar="FOLDER",
+                        help="results folders of one task (each with its zero_action.csv)")
     runs = tables.add_parser("runs", help="runs.csv of a results folder with its reproduced runs (reproduced/), each "
                              "checked against the committed table")
     runs.add_argument("folder", type=Path, help="a task's results folder, e.g. results/authors/SimpleDirection")
@@ -116,6 +120,10 @@ def run_report(args: argparse.Namespace) -> int:
         from cebe_deep.report.protocol import print_replication
 
         print_replication(args.folders, spread=args.spread)
+    elif table == "pooled":
+        from cebe_deep.report.protocol import print_pooled
+
+        print_pooled(args.folders)
     elif table == "runs":
         _run_runs(_existing(args.folder, "folder"))
     elif table == "open":

@@ -6,7 +6,8 @@ results/authors/PendulumGoal), so a write-up refreshes the same wherever the com
 verdict table (results/PROTOCOL.md) is the block ``<!-- report protocol FOLDER... [--dynamics FOLDER=NAME]
 [--figures FOLDER] [--compact] [--eps EPS] -->``, printed as ``cebe-deep report protocol`` prints it;
 ``<!-- report replication TABLE RERUN... [--spread] -->`` is ``cebe-deep report replication``'s (a table's verdict
-sizes beside its re-run's; with ``--spread``, how much their seeds spread).
+sizes beside its re-run's; with ``--spread``, how much their seeds spread), and ``<!-- report pooled FOLDER... -->``
+``cebe-deep report pooled``'s (samples of one task pooled).
 
 >>> text = "intro\n<!-- report zero-action -->\nold\n<!-- end -->\n"
 >>> [match.group("command") for match in BLOCK.finditer(text)]
@@ -24,7 +25,7 @@ from typing import Callable
 from cebe_deep.errors import InputError
 from cebe_deep.report import tables
 from cebe_deep.report.protocol.command import block_arguments, print_protocol
-from cebe_deep.report.protocol.replication import print_replication
+from cebe_deep.report.protocol.replication import print_pooled, print_replication
 
 __all__ = ["BLOCK", "block_commands", "refresh_readme"]
 
@@ -40,6 +41,7 @@ def block_commands(folder: Path) -> dict[str, Callable[..., None]]:
             "training": lambda root: tables.training(folder / root),
             "open": lambda experiment, root=".": tables.open_questions(folder / root, experiment),
             "protocol": lambda *arguments: print_protocol(**block_arguments(arguments, folder)),
+            "pooled": lambda *paths: print_pooled([folder / path for path in paths]),
             "replication": lambda *arguments: print_replication(
                 [folder / path for path in arguments if path != "--spread"], spread="--spread" in arguments)}
 

@@ -841,3 +841,31 @@ def test_two_folders_of_one_name_are_refused_before_anything_is_computed(tmp_pat
     assert main(["report", "protocol", *folders, "--resamples", "200"]) == 2
     error = capsys.readouterr().err
     assert "both are named 'PendulumGoal'" in error and folders[1] in error and "Traceback" not in error
+
+
+def test_pooled_samples_are_one_t_interval_over_every_folders_paired_differences(tmp_path, capsys):
+    """``cebe-deep report pooled`` (PROTOCOL.md section 9, secondary): the per-seed differences of each folder, paired
+    within it (seed 3 of one table is not seed 3 of another), concatenated, one Student-t interval (checked against
+    scipy's one-sample t-test on the differences computed by hand); folders of two tasks are refused."""
+    seeds = {method: list(range(10)) for method in ("baseline", "cse")}
+    first = _table({"baseline": 0.0, "cse": 0.05}, seeds, noise_sd=10.0, rng_seed=11)
+    second = _table({"baseline": 0.0, "cse": 0.02}, {m: list(range(6)) for m in seeds}, noise_sd=10.0, rng_seed=12)
+    _write_folder(tmp_path / "PendulumGoal", first)
+    _write_folder(tmp_path / "PendulumGoal-rerun", second)
+    row = protocol.pooled_table([tmp_path / "PendulumGoal", tmp_path / "PendulumGoal-rerun"]).iloc[0]
+    values = np.concatenate([_normalized_seed_differences(table, "cse", "baseline") for table in (first, second)])
+    values = values[~np.isnan(values)]
+    interval = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
+    assert (row["pairs"], row["pairs_total"], row["contexts"]) == ("10 + 6", 16, 5)
+    assert (row["difference"], row["ci_low"], row["ci_high"]) == pytest.approx((values.mean(), interval.low,
+                                                                               interval.high))
+    assert row["word"] == protocol.verdict_word(interval.low, interval.high)
+    assert main(["report", "pooled", str(tmp_path / "PendulumGoal"), str(tmp_path / "PendulumGoal-rerun")]) == 0
+    assert "| PendulumGoal | CSE - SAC | 10 + 6 = 16 |" in capsys.readouterr().out
+    other = tmp_path / "CartGoal"
+    other.mkdir()
+    (other / "evaluation.csv").write_text((tmp_path / "PendulumGoal" / "evaluation.csv").read_text()
+                                          .replace("PendulumGoal", "CartGoal"))
+    (other / protocol.ZERO_ACTION_FILE).write_text((tmp_path / "PendulumGoal" / protocol.ZERO_ACTION_FILE).read_text())
+    assert main(["report", "pooled", str(tmp_path / "PendulumGoal"), str(other)]) == 2
+    assert "pool one task's folders" in capsys.readouterr().err

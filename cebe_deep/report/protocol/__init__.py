@@ -51,7 +51,10 @@ from cebe_deep.report.protocol.inference import (
            verdict_word,
 )
 from cebe_deep.report.protocol.replication import (
+    pooled_table,
+    print_pooled,
     print_replication,
+    render_pooled,
     render_replication,
     render_spread,
     replication_table,
@@ -96,4 +99,5 @@ __all__ = ["EPS", "AWAY_TOLERANCE", "LEVEL", "MARGIN", "PAPER_SEEDS", "BOOTSTRAP
            "disagreeing_analyses", "write_zero_action",
            "folder_inputs", "performance_profile",
            "plot_verdicts", "plot_performance_profiles", "print_protocol", "parse_dynamics", "block_arguments",
-           "replication_table", "render_replication", "print_replication", "spread_table", "render_spread"]
+           "replication_table", "render_replication", "print_replication", "spread_table", "render_spread",
+           "pooled_table", "render_pooled", "print_pooled"]

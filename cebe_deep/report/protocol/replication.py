@@ -28,8 +28,8 @@ import pandas as pd
 from scipy import stats
 
 from cebe_deep.errors import InputError
-from cebe_deep.report.protocol.inference import holm
-from cebe_deep.report.protocol.scores import COMPARISONS, EPS, LEVEL, ZERO_ACTION_FILE, read_zero_action
+from cebe_deep.report.protocol.inference import compare_paired, holm
+from cebe_deep.report.protocol.scores import COMPARISONS, EPS, LEVEL, MARGIN, ZERO_ACTION_FILE, read_zero_action
 from cebe_deep.report.protocol.verdicts import (
     TaskScores,
     folder_inputs,
@@ -40,7 +40,7 @@ from cebe_deep.report.protocol.verdicts import (
 )
 
 __all__ = ["per_seed_differences", "replication_table", "render_replication", "spread_table", "render_spread",
-           "print_replication"]
+           "print_replication", "pooled_table", "render_pooled", "print_pooled"]
 
 
 def per_seed_differences(normalized: TaskScores, candidate: str, other: str,
@@ -175,6 +175,67 @@ def render_spread(table: pd.DataFrame) -> str:
                "(near 0: the same seed number gives an unrelated run).  Runs identical in both tables (runs.csv: "
                "`identical`) are in both samples, so neither test nor correlation is of independent runs there.")
     return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def pooled_table(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS,
+                 margin: float = MARGIN) -> pd.DataFrame:
+    """Several samples of one task's runs pooled (results/PROTOCOL.md, section 9: a secondary analysis, never a
+    verdict of its own): per comparison every folder's per-seed differences :math:`d_s` (paired by seed within its
+    folder, over the contexts away from c0 that every folder has), all taken as independent pairs, with one
+    Student-t interval and the protocol's word.  Columns: ``task``, ``comparison``, ``folders`` (their
+    :func:`folder_label`), ``pairs`` (per folder), ``pairs_total``, ``contexts``, ``difference``, ``ci_low``,
+    ``ci_high``, ``word``.  Folders of different tasks are an :class:`InputError`."""
+    folders = [Path(folder) for folder in folders]
+    inputs = [folder_inputs(folder, None, False) for folder in folders]
+    tasks = {str(task) for evaluation, _, _ in inputs for task in evaluation["task"].unique()}
+    if len(tasks) > 1:
+        raise InputError(f"{', '.join(map(str, folders))}: runs of {', '.join(sorted(tasks))}; pool one task's folders")
+    normalized = [task_scores(evaluation, zero, variant, eps) for evaluation, zero, variant in inputs]
+    rows = []
+    for candidate, other in COMPARISONS:
+        if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
+            continue
+        away = [paired_away(scores, candidate, other) for scores in normalized]
+        keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"]) for scores, found in zip(normalized, away)))
+        if not keys:
+            continue
+        differences = [_differences(scores, found, keys) for scores, found in zip(normalized, away)]
+        values = np.concatenate([series.to_numpy() for series in differences])
+        result = compare_paired(values[:, None], np.zeros((values.size, 1)), margin, level)
+        rows.append(dict(task=normalized[0].task, comparison=f"{candidate} - {other}",
+                         folders=", ".join(folder_label(folder) for folder in folders),
+                         pairs=" + ".join(str(len(series)) for series in differences), pairs_total=int(values.size),
+                         contexts=len(keys), difference=result["difference"], ci_low=result["ci_low"],
+                         ci_high=result["ci_high"], word=result["word"]))
+    return pd.DataFrame(rows)
+
+
+def render_pooled(table: pd.DataFrame, level: float = LEVEL, margin: float = MARGIN) -> str:
+    """The markdown of :func:`pooled_table`, with its caption."""
+    if table.empty:
+        return "no comparison is held by every folder\n"
+    lines = [f"| task | comparison | pairs | pooled, {100 * level:g}% |", "|---|---|---|---|"]
+    for row in table.itertuples():
+        lines.append(f"| {row.task} | {_comparison_name(row.task, row.comparison)} | {row.pairs} = {row.pairs_total} | "
+                     f"{signed_interval(row.difference, row.ci_low, row.ci_high)} **{row.word}** |")
+    caption = (f"Secondary, never a verdict (results/PROTOCOL.md, section 9): the per-seed differences of "
+               f"{table['folders'].iloc[0]} (each paired by seed within its own table, over the {table['contexts'].iloc[0]} "
+               f"contexts away from c0 that all of them have) pooled as independent pairs, one Student-t interval; "
+               f"the words as the protocol's (margin +-{margin:g}).")
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def print_pooled(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS) -> None:
+    """Print :func:`render_pooled` for ``folders`` (each with its zero_action.csv)."""
+    folders = [Path(folder) for folder in folders]
+    missing = [folder for folder in folders if not folder.is_dir()]
+    if missing:
+        raise InputError(f"{missing[0]}: no such folder")
+    unscored = [folder for folder in folders if read_zero_action(folder) is None]
+    if unscored:
+        raise InputError(f"{unscored[0]}: no {ZERO_ACTION_FILE}; write it first with `cebe-deep report protocol "
+                         f"{unscored[0]} --write-zero-action`")
+    print(render_pooled(pooled_table(folders, level, eps), level), end="")
 
 
 def _comparison_name(task: str, comparison: str) -> str:
