@@ -869,3 +869,5 @@ def test_pooled_samples_are_one_t_interval_over_every_folders_paired_differences
     (other / protocol.ZERO_ACTION_FILE).write_text((tmp_path / "PendulumGoal" / protocol.ZERO_ACTION_FILE).read_text())
     assert main(["report", "pooled", str(tmp_path / "PendulumGoal"), str(other)]) == 2
     assert "pool one task's folders" in capsys.readouterr().err
+    assert main(["report", "pooled", str(tmp_path / "PendulumGoal"), str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err

@@ -225,9 +225,8 @@ def render_pooled(table: pd.DataFrame, level: float = LEVEL, margin: float = MAR
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
-def print_pooled(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS) -> None:
-    """Print :func:`render_pooled` for ``folders`` (each with its zero_action.csv)."""
-    folders = [Path(folder) for folder in folders]
+def _check_scored(folders: Sequence[Path]) -> None:
+    """An :class:`InputError` for the first folder that is missing or has no zero_action.csv."""
     missing = [folder for folder in folders if not folder.is_dir()]
     if missing:
         raise InputError(f"{missing[0]}: no such folder")
@@ -235,6 +234,12 @@ def print_pooled(folders: Sequence[str | Path], level: float = LEVEL, eps: float
     if unscored:
         raise InputError(f"{unscored[0]}: no {ZERO_ACTION_FILE}; write it first with `cebe-deep report protocol "
                          f"{unscored[0]} --write-zero-action`")
+
+
+def print_pooled(folders: Sequence[str | Path], level: float = LEVEL, eps: float = EPS) -> None:
+    """Print :func:`render_pooled` for ``folders`` (each with its zero_action.csv)."""
+    folders = [Path(folder) for folder in folders]
+    _check_scored(folders)
     print(render_pooled(pooled_table(folders, level, eps), level), end="")
 
 
@@ -277,13 +282,7 @@ def print_replication(folders: Sequence[str | Path], level: float = LEVEL, eps: 
     folders = [Path(folder) for folder in folders]
     if not folders or len(folders) % 2:
         raise InputError(f"{len(folders)} folders: expected pairs, TABLE RERUN [TABLE RERUN ...]")
-    missing = [folder for folder in folders if not folder.is_dir()]
-    if missing:
-        raise InputError(f"{missing[0]}: no such folder")
-    unscored = [folder for folder in folders if read_zero_action(folder) is None]
-    if unscored:
-        raise InputError(f"{unscored[0]}: no {ZERO_ACTION_FILE}; write it first with `cebe-deep report protocol "
-                         f"{unscored[0]} --write-zero-action`")
+    _check_scored(folders)
     pairs = list(zip(folders[::2], folders[1::2]))
     if spread:
         print(render_spread(spread_table(pairs, eps)), end="")
