@@ -58,6 +58,15 @@ def _differences(normalized: TaskScores, away: tuple, keys: set | None) -> pd.Se
     return pd.Series((first[:, usable] - second[:, usable]).mean(axis=1), index=paired)
 
 
+def _shared_differences(normalized: Sequence[TaskScores], candidate: str,
+                        other: str) -> tuple[set, list[pd.Series]]:
+    """The keys of the contexts away from c0 where every table of ``normalized`` has both methods for every paired
+    seed, and each table's per-seed differences ``candidate - other`` over them (:func:`_differences`)."""
+    away = [paired_away(scores, candidate, other) for scores in normalized]
+    keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"]) for scores, found in zip(normalized, away)))
+    return keys, [_differences(scores, found, keys) for scores, found in zip(normalized, away)]
+
+
 def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: float = LEVEL,
                       eps: float = EPS) -> pd.DataFrame:
     """One row per (table, re-run) pair of results folders and comparison both hold: ``table``, ``rerun`` (their
@@ -73,10 +82,7 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
         for candidate, other in COMPARISONS:
             if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
                 continue
-            away = [paired_away(scores, candidate, other) for scores in normalized]
-            keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"])
-                                      for scores, found in zip(normalized, away)))
-            first, second = (_differences(scores, found, keys) for scores, found in zip(normalized, away))
+            keys, (first, second) = _shared_differences(normalized, candidate, other)
             if len(first) < 2 or len(second) < 2 or not keys:
                 continue
             test = stats.ttest_ind(second.to_numpy(), first.to_numpy(), equal_var=False)
@@ -133,11 +139,8 @@ def spread_table(pairs: Sequence[tuple[str | Path, str | Path]], eps: float = EP
         for candidate, other in COMPARISONS:
             if not (candidate in methods and other in methods):
                 continue
-            away = [paired_away(scores, candidate, other) for scores in normalized]
-            keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"])
-                                      for scores, found in zip(normalized, away)))
-            quantities.append((f"{candidate} - {other}", [_differences(scores, found, keys)
-                                                          for scores, found in zip(normalized, away)] if keys else []))
+            keys, differences = _shared_differences(normalized, candidate, other)
+            quantities.append((f"{candidate} - {other}", differences if keys else []))
         for quantity, (first, second) in ((name, values) for name, values in quantities if values):
             if len(first) < 2 or len(second) < 2:
                 continue
@@ -195,11 +198,9 @@ def pooled_table(folders: Sequence[str | Path], level: float = LEVEL, eps: float
     for candidate, other in COMPARISONS:
         if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
             continue
-        away = [paired_away(scores, candidate, other) for scores in normalized]
-        keys = set.intersection(*(set(scores.contexts.loc[found[4], "key"]) for scores, found in zip(normalized, away)))
+        keys, differences = _shared_differences(normalized, candidate, other)
         if not keys:
             continue
-        differences = [_differences(scores, found, keys) for scores, found in zip(normalized, away)]
         values = np.concatenate([series.to_numpy() for series in differences])
         result = compare_paired(values[:, None], np.zeros((values.size, 1)), margin, level)
         rows.append(dict(task=normalized[0].task, comparison=f"{candidate} - {other}",
