@@ -387,9 +387,14 @@ def disagreeing_analyses(row: dict) -> list[str]:
     return [name for name, column in checks if row.get(column) not in (row["claim_status"], "not computed", None)]
 
 
+def _has_reruns(table: pd.DataFrame) -> bool:
+    """Whether :func:`mark_reruns` found a re-run of any row of ``table``."""
+    return "rerun_status" in table and bool((table["rerun_status"] != "not computed").any())
+
+
 def _rerun_legend(table: pd.DataFrame) -> str:
     """The legend's words on the re-runs, where :func:`mark_reruns` found any."""
-    if "rerun_status" not in table or (table["rerun_status"] == "not computed").all():
+    if not _has_reruns(table):
         return ""
     return ("; \"the re-run\": the protocol's claim status on a re-run of every run of the row (the same seeds and "
             "command, on another machine: results/reruns/, results/PROTOCOL.md section 8)")
@@ -397,7 +402,7 @@ def _rerun_legend(table: pd.DataFrame) -> str:
 
 def _rerun_seeds(group: pd.DataFrame) -> str:
     """``"; re-run 10"`` where :func:`mark_reruns` found a re-run of a folder's rows, else nothing."""
-    if "rerun_status" not in group or (group["rerun_status"] == "not computed").all():
+    if not _has_reruns(group):
         return ""
     return f"; re-run {group.loc[group['rerun_status'] != 'not computed', 'paired_seeds'].iloc[0]}"
 
