@@ -241,9 +241,13 @@ if [ "$section" = settle ]; then
 # reference of the committed table (the same contexts; it involves no learner), the verdicts of the three
 # samples side by side, and the 40 runs per method pooled (secondary).  Then the write-ups are changed by hand as
 # section 9 says, whatever the new seeds say.
+# Each sweep refuses to start if a staged run trained on another machine (--same-machine-as: the CPU, torch and its
+# kernels, as runs.csv's `machine` names them); section 9 says what happens then.
 seeds=$(seq 10 29)
 folder=results/settle/CheetahVelocity-new-seeds
+STAGE_FLAGS=(--profile authors --contexts authors+sweeps --same-machine-as "$folder/staged")
 stage_seeds CheetahVelocity 13 runs/settle "$folder/staged" $seeds
+unset STAGE_FLAGS
 if [ -z "$(first_unstaged "$folder/staged" "baseline cse ldr" $seeds)" ]; then
   run_step cebe-deep summarize "$folder"/staged/*/seed*/evaluation.csv.gz --results "$folder" --gzip
   run_step cebe-deep curves "$folder"/staged/*/seed* --out "$folder/training_curves.csv" --figure "$folder/training.png"

@@ -87,6 +87,21 @@ def checked_configs(args: argparse.Namespace, methods, seeds):
             for method in methods for seed in seeds]
 
 
+def check_same_machine(folder: Path, flag: str) -> None:
+    """Refuse when a run under ``folder`` trained on another machine than this one
+    (:func:`cebe_deep.run.provenance.other_machines`); a folder that is not there yet holds no run."""
+    from cebe_deep.run.provenance import machine, other_machines
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{flag} {folder}: is a file, expected the folder of a sample's runs")
+    others = other_machines(folder) if folder.is_dir() else {}
+    if others:
+        recorded, runs = next(iter(others.items()))
+        raise UsageError(f"{flag} {folder}: {len(runs)} run(s) there (first: {runs[0]}) trained on {recorded!r}, this "
+                         f"machine is {machine()!r}; a sample fixed to one machine cannot go on here (results/"
+                         "PROTOCOL.md, section 9, says what to do)")
+
+
 def run_config(run: Path):
     """The config of a trained run directory, or a one-line error naming it."""
     from cebe_deep.run.config import TrainConfig

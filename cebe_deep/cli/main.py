@@ -39,6 +39,7 @@ from cebe_cli import output_folder as _output_folder
 from cebe_cli import write_user_file as _write
 from cebe_deep.cli.checks import (
     check_evaluation_arguments,
+    check_same_machine,
     checked_configs,
     curve_sources,
     image_types,
@@ -155,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--gzip", action="store_true", help=_GZIP_HELP)
     sweep.add_argument("--workers", type=int, default=2, help="worker processes (local backend), >= 1")
     sweep.add_argument("--backend", default="local", help="local (processes), serial, or ray")
+    sweep.add_argument("--same-machine-as", type=Path, metavar="FOLDER",
+                       help="refuse to run if a run under FOLDER (its train_summary.json, at any depth) trained on "
+                            "another machine (CPU, torch, kernels): a sample fixed to one machine, as results/"
+                            "PROTOCOL.md section 9's, stays on it; a FOLDER not there yet holds no run")
     sweep.add_argument("--dry-run", action="store_true", help="check every flag and say what each run would do "
                        "(train, resume, evaluate, extend, retrain, conflict); write nothing")
     _add_evaluation_arguments(sweep)
@@ -267,6 +272,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     configs = checked_configs(args, methods, args.seeds)
     check_evaluation_arguments(args, [(args.task, args.dimension)])
+    if args.same_machine_as is not None:
+        check_same_machine(args.same_machine_as, "--same-machine-as")
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
     if args.dry_run:
         return plan_sweep(args, configs, episodes)

@@ -3,7 +3,8 @@ staging of a finished run's small files, so that a long sweep survives machines 
 
 - :func:`code_commit`: the git commit of the package's own checkout (``unknown`` outside one; ``+`` when its code
   has uncommitted changes), recorded in ``train_summary.json`` when a run finishes, and :func:`machine`, the CPU
-  and torch's kernels it ran on (a seeded run is bit-identical across commits on one machine only);
+  and torch's kernels it ran on (a seeded run is bit-identical across commits on one machine only), and
+  :func:`other_machines`, which of a folder's runs trained elsewhere (a sample fixed to one machine must not mix);
 - :func:`runs_table`: one row per run directory (trained, or staged): method, seed, env steps, training seconds,
   env steps per second, the commit, the machine (empty for runs from before it was recorded), the profile, the
   replay, and for DQN ``double_q`` and ``dueling``;
@@ -34,8 +35,8 @@ import pandas as pd
 from cebe_deep.errors import ConfigError
 
 __all__ = ["RUN_COLUMNS", "STAGED_FILES", "REPRODUCED", "CODE_PATHS", "code_commit", "checkout_commit", "machine",
-           "runs_table", "runs_beside", "reproduced_rows", "compare_evaluations", "runs_with_reproduced", "recorded_eps",
-           "stage_run"]
+           "other_machines", "runs_table", "runs_beside", "reproduced_rows", "compare_evaluations",
+           "runs_with_reproduced", "recorded_eps", "stage_run"]
 
 #: The columns of ``runs.csv``.
 RUN_COLUMNS = ("task", "method", "seed", "env_steps", "training_seconds", "env_steps_per_second", "commit", "machine",
@@ -97,6 +98,26 @@ def machine() -> str:
     threads = torch.get_num_threads()
     return (f"{_cpu_model()} ({platform.machine()}); torch {torch.__version__}, {capability}, "
             f"{threads} thread{'s' if threads != 1 else ''}")
+
+
+def _without_threads(description: str) -> str:
+    """A :func:`machine` description without its thread count (a sweep's parent process and its workers differ in
+    threads, not in the machine)."""
+    head, _, last = description.rpartition(", ")
+    return head if head and last.split()[-1] in ("thread", "threads") else description
+
+
+def other_machines(folder: str | Path) -> dict[str, list[Path]]:
+    """The machines, other than this one, that the runs under ``folder`` (their ``train_summary.json``, at any depth)
+    trained on, each with its runs; empty when every run names this machine, or none names one (runs from before
+    the machine was recorded, or no run yet).  The thread count is not compared."""
+    here = _without_threads(machine())
+    others: dict[str, list[Path]] = {}
+    for summary in sorted(Path(folder).rglob("train_summary.json")):
+        recorded = json.loads(summary.read_text()).get("machine", "")
+        if recorded and _without_threads(recorded) != here:
+            others.setdefault(recorded, []).append(summary.parent)
+    return others
 
 
 def _row(run_dir: Path) -> dict:

@@ -163,3 +163,39 @@ def test_the_commit_is_marked_only_by_changes_to_code(tmp_path):
     (tmp_path / "cebe_deep" / "run" / "training.py").write_text("steps = 2\n")
     assert checkout_commit(inside) == head + "+"
     assert checkout_commit(tmp_path.parent / "no-such-folder") == "unknown"
+
+
+def test_a_sample_fixed_to_one_machine_refuses_runs_of_another(tmp_path, capsys):
+    """`--same-machine-as FOLDER` (results/PROTOCOL.md section 9): a sweep refuses, before it plans or trains, when a
+    run under FOLDER names another machine; runs of this machine (whatever their thread count), runs from before
+    the machine was recorded, and a folder not made yet do not stop it."""
+    from cebe_deep.run.provenance import machine, other_machines
+
+    here = machine()
+    head, _, _ = here.rpartition(", ")
+    staged = tmp_path / "staged"
+    for method, seed, recorded in (("baseline", 10, f"{head}, 1 thread"), ("cse", 10, f"{head}, 4 threads"),
+                                   ("ldr", 10, None)):
+        run = staged / method / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "train_summary.json").write_text(json.dumps({} if recorded is None else {"machine": recorded}))
+    sweep = ["sweep", "--task", "SimpleDirection", "--methods", "cse", "--seeds", "11-11", "--root",
+             str(tmp_path / "runs"), "--dry-run", *TINY]
+    assert other_machines(staged) == {}
+    assert main([*sweep, "--same-machine-as", str(staged)]) == 0
+    assert main([*sweep, "--same-machine-as", str(tmp_path / "not-yet")]) == 0
+    capsys.readouterr()
+
+    other = staged / "baseline" / "seed11"
+    other.mkdir()
+    (other / "train_summary.json").write_text(json.dumps({"machine": "Some Other CPU (x86_64); torch 2.13.0+cpu, "
+                                                                     "AVX2, 1 thread"}))
+    assert other_machines(staged) == {"Some Other CPU (x86_64); torch 2.13.0+cpu, AVX2, 1 thread": [other]}
+    assert main([*sweep, "--same-machine-as", str(staged)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert str(other) in err and "'Some Other CPU (x86_64); torch 2.13.0+cpu, AVX2, 1 thread'" in err and here in err
+    assert not (tmp_path / "runs").exists()
+    (tmp_path / "file").write_text("")
+    assert main([*sweep, "--same-machine-as", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err

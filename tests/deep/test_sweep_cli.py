@@ -542,6 +542,8 @@ def test_the_staged_sections_train_only_what_is_not_staged(section, task, staged
     assert len(stages) == 2 + 3 * (len(seeds) - 2)
     assert all(command[command.index("--out") + 1].startswith(staged) for command in stages)
     assert not [command for command in commands if command[:2] in (["cebe-deep", "summarize"], ["cebe-deep", "curves"])]
+    # the settling sample is fixed to one machine (results/PROTOCOL.md section 9): each of its sweeps says so
+    assert all((_flags(sweep).get("--same-machine-as") == staged) == (section == "settle") for sweep in sweeps)
     monkeypatch.chdir(tmp_path / "work")
     for arguments in sweeps:
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
