@@ -87,6 +87,28 @@ def checked_configs(args: argparse.Namespace, methods, seeds):
             for method in methods for seed in seeds]
 
 
+def check_sweep_arguments(args: argparse.Namespace, backends) -> list[str]:
+    """The methods of ``sweep --methods``, after checking them, ``--backend`` (one of ``backends``), ``--workers``
+    and ``--same-machine-as``."""
+    from cebe_deep.run.config import METHODS
+
+    methods = [method.strip() for method in args.methods.split(",")]
+    if "" in methods:  # "cse,,ldr", a trailing comma: a typo, never a method to drop
+        raise UsageError(f"--methods {args.methods!r}: entry {methods.index('') + 1} is empty; give methods from "
+                         f"{', '.join(METHODS)}, separated by commas")
+    unknown = [method for method in methods if method not in METHODS]
+    if not methods or unknown:
+        raise UsageError(f"--methods {args.methods!r}: " + (f"unknown method {unknown[0]!r}" if unknown else "no method")
+                         + f"; choose from {', '.join(METHODS)}")
+    if args.backend not in backends:
+        raise UsageError(f"--backend {args.backend!r}: unknown backend; choose one of {', '.join(backends)}")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.same_machine_as is not None:
+        check_same_machine(args.same_machine_as, "--same-machine-as")
+    return methods
+
+
 def check_same_machine(folder: Path, flag: str) -> None:
     """Refuse when a run under ``folder`` trained on another machine than this one
     (:func:`cebe_deep.run.provenance.other_machines`); a folder that is not there yet holds no run."""

@@ -39,7 +39,7 @@ from cebe_cli import output_folder as _output_folder
 from cebe_cli import write_user_file as _write
 from cebe_deep.cli.checks import (
     check_evaluation_arguments,
-    check_same_machine,
+    check_sweep_arguments,
     checked_configs,
     curve_sources,
     image_types,
@@ -256,24 +256,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from cebe_deep.run.executors import BACKENDS, make_executor
     from cebe_deep.run.sweeps import run_dir_for, sweep
 
-    methods = [method.strip() for method in args.methods.split(",")]
-    from cebe_deep.run.config import METHODS
-
-    if "" in methods:  # "cse,,ldr", a trailing comma: a typo, never a method to drop
-        raise UsageError(f"--methods {args.methods!r}: entry {methods.index('') + 1} is empty; give methods from "
-                         f"{', '.join(METHODS)}, separated by commas")
-    unknown = [method for method in methods if method not in METHODS]
-    if not methods or unknown:
-        raise UsageError(f"--methods {args.methods!r}: " + (f"unknown method {unknown[0]!r}" if unknown else "no method")
-                         + f"; choose from {', '.join(METHODS)}")
-    if args.backend not in BACKENDS:
-        raise UsageError(f"--backend {args.backend!r}: unknown backend; choose one of {', '.join(BACKENDS)}")
-    if args.workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    methods = check_sweep_arguments(args, BACKENDS)
     configs = checked_configs(args, methods, args.seeds)
     check_evaluation_arguments(args, [(args.task, args.dimension)])
-    if args.same_machine_as is not None:
-        check_same_machine(args.same_machine_as, "--same-machine-as")
     episodes = args.episodes or (64 if args.profile == "authors" else 32)
     if args.dry_run:
         return plan_sweep(args, configs, episodes)
