@@ -729,7 +729,15 @@ def test_the_replication_command_and_its_block_print_the_same_and_refuse_bad_fol
     # an odd number of folders, a folder without its zero-action table: one line each, exit status 2
     assert main(["report", "replication", pair[0]]) == 2
     assert "expected pairs" in capsys.readouterr().err
-    (results / "reruns" / "PendulumGoal-rerun" / protocol.ZERO_ACTION_FILE).unlink()
+    # a "re-run" of another task
+    other = results / "reruns" / "CartGoal-rerun"
+    other.mkdir()
+    rerun = results / "reruns" / "PendulumGoal-rerun"
+    (other / "evaluation.csv").write_text((rerun / "evaluation.csv").read_text().replace("PendulumGoal", "CartGoal"))
+    (other / protocol.ZERO_ACTION_FILE).write_text((rerun / protocol.ZERO_ACTION_FILE).read_text())
+    assert main(["report", "replication", pair[0], str(other)]) == 2
+    assert f"{other}: a re-run of CartGoal, not of {pair[0]}'s PendulumGoal" in capsys.readouterr().err
+    (rerun / protocol.ZERO_ACTION_FILE).unlink()
     assert main(["report", "replication", *pair]) == 2
     assert "--write-zero-action" in capsys.readouterr().err
 

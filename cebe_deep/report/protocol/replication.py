@@ -21,7 +21,7 @@ independent: the Welch interval then overstates the difference's spread, so it e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,16 +101,22 @@ def replication_table(pairs: Sequence[tuple[str | Path, str | Path]], level: flo
     return table
 
 
+def _one_task_scores(folders: Sequence[Path], mismatch: Callable[[list[str]], str], eps: float) -> list[TaskScores]:
+    """The normalized scores of ``folders``, which must hold runs of one task: otherwise an :class:`InputError` of
+    ``mismatch(tasks)`` (each folder's task names), raised before any folder is scored (two tasks' contexts need
+    not even have one length)."""
+    inputs = [folder_inputs(folder, None, False) for folder in folders]
+    tasks = [", ".join(sorted(map(str, evaluation["task"].unique()))) for evaluation, _, _ in inputs]
+    if len(set(tasks)) > 1:
+        raise InputError(mismatch(tasks))
+    return [task_scores(evaluation, zero, variant, eps) for evaluation, zero, variant in inputs]
+
+
 def _pair_scores(table_folder: str | Path, rerun_folder: str | Path, eps: float) -> list[TaskScores]:
     """The normalized scores of a table and of its re-run; two tasks are an :class:`InputError`."""
-    normalized = []
-    for folder in (Path(table_folder), Path(rerun_folder)):
-        evaluation, zero, variant = folder_inputs(folder, None, False)
-        normalized.append(task_scores(evaluation, zero, variant, eps))
-    original, rerun = normalized
-    if original.task != rerun.task:
-        raise InputError(f"{rerun_folder}: a re-run of {rerun.task}, not of {table_folder}'s {original.task}")
-    return normalized
+    return _one_task_scores([Path(table_folder), Path(rerun_folder)],
+                            lambda tasks: f"{rerun_folder}: a re-run of {tasks[1]}, not of {table_folder}'s {tasks[0]}",
+                            eps)
 
 
 def spread_table(pairs: Sequence[tuple[str | Path, str | Path]], eps: float = EPS) -> pd.DataFrame:
@@ -189,11 +195,9 @@ def pooled_table(folders: Sequence[str | Path], level: float = LEVEL, eps: float
     :func:`folder_label`), ``pairs`` (per folder), ``pairs_total``, ``contexts``, ``difference``, ``ci_low``,
     ``ci_high``, ``word``.  Folders of different tasks are an :class:`InputError`."""
     folders = [Path(folder) for folder in folders]
-    inputs = [folder_inputs(folder, None, False) for folder in folders]
-    tasks = {str(task) for evaluation, _, _ in inputs for task in evaluation["task"].unique()}
-    if len(tasks) > 1:
-        raise InputError(f"{', '.join(map(str, folders))}: runs of {', '.join(sorted(tasks))}; pool one task's folders")
-    normalized = [task_scores(evaluation, zero, variant, eps) for evaluation, zero, variant in inputs]
+    normalized = _one_task_scores(
+        folders, lambda tasks: f"{', '.join(map(str, folders))}: runs of {', '.join(sorted(set(tasks)))}; pool one "
+                               "task's folders", eps)
     rows = []
     for candidate, other in COMPARISONS:
         if not all(method in scores.scores for scores in normalized for method in (candidate, other)):
