@@ -120,8 +120,8 @@ def check_same_machine(folder: Path, flag: str) -> None:
     if others:
         recorded, runs = next(iter(others.items()))
         raise UsageError(f"{flag} {folder}: {len(runs)} run(s) there (first: {runs[0]}) trained on {recorded!r}, this "
-                         f"machine is {machine()!r}; a sample fixed to one machine cannot go on here (results/"
-                         "PROTOCOL.md, section 9, says what to do)")
+                         f"machine is {machine()!r}; a sample fixed to one machine cannot go on here (for CheetahVelocity's "
+                         "settling sample results/PROTOCOL.md, section 9, says what to do)")
 
 
 def run_config(run: Path):
