@@ -110,26 +110,55 @@ fi
 # stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps; or the sweep
 # flags in the array STAGE_FLAGS where it is set) each SEED's methods (baseline, cse, ldr; or those of
 # STAGE_METHODS, e.g. "baseline cse") not staged yet under STAGED/<method>/seed<k>/,
-# one seed at a time under ROOT, and stage each finished run at once: its small files (config.json,
+# a few seeds at a time under ROOT, and stage each finished run at once: its small files (config.json,
 # train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model), to be
-# committed, so that a later session on a fresh machine trains only the rest.
+# committed, so that a later session on a fresh machine trains only the rest.  One sweep takes as many seeds (with
+# the same methods to train) as keep every worker busy to the end: the fewest whose runs are a multiple of WORKERS
+# (WORKERS=2 and three methods: two seeds, six runs in three rounds, where one seed a sweep leaves a worker idle
+# for a third of the time; WORKERS=1 or 3: one seed).
 stage_seeds() {
     local task=$1 points=$2 root=$3 staged=$4 seed method methods folder; shift 4
     local -a flags=(--profile authors --contexts authors+sweeps)
     if [ -n "${STAGE_FLAGS+set}" ]; then flags=("${STAGE_FLAGS[@]}"); fi
     folder=${task//\//__}; folder=${folder//:/__}  # the runs' folder (cebe_deep.tasks.task_folder)
-    for seed in "$@"; do
+    local workers=${WORKERS:-1} batch=() batch_methods= size
+    for seed in "$@" ""; do  # "" ends the last batch
         methods=
-        for method in ${STAGE_METHODS:-baseline cse ldr}; do
-            [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
-        done
-        if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
-        run_step nice -n 10 cebe-deep sweep --task "$task" "${flags[@]}" --methods "$methods" --seeds "$seed-$seed" \
-            --points "$points" --root "$root" --workers "${WORKERS:-1}"
-        for method in ${methods//,/ }; do
-            run_step cebe-deep stage "$root/$folder/$method/seed$seed" --out "$staged/$method/seed$seed"
-        done
+        if [ -n "$seed" ]; then
+            for method in ${STAGE_METHODS:-baseline cse ldr}; do
+                [ -f "$staged/$method/seed$seed/evaluation.csv.gz" ] || methods=${methods:+$methods,}$method
+            done
+            if [ -z "$methods" ]; then echo "skip: $task seed $seed is staged"; continue; fi
+        fi
+        # the batch so far trains when this seed cannot join it (other methods, or the last seed)
+        if [ ${#batch[@]} -gt 0 ] && [ "$methods" != "$batch_methods" ]; then
+            _stage_batch; batch=()
+        fi
+        [ -n "$seed" ] || break
+        batch+=("$seed"); batch_methods=$methods
+        size=$(_seeds_per_sweep "$workers" "$methods")
+        if [ ${#batch[@]} -ge "$size" ]; then _stage_batch; batch=(); fi
     done
+}
+
+# _seeds_per_sweep WORKERS METHODS: the fewest seeds whose runs (seeds x methods) are a multiple of WORKERS.
+_seeds_per_sweep() {
+    local workers=$1 count a b r
+    count=$(tr ',' '\n' <<< "$2" | wc -l)
+    a=$workers; b=$count
+    while [ "$b" -gt 0 ]; do r=$((a % b)); a=$b; b=$r; done
+    echo $((workers / a))
+}
+
+# _stage_batch: train stage_seeds' current batch (its seeds, its methods) in one sweep and stage each run.
+_stage_batch() {
+    local seeds=${batch[*]} method seed
+    if [ ${#batch[@]} = 1 ]; then seeds="${batch[0]}-${batch[0]}"; else seeds=${seeds// /,}; fi
+    run_step nice -n 10 cebe-deep sweep --task "$task" "${flags[@]}" --methods "$batch_methods" --seeds "$seeds" \
+        --points "$points" --root "$root" --workers "$workers"
+    for seed in "${batch[@]}"; do for method in ${batch_methods//,/ }; do
+        run_step cebe-deep stage "$root/$folder/$method/seed$seed" --out "$staged/$method/seed$seed"
+    done; done
 }
 
 # first_unstaged STAGED "METHODS" SEED...: the first STAGED/<method>/seed<k> (seed by seed, method by method) without
@@ -235,8 +264,8 @@ if [ "$section" = settle ]; then
 # (results/README.md, "How it was run").  results/PROTOCOL.md section 9 fixed, before any of these runs trained,
 # what decides it: 20 new seeds (10-29) x {SAC, CSE, LDR} with the command of the authors section above (the same
 # training path, on one machine; runs.csv records which), each finished run staged under
-# results/settle/CheetahVelocity-new-seeds/staged/ (one seed's three runs at a time, about 30 min per run per core:
-# with WORKERS=2 about an hour a seed, 20 h in all; WORKERS=3 on a machine with 3 free cores about 10 h).
+# results/settle/CheetahVelocity-new-seeds/staged/ (about 30 min per run per core; with WORKERS=2 two seeds' six
+# runs a sweep, about 90 min, 15 h in all; WORKERS=3 on a machine with 3 free cores one seed a sweep, about 10 h).
 # Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity-new-seeds/), the zero-action
 # reference of the committed table (the same contexts; it involves no learner), the verdicts of the three
 # samples side by side, and the 40 runs per method pooled (secondary).  Then the write-ups are changed by hand as

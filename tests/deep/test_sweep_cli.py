@@ -549,6 +549,35 @@ def test_the_staged_sections_train_only_what_is_not_staged(section, task, staged
         assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
 
 
+@pytest.mark.parametrize("workers, expected", [
+    ("2", ["11-11", "12,13", "14,15", "16,17", "18,19", "20,21", "22,23", "24,25", "26,27", "28,29"]),
+    ("3", [f"{seed}-{seed}" for seed in range(11, 30)]),
+    ("4", ["11-11", "12,13,14,15", "16,17,18,19", "20,21,22,23", "24,25,26,27", "28,29"]),
+])
+def test_a_staged_sweep_takes_as_many_seeds_as_keep_its_workers_busy(workers, expected, tmp_path, capsys, monkeypatch):
+    """With WORKERS=2 and three methods, one seed a sweep leaves a worker idle for its third run: a sweep takes two
+    seeds (six runs, three full rounds); with WORKERS=3 one seed fills them; WORKERS=4 needs four seeds.  A seed with
+    other methods left to train (seed 11: CSE staged) is a sweep of its own, and the last batch may be short.  Every
+    run is still staged, seed by seed, method by method."""
+    staged = "results/settle/CheetahVelocity-new-seeds/staged"
+    for method, seed in [(m, 10) for m in ("baseline", "cse", "ldr")] + [("cse", 11)]:
+        folder = tmp_path / "work" / staged / method / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "evaluation.csv.gz").write_bytes(b"")
+    commands = _recorded_commands(tmp_path, "settle", WORKERS=workers)
+    sweeps = [_flags(command[2:]) for command in commands if command[:2] == ["cebe-deep", "sweep"]]
+    assert [sweep["--seeds"] for sweep in sweeps] == expected
+    assert [sweep["--methods"] for sweep in sweeps] == ["baseline,ldr"] + ["baseline,cse,ldr"] * (len(expected) - 1)
+    assert {sweep["--workers"] for sweep in sweeps} == {workers}
+    stages = [command[command.index("--out") + 1] for command in commands if command[:2] == ["cebe-deep", "stage"]]
+    assert stages == [f"{staged}/{method}/seed11" for method in ("baseline", "ldr")] + [
+        f"{staged}/{method}/seed{seed}" for seed in range(12, 30) for method in ("baseline", "cse", "ldr")]
+    monkeypatch.chdir(tmp_path / "work")
+    for sweep in sweeps[1:2]:  # a sweep of several seeds passes its dry run
+        arguments = [item for pair in sweep.items() for item in pair if item != ""]
+        assert main(["sweep", *arguments, "--dry-run"]) == 0, capsys.readouterr().err
+
+
 def _flags(arguments: list[str]) -> dict[str, str]:
     """``--flag value`` pairs of a command line (a flag without a value maps to "")."""
     flags, index = {}, 0
