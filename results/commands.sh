@@ -264,8 +264,9 @@ if [ "$section" = settle ]; then
 # (results/README.md, "How it was run").  results/PROTOCOL.md section 9 fixed, before any of these runs trained,
 # what decides it: 20 new seeds (10-29) x {SAC, CSE, LDR} with the command of the authors section above (the same
 # training path, on one machine; runs.csv records which), each finished run staged under
-# results/settle/CheetahVelocity-new-seeds/staged/ (about 30 min per run per core; with WORKERS=2 two seeds' six
-# runs a sweep, about 90 min, 15 h in all; WORKERS=3 on a machine with 3 free cores one seed a sweep, about 10 h).
+# results/settle/CheetahVelocity-new-seeds/staged/ (17 to 24 min a run on one core of the AMD EPYC, 375 to 522 env
+# steps/s, seeds 10-11; with WORKERS=2 two seeds' six runs a sweep, about an hour, 10-12 h in all; WORKERS=3 on a
+# machine with 3 free cores one seed a sweep).
 # Once all 60 are staged: the new seeds' own tables (results/settle/CheetahVelocity-new-seeds/), the zero-action
 # reference of the committed table (the same contexts; it involves no learner), the verdicts of the three
 # samples side by side, and the 40 runs per method pooled (secondary).  Then the write-ups are changed by hand as
