@@ -8,7 +8,7 @@
 #   bash results/commands.sh authors     # the paper's experiments under the authors' protocol (results/authors/)
 #   bash results/commands.sh quick       # the earlier quick-profile runs
 #   bash results/commands.sh extra-seeds [TASK]   # the seeds that complete the paper's 10 on CheetahVelocity and
-#                                                 # AntDirection, each finished run staged under results/ at once
+#                                                 # AntDirection, each sweep's runs staged under results/ as it ends
 #   bash results/commands.sh cartgoal-dqn         # CartGoal's 10 seeds with the authors' DQN, staged the same way
 #   bash results/commands.sh own-env              # the stress test on a physics context (HalfCheetah's torso mass,
 #                                                 # through mujoco_task), staged the same way (results/own-env/)
@@ -110,7 +110,7 @@ fi
 # stage_seeds TASK POINTS ROOT STAGED SEED...: train (authors profile, authors' contexts and sweeps; or the sweep
 # flags in the array STAGE_FLAGS where it is set) each SEED's methods (baseline, cse, ldr; or those of
 # STAGE_METHODS, e.g. "baseline cse") not staged yet under STAGED/<method>/seed<k>/,
-# a few seeds at a time under ROOT, and stage each finished run at once: its small files (config.json,
+# a few seeds at a time under ROOT, and stage their runs as each sweep ends: a run's small files (config.json,
 # train_summary.json, evaluation.json, its evaluation.csv gzipped, the Monitor logs; not the model), to be
 # committed, so that a later session on a fresh machine trains only the rest.  One sweep takes as many seeds (with
 # the same methods to train) as keep every worker busy to the end: the fewest whose runs are a multiple of WORKERS
